@@ -1,0 +1,142 @@
+package config
+
+import (
+	"strings"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Mode is how admission treats a write it would deny.
+type Mode string
+
+const (
+	// ModeEnforce denies the write.
+	ModeEnforce Mode = "enforce"
+	// ModeWarn allows the write with a warning and records it as an unauthorized edit.
+	ModeWarn Mode = "warn"
+	// ModeDryRun allows the write and only logs and counts it.
+	ModeDryRun Mode = "dryrun"
+)
+
+// Valid reports whether m is one of the known modes.
+func (m Mode) Valid() bool {
+	return m == ModeEnforce || m == ModeWarn || m == ModeDryRun
+}
+
+// ModeLabel is the namespace label that overrides the global mode.
+const ModeLabel = "driftgate.io/mode"
+
+// Config is the content of driftgate.yaml.
+type Config struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// Identities classifies the writers that are always allowed.
+	Identities Identities `json:"identities"`
+	// Markers are the labels and annotations that make an object GitOps-owned.
+	Markers Markers `json:"markers"`
+	// PauseSwitches are annotations only GitOps identities may add, change or remove.
+	PauseSwitches []string `json:"pauseSwitches"`
+	// Mode is the global admission mode; a namespace label driftgate.io/mode overrides it.
+	Mode Mode `json:"mode"`
+	// ExemptNamespaces are never intercepted (driftgate's own namespace and kube-system always are).
+	ExemptNamespaces []string `json:"exemptNamespaces"`
+	// Policy configures the Rego evaluation.
+	Policy Policy `json:"policy"`
+	// Webhook names the objects the webhook is served and registered as.
+	Webhook Webhook `json:"webhook"`
+	// BreakGlass bounds grants.
+	BreakGlass BreakGlass `json:"breakGlass"`
+}
+
+// Identities lists the always-allowed writers, as the API server authenticates them.
+type Identities struct {
+	// GitOps are the GitOps controllers' user names.
+	GitOps []string `json:"gitops"`
+	// FluxTenantServiceAccounts are "namespace/name" service accounts Flux impersonates for tenants.
+	FluxTenantServiceAccounts []string `json:"fluxTenantServiceAccounts"`
+	// System are user names of system controllers.
+	System []string `json:"system"`
+	// SystemPrefixes match user names of system controllers by prefix.
+	SystemPrefixes []string `json:"systemPrefixes"`
+	// SystemGroups are groups whose members are system components (kubelets).
+	SystemGroups []string `json:"systemGroups"`
+	// Self is driftgate's own user name; empty means its service account in Webhook.Namespace.
+	Self string `json:"self"`
+}
+
+// Markers are the ownership markers.
+type Markers struct {
+	Annotations []string `json:"annotations"`
+	Labels      []string `json:"labels"`
+	// ArgoCDTrackingLabel is the label Argo CD tracks resources with when its
+	// application.resourceTrackingMethod is "label" (usually app.kubernetes.io/instance). Empty: off.
+	ArgoCDTrackingLabel string `json:"argocdTrackingLabel"`
+}
+
+// Policy configures Rego.
+type Policy struct {
+	// Dir holds extra policy files, loaded beside the embedded ones and reloaded on change.
+	Dir string `json:"dir"`
+	// Timeout bounds one evaluation; on expiry the write is denied.
+	Timeout metav1.Duration `json:"timeout"`
+}
+
+// Webhook names the webhook's Service and registration.
+type Webhook struct {
+	// Namespace is where driftgate runs; it is never intercepted.
+	Namespace string `json:"namespace"`
+	// ServiceName is the Service in front of the webhook server.
+	ServiceName string `json:"serviceName"`
+	// ConfigurationName is the ValidatingWebhookConfiguration driftgate keeps the CA bundle of.
+	ConfigurationName string `json:"configurationName"`
+	// FailurePolicy is Fail (default) or Ignore.
+	FailurePolicy string `json:"failurePolicy"`
+	// TimeoutSeconds is the API server's timeout for one call, 1 to 30.
+	TimeoutSeconds int32 `json:"timeoutSeconds"`
+}
+
+// BreakGlass bounds grants.
+type BreakGlass struct {
+	ApprovalsRequired int             `json:"approvalsRequired"`
+	ApproverGroups    []string        `json:"approverGroups"`
+	MaxDuration       metav1.Duration `json:"maxDuration"`
+	PendingTimeout    metav1.Duration `json:"pendingTimeout"`
+	ClusterRole       string          `json:"clusterRole"`
+	// TicketPattern is a regular expression tickets must match; empty accepts any non-empty ticket.
+	TicketPattern string `json:"ticketPattern"`
+}
+
+// EvaluationTimeout is the policy deadline.
+func (c *Config) EvaluationTimeout() time.Duration { return c.Policy.Timeout.Duration }
+
+// GitOpsIdentities returns the GitOps user names, the Flux tenant service accounts included.
+func (c *Config) GitOpsIdentities() []string {
+	ids := append([]string(nil), c.Identities.GitOps...)
+	for _, sa := range c.Identities.FluxTenantServiceAccounts {
+		ns, name, _ := strings.Cut(sa, "/")
+		ids = append(ids, "system:serviceaccount:"+ns+":"+name)
+	}
+	return ids
+}
+
+// SelfIdentity is driftgate's own user name.
+func (c *Config) SelfIdentity() string {
+	if c.Identities.Self != "" {
+		return c.Identities.Self
+	}
+	return "system:serviceaccount:" + c.Webhook.Namespace + ":driftgate"
+}
+
+// Exempt reports whether writes in namespace ns are never intercepted.
+func (c *Config) Exempt(ns string) bool {
+	if ns == "kube-system" || ns == c.Webhook.Namespace {
+		return true
+	}
+	for _, e := range c.ExemptNamespaces {
+		if e == ns {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,123 @@
+package fieldpath_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/driftgate/driftgate/internal/fieldpath"
+)
+
+func obj(t *testing.T, s string) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal([]byte(s), &m); err != nil {
+		t.Fatalf("bad test JSON %q: %v", s, err)
+	}
+	return m
+}
+
+func TestKeyNotation(t *testing.T) {
+	tests := []struct{ parent, key, want string }{
+		{"", "spec", "spec"},
+		{"spec", "replicas", "spec.replicas"},
+		{"metadata.labels", "app.kubernetes.io/name", `metadata.labels["app.kubernetes.io/name"]`},
+		{"data", "LOG_LEVEL", "data.LOG_LEVEL"},
+		{"data", "", `data[""]`},
+		{"data", `a"b`, `data["a\"b"]`},
+	}
+	for _, tt := range tests {
+		if got := fieldpath.Key(tt.parent, tt.key); got != tt.want {
+			t.Errorf("Key(%q, %q) = %q, want %q", tt.parent, tt.key, got, tt.want)
+		}
+	}
+}
+
+func TestDiff(t *testing.T) {
+	deploy := fieldpath.TypedSchema(clientgoscheme.Scheme, appsv1.SchemeGroupVersion.WithKind("Deployment"))
+	svc := fieldpath.TypedSchema(clientgoscheme.Scheme, corev1.SchemeGroupVersion.WithKind("Service"))
+	tests := []struct {
+		name     string
+		old, new string
+		schema   fieldpath.Schema
+		want     []string
+	}{
+		{"equal", `{"spec":{"replicas":2}}`, `{"spec":{"replicas":2}}`, deploy, nil},
+		{"scalar", `{"spec":{"replicas":2}}`, `{"spec":{"replicas":5}}`, deploy, []string{"spec.replicas"}},
+		{"label added to absent map", `{"metadata":{}}`, `{"metadata":{"labels":{"a.b/c":"x"}}}`, deploy,
+			[]string{`metadata.labels["a.b/c"]`}},
+		{"key removed", `{"data":{"A":"1","B":"2"}}`, `{"data":{"A":"1"}}`, nil, []string{"data.B"}},
+		{"image by container name, order ignored",
+			`{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"a:1"},{"name":"side","image":"s:1"}]}}}}`,
+			`{"spec":{"template":{"spec":{"containers":[{"name":"side","image":"s:1"},{"name":"app","image":"a:2"}]}}}}`,
+			deploy, []string{"spec.template.spec.containers[name=app].image"}},
+		{"env added to absent list",
+			`{"spec":{"template":{"spec":{"containers":[{"name":"app"}]}}}}`,
+			`{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"X","value":"1"}]}]}}}}`,
+			deploy, []string{"spec.template.spec.containers[name=app].env[name=X]"}},
+		{"volumeMount keyed by mountPath",
+			`{"spec":{"template":{"spec":{"containers":[{"name":"app","volumeMounts":[{"name":"d","mountPath":"/data","readOnly":false}]}]}}}}`,
+			`{"spec":{"template":{"spec":{"containers":[{"name":"app","volumeMounts":[{"name":"d","mountPath":"/data","readOnly":true}]}]}}}}`,
+			deploy, []string{"spec.template.spec.containers[name=app].volumeMounts[mountPath=/data].readOnly"}},
+		{"container port keyed by containerPort",
+			`{"spec":{"template":{"spec":{"containers":[{"name":"app","ports":[{"containerPort":8080,"name":"http"}]}]}}}}`,
+			`{"spec":{"template":{"spec":{"containers":[{"name":"app","ports":[{"containerPort":8080,"name":"web"}]}]}}}}`,
+			deploy, []string{"spec.template.spec.containers[name=app].ports[containerPort=8080].name"}},
+		{"service port duplicate key gets protocol",
+			`{"spec":{"ports":[{"port":53,"protocol":"TCP","targetPort":53},{"port":53,"protocol":"UDP","targetPort":53}]}}`,
+			`{"spec":{"ports":[{"port":53,"protocol":"TCP","targetPort":53},{"port":53,"protocol":"UDP","targetPort":5353}]}}`,
+			svc, []string{"spec.ports[port=53,protocol=UDP].targetPort"}},
+		{"unkeyed list by index",
+			`{"rules":[{"verbs":["get"]},{"verbs":["list"]}]}`,
+			`{"rules":[{"verbs":["get"]},{"verbs":["list","watch"]}]}`,
+			nil, []string{"rules[1].verbs"}},
+		{"unknown kind falls back to name",
+			`{"spec":{"items":[{"name":"a","v":1}]}}`, `{"spec":{"items":[{"name":"a","v":2}]}}`,
+			nil, []string{"spec.items[name=a].v"}},
+		{"item removed reported once",
+			`{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"X","value":"1"},{"name":"Y","value":"2"}]}]}}}}`,
+			`{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"X","value":"1"}]}]}}}}`,
+			deploy, []string{"spec.template.spec.containers[name=app].env[name=Y]"}},
+		{"empty equals absent", `{"metadata":{"annotations":{}}}`, `{"metadata":{}}`, deploy, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, c := range fieldpath.Diff(obj(t, tt.old), obj(t, tt.new), tt.schema) {
+				got = append(got, c.Path)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("changed paths (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestDiffValues(t *testing.T) {
+	got := fieldpath.Diff(obj(t, `{"data":{"A":"1"}}`), obj(t, `{"data":{"A":"2","B":"3"}}`), nil)
+	want := []fieldpath.Change{{Path: "data.A", Old: "1", New: "2"}, {Path: "data.B", New: "3"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+}
+
+func FuzzDiff(f *testing.F) {
+	f.Add(`{"spec":{"replicas":1}}`, `{"spec":{"replicas":2}}`)
+	f.Add(`{"a":[{"name":"x"},{"name":"x"}]}`, `{"a":[{"name":1},{"port":53}]}`)
+	f.Add(`{"a":[1,{"b":2}]}`, `{"a":null}`)
+	deploy := fieldpath.TypedSchema(clientgoscheme.Scheme, appsv1.SchemeGroupVersion.WithKind("Deployment"))
+	f.Fuzz(func(t *testing.T, a, b string) {
+		var old, new map[string]any
+		if json.Unmarshal([]byte(a), &old) != nil || json.Unmarshal([]byte(b), &new) != nil {
+			return
+		}
+		if len(fieldpath.Diff(old, old, deploy)) != 0 {
+			t.Fatalf("an object differs from itself: %s", a)
+		}
+		_ = fieldpath.Diff(old, new, deploy)
+	})
+}

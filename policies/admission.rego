@@ -1,0 +1,189 @@
+# driftgate's default admission policy.
+#
+# Input: see docs/policies.md. Data: data.driftgate.config, built from driftgate.yaml.
+# Operators extend this package from their own files with three sets:
+#   deny contains msg     - refuse the write (subject to the namespace's mode)
+#   warn contains msg     - allow, and warn the writer
+#   permit contains why   - let a person's write to a GitOps-owned object through without a grant
+#                           (markers and pause switches stay guarded)
+package driftgate.admission
+
+import rego.v1
+
+config := data.driftgate.config
+
+# ---- who is writing -------------------------------------------------------------------------
+
+writer := "gitops" if {
+	config.gitopsIdentities[input.user.name]
+} else := "self" if {
+	input.user.name == config.selfIdentity
+} else := "system" if {
+	system_identity
+} else := "person"
+
+system_identity if config.systemIdentities[input.user.name]
+
+system_identity if {
+	some prefix in config.systemPrefixes
+	startswith(input.user.name, prefix)
+}
+
+system_identity if {
+	some group in input.user.groups
+	config.systemGroups[group]
+}
+
+always_allowed if writer in {"gitops", "self", "system"}
+
+# ---- break-glass ----------------------------------------------------------------------------
+
+# input.grants already cover the user, namespace and resource; expiry is checked once more here
+# against the request time, so an expired grant allows nothing whatever its phase says.
+live_grants := [g |
+	some g in input.grants
+	g.phase == "Active"
+	time.parse_rfc3339_ns(g.expiresAt) > time.parse_rfc3339_ns(input.time)
+]
+
+permitted if count(data.driftgate.admission.permit) > 0
+
+break_glass if {
+	input.ownership.owned
+	not always_allowed
+	not permitted
+	count(live_grants) > 0
+}
+
+# ---- what is refused ------------------------------------------------------------------------
+
+deny contains msg if {
+	input.ownership.owned
+	not always_allowed
+	not permitted
+	count(live_grants) == 0
+	msg := sprintf(
+		"%s is owned by %s; %s is not a GitOps identity and holds no active break-glass grant for %s in %s. Change it in Git, or request break-glass: %s",
+		[object_ref, input.ownership.owner, input.user.name, input.resource, namespace_text, request_hint],
+	)
+}
+
+deny contains msg if {
+	writer != "gitops"
+	some change in input.guardedChanges
+	guarded(change)
+	msg := sprintf(
+		"%s is a GitOps %s on %s: only GitOps identities may add, change or remove it (break-glass grants do not cover it). Change it in Git",
+		[change.path, change_kind[change.kind], object_ref],
+	)
+}
+
+guarded(change) if change.kind == "marker"
+
+guarded(change) if {
+	change.kind == "pauseSwitch"
+	input.ownership.owned
+}
+
+change_kind := {"marker": "ownership marker", "pauseSwitch": "pause switch"}
+
+object_ref := sprintf("%s %s/%s", [input.kind, input.namespace, input.name]) if input.namespace != ""
+
+else := sprintf("%s %s", [input.kind, input.name])
+
+namespace_text := sprintf("namespace %s", [input.namespace]) if input.namespace != ""
+
+else := "the cluster scope"
+
+request_hint := sprintf(
+	"driftgate breakglass request --namespace %s --resource %s --for 1h --ticket <TICKET> --reason \"<why>\"",
+	[input.namespace, input.resource],
+)
+
+# ---- the answer -----------------------------------------------------------------------------
+
+enforced if not input.mode in {"warn", "dryrun"}
+
+default allowed := false
+
+allowed if count(deny) == 0
+
+allowed if not enforced
+
+denials := concat("; ", sort([m | some m in deny]))
+
+reason := denials if {
+	count(deny) > 0
+	enforced
+} else := sprintf("%s mode: would deny: %s", [input.mode, denials]) if {
+	count(deny) > 0
+} else := sprintf("break-glass grant %s (ticket %s)", [live_grants[0].name, live_grants[0].ticket]) if {
+	break_glass
+} else := sprintf("permitted by policy: %s", [concat("; ", sort([p | some p in data.driftgate.admission.permit]))]) if {
+	input.ownership.owned
+	permitted
+	not always_allowed
+} else := allowed_reason[writer] if {
+	always_allowed
+} else := "not GitOps-owned"
+
+allowed_reason := {"gitops": "GitOps identity", "self": "driftgate itself", "system": "system controller"}
+
+warnings contains msg if {
+	granted
+	g := live_grants[0]
+	msg := sprintf(
+		"driftgate: break-glass write to %s (owned by %s) under grant %s, ticket %s: it is recorded and must be backported to Git or reverted",
+		[object_ref, input.ownership.owner, g.name, g.ticket],
+	)
+}
+
+warnings contains msg if {
+	input.mode == "warn"
+	count(deny) > 0
+	msg := sprintf("driftgate warn mode: this write would be denied: %s", [denials])
+}
+
+warnings contains msg if {
+	some m in data.driftgate.admission.warn
+	msg := sprintf("driftgate: %s", [m])
+}
+
+granted if {
+	break_glass
+	count(deny) == 0
+}
+
+# record: the write leaves a BreakGlassEdit (a break-glass write, or an unauthorized one in warn mode).
+record if granted
+
+record if {
+	input.mode == "warn"
+	count(deny) > 0
+}
+
+default grant := {}
+
+grant := live_grants[0] if granted
+
+audit_annotations := {"grant": grant.name, "ticket": grant.ticket} if {
+	granted
+} else := {"mode": input.mode, "would-deny": "true"} if {
+	not enforced
+	count(deny) > 0
+} else := {}
+
+decision := {
+	"allowed": allowed,
+	"reason": reason,
+	"writer": writer,
+	"warnings": sort([w | some w in warnings]),
+	"grant": object.get(grant, "name", ""),
+	"ticket": object.get(grant, "ticket", ""),
+	"record": record_value,
+	"auditAnnotations": audit_annotations,
+}
+
+record_value := true if record
+
+else := false

@@ -1,0 +1,164 @@
+package driftgate.admission_test
+
+import rego.v1
+
+import data.driftgate.admission
+
+cfg := {
+	"gitopsIdentities": {"system:serviceaccount:argocd:argocd-application-controller": true},
+	"selfIdentity": "system:serviceaccount:driftgate-system:driftgate",
+	"systemIdentities": {"system:kube-controller-manager": true},
+	"systemPrefixes": ["system:serviceaccount:kube-system:"],
+	"systemGroups": {"system:nodes": true},
+}
+
+base := {
+	"operation": "UPDATE",
+	"user": {"name": "alice", "groups": ["system:authenticated"]},
+	"resource": "deployments.apps",
+	"subresource": "",
+	"kind": "Deployment",
+	"namespace": "prod",
+	"name": "checkout",
+	"dryRun": false,
+	"mode": "enforce",
+	"time": "2026-11-21T10:30:00Z",
+	"ownership": {"owned": true, "owner": "Argo CD application \"checkout\"", "marker": "argocd.argoproj.io/tracking-id"},
+	"changedPaths": ["spec.replicas"],
+	"guardedChanges": [],
+	"grants": [],
+}
+
+grant := {"name": "inc-1-alice", "ticket": "INC-1", "phase": "Active", "expiresAt": "2026-11-21T11:00:00Z"}
+
+decide(patch) := d if {
+	d := admission.decision with input as object.union(base, patch) with data.driftgate.config as cfg
+}
+
+test_person_denied_on_owned_object if {
+	d := decide({})
+	not d.allowed
+	contains(d.reason, "owned by Argo CD application \"checkout\"")
+	contains(d.reason, "driftgate breakglass request --namespace prod --resource deployments.apps")
+	d.record == false
+}
+
+test_person_allowed_on_unowned_object if {
+	d := decide({"ownership": {"owned": false}})
+	d.allowed
+	d.reason == "not GitOps-owned"
+	d.warnings == []
+}
+
+test_gitops_allowed if {
+	d := decide({"user": {"name": "system:serviceaccount:argocd:argocd-application-controller", "groups": []}})
+	d.allowed
+	d.writer == "gitops"
+}
+
+test_system_controllers_allowed if {
+	every name in ["system:kube-controller-manager", "system:serviceaccount:kube-system:generic-garbage-collector"] {
+		d := decide({"operation": "DELETE", "user": {"name": name, "groups": []}})
+		d.allowed
+		d.writer == "system"
+	}
+}
+
+test_kubelet_group_allowed if {
+	d := decide({"user": {"name": "system:node:n1", "groups": ["system:nodes"]}})
+	d.allowed
+}
+
+test_self_allowed if {
+	d := decide({"user": {"name": "system:serviceaccount:driftgate-system:driftgate", "groups": []}})
+	d.allowed
+	d.writer == "self"
+}
+
+test_grant_allows_with_warning_and_record if {
+	d := decide({"grants": [grant]})
+	d.allowed
+	d.grant == "inc-1-alice"
+	d.ticket == "INC-1"
+	d.record
+	d.auditAnnotations == {"grant": "inc-1-alice", "ticket": "INC-1"}
+	count(d.warnings) == 1
+	contains(d.warnings[0], "backported to Git or reverted")
+}
+
+test_expired_grant_allows_nothing if {
+	d := decide({"grants": [object.union(grant, {"expiresAt": "2026-11-21T10:29:59Z"})]})
+	not d.allowed
+	d.grant == ""
+}
+
+test_pending_grant_allows_nothing if {
+	d := decide({"grants": [object.union(grant, {"phase": "Pending"})]})
+	not d.allowed
+}
+
+test_marker_change_denied_even_with_grant if {
+	d := decide({
+		"grants": [grant],
+		"guardedChanges": [{"path": "metadata.annotations[\"argocd.argoproj.io/tracking-id\"]", "kind": "marker"}],
+	})
+	not d.allowed
+	contains(d.reason, "only GitOps identities may add, change or remove it")
+}
+
+test_marker_change_by_system_denied if {
+	d := decide({
+		"user": {"name": "system:kube-controller-manager", "groups": []},
+		"guardedChanges": [{"path": "metadata.labels[\"kustomize.toolkit.fluxcd.io/name\"]", "kind": "marker"}],
+	})
+	not d.allowed
+}
+
+test_marker_change_by_gitops_allowed if {
+	d := decide({
+		"user": {"name": "system:serviceaccount:argocd:argocd-application-controller", "groups": []},
+		"guardedChanges": [{"path": "metadata.annotations[\"argocd.argoproj.io/tracking-id\"]", "kind": "marker"}],
+	})
+	d.allowed
+}
+
+test_pause_switch_on_owned_denied if {
+	d := decide({
+		"grants": [grant],
+		"guardedChanges": [{"path": "metadata.annotations[\"kustomize.toolkit.fluxcd.io/reconcile\"]", "kind": "pauseSwitch"}],
+	})
+	not d.allowed
+	contains(d.reason, "pause switch")
+}
+
+test_pause_switch_on_unowned_allowed if {
+	d := decide({
+		"ownership": {"owned": false},
+		"guardedChanges": [{"path": "metadata.annotations[\"argocd.argoproj.io/sync-options\"]", "kind": "pauseSwitch"}],
+	})
+	d.allowed
+}
+
+test_warn_mode_allows_with_warning_and_record if {
+	d := decide({"mode": "warn"})
+	d.allowed
+	d.record
+	startswith(d.reason, "warn mode: would deny:")
+	count(d.warnings) == 1
+	d.auditAnnotations == {"mode": "warn", "would-deny": "true"}
+}
+
+test_dryrun_mode_allows_quietly if {
+	d := decide({"mode": "dryrun"})
+	d.allowed
+	d.record == false
+	d.warnings == []
+	startswith(d.reason, "dryrun mode: would deny:")
+}
+
+test_cluster_scoped_message if {
+	d := decide({"namespace": "", "kind": "ClusterRole", "name": "x", "resource": "clusterroles.rbac.authorization.k8s.io"})
+	not d.allowed
+	contains(d.reason, "ClusterRole x is owned by")
+	contains(d.reason, "the cluster scope")
+}

@@ -1,0 +1,107 @@
+package policies
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"sync/atomic"
+	"time"
+
+	"github.com/open-policy-agent/opa/v1/rego"
+	"github.com/open-policy-agent/opa/v1/storage/inmem"
+)
+
+// Query is the rule every decision is read from.
+const Query = "data.driftgate.admission.decision"
+
+// Engine evaluates the admission policy. It is safe for concurrent use; Load swaps the compiled
+// policy atomically, so a request is decided wholly by one policy version.
+type Engine struct {
+	data    map[string]any
+	timeout time.Duration
+	current atomic.Pointer[compiled]
+}
+
+type compiled struct {
+	query   rego.PreparedEvalQuery
+	version string
+}
+
+// NewEngine compiles the embedded policy plus extra with data as data.driftgate.config's source.
+func NewEngine(ctx context.Context, data map[string]any, timeout time.Duration, extra Modules) (*Engine, error) {
+	e := &Engine{data: data, timeout: timeout}
+	if err := e.Load(ctx, extra); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+// Load compiles the embedded policy plus extra (test files are left out) and, if it compiles,
+// makes it the one in force. On error the previous policy stays in force.
+func (e *Engine) Load(ctx context.Context, extra Modules) error {
+	mods := Merge(Embedded(false), withoutTests(extra))
+	opts := []func(*rego.Rego){
+		rego.Query(Query),
+		rego.Store(inmem.NewFromObject(e.data)),
+		rego.StrictBuiltinErrors(true),
+	}
+	for _, name := range mods.Names() {
+		opts = append(opts, rego.Module(name, mods[name]))
+	}
+	pq, err := rego.New(opts...).PrepareForEval(ctx)
+	if err != nil {
+		return fmt.Errorf("policy does not compile: %w", err)
+	}
+	e.current.Store(&compiled{query: pq, version: version(mods)})
+	return nil
+}
+
+// Version identifies the policy in force (a digest of its sources).
+func (e *Engine) Version() string { return e.current.Load().version }
+
+// Evaluate decides one request. An evaluation error, panic or deadline is returned as an error;
+// callers deny on any error.
+func (e *Engine) Evaluate(ctx context.Context, in *Input) (d Decision, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("policy evaluation panicked: %v", r)
+		}
+	}()
+	ctx, cancel := context.WithTimeout(ctx, e.timeout)
+	defer cancel()
+	rs, err := e.current.Load().query.Eval(ctx, rego.EvalParsedInput(in.value()))
+	if err != nil {
+		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+			return Decision{}, fmt.Errorf("policy evaluation exceeded its %s deadline", e.timeout)
+		}
+		return Decision{}, fmt.Errorf("policy evaluation failed: %w", err)
+	}
+	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
+		return Decision{}, fmt.Errorf("policy gave no decision (%s is undefined)", Query)
+	}
+	return decisionFrom(rs[0].Expressions[0].Value)
+}
+
+func withoutTests(m Modules) Modules {
+	out := Modules{}
+	for name, src := range m {
+		if !IsTestFile(name) {
+			out[name] = src
+		}
+	}
+	return out
+}
+
+func version(m Modules) string {
+	h := sha256.New()
+	for _, name := range m.Names() {
+		h.Write([]byte(name))
+		h.Write([]byte{0})
+		h.Write([]byte(m[name]))
+		h.Write([]byte{0})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}
+

@@ -1,0 +1,150 @@
+package policies_test
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/policies"
+)
+
+func TestRegoUnitTests(t *testing.T) {
+	results, err := policies.RunTests(context.Background(), policies.Embedded(true), policies.Data(config.Default()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(results) < 10 {
+		t.Fatalf("ran %d Rego tests, expected the shipped suite (at least 10)", len(results))
+	}
+	for _, r := range results {
+		if !r.Passed {
+			t.Errorf("%s (%s): %s", r.Name, r.File, r.Detail)
+		}
+	}
+}
+
+func personInput() *policies.Input {
+	return &policies.Input{
+		Operation: "UPDATE", User: "alice", Groups: []string{"system:authenticated"},
+		Resource: "deployments.apps", Kind: "Deployment", Namespace: "prod", Name: "checkout",
+		Mode: "enforce", Time: "2026-11-21T10:30:00Z",
+		Ownership: policies.Ownership{Owned: true, Owner: `Argo CD application "checkout"`, Marker: "argocd.argoproj.io/tracking-id"},
+	}
+}
+
+func newEngine(t *testing.T, extra policies.Modules, timeout time.Duration) *policies.Engine {
+	t.Helper()
+	e, err := policies.NewEngine(context.Background(), policies.Data(config.Default()), timeout, extra)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+func TestEngineDecisions(t *testing.T) {
+	e := newEngine(t, nil, time.Second)
+	grant := policies.Grant{Name: "inc-1-alice", Ticket: "INC-1", Phase: "Active", ExpiresAt: "2026-11-21T11:00:00Z"}
+	tests := []struct {
+		name  string
+		edit  func(*policies.Input)
+		want  policies.Decision
+	}{
+		{"person denied", func(*policies.Input) {}, policies.Decision{Allowed: false, Writer: "person", Warnings: []string{}}},
+		{"gitops allowed", func(in *policies.Input) { in.User = "system:serviceaccount:flux-system:kustomize-controller" },
+			policies.Decision{Allowed: true, Reason: "GitOps identity", Writer: "gitops", Warnings: []string{}}},
+		{"grant allows", func(in *policies.Input) { in.Grants = []policies.Grant{grant} },
+			policies.Decision{Allowed: true, Reason: "break-glass grant inc-1-alice (ticket INC-1)", Writer: "person",
+				Grant: "inc-1-alice", Ticket: "INC-1", Record: true,
+				AuditAnnotations: map[string]string{"grant": "inc-1-alice", "ticket": "INC-1"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := personInput()
+			tt.edit(in)
+			got, err := e.Evaluate(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Allowed {
+				got.Reason = "" // deny texts are checked by the Rego tests
+			}
+			if tt.want.Record {
+				got.Warnings = nil // warning text is checked by the Rego tests
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("decision (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestEngineFailsClosed(t *testing.T) {
+	tests := []struct {
+		name    string
+		extra   string
+		timeout time.Duration
+		wantErr string
+	}{
+		{"evaluation error", `package driftgate.admission
+deny contains x if { x := 1 / 0 }`, time.Second, "policy evaluation failed"},
+		{"deadline", `package driftgate.admission
+deny contains "slow" if { some i in numbers.range(1, 100000000); i < 0 }`, 20 * time.Millisecond, "deadline"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEngine(t, policies.Modules{"extra.rego": tt.extra}, tt.timeout)
+			_, err := e.Evaluate(context.Background(), personInput())
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("err = %v, want one containing %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestLoadKeepsLastGoodPolicy(t *testing.T) {
+	e := newEngine(t, nil, time.Second)
+	before := e.Version()
+	if err := e.Load(context.Background(), policies.Modules{"bad.rego": "package driftgate.admission\ndeny contains"}); err == nil {
+		t.Fatal("a policy that does not compile was accepted")
+	}
+	if e.Version() != before {
+		t.Fatal("a rejected policy replaced the one in force")
+	}
+	d, err := e.Evaluate(context.Background(), personInput())
+	if err != nil || d.Allowed {
+		t.Fatalf("after a rejected load: decision %+v, err %v; want the old policy's denial", d, err)
+	}
+}
+
+func TestExtraPolicyPermitsRolloutRestart(t *testing.T) {
+	src, err := os.ReadFile(filepath.Join("examples", "rollout_restart.rego"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newEngine(t, policies.Modules{"rollout_restart.rego": string(src)}, time.Second)
+	tests := []struct {
+		paths   []string
+		allowed bool
+	}{
+		{[]string{`spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]`}, true},
+		{[]string{`spec.template.metadata.annotations["kubectl.kubernetes.io/restartedAt"]`, "spec.replicas"}, false},
+		{nil, false},
+	}
+	for _, tt := range tests {
+		in := personInput()
+		in.ChangedPaths = tt.paths
+		d, err := e.Evaluate(context.Background(), in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d.Allowed != tt.allowed {
+			t.Errorf("changed %v: allowed = %v, want %v (%s)", tt.paths, d.Allowed, tt.allowed, d.Reason)
+		}
+	}
+}
