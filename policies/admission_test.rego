@@ -106,9 +106,18 @@ test_marker_change_denied_even_with_grant if {
 	contains(d.reason, "only GitOps identities may add, change or remove it")
 }
 
-test_marker_change_by_system_denied if {
+test_marker_copied_by_system_controller_allowed if {
 	d := decide({
-		"user": {"name": "system:kube-controller-manager", "groups": []},
+		"operation": "CREATE",
+		"user": {"name": "system:serviceaccount:kube-system:replicaset-controller", "groups": []},
+		"guardedChanges": [{"path": "metadata.labels[\"app.kubernetes.io/instance\"]", "kind": "marker"}],
+	})
+	d.allowed
+}
+
+test_marker_change_by_driftgate_denied if {
+	d := decide({
+		"user": {"name": "system:serviceaccount:driftgate-system:driftgate", "groups": []},
 		"guardedChanges": [{"path": "metadata.labels[\"kustomize.toolkit.fluxcd.io/name\"]", "kind": "marker"}],
 	})
 	not d.allowed

@@ -1,0 +1,60 @@
+package webhook
+
+import (
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/utils/ptr"
+
+	"github.com/driftgate/driftgate/internal/config"
+)
+
+// WebhookName is the name of driftgate's webhook inside its configuration.
+const WebhookName = "validate.driftgate.io"
+
+// Configuration is the ValidatingWebhookConfiguration that sends writes to driftgate. The chart
+// ships the same object (test/chart checks they agree). Exempt namespaces are excluded by
+// selector; leases, events and the non-persisted review APIs by match conditions.
+func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1.ValidatingWebhookConfiguration {
+	exempt := append([]string{cfg.Webhook.Namespace, "kube-system"}, cfg.ExemptNamespaces...)
+	failure := admissionregistrationv1.FailurePolicyType(cfg.Webhook.FailurePolicy)
+	return &admissionregistrationv1.ValidatingWebhookConfiguration{
+		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
+		ObjectMeta: metav1.ObjectMeta{Name: cfg.Webhook.ConfigurationName},
+		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
+			Name: WebhookName,
+			ClientConfig: admissionregistrationv1.WebhookClientConfig{
+				Service: &admissionregistrationv1.ServiceReference{
+					Namespace: cfg.Webhook.Namespace,
+					Name:      cfg.Webhook.ServiceName,
+					Path:      ptr.To(Path),
+					Port:      ptr.To[int32](443),
+				},
+				CABundle: caBundle,
+			},
+			Rules: []admissionregistrationv1.RuleWithOperations{{
+				Operations: []admissionregistrationv1.OperationType{
+					admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete,
+				},
+				Rule: admissionregistrationv1.Rule{
+					APIGroups:   []string{"*"},
+					APIVersions: []string{"*"},
+					Resources:   []string{"*", "*/scale"},
+					Scope:       ptr.To(admissionregistrationv1.AllScopes),
+				},
+			}},
+			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
+				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: exempt,
+			}}},
+			MatchConditions: []admissionregistrationv1.MatchCondition{
+				{Name: "not-leases", Expression: `!(request.resource.group == "coordination.k8s.io" && request.resource.resource == "leases")`},
+				{Name: "not-events", Expression: `request.resource.resource != "events"`},
+				{Name: "not-reviews", Expression: `!(request.resource.group in ["authentication.k8s.io", "authorization.k8s.io"])`},
+			},
+			FailurePolicy:           &failure,
+			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun),
+			AdmissionReviewVersions: []string{"v1"},
+			TimeoutSeconds:          ptr.To(cfg.Webhook.TimeoutSeconds),
+			MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
+		}},
+	}
+}

@@ -1,0 +1,187 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/utils/clock"
+
+	"github.com/driftgate/driftgate/internal/fieldpath"
+	"github.com/driftgate/driftgate/policies"
+)
+
+// Decider makes the admission decision for one request: it builds the policy input and asks the
+// engine. Every failure on the way is a denial with its reason.
+type Decider struct {
+	Engine  *policies.Engine
+	Grants  GrantLister
+	Modes   ModeLookup
+	Parents ParentLookup
+	Markers Markers
+	// Scheme knows the built-in types, whose merge keys name list items in changed paths.
+	Scheme *runtime.Scheme
+	Clock  clock.PassiveClock
+
+	schemas sync.Map // schema.GroupVersionKind -> fieldpath.Schema
+}
+
+// Result is a decision with what it was made on.
+type Result struct {
+	policies.Decision
+	Input *policies.Input
+	// Changes are the changed paths of an update with their old and new values.
+	Changes []fieldpath.Change
+}
+
+// Decide decides req.
+func (d *Decider) Decide(ctx context.Context, req *admissionv1.AdmissionRequest) Result {
+	in, changes, err := d.input(ctx, req)
+	if err != nil {
+		return Result{Decision: policies.Deny("driftgate: " + err.Error() + "; denied"), Input: in}
+	}
+	dec, err := d.Engine.Evaluate(ctx, in)
+	if err != nil {
+		return Result{Decision: policies.Deny("driftgate: " + err.Error() + "; denied"), Input: in}
+	}
+	return Result{Decision: dec, Input: in, Changes: changes}
+}
+
+func (d *Decider) input(ctx context.Context, req *admissionv1.AdmissionRequest) (*policies.Input, []fieldpath.Change, error) {
+	now := d.Clock.Now().UTC()
+	in := &policies.Input{
+		Operation:   string(req.Operation),
+		User:        req.UserInfo.Username,
+		Groups:      req.UserInfo.Groups,
+		Resource:    ResourceName(req.Resource.Group, req.Resource.Resource),
+		Subresource: req.SubResource,
+		Kind:        req.Kind.Kind,
+		Namespace:   req.Namespace,
+		Name:        req.Name,
+		DryRun:      req.DryRun != nil && *req.DryRun,
+		Time:        now.Format(time.RFC3339Nano),
+	}
+	oldObj, err := decodeObject(req.OldObject, "oldObject")
+	if err != nil {
+		return in, nil, err
+	}
+	newObj, err := decodeObject(req.Object, "object")
+	if err != nil {
+		return in, nil, err
+	}
+	var changes []fieldpath.Change
+	if req.SubResource != "" {
+		changes, err = d.subresource(ctx, req, in, oldObj, newObj)
+	} else {
+		changes, err = d.object(req, in, oldObj, newObj)
+	}
+	if err != nil {
+		return in, nil, err
+	}
+	mode, err := d.Modes.ModeFor(ctx, req.Namespace)
+	if err != nil {
+		return in, nil, err
+	}
+	in.Mode = string(mode)
+	in.Grants, err = d.coveringGrants(ctx, in, now)
+	return in, changes, err
+}
+
+// object fills ownership, guarded and changed paths for a write to a whole object.
+func (d *Decider) object(req *admissionv1.AdmissionRequest, in *policies.Input, oldObj, newObj *object) ([]fieldpath.Change, error) {
+	if oldObj == nil && newObj == nil {
+		return nil, fmt.Errorf("request for %s %s has neither object nor oldObject", req.Operation, in.Resource)
+	}
+	in.Ownership = d.Markers.Ownership(metaPtr(newObj), metaPtr(oldObj))
+	in.GuardedChanges = d.Markers.GuardedChanges(metaPtr(oldObj), metaPtr(newObj))
+	if req.Operation != admissionv1.Update || oldObj == nil || newObj == nil {
+		return nil, nil
+	}
+	gvk := schema.GroupVersionKind{Group: req.Kind.Group, Version: req.Kind.Version, Kind: req.Kind.Kind}
+	changes := fieldpath.Diff(comparable(oldObj.content), comparable(newObj.content), d.schema(gvk))
+	in.ChangedPaths = paths(changes)
+	return changes, nil
+}
+
+// subresource decides a /scale (or other subresource) write on its parent object: the Scale
+// object carries no labels.
+func (d *Decider) subresource(ctx context.Context, req *admissionv1.AdmissionRequest, in *policies.Input, oldObj, newObj *object) ([]fieldpath.Change, error) {
+	gvr := schema.GroupVersionResource{Group: req.Resource.Group, Version: req.Resource.Version, Resource: req.Resource.Resource}
+	parent, err := d.Parents.Parent(ctx, gvr, req.Namespace, req.Name)
+	if err != nil {
+		return nil, fmt.Errorf("cannot tell who owns the parent of this %s request: %w", req.SubResource, err)
+	}
+	if parent.Kind != "" {
+		in.Kind = parent.Kind
+	}
+	in.Ownership = d.Markers.Ownership(&meta{Labels: parent.Labels, Annotations: parent.Annotations})
+	if oldObj == nil || newObj == nil {
+		return nil, nil
+	}
+	// Only the spec of a Scale maps onto the parent (spec.replicas).
+	changes := fieldpath.Diff(specOnly(oldObj.content), specOnly(newObj.content), nil)
+	in.ChangedPaths = paths(changes)
+	return changes, nil
+}
+
+func (d *Decider) coveringGrants(ctx context.Context, in *policies.Input, now time.Time) ([]policies.Grant, error) {
+	grants, err := d.Grants.GrantsFor(ctx, in.User)
+	if err != nil {
+		return nil, err
+	}
+	var out []policies.Grant
+	for i := range grants {
+		g := &grants[i]
+		if !g.Covers(in.User, in.Namespace, in.Resource, now) {
+			continue
+		}
+		out = append(out, policies.Grant{
+			Name:      g.Name,
+			Ticket:    g.Spec.Ticket,
+			Phase:     string(g.Status.Phase),
+			ExpiresAt: g.Status.ExpiresAt.UTC().Format(time.RFC3339),
+		})
+	}
+	return out, nil
+}
+
+func (d *Decider) schema(gvk schema.GroupVersionKind) fieldpath.Schema {
+	if s, ok := d.schemas.Load(gvk); ok {
+		sch, _ := s.(fieldpath.Schema) // nil for kinds the scheme does not know
+		return sch
+	}
+	s := fieldpath.TypedSchema(d.Scheme, gvk)
+	d.schemas.Store(gvk, s)
+	return s
+}
+
+// ResourceName is the grant scope's notation of a resource: "deployments.apps", "configmaps".
+func ResourceName(group, resource string) string {
+	if group == "" {
+		return resource
+	}
+	return resource + "." + group
+}
+
+func metaPtr(o *object) *meta {
+	if o == nil {
+		return nil
+	}
+	return o.meta
+}
+
+func specOnly(content map[string]any) map[string]any {
+	return map[string]any{"spec": content["spec"]}
+}
+
+func paths(changes []fieldpath.Change) []string {
+	out := make([]string, len(changes))
+	for i, c := range changes {
+		out[i] = c.Path
+	}
+	return out
+}

@@ -1,0 +1,38 @@
+package webhook
+
+import (
+	"github.com/driftgate/driftgate/internal/fieldpath"
+	"github.com/driftgate/driftgate/policies"
+)
+
+// GuardedChanges lists the ownership markers and pause switches that differ between old and new
+// (either may be nil: a create adds, a delete removes nothing worth guarding).
+func (m Markers) GuardedChanges(old, new *meta) []policies.GuardedChange {
+	if new == nil {
+		return nil
+	}
+	if old == nil {
+		old = &meta{}
+	}
+	var out []policies.GuardedChange
+	add := func(section string, key string, oldMap, newMap map[string]string, kind string) {
+		ov, oOK := oldMap[key]
+		nv, nOK := newMap[key]
+		if ov != nv || oOK != nOK {
+			out = append(out, policies.GuardedChange{Path: fieldpath.Key("metadata."+section, key), Kind: kind})
+		}
+	}
+	for _, k := range m.Annotations {
+		add("annotations", k, old.Annotations, new.Annotations, "marker")
+	}
+	for _, k := range m.Labels {
+		add("labels", k, old.Labels, new.Labels, "marker")
+	}
+	if m.ArgoCDLabel != "" {
+		add("labels", m.ArgoCDLabel, old.Labels, new.Labels, "marker")
+	}
+	for _, k := range m.PauseSwitches {
+		add("annotations", k, old.Annotations, new.Annotations, "pauseSwitch")
+	}
+	return out
+}

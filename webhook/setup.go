@@ -1,0 +1,44 @@
+package webhook
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/go-logr/logr"
+	"k8s.io/client-go/metadata"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/policies"
+)
+
+// Setup wires the admission handler into mgr's webhook server: grants and namespace modes from
+// mgr's cache, /scale parents from the API server. Call before mgr starts.
+func Setup(ctx context.Context, mgr manager.Manager, cfg *config.Config, engine *policies.Engine, metrics *Metrics, log logr.Logger) error {
+	if err := IndexGrantsByRequester(ctx, mgr.GetFieldIndexer()); err != nil {
+		return fmt.Errorf("indexing break-glass grants: %w", err)
+	}
+	md, err := metadata.NewForConfig(mgr.GetConfig())
+	if err != nil {
+		return fmt.Errorf("metadata client: %w", err)
+	}
+	h := &Handler{
+		Decider: &Decider{
+			Engine:  engine,
+			Grants:  CachedGrants{Reader: mgr.GetCache()},
+			Modes:   NamespaceModes{Reader: mgr.GetCache(), Default: cfg.Mode},
+			Parents: MetadataParents{Client: md, Mapper: mgr.GetRESTMapper()},
+			Markers: MarkersFrom(cfg),
+			Scheme:  mgr.GetScheme(),
+			Clock:   clock.RealClock{},
+		},
+		Exempt:  cfg.Exempt,
+		Log:     log,
+		Metrics: metrics,
+	}
+	mgr.GetWebhookServer().Register(Path, &admission.Webhook{Handler: h, RecoverPanic: ptr.To(true)})
+	return nil
+}
