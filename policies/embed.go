@@ -12,6 +12,12 @@ import (
 //go:embed *.rego
 var embedded embed.FS
 
+// Fixtures are the shipped decision fixtures (AdmissionReviews with their expected decision),
+// run by `driftgate policy test`.
+//
+//go:embed fixtures/*.yaml
+var Fixtures embed.FS
+
 // Modules maps a policy file name to its Rego source.
 type Modules map[string]string
 

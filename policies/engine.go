@@ -104,4 +104,3 @@ func version(m Modules) string {
 	}
 	return hex.EncodeToString(h.Sum(nil))[:12]
 }
-

@@ -51,9 +51,9 @@ func TestEngineDecisions(t *testing.T) {
 	e := newEngine(t, nil, time.Second)
 	grant := policies.Grant{Name: "inc-1-alice", Ticket: "INC-1", Phase: "Active", ExpiresAt: "2026-11-21T11:00:00Z"}
 	tests := []struct {
-		name  string
-		edit  func(*policies.Input)
-		want  policies.Decision
+		name string
+		edit func(*policies.Input)
+		want policies.Decision
 	}{
 		{"person denied", func(*policies.Input) {}, policies.Decision{Allowed: false, Writer: "person", Warnings: []string{}}},
 		{"gitops allowed", func(in *policies.Input) { in.User = "system:serviceaccount:flux-system:kustomize-controller" },

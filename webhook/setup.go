@@ -9,15 +9,16 @@ import (
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/policies"
 )
 
-// Setup wires the admission handler into mgr's webhook server: grants and namespace modes from
-// mgr's cache, /scale parents from the API server. Call before mgr starts.
-func Setup(ctx context.Context, mgr manager.Manager, cfg *config.Config, engine *policies.Engine, metrics *Metrics, log logr.Logger) error {
+// Setup registers the admission handler with srv: grants and namespace modes from mgr's cache,
+// /scale parents from the API server. Call before mgr starts; the caller runs srv.
+func Setup(ctx context.Context, mgr manager.Manager, srv crwebhook.Server, cfg *config.Config, engine *policies.Engine, metrics *Metrics, log logr.Logger) error {
 	if err := IndexGrantsByRequester(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("indexing break-glass grants: %w", err)
 	}
@@ -39,6 +40,6 @@ func Setup(ctx context.Context, mgr manager.Manager, cfg *config.Config, engine 
 		Log:     log,
 		Metrics: metrics,
 	}
-	mgr.GetWebhookServer().Register(Path, &admission.Webhook{Handler: h, RecoverPanic: ptr.To(true)})
+	srv.Register(Path, &admission.Webhook{Handler: h, RecoverPanic: ptr.To(true)})
 	return nil
 }

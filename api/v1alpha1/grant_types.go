@@ -50,7 +50,7 @@ type BreakGlassGrantSpec struct {
 	Reason string `json:"reason"`
 	// Ticket is the incident the grant belongs to.
 	// +kubebuilder:validation:MinLength=1
-	Ticket string `json:"ticket"`
+	Ticket string     `json:"ticket"`
 	Scope  GrantScope `json:"scope"`
 	// Duration is how long the grant is active once approved.
 	Duration metav1.Duration `json:"duration"`

@@ -29,7 +29,9 @@ func TypedSchema(scheme *runtime.Scheme, gvk schema.GroupVersionKind) Schema {
 	return typed{meta}
 }
 
-type typed struct{ meta strategicpatch.LookupPatchMeta }
+type typed struct {
+	meta strategicpatch.LookupPatchMeta
+}
 
 func (t typed) Field(key string) Schema {
 	sub, _, err := t.meta.LookupPatchMetadataForStruct(key)

@@ -1,4 +1,4 @@
-package webhook_test
+package admission_test
 
 import (
 	"context"
@@ -63,7 +63,7 @@ func run(m *testing.M) int {
 	}
 
 	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "charts", "driftgate", "crds")},
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "charts", "driftgate", "crds")},
 		ErrorIfCRDPathMissing: true,
 		WebhookInstallOptions: envtest.WebhookInstallOptions{
 			ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{webhook.Configuration(cfg, nil)},
@@ -104,9 +104,6 @@ func startDriftgate(ctx context.Context, admin *rest.Config, cfg *config.Config,
 		Scheme:                 cluster.scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		WebhookServer: crwebhook.NewServer(crwebhook.Options{
-			Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir,
-		}),
 	})
 	if err != nil {
 		return err
@@ -115,7 +112,13 @@ func startDriftgate(ctx context.Context, admin *rest.Config, cfg *config.Config,
 	if err != nil {
 		return err
 	}
-	if err := webhook.Setup(ctx, mgr, cfg, engine, nil, logr.Discard()); err != nil {
+	srv := crwebhook.NewServer(crwebhook.Options{
+		Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir,
+	})
+	if err := webhook.Setup(ctx, mgr, srv, cfg, engine, nil, logr.Discard()); err != nil {
+		return err
+	}
+	if err := mgr.Add(srv); err != nil {
 		return err
 	}
 	cluster.mgr = mgr

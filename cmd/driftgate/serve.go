@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/go-logr/logr"
+	"github.com/spf13/cobra"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/driftgate/driftgate/certs"
+	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/internal/logkeys"
+	"github.com/driftgate/driftgate/policies"
+	"github.com/driftgate/driftgate/webhook"
+)
+
+type serveOptions struct {
+	configPath, kubeconfig, certDir, certMode string
+	metricsAddr, probeAddr                    string
+	webhookPort                               int
+	leaderElect                               bool
+	enableWebhook, enableGrants, enableAudit  bool
+	log                                       logOptions
+}
+
+func newServeCommand() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the admission webhook (and, as they arrive, the grant controller and audit loop)",
+		Example: `  driftgate serve --config /etc/driftgate/driftgate.yaml
+  driftgate serve --kubeconfig ~/.kube/config --cert-dir ./certs --log-format console`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(ctrl.SetupSignalHandler(), &o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.configPath, "config", "", "driftgate.yaml (default: built-in defaults)")
+	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)")
+	f.StringVar(&o.certDir, "cert-dir", "/tmp/driftgate/serving-certs", "directory of the webhook's tls.crt and tls.key")
+	f.StringVar(&o.certMode, "cert-mode", "auto", "auto (provided files if present, else self), self (own CA, rotated) or provided")
+	f.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Prometheus metrics address (0 disables)")
+	f.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "healthz/readyz address")
+	f.IntVar(&o.webhookPort, "webhook-port", 9443, "webhook server port")
+	f.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader among replicas for the controllers (the webhook serves on every replica)")
+	f.BoolVar(&o.enableWebhook, "enable-webhook", true, "serve the admission webhook")
+	f.BoolVar(&o.enableGrants, "enable-grants", false, "run the break-glass grant controller (not in this release yet)")
+	f.BoolVar(&o.enableAudit, "enable-audit", false, "run the drift audit loop (not in this release yet)")
+	o.log.addFlags(f)
+	return cmd
+}
+
+func runServe(ctx context.Context, o *serveOptions) error {
+	if o.enableGrants || o.enableAudit {
+		return errors.New("--enable-grants and --enable-audit are not available in this release yet")
+	}
+	if !o.enableWebhook {
+		return errors.New("nothing to run: --enable-webhook=false and no other component enabled")
+	}
+	cfg, err := config.Load(o.configPath)
+	if err != nil {
+		return err
+	}
+	log, err := o.log.logger()
+	if err != nil {
+		return err
+	}
+	ctrl.SetLogger(log)
+	restCfg, err := restConfig(o.kubeconfig)
+	if err != nil {
+		return err
+	}
+	scheme, err := newScheme()
+	if err != nil {
+		return err
+	}
+	mgr, err := ctrl.NewManager(restCfg, manager.Options{
+		Scheme:                  scheme,
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:  o.probeAddr,
+		LeaderElection:          o.leaderElect,
+		LeaderElectionID:        "driftgate.driftgate.io",
+		LeaderElectionNamespace: cfg.Webhook.Namespace,
+	})
+	if err != nil {
+		return fmt.Errorf("creating the manager: %w", err)
+	}
+	if err := setupWebhook(ctx, mgr, cfg, o, log); err != nil {
+		return err
+	}
+	log.Info("starting driftgate", "version", version, logkeys.Mode, cfg.Mode)
+	return mgr.Start(ctx)
+}
+
+func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, o *serveOptions, log logr.Logger) error {
+	engine, err := newEngine(ctx, cfg, cfg.Policy.Dir)
+	if err != nil {
+		return err
+	}
+	if cfg.Policy.Dir != "" {
+		w := &policies.Watcher{Engine: engine, Dir: cfg.Policy.Dir, Log: log.WithName("policy"), Settle: 200 * time.Millisecond}
+		if err := mgr.Add(w); err != nil {
+			return err
+		}
+	}
+	log.Info("policy loaded", logkeys.Policy, engine.Version(), logkeys.Dir, cfg.Policy.Dir)
+	m, err := webhook.NewMetrics(metrics.Registry)
+	if err != nil {
+		return err
+	}
+	srv := crwebhook.NewServer(crwebhook.Options{Port: o.webhookPort, CertDir: o.certDir,
+		CertName: certs.CertName, KeyName: certs.KeyName})
+	if err := webhook.Setup(ctx, mgr, srv, cfg, engine, m, log.WithName("admission")); err != nil {
+		return err
+	}
+	ready, mode, err := certs.Setup(mgr, certs.Options{
+		Mode: certs.Mode(o.certMode), CertDir: o.certDir,
+		Namespace: cfg.Webhook.Namespace, Service: cfg.Webhook.ServiceName,
+		SecretName: cfg.Webhook.ServiceName + "-cert", WebhookConfiguration: cfg.Webhook.ConfigurationName,
+	})
+	if err != nil {
+		return err
+	}
+	log.Info("webhook certificate", "certMode", mode, logkeys.Dir, o.certDir)
+	if err := mgr.Add(afterReady{ready: ready, run: srv}); err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return err
+	}
+	return mgr.AddReadyzCheck("webhook", srv.StartedChecker())
+}
+
+// afterReady starts the webhook server once its certificate is in place. It runs on every
+// replica, leader or not.
+type afterReady struct {
+	ready <-chan struct{}
+	run   manager.Runnable
+}
+
+func (a afterReady) Start(ctx context.Context) error {
+	select {
+	case <-a.ready:
+		return a.run.Start(ctx)
+	case <-ctx.Done():
+		return nil
+	}
+}
+
+func (a afterReady) NeedLeaderElection() bool { return false }
+
+func restConfig(kubeconfig string) (*rest.Config, error) {
+	if kubeconfig != "" {
+		c, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+		if err != nil {
+			return nil, fmt.Errorf("loading kubeconfig %s: %w", kubeconfig, err)
+		}
+		return c, nil
+	}
+	c, err := ctrl.GetConfig()
+	if err != nil {
+		return nil, fmt.Errorf("no cluster to talk to: %w", err)
+	}
+	return c, nil
+}

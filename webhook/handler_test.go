@@ -1,0 +1,128 @@
+package webhook_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-logr/logr"
+	admissionv1 "k8s.io/api/admission/v1"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+
+	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/policies"
+	"github.com/driftgate/driftgate/webhook"
+)
+
+// offlineWebhook is the real HTTP handler over an offline decider (no grants, enforce mode).
+func offlineWebhook(tb testing.TB, recoverPanic bool) http.Handler {
+	tb.Helper()
+	cfg := config.Default()
+	engine, err := policies.NewEngine(context.Background(), policies.Data(cfg), cfg.EvaluationTimeout(), nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	h := &webhook.Handler{
+		Decider: webhook.Offline(engine, cfg, clientgoscheme.Scheme, nil, config.ModeEnforce, nil, time.Now()),
+		Exempt:  cfg.Exempt,
+		Log:     logr.Discard(),
+	}
+	return &admission.Webhook{Handler: h, RecoverPanic: &recoverPanic}
+}
+
+// post sends body and returns the AdmissionResponse; it fails the test when the HTTP answer is
+// not an AdmissionReview the API server could read.
+func post(tb testing.TB, h http.Handler, contentType string, body []byte) *admissionv1.AdmissionResponse {
+	tb.Helper()
+	req := httptest.NewRequest(http.MethodPost, webhook.Path, bytes.NewReader(body))
+	req.Header.Set("Content-Type", contentType)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	if rec.Code >= 500 {
+		tb.Fatalf("HTTP %d for %q", rec.Code, body)
+	}
+	var review admissionv1.AdmissionReview
+	if err := json.Unmarshal(rec.Body.Bytes(), &review); err != nil || review.Response == nil {
+		tb.Fatalf("answer is not an AdmissionReview (%v): %s", err, rec.Body.String())
+	}
+	return review.Response
+}
+
+func reviewJSON(request string) []byte {
+	return []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","request":` + request + `}`)
+}
+
+func TestBadInputIsRefusedWithAReason(t *testing.T) {
+	const head = `{"uid":"u1","kind":{"group":"apps","version":"v1","kind":"Deployment"},` +
+		`"resource":{"group":"apps","version":"v1","resource":"deployments"},"namespace":"prod","name":"x",` +
+		`"userInfo":{"username":"alice"},`
+	tests := []struct {
+		name        string
+		contentType string
+		body        []byte
+		wantCode    int32
+		wantReason  string
+	}{
+		{"empty body", "application/json", nil, http.StatusBadRequest, "has no request"},
+		{"not JSON", "application/json", []byte("this is not json"), http.StatusBadRequest, ""},
+		{"wrong content type", "text/plain", reviewJSON(head + `"operation":"UPDATE"}`), http.StatusBadRequest, "contentType=text/plain"},
+		{"no request", "application/json", []byte(`{"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview"}`),
+			http.StatusBadRequest, "has no request"},
+		{"object is a string", "application/json", reviewJSON(head + `"operation":"CREATE","object":"oops"}`),
+			http.StatusForbidden, "request.object is not a JSON object"},
+		{"object is a list", "application/json", reviewJSON(head + `"operation":"CREATE","object":[1,2]}`),
+			http.StatusForbidden, "request.object is not a JSON object"},
+		{"no object at all", "application/json", reviewJSON(head + `"operation":"UPDATE"}`),
+			http.StatusForbidden, "has neither object nor oldObject"},
+		{"scale without a parent", "application/json", reviewJSON(head + `"subResource":"scale","operation":"UPDATE",` +
+			`"object":{"spec":{"replicas":3}},"oldObject":{"spec":{"replicas":2}}}`),
+			http.StatusForbidden, "cannot tell who owns the parent"},
+	}
+	h := offlineWebhook(t, true)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			resp := post(t, h, tt.contentType, tt.body)
+			if resp.Allowed {
+				t.Fatalf("allowed, want refused")
+			}
+			if resp.Result == nil || resp.Result.Message == "" {
+				t.Fatalf("refused without a reason: %+v", resp.Result)
+			}
+			if resp.Result.Code != tt.wantCode {
+				t.Errorf("code = %d, want %d (%s)", resp.Result.Code, tt.wantCode, resp.Result.Message)
+			}
+			if !strings.Contains(resp.Result.Message, tt.wantReason) {
+				t.Errorf("reason %q does not say %q", resp.Result.Message, tt.wantReason)
+			}
+		})
+	}
+}
+
+func FuzzHandler(f *testing.F) {
+	owned := `{"metadata":{"name":"x","annotations":{"argocd.argoproj.io/tracking-id":"a:apps/Deployment:prod/x"}},"spec":{"replicas":1}}`
+	for _, seed := range []string{
+		"",
+		"{}",
+		"null",
+		string(reviewJSON(`null`)),
+		string(reviewJSON(`{"uid":"u","operation":"UPDATE","userInfo":{"username":"alice"},"object":` + owned + `,"oldObject":` + owned + `}`)),
+		string(reviewJSON(`{"uid":"u","operation":"DELETE","namespace":"kube-system","oldObject":{}}`)),
+		string(reviewJSON(`{"uid":"u","operation":"CREATE","subResource":"scale","object":{"spec":[]}}`)),
+		string(reviewJSON(`{"uid":"u","operation":"UPDATE","object":{"metadata":{"labels":[]}},"oldObject":{"metadata":7}}`)),
+	} {
+		f.Add([]byte(seed))
+	}
+	h := offlineWebhook(f, false) // panics must surface to the fuzzer
+	f.Fuzz(func(t *testing.T, body []byte) {
+		resp := post(t, h, "application/json", body)
+		if !resp.Allowed && (resp.Result == nil || resp.Result.Message == "") {
+			t.Fatalf("refused without a reason for %q", body)
+		}
+	})
+}
