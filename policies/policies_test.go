@@ -38,7 +38,7 @@ func personInput() *policies.Input {
 	}
 }
 
-func newEngine(t *testing.T, extra policies.Modules, timeout time.Duration) *policies.Engine {
+func newEngine(t testing.TB, extra policies.Modules, timeout time.Duration) *policies.Engine {
 	t.Helper()
 	e, err := policies.NewEngine(context.Background(), policies.Data(config.Default()), timeout, extra)
 	if err != nil {

@@ -39,7 +39,7 @@ type Result struct {
 }
 
 // Decide decides req.
-func (d *Decider) Decide(ctx context.Context, req *admissionv1.AdmissionRequest) Result {
+func (d *Decider) Decide(ctx context.Context, req *Request) Result {
 	in, changes, err := d.input(ctx, req)
 	if err != nil {
 		return Result{Decision: policies.Deny("driftgate: " + err.Error() + "; denied"), Input: in}
@@ -51,7 +51,7 @@ func (d *Decider) Decide(ctx context.Context, req *admissionv1.AdmissionRequest)
 	return Result{Decision: dec, Input: in, Changes: changes}
 }
 
-func (d *Decider) input(ctx context.Context, req *admissionv1.AdmissionRequest) (*policies.Input, []fieldpath.Change, error) {
+func (d *Decider) input(ctx context.Context, req *Request) (*policies.Input, []fieldpath.Change, error) {
 	now := d.Clock.Now().UTC()
 	in := &policies.Input{
 		Operation:   string(req.Operation),
@@ -65,15 +65,9 @@ func (d *Decider) input(ctx context.Context, req *admissionv1.AdmissionRequest) 
 		DryRun:      req.DryRun != nil && *req.DryRun,
 		Time:        now.Format(time.RFC3339Nano),
 	}
-	oldObj, err := decodeObject(req.OldObject, "oldObject")
-	if err != nil {
-		return in, nil, err
-	}
-	newObj, err := decodeObject(req.Object, "object")
-	if err != nil {
-		return in, nil, err
-	}
+	oldObj, newObj := newObject(req.OldObject), newObject(req.Object)
 	var changes []fieldpath.Change
+	var err error
 	if req.SubResource != "" {
 		changes, err = d.subresource(ctx, req, in, oldObj, newObj)
 	} else {
@@ -92,7 +86,7 @@ func (d *Decider) input(ctx context.Context, req *admissionv1.AdmissionRequest) 
 }
 
 // object fills ownership, guarded and changed paths for a write to a whole object.
-func (d *Decider) object(req *admissionv1.AdmissionRequest, in *policies.Input, oldObj, newObj *object) ([]fieldpath.Change, error) {
+func (d *Decider) object(req *Request, in *policies.Input, oldObj, newObj *object) ([]fieldpath.Change, error) {
 	if oldObj == nil && newObj == nil {
 		return nil, fmt.Errorf("request for %s %s has neither object nor oldObject", req.Operation, in.Resource)
 	}
@@ -109,7 +103,7 @@ func (d *Decider) object(req *admissionv1.AdmissionRequest, in *policies.Input, 
 
 // subresource decides a /scale (or other subresource) write on its parent object: the Scale
 // object carries no labels.
-func (d *Decider) subresource(ctx context.Context, req *admissionv1.AdmissionRequest, in *policies.Input, oldObj, newObj *object) ([]fieldpath.Change, error) {
+func (d *Decider) subresource(ctx context.Context, req *Request, in *policies.Input, oldObj, newObj *object) ([]fieldpath.Change, error) {
 	gvr := schema.GroupVersionResource{Group: req.Resource.Group, Version: req.Resource.Version, Resource: req.Resource.Resource}
 	parent, err := d.Parents.Parent(ctx, gvr, req.Namespace, req.Name)
 	if err != nil {

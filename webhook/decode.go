@@ -1,28 +1,16 @@
 package webhook
 
-import (
-	"encoding/json"
-	"fmt"
-
-	"k8s.io/apimachinery/pkg/runtime"
-)
-
-// object is one version of the object under review, decoded once.
+// object is one version of the object under review.
 type object struct {
 	content map[string]any
 	meta    *meta
 }
 
-// decodeObject decodes raw JSON; empty or "null" input is no object.
-func decodeObject(raw runtime.RawExtension, which string) (*object, error) {
-	if len(raw.Raw) == 0 || string(raw.Raw) == "null" {
-		return nil, nil
+func newObject(content map[string]any) *object {
+	if content == nil {
+		return nil
 	}
-	var content map[string]any
-	if err := json.Unmarshal(raw.Raw, &content); err != nil {
-		return nil, fmt.Errorf("request.%s is not a JSON object: %w", which, err)
-	}
-	return &object{content: content, meta: metaOf(content)}, nil
+	return &object{content: content, meta: metaOf(content)}
 }
 
 func metaOf(content map[string]any) *meta {
@@ -44,7 +32,7 @@ func stringMap(v any) map[string]string {
 }
 
 // bookkeeping are metadata fields the API server and kubectl maintain; they are never a change.
-var bookkeeping = []string{
+var bookkeeping = [...]string{
 	"resourceVersion", "generation", "uid", "creationTimestamp", "managedFields", "selfLink",
 	"deletionTimestamp", "deletionGracePeriodSeconds",
 }

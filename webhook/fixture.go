@@ -80,7 +80,11 @@ func (f *Fixture) run(ctx context.Context, engine *policies.Engine, cfg *config.
 		r := f.Review.Request.Resource
 		parents[r.Resource+"/"+p.Namespace+"/"+p.Name] = p
 	}
-	got := Offline(engine, cfg, scheme, f.Grants, mode, parents, f.Now.Time).Decide(ctx, f.Review.Request)
+	req, err := RequestFrom(f.Review.Request)
+	if err != nil {
+		return err.Error()
+	}
+	got := Offline(engine, cfg, scheme, f.Grants, mode, parents, f.Now.Time).Decide(ctx, req)
 	var problems []string
 	if got.Allowed != f.Want.Allowed {
 		problems = append(problems, fmt.Sprintf("allowed = %v, want %v (reason: %s)", got.Allowed, f.Want.Allowed, got.Reason))

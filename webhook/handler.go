@@ -2,10 +2,16 @@ package webhook
 
 import (
 	"context"
+	stdjson "encoding/json"
+	"fmt"
+	"io"
+	"mime"
 	"net/http"
 
 	"github.com/go-logr/logr"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
+	json "github.com/goccy/go-json"
+	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/driftgate/driftgate/internal/logkeys"
 )
@@ -13,7 +19,11 @@ import (
 // Path is where the webhook server serves the admission webhook.
 const Path = "/validate"
 
-// Handler answers the API server's AdmissionReviews.
+// maxBody bounds a review; the API server's own limit for an object is 3 MiB, a review holds two.
+const maxBody = 7 << 20
+
+// Handler answers the API server's AdmissionReviews over HTTP. It decodes each review once,
+// straight into the objects the decision needs.
 type Handler struct {
 	Decider *Decider
 	// Exempt reports namespaces that are never intercepted (also excluded by the registration).
@@ -22,27 +32,102 @@ type Handler struct {
 	Metrics *Metrics
 }
 
-var _ admission.Handler = (*Handler)(nil)
-
-// Handle implements admission.Handler.
-func (h *Handler) Handle(ctx context.Context, req admission.Request) admission.Response {
-	if req.UID == "" || req.Operation == "" {
-		return admission.Errored(http.StatusBadRequest, errNoRequest)
+// ServeHTTP implements http.Handler. Malformed input is answered with a 4xx-coded refusal that
+// says what is wrong; a panic with a refusal, never an allowed write.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rev, err := readReview(r)
+	if err != nil {
+		h.Log.Info("bad admission request", logkeys.Error, err.Error())
+		writeReview(w, "", refuse(http.StatusBadRequest, err.Error()))
+		return
 	}
-	if h.Exempt(req.Namespace) {
-		return admission.Allowed("exempt namespace")
-	}
-	res := h.Decider.Decide(ctx, &req.AdmissionRequest)
-	h.observe(&req, &res)
-	if !res.Allowed {
-		return admission.Denied(res.Reason)
-	}
-	resp := admission.Allowed(res.Reason).WithWarnings(res.Warnings...)
-	resp.AuditAnnotations = res.AuditAnnotations
-	return resp
+	writeReview(w, rev.APIVersion, h.answer(r.Context(), rev.Request))
 }
 
-func (h *Handler) observe(req *admission.Request, res *Result) {
+func readReview(r *http.Request) (*review, error) {
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
+		return nil, fmt.Errorf("content type %q: want application/json", r.Header.Get("Content-Type"))
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	if err != nil {
+		return nil, fmt.Errorf("reading the request body: %w", err)
+	}
+	if len(body) == 0 {
+		return nil, errEmptyBody
+	}
+	if len(body) > maxBody {
+		return nil, fmt.Errorf("request body is larger than %d bytes", maxBody)
+	}
+	var rev review
+	if err := json.Unmarshal(body, &rev); err != nil {
+		return nil, explain(body, err)
+	}
+	if rev.Request == nil || rev.Request.UID == "" || rev.Request.Operation == "" {
+		return nil, errNoRequest
+	}
+	return &rev, nil
+}
+
+// answer decides one request; a panic anywhere below is a refusal.
+func (h *Handler) answer(ctx context.Context, req *Request) (resp *admissionv1.AdmissionResponse) {
+	defer func() {
+		if p := recover(); p != nil {
+			h.Log.Error(fmt.Errorf("%v", p), "admission handler panicked", logkeys.UID, req.UID)
+			resp = refuse(http.StatusInternalServerError, "driftgate: internal error while deciding; denied")
+		}
+		resp.UID = req.UID
+	}()
+	if h.Exempt(req.Namespace) {
+		return &admissionv1.AdmissionResponse{Allowed: true}
+	}
+	res := h.Decider.Decide(ctx, req)
+	h.observe(req, &res)
+	if !res.Allowed {
+		return refuse(http.StatusForbidden, res.Reason)
+	}
+	return &admissionv1.AdmissionResponse{
+		Allowed:          true,
+		Result:           &metav1.Status{Code: http.StatusOK, Message: res.Reason},
+		Warnings:         res.Warnings,
+		AuditAnnotations: res.AuditAnnotations,
+	}
+}
+
+// explain finds what is wrong with a body the fast decoder refused, by decoding it the slow way.
+func explain(body []byte, fast error) error {
+	var typed admissionv1.AdmissionReview
+	if err := stdjson.Unmarshal(body, &typed); err != nil {
+		return fmt.Errorf("not an AdmissionReview: %w", err)
+	}
+	if typed.Request != nil {
+		if _, err := RequestFrom(typed.Request); err != nil {
+			return err
+		}
+	}
+	return fmt.Errorf("not an AdmissionReview: %w", fast)
+}
+
+func refuse(code int32, msg string) *admissionv1.AdmissionResponse {
+	reason := metav1.StatusReasonForbidden
+	if code == http.StatusBadRequest {
+		reason = metav1.StatusReasonBadRequest
+	}
+	return &admissionv1.AdmissionResponse{Result: &metav1.Status{Code: code, Reason: reason, Message: msg}}
+}
+
+func writeReview(w http.ResponseWriter, apiVersion string, resp *admissionv1.AdmissionResponse) {
+	if apiVersion == "" {
+		apiVersion = admissionv1.SchemeGroupVersion.String()
+	}
+	out := admissionv1.AdmissionReview{
+		TypeMeta: metav1.TypeMeta{APIVersion: apiVersion, Kind: "AdmissionReview"},
+		Response: resp,
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(&out) // the connection is gone if this fails; nothing to tell
+}
+
+func (h *Handler) observe(req *Request, res *Result) {
 	h.Metrics.observe(res)
 	if res.Allowed && res.Grant == "" && res.AuditAnnotations == nil {
 		return
@@ -73,4 +158,7 @@ type constError string
 
 func (e constError) Error() string { return string(e) }
 
-const errNoRequest = constError("the AdmissionReview has no request (or no request.uid/operation)")
+const (
+	errNoRequest = constError("the AdmissionReview has no request (or no request.uid/operation)")
+	errEmptyBody = constError("request body is empty")
+)

@@ -7,10 +7,8 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/metadata"
 	"k8s.io/utils/clock"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
-	"sigs.k8s.io/controller-runtime/pkg/webhook/admission"
 
 	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/policies"
@@ -40,6 +38,6 @@ func Setup(ctx context.Context, mgr manager.Manager, srv crwebhook.Server, cfg *
 		Log:     log,
 		Metrics: metrics,
 	}
-	srv.Register(Path, &admission.Webhook{Handler: h, RecoverPanic: ptr.To(true)})
+	srv.Register(Path, h)
 	return nil
 }

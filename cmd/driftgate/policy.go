@@ -165,7 +165,11 @@ func runPolicyEval(ctx context.Context, out io.Writer, o *evalOptions) error {
 	if err != nil {
 		return err
 	}
-	res := webhook.Offline(engine, cfg, scheme, grants, mode, nil, now).Decide(ctx, review.Request)
+	req, err := webhook.RequestFrom(review.Request)
+	if err != nil {
+		return err
+	}
+	res := webhook.Offline(engine, cfg, scheme, grants, mode, nil, now).Decide(ctx, req)
 	if err := printDecision(out, o.output, &res.Decision); err != nil {
 		return err
 	}

@@ -69,8 +69,8 @@ func diffLists(out *[]Change, path, key string, old, new []any, sch Schema) {
 	if sch != nil {
 		mergeKey, items = sch.List(key)
 	}
-	if keys, ok := listKeys(mergeKey, old, new); ok {
-		diffKeyed(out, path, keys, old, new, items)
+	if keys, oldIdx, newIdx, ok := listKeys(mergeKey, old, new); ok {
+		diffKeyed(out, path, keys, oldIdx, newIdx, items)
 		return
 	}
 	if !allMaps(old) || !allMaps(new) {
@@ -92,9 +92,7 @@ func diffLists(out *[]Change, path, key string, old, new []any, sch Schema) {
 	}
 }
 
-func diffKeyed(out *[]Change, path string, keys []string, old, new []any, items Schema) {
-	oldIdx := indexBy(keys, old)
-	newIdx := indexBy(keys, new)
+func diffKeyed(out *[]Change, path string, keys []string, oldIdx, newIdx map[string]keyedItem, items Schema) {
 	for id, oi := range oldIdx {
 		ni, ok := newIdx[id]
 		diffItem(out, Item(path, keys, oi.values), oi.item, ni.item, items, true, ok)
@@ -123,44 +121,50 @@ type keyedItem struct {
 	item   map[string]any
 }
 
-func indexBy(keys []string, list []any) map[string]keyedItem {
-	idx := make(map[string]keyedItem, len(list))
+// indexBy indexes list items by their key values; ok is false when two items share them.
+func indexBy(keys []string, list []any) (idx map[string]keyedItem, ok bool) {
+	idx = make(map[string]keyedItem, len(list))
 	for _, it := range list {
 		m := it.(map[string]any)
 		vals := make([]any, len(keys))
-		id := ""
+		var id string
 		for i, k := range keys {
 			vals[i] = m[k]
-			id += "\x00" + scalar(m[k])
+			if i == 0 {
+				id = scalar(m[k])
+			} else {
+				id += "\x00" + scalar(m[k])
+			}
+		}
+		if _, dup := idx[id]; dup {
+			return nil, false
 		}
 		idx[id] = keyedItem{values: vals, item: m}
 	}
-	return idx
+	return idx, true
 }
 
 // listKeys picks the item keys of a list: the merge key (else "name" when every item has one),
-// plus a second list-map key when the first alone is not unique on either side.
-func listKeys(mergeKey string, old, new []any) ([]string, bool) {
+// plus a second list-map key when the first alone is not unique on either side. It returns both
+// sides indexed by those keys.
+func listKeys(mergeKey string, old, new []any) ([]string, map[string]keyedItem, map[string]keyedItem, bool) {
 	if !allMaps(old) || !allMaps(new) || len(old)+len(new) == 0 {
-		return nil, false
+		return nil, nil, nil, false
 	}
 	if mergeKey == "" {
 		mergeKey = "name"
 	}
-	keys := []string{mergeKey}
-	if !allHave(keys, old) || !allHave(keys, new) {
-		return nil, false
-	}
-	if unique(keys, old) && unique(keys, new) {
-		return keys, true
-	}
-	for _, second := range secondKeys {
-		keys = []string{mergeKey, second}
-		if allHave(keys, old) && allHave(keys, new) && unique(keys, old) && unique(keys, new) {
-			return keys, true
+	for _, keys := range [][]string{{mergeKey}, {mergeKey, secondKeys[0]}} {
+		if !allHave(keys, old) || !allHave(keys, new) {
+			return nil, nil, nil, false
+		}
+		oldIdx, okOld := indexBy(keys, old)
+		newIdx, okNew := indexBy(keys, new)
+		if okOld && okNew {
+			return keys, oldIdx, newIdx, true
 		}
 	}
-	return nil, false
+	return nil, nil, nil, false
 }
 
 func allMaps(list []any) bool {
@@ -186,10 +190,6 @@ func allHave(keys []string, list []any) bool {
 		}
 	}
 	return true
-}
-
-func unique(keys []string, list []any) bool {
-	return len(indexBy(keys, list)) == len(list)
 }
 
 func listOrNil(l []any) any {

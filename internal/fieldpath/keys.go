@@ -55,4 +55,4 @@ func (t typed) List(key string) (string, Schema) {
 
 // secondKeys is the second list-map key used when two items share the merge key value
 // (a Service port 53 for TCP and for UDP).
-var secondKeys = []string{"protocol"}
+var secondKeys = [...]string{"protocol"}

@@ -1,0 +1,194 @@
+// Command load sends UPDATE AdmissionReviews of a ~14 KB Deployment to a driftgate webhook over
+// keep-alive TLS at a fixed rate and prints latency percentiles, throughput and errors.
+//
+// With no --url it starts driftgate's real admission handler in-process, over TLS on loopback,
+// with --grants break-glass grants loaded, and measures that.
+//
+//	go run ./test/load --rate 1000 --duration 20s
+//	go run ./test/load --url https://127.0.0.1:9443/validate --insecure --rate 2000
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	admissionv1 "k8s.io/api/admission/v1"
+
+	"github.com/driftgate/driftgate/test/loadgen"
+)
+
+type options struct {
+	url         string
+	insecure    bool
+	rate        int
+	duration    time.Duration
+	warmup      time.Duration
+	grants      int
+	user        string
+	connections int
+	http2       bool
+	cpuProfile  string
+	template    []byte // the review, with uidMark where each request's UID goes
+}
+
+const uidMark = "UIDPLACEHOLDER-0000"
+
+func main() {
+	var o options
+	flag.StringVar(&o.url, "url", "", "webhook URL; empty starts the handler in-process on loopback")
+	flag.BoolVar(&o.insecure, "insecure", false, "skip TLS verification of --url")
+	flag.IntVar(&o.rate, "rate", 1000, "requests per second")
+	flag.DurationVar(&o.duration, "duration", 20*time.Second, "measured duration")
+	flag.DurationVar(&o.warmup, "warmup", 3*time.Second, "unmeasured warm-up at the same rate")
+	flag.IntVar(&o.grants, "grants", 1000, "break-glass grants loaded in the in-process server")
+	flag.StringVar(&o.user, "user", "alice", "requesting user (alice holds a covering grant)")
+	flag.IntVar(&o.connections, "connections", 8, "keep-alive connections")
+	flag.BoolVar(&o.http2, "http2", false, "use HTTP/2 to the in-process server (default HTTP/1.1 keep-alive)")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run (client and in-process server)")
+	flag.Parse()
+	if err := run(&o); err != nil {
+		fmt.Fprintln(os.Stderr, "load: "+err.Error())
+		os.Exit(2)
+	}
+}
+
+func run(o *options) error {
+	if o.rate <= 0 || o.duration <= 0 {
+		return errors.New("--rate and --duration must be positive")
+	}
+	o.template = loadgen.UpdateReview(uidMark, o.user)
+	client := &http.Client{Timeout: 10 * time.Second}
+	if o.url == "" {
+		srv, err := startInProcess(o.grants, o.http2)
+		if err != nil {
+			return err
+		}
+		defer srv.Close()
+		o.url = srv.URL + "/validate"
+		client.Transport = srv.transport(o.connections)
+	} else {
+		client.Transport = &http.Transport{
+			TLSClientConfig:     &tls.Config{InsecureSkipVerify: o.insecure}, //nolint:gosec // operator's choice for a test target
+			MaxIdleConnsPerHost: o.connections, MaxConnsPerHost: o.connections,
+		}
+	}
+	fmt.Printf("target %s, %d req/s, warm-up %s, measured %s, user %s, %d grants in-process, %d-byte review\n",
+		o.url, o.rate, o.warmup, o.duration, o.user, o.grants, len(o.template))
+	fire(client, o, o.warmup) // warm connections and caches
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+	}
+	res := fire(client, o, o.duration)
+	pprof.StopCPUProfile()
+	res.print(o.duration)
+	if res.errors > 0 {
+		os.Exit(1)
+	}
+	return nil
+}
+
+type result struct {
+	latencies []time.Duration // from the request's scheduled start
+	service   []time.Duration // from the moment it was actually sent
+	errors    int64
+	firstErr  string
+}
+
+// fire sends requests open-loop at o.rate for d. Each request is timed twice: from its scheduled
+// start (a stalled server, or a generator that fell behind, shows as latency rather than a lower
+// rate) and from its actual send (what the server and the connection took).
+func fire(client *http.Client, o *options, d time.Duration) *result {
+	interval := time.Second / time.Duration(o.rate)
+	n := int(d / interval)
+	lat := make([]time.Duration, n)
+	svc := make([]time.Duration, n)
+	var errs atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	start := time.Now()
+	for i := range n {
+		scheduled := start.Add(time.Duration(i) * interval)
+		if wait := time.Until(scheduled); wait > 0 {
+			time.Sleep(wait)
+		}
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			sent := time.Now()
+			if err := send(client, o.url, fmt.Sprintf("req-%012d", i), o.template); err != nil {
+				errs.Add(1)
+				firstErr.CompareAndSwap(nil, err.Error())
+			}
+			lat[i] = time.Since(scheduled)
+			svc[i] = time.Since(sent)
+		}(i)
+	}
+	wg.Wait()
+	r := &result{latencies: lat, service: svc, errors: errs.Load()}
+	if v, ok := firstErr.Load().(string); ok {
+		r.firstErr = v
+	}
+	return r
+}
+
+func send(client *http.Client, url, uid string, template []byte) error {
+	body := bytes.Replace(template, []byte(uidMark), []byte(uid), 1)
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, url, bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("HTTP %d", resp.StatusCode)
+	}
+	var out admissionv1.AdmissionReview
+	if err := json.Unmarshal(answer, &out); err != nil || out.Response == nil || string(out.Response.UID) != uid {
+		return fmt.Errorf("bad AdmissionReview answer: %.120s", answer)
+	}
+	return nil
+}
+
+func (r *result) print(d time.Duration) {
+	fmt.Printf("requests %d, errors %d, throughput %.0f req/s\n", len(r.latencies), r.errors, float64(len(r.latencies))/d.Seconds())
+	printPercentiles("latency from send    ", r.service)
+	printPercentiles("latency from schedule", r.latencies)
+	if r.firstErr != "" {
+		fmt.Printf("first error: %s\n", r.firstErr)
+	}
+}
+
+func printPercentiles(label string, samples []time.Duration) {
+	l := slices.Clone(samples)
+	slices.Sort(l)
+	pct := func(p float64) time.Duration { return l[min(len(l)-1, int(float64(len(l))*p))].Round(time.Microsecond) }
+	fmt.Printf("%s p50 %s, p99 %s, p99.9 %s, max %s\n", label, pct(0.50), pct(0.99), pct(0.999), pct(1))
+}
