@@ -1,12 +1,17 @@
 package certs
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/open-policy-agent/cert-controller/pkg/rotator"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 )
 
@@ -16,7 +21,8 @@ type Mode string
 const (
 	// ModeAuto uses the files in the cert dir when both exist at start, else ModeSelf.
 	ModeAuto Mode = "auto"
-	// ModeSelf makes and rotates a certificate with driftgate's own CA.
+	// ModeSelf makes and rotates a certificate with driftgate's own CA, kept in a Secret that must
+	// be mounted at the cert dir (the kubelet writes the files; the chart mounts it).
 	ModeSelf Mode = "self"
 	// ModeProvided serves the files in the cert dir, reloading them when they change.
 	ModeProvided Mode = "provided"
@@ -43,7 +49,7 @@ type Options struct {
 
 // Setup prepares the certificate and returns a channel closed once the files are in place; the
 // webhook server must not start before. It resolves ModeAuto and returns the mode in effect.
-func Setup(mgr manager.Manager, opts Options) (<-chan struct{}, Mode, error) {
+func Setup(ctx context.Context, mgr manager.Manager, opts Options) (<-chan struct{}, Mode, error) {
 	mode := opts.Mode
 	if mode == ModeAuto {
 		mode = ModeSelf
@@ -57,6 +63,9 @@ func Setup(mgr manager.Manager, opts Options) (<-chan struct{}, Mode, error) {
 		close(ready) // controller-runtime's certwatcher reloads the files on change
 		return ready, mode, nil
 	case ModeSelf:
+		if err := ensureSecret(ctx, mgr, opts); err != nil {
+			return nil, mode, err
+		}
 		ready := make(chan struct{})
 		dns := opts.Service + "." + opts.Namespace + ".svc"
 		err := rotator.AddRotator(mgr, &rotator.CertRotator{
@@ -78,6 +87,20 @@ func Setup(mgr manager.Manager, opts Options) (<-chan struct{}, Mode, error) {
 	default:
 		return nil, mode, fmt.Errorf("certificate mode %q: want auto, self or provided", opts.Mode)
 	}
+}
+
+// ensureSecret creates the (empty) Secret the rotator keeps the CA in: the rotator fills a Secret
+// but does not create one. The chart ships it too; this covers installs without the chart.
+func ensureSecret(ctx context.Context, mgr manager.Manager, opts Options) error {
+	c, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme()})
+	if err != nil {
+		return fmt.Errorf("client for the certificate Secret: %w", err)
+	}
+	secret := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: opts.Namespace, Name: opts.SecretName}}
+	if err := c.Create(ctx, secret); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("creating the certificate Secret %s/%s: %w", opts.Namespace, opts.SecretName, err)
+	}
+	return nil
 }
 
 func exists(path string) bool {

@@ -19,9 +19,11 @@ type Watcher struct {
 	// Settle is how long the directory must be quiet before a reload (ConfigMap updates swap
 	// several files).
 	Settle time.Duration
+	// OnReload, if set, is told the outcome of every reload attempt (nil when it took effect).
+	OnReload func(error)
 }
 
-// Start watches until ctx ends.
+// Start loads the directory and then watches it until ctx ends.
 func (w *Watcher) Start(ctx context.Context) error {
 	fw, err := fsnotify.NewWatcher()
 	if err != nil {
@@ -31,6 +33,8 @@ func (w *Watcher) Start(ctx context.Context) error {
 	if err := fw.Add(w.Dir); err != nil {
 		return err
 	}
+	// Load once now that changes are watched, so none made before Start is missed.
+	w.reload(ctx)
 	var pending <-chan time.Time
 	for {
 		select {
@@ -51,6 +55,9 @@ func (w *Watcher) reload(ctx context.Context) {
 	mods, err := ReadDir(w.Dir, false)
 	if err == nil {
 		err = w.Engine.Load(ctx, mods)
+	}
+	if w.OnReload != nil {
+		defer w.OnReload(err)
 	}
 	if err != nil {
 		w.Log.Error(err, "policy rejected; the last good policy stays in force",

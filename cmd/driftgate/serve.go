@@ -124,7 +124,7 @@ func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, 
 	if err := webhook.Setup(ctx, mgr, srv, cfg, engine, m, log.WithName("admission")); err != nil {
 		return err
 	}
-	ready, mode, err := certs.Setup(mgr, certs.Options{
+	ready, mode, err := certs.Setup(ctx, mgr, certs.Options{
 		Mode: certs.Mode(o.certMode), CertDir: o.certDir,
 		Namespace: cfg.Webhook.Namespace, Service: cfg.Webhook.ServiceName,
 		SecretName: cfg.Webhook.ServiceName + "-cert", WebhookConfiguration: cfg.Webhook.ConfigurationName,
