@@ -82,12 +82,14 @@ deny contains msg if {
 
 guarded(change) if change.kind == "marker"
 
+guarded(change) if change.kind == "modeSwitch"
+
 guarded(change) if {
 	change.kind == "pauseSwitch"
 	input.ownership.owned
 }
 
-change_kind := {"marker": "ownership marker", "pauseSwitch": "pause switch"}
+change_kind := {"marker": "ownership marker", "pauseSwitch": "pause switch", "modeSwitch": "driftgate mode switch"}
 
 object_ref := sprintf("%s %s/%s", [input.kind, input.namespace, input.name]) if input.namespace != ""
 
@@ -163,12 +165,17 @@ granted if {
 	count(deny) == 0
 }
 
-# record: the write leaves a BreakGlassEdit (a break-glass write, or an unauthorized one in warn mode).
-record if granted
+# record: the write leaves a BreakGlassEdit (a break-glass write, or an unauthorized one in warn
+# mode). Dry-runs are answered the same but leave no record.
+record if {
+	granted
+	not input.dryRun
+}
 
 record if {
 	input.mode == "warn"
 	count(deny) > 0
+	not input.dryRun
 }
 
 default grant := {}

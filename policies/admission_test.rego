@@ -86,6 +86,53 @@ test_grant_allows_with_warning_and_record if {
 	contains(d.warnings[0], "backported to Git or reverted")
 }
 
+test_break_glass_dry_run_leaves_no_record if {
+	d := decide({"grants": [grant], "dryRun": true})
+	d.allowed
+	d.grant == "inc-1-alice"
+	d.record == false
+	count(d.warnings) == 1
+}
+
+test_warn_mode_dry_run_leaves_no_record if {
+	d := decide({"mode": "warn", "dryRun": true})
+	d.allowed
+	d.record == false
+}
+
+test_mode_switch_by_person_denied if {
+	d := decide({
+		"kind": "Namespace", "namespace": "", "name": "prod", "resource": "namespaces",
+		"ownership": {"owned": false},
+		"guardedChanges": [{"path": "metadata.labels[\"driftgate.io/mode\"]", "kind": "modeSwitch"}],
+	})
+	not d.allowed
+	contains(d.reason, "driftgate mode switch")
+}
+
+test_mode_switch_by_gitops_allowed if {
+	d := decide({
+		"user": {"name": "system:serviceaccount:argocd:argocd-application-controller", "groups": []},
+		"kind": "Namespace", "namespace": "", "name": "prod", "resource": "namespaces",
+		"ownership": {"owned": false},
+		"guardedChanges": [{"path": "metadata.labels[\"driftgate.io/mode\"]", "kind": "modeSwitch"}],
+	})
+	d.allowed
+}
+
+# The short path for plainly allowed writes must answer exactly as the full decision would.
+test_short_path_matches_full_decision if {
+	every patch in [{"ownership": {"owned": false}}, {"user": {"name": "system:kube-controller-manager", "groups": []}}] {
+		d := decide(patch)
+		d == {
+			"allowed": admission.allowed, "reason": admission.reason, "writer": admission.writer,
+			"warnings": sort([w | some w in admission.warnings]), "grant": object.get(admission.grant, "name", ""),
+			"ticket": object.get(admission.grant, "ticket", ""), "record": admission.record_value,
+			"auditAnnotations": admission.audit_annotations,
+		} with input as object.union(base, patch) with data.driftgate.config as cfg
+	}
+}
+
 test_expired_grant_allows_nothing if {
 	d := decide({"grants": [object.union(grant, {"expiresAt": "2026-11-21T10:29:59Z"})]})
 	not d.allowed

@@ -47,7 +47,7 @@ func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1
 			}}},
 			MatchConditions: []admissionregistrationv1.MatchCondition{
 				{Name: "not-leases", Expression: `!(request.resource.group == "coordination.k8s.io" && request.resource.resource == "leases")`},
-				{Name: "not-events", Expression: `request.resource.resource != "events"`},
+				{Name: "not-events", Expression: `!(request.resource.group in ["", "events.k8s.io"] && request.resource.resource == "events")`},
 				{Name: "not-reviews", Expression: `!(request.resource.group in ["authentication.k8s.io", "authorization.k8s.io"])`},
 			},
 			FailurePolicy:           &failure,

@@ -3,6 +3,8 @@ package webhook
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -91,7 +93,8 @@ func (d *Decider) object(req *Request, in *policies.Input, oldObj, newObj *objec
 		return nil, fmt.Errorf("request for %s %s has neither object nor oldObject", req.Operation, in.Resource)
 	}
 	in.Ownership = d.Markers.Ownership(metaPtr(newObj), metaPtr(oldObj))
-	in.GuardedChanges = d.Markers.GuardedChanges(metaPtr(oldObj), metaPtr(newObj))
+	isNamespace := req.Resource.Group == "" && req.Resource.Resource == "namespaces"
+	in.GuardedChanges = d.Markers.GuardedChanges(metaPtr(oldObj), metaPtr(newObj), isNamespace)
 	if req.Operation != admissionv1.Update || oldObj == nil || newObj == nil {
 		return nil, nil
 	}
@@ -106,13 +109,17 @@ func (d *Decider) object(req *Request, in *policies.Input, oldObj, newObj *objec
 func (d *Decider) subresource(ctx context.Context, req *Request, in *policies.Input, oldObj, newObj *object) ([]fieldpath.Change, error) {
 	gvr := schema.GroupVersionResource{Group: req.Resource.Group, Version: req.Resource.Version, Resource: req.Resource.Resource}
 	parent, err := d.Parents.Parent(ctx, gvr, req.Namespace, req.Name)
-	if err != nil {
-		return nil, fmt.Errorf("cannot tell who owns the parent of this %s request: %w", req.SubResource, err)
+	switch {
+	case err != nil:
+		// Fail closed for people, open for the always-allowed writers (the HPA scaling a custom
+		// resource driftgate may not read): treat the parent as owned by someone unknown.
+		in.Ownership = policies.Ownership{Owned: true, Owner: fmt.Sprintf("an owner driftgate cannot tell (%s)", err)}
+	default:
+		if parent.Kind != "" {
+			in.Kind = parent.Kind
+		}
+		in.Ownership = d.Markers.Ownership(&meta{Labels: parent.Labels, Annotations: parent.Annotations})
 	}
-	if parent.Kind != "" {
-		in.Kind = parent.Kind
-	}
-	in.Ownership = d.Markers.Ownership(&meta{Labels: parent.Labels, Annotations: parent.Annotations})
 	if oldObj == nil || newObj == nil {
 		return nil, nil
 	}
@@ -140,6 +147,8 @@ func (d *Decider) coveringGrants(ctx context.Context, in *policies.Input, now ti
 			ExpiresAt: g.Status.ExpiresAt.UTC().Format(time.RFC3339),
 		})
 	}
+	// The policy names the first covering grant; make that choice independent of cache order.
+	slices.SortFunc(out, func(a, b policies.Grant) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
 }
 

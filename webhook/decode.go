@@ -31,15 +31,9 @@ func stringMap(v any) map[string]string {
 	return out
 }
 
-// bookkeeping are metadata fields the API server and kubectl maintain; they are never a change.
-var bookkeeping = [...]string{
-	"resourceVersion", "generation", "uid", "creationTimestamp", "managedFields", "selfLink",
-	"deletionTimestamp", "deletionGracePeriodSeconds",
-}
-
-const lastApplied = "kubectl.kubernetes.io/last-applied-configuration"
-
-// comparable returns a shallow copy of content without status and metadata bookkeeping.
+// comparable returns a shallow copy of content without status and the metadata the API server
+// maintains itself (never a change a writer made). kubectl's last-applied-configuration is kept:
+// rewriting it changes what the next apply prunes.
 func comparable(content map[string]any) map[string]any {
 	out := make(map[string]any, len(content))
 	for k, v := range content {
@@ -55,18 +49,11 @@ func comparable(content map[string]any) map[string]any {
 	for k, v := range md {
 		clean[k] = v
 	}
-	for _, k := range bookkeeping {
+	for _, k := range []string{
+		"resourceVersion", "generation", "uid", "creationTimestamp", "managedFields", "selfLink",
+		"deletionTimestamp", "deletionGracePeriodSeconds",
+	} {
 		delete(clean, k)
-	}
-	if ann, ok := md["annotations"].(map[string]any); ok {
-		if _, has := ann[lastApplied]; has {
-			a := make(map[string]any, len(ann))
-			for k, v := range ann {
-				a[k] = v
-			}
-			delete(a, lastApplied)
-			clean["annotations"] = a
-		}
 	}
 	out["metadata"] = clean
 	return out

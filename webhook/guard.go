@@ -1,13 +1,15 @@
 package webhook
 
 import (
+	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/internal/fieldpath"
 	"github.com/driftgate/driftgate/policies"
 )
 
 // GuardedChanges lists the ownership markers and pause switches that differ between old and new
-// (either may be nil: a create adds, a delete removes nothing worth guarding).
-func (m Markers) GuardedChanges(old, new *meta) []policies.GuardedChange {
+// (either may be nil: a create adds, a delete removes nothing worth guarding), and, on a
+// Namespace, driftgate's own mode label: whoever can change it can switch enforcement off.
+func (m Markers) GuardedChanges(old, new *meta, namespace bool) []policies.GuardedChange {
 	if new == nil {
 		return nil
 	}
@@ -33,6 +35,9 @@ func (m Markers) GuardedChanges(old, new *meta) []policies.GuardedChange {
 	}
 	for _, k := range m.PauseSwitches {
 		add("annotations", k, old.Annotations, new.Annotations, "pauseSwitch")
+	}
+	if namespace {
+		add("labels", config.ModeLabel, old.Labels, new.Labels, "modeSwitch")
 	}
 	return out
 }

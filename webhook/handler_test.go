@@ -81,7 +81,7 @@ func TestBadInputIsRefusedWithAReason(t *testing.T) {
 			http.StatusForbidden, "has neither object nor oldObject"},
 		{"scale without a parent", "application/json", reviewJSON(head + `"subResource":"scale","operation":"UPDATE",` +
 			`"object":{"spec":{"replicas":3}},"oldObject":{"spec":{"replicas":2}}}`),
-			http.StatusForbidden, "cannot tell who owns the parent"},
+			http.StatusForbidden, "owned by an owner driftgate cannot tell"},
 	}
 	h := offlineWebhook(t)
 	for _, tt := range tests {
@@ -100,6 +100,24 @@ func TestBadInputIsRefusedWithAReason(t *testing.T) {
 				t.Errorf("reason %q does not say %q", resp.Result.Message, tt.wantReason)
 			}
 		})
+	}
+}
+
+// TestScaleOfUnreadableParent: when driftgate cannot read a /scale parent (a custom resource it
+// has no RBAC for), controllers such as the HPA still scale; people are denied.
+func TestScaleOfUnreadableParent(t *testing.T) {
+	h := offlineWebhook(t)
+	for user, want := range map[string]bool{
+		"system:serviceaccount:kube-system:horizontal-pod-autoscaler": true,
+		"alice": false,
+	} {
+		body := reviewJSON(`{"uid":"u1","kind":{"group":"autoscaling","version":"v1","kind":"Scale"},` +
+			`"resource":{"group":"argoproj.io","version":"v1alpha1","resource":"rollouts"},"subResource":"scale",` +
+			`"namespace":"prod","name":"web","operation":"UPDATE","userInfo":{"username":"` + user + `"},` +
+			`"object":{"spec":{"replicas":3}},"oldObject":{"spec":{"replicas":2}}}`)
+		if got := post(t, h, "application/json", body); got.Allowed != want {
+			t.Errorf("%s scaling a rollout driftgate cannot read: allowed = %v, want %v (%s)", user, got.Allowed, want, got.Result.Message)
+		}
 	}
 }
 

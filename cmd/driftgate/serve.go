@@ -99,7 +99,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err := setupWebhook(ctx, mgr, cfg, o, log); err != nil {
 		return err
 	}
-	log.Info("starting driftgate", "version", version, logkeys.Mode, cfg.Mode)
+	log.Info("starting driftgate", logkeys.Version, version, logkeys.Mode, cfg.Mode)
 	return mgr.Start(ctx)
 }
 
@@ -111,13 +111,13 @@ func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, 
 	if cfg.Policy.Dir != "" {
 		w := &policies.Watcher{Engine: engine, Dir: cfg.Policy.Dir, Log: log.WithName("policy"), Settle: 200 * time.Millisecond}
 		if err := mgr.Add(w); err != nil {
-			return err
+			return fmt.Errorf("adding the policy watcher: %w", err)
 		}
 	}
 	log.Info("policy loaded", logkeys.Policy, engine.Version(), logkeys.Dir, cfg.Policy.Dir)
 	m, err := webhook.NewMetrics(metrics.Registry)
 	if err != nil {
-		return err
+		return fmt.Errorf("registering metrics: %w", err)
 	}
 	srv := crwebhook.NewServer(crwebhook.Options{Port: o.webhookPort, CertDir: o.certDir,
 		CertName: certs.CertName, KeyName: certs.KeyName})
@@ -132,14 +132,17 @@ func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, 
 	if err != nil {
 		return err
 	}
-	log.Info("webhook certificate", "certMode", mode, logkeys.Dir, o.certDir)
+	log.Info("webhook certificate", logkeys.CertMode, mode, logkeys.Dir, o.certDir)
 	if err := mgr.Add(afterReady{ready: ready, run: srv}); err != nil {
-		return err
+		return fmt.Errorf("adding the webhook server: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
-		return err
+		return fmt.Errorf("adding the health check: %w", err)
 	}
-	return mgr.AddReadyzCheck("webhook", srv.StartedChecker())
+	if err := mgr.AddReadyzCheck("webhook", srv.StartedChecker()); err != nil {
+		return fmt.Errorf("adding the readiness check: %w", err)
+	}
+	return nil
 }
 
 // afterReady starts the webhook server once its certificate is in place. It runs on every

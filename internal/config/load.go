@@ -57,6 +57,11 @@ func (c *Config) Validate() error {
 	if len(c.Markers.Annotations)+len(c.Markers.Labels) == 0 && c.Markers.ArgoCDTrackingLabel == "" {
 		return errors.New("markers: no ownership marker configured: nothing would be protected")
 	}
+	for _, ns := range c.ExemptNamespaces {
+		if strings.TrimSpace(ns) == "" {
+			return errors.New("exemptNamespaces has an empty name: it would exempt every cluster-scoped object")
+		}
+	}
 	if c.Policy.Timeout.Duration <= 0 {
 		return fmt.Errorf("policy.timeout %s: must be positive", c.Policy.Timeout.Duration)
 	}

@@ -64,12 +64,13 @@ func fieldOf(sch Schema, key string) Schema {
 }
 
 func diffLists(out *[]Change, path, key string, old, new []any, sch Schema) {
-	var mergeKey string
-	var items Schema
+	mergeKey, items := "name", Schema(nil) // unknown kinds (CRDs): name, when every item has one
 	if sch != nil {
-		mergeKey, items = sch.List(key)
+		if mergeKey, items = sch.List(key); mergeKey == "" {
+			mergeKey = "-" // a built-in list without a merge key goes by index
+		}
 	}
-	if keys, oldIdx, newIdx, ok := listKeys(mergeKey, old, new); ok {
+	if keys, oldIdx, newIdx, ok := listKeys(mergeKey, old, new); mergeKey != "-" && ok {
 		diffKeyed(out, path, keys, oldIdx, newIdx, items)
 		return
 	}
@@ -151,10 +152,7 @@ func listKeys(mergeKey string, old, new []any) ([]string, map[string]keyedItem, 
 	if !allMaps(old) || !allMaps(new) || len(old)+len(new) == 0 {
 		return nil, nil, nil, false
 	}
-	if mergeKey == "" {
-		mergeKey = "name"
-	}
-	for _, keys := range [][]string{{mergeKey}, {mergeKey, secondKeys[0]}} {
+	for _, keys := range [][]string{{mergeKey}, {mergeKey, secondKey}} {
 		if !allHave(keys, old) || !allHave(keys, new) {
 			return nil, nil, nil, false
 		}

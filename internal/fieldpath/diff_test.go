@@ -82,6 +82,13 @@ func TestDiff(t *testing.T) {
 			`{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"X","value":"1"},{"name":"Y","value":"2"}]}]}}}}`,
 			`{"spec":{"template":{"spec":{"containers":[{"name":"app","env":[{"name":"X","value":"1"}]}]}}}}`,
 			deploy, []string{"spec.template.spec.containers[name=app].env[name=Y]"}},
+		{"built-in list without a merge key goes by index",
+			`{"spec":{"template":{"spec":{"tolerations":[{"key":"a","operator":"Exists"}]}}}}`,
+			`{"spec":{"template":{"spec":{"tolerations":[{"key":"a","operator":"Equal","value":"x"}]}}}}`,
+			deploy, []string{"spec.template.spec.tolerations[0].operator", "spec.template.spec.tolerations[0].value"}},
+		{"key values that would break the notation are quoted",
+			`{"spec":{"items":[{"name":"a]b","v":1}]}}`, `{"spec":{"items":[{"name":"a]b","v":2}]}}`,
+			nil, []string{`spec.items[name="a]b"].v`}},
 		{"empty equals absent", `{"metadata":{"annotations":{}}}`, `{"metadata":{}}`, deploy, nil},
 	}
 	for _, tt := range tests {

@@ -53,6 +53,6 @@ func (t typed) List(key string) (string, Schema) {
 	return pm.GetPatchMergeKey(), items
 }
 
-// secondKeys is the second list-map key used when two items share the merge key value
+// secondKey is the second list-map key used when two items share the merge key value
 // (a Service port 53 for TCP and for UDP).
-var secondKeys = [...]string{"protocol"}
+const secondKey = "protocol"

@@ -28,7 +28,7 @@ func Item(path string, keys []string, values []any) string {
 		}
 		b.WriteString(k)
 		b.WriteByte('=')
-		b.WriteString(scalar(values[i]))
+		b.WriteString(itemValue(scalar(values[i])))
 	}
 	b.WriteByte(']')
 	return b.String()
@@ -37,6 +37,14 @@ func Item(path string, keys []string, values []any) string {
 // Index appends a list index to path: "[0]".
 func Index(path string, i int) string {
 	return path + "[" + strconv.Itoa(i) + "]"
+}
+
+// itemValue quotes a key value that would break the notation (brackets, commas, quotes, '=').
+func itemValue(v string) string {
+	if v == "" || strings.ContainsAny(v, "[]=,\" \t\n") {
+		return strconv.Quote(v)
+	}
+	return v
 }
 
 func plainKey(k string) bool {

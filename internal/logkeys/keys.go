@@ -20,4 +20,6 @@ const (
 	Dir         = "dir"
 	Path        = "path"
 	Error       = "error"
+	Version     = "version"
+	CertMode    = "certMode"
 )

@@ -218,6 +218,19 @@ func TestModes(t *testing.T) {
 	}
 }
 
+func TestPersonMayNotSwitchModes(t *testing.T) {
+	name := namespace(t, nil)
+	for _, who := range []*actor{person(t, "alice"), admin(t)} {
+		ns := &corev1.Namespace{}
+		if err := who.client.Get(context.Background(), client.ObjectKey{Name: name}, ns); err != nil {
+			t.Fatal(err)
+		}
+		ns.Labels["driftgate.io/mode"] = "dryrun"
+		wantDenied(t, who.name+" setting dryrun mode", who.client.Update(context.Background(), ns),
+			`metadata.labels["driftgate.io/mode"] is a GitOps driftgate mode switch`)
+	}
+}
+
 func TestPauseSwitchByPersonDenied(t *testing.T) {
 	ns := namespace(t, nil)
 	serviceAccount(t, "flux").create(t, deployment(ns, "checkout", fluxOwned(), nil))

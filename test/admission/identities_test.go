@@ -65,6 +65,7 @@ func setupIdentities(ctx context.Context) error {
 		Rules: []rbacv1.PolicyRule{
 			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "deployments/scale"}, Verbs: []string{"*"}},
 			{APIGroups: []string{""}, Resources: []string{"configmaps", "secrets"}, Verbs: []string{"*"}},
+			{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "update", "patch"}},
 		},
 	}
 	if _, err := cs.RbacV1().ClusterRoles().Create(ctx, role, metav1.CreateOptions{}); err != nil {
@@ -144,11 +145,12 @@ func serviceAccount(t *testing.T, key string) *actor {
 
 func admin(t *testing.T) *actor { return newActor(t, "admin", rest.CopyConfig(cluster.admin)) }
 
-// namespace creates a fresh namespace for one test, labelled as given.
+// namespace creates a fresh namespace for one test, labelled as given. Flux creates it: only
+// GitOps identities may set driftgate's mode label.
 func namespace(t *testing.T, labels map[string]string) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "t-", Labels: labels}}
-	a := admin(t)
+	a := serviceAccount(t, "flux")
 	if err := a.client.Create(context.Background(), ns); err != nil {
 		t.Fatal(err)
 	}
