@@ -102,7 +102,9 @@ else := "the cluster scope"
 request_hint := sprintf(
 	"driftgate breakglass request --namespace %s --resource %s --for 1h --ticket <TICKET> --reason \"<why>\"",
 	[input.namespace, input.resource],
-)
+) if {
+	input.namespace != ""
+} else := "break-glass grants cover namespaces only; change cluster-scoped objects in Git"
 
 # ---- the answer -----------------------------------------------------------------------------
 

@@ -217,4 +217,5 @@ test_cluster_scoped_message if {
 	not d.allowed
 	contains(d.reason, "ClusterRole x is owned by")
 	contains(d.reason, "the cluster scope")
+	not contains(d.reason, "--namespace")
 }

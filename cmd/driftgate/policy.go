@@ -12,6 +12,7 @@ import (
 
 	"github.com/spf13/cobra"
 	admissionv1 "k8s.io/api/admission/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
@@ -109,7 +110,7 @@ func runPolicyTests(ctx context.Context, out io.Writer, cfg *config.Config, dir 
 }
 
 type evalOptions struct {
-	review, grants, config, output, mode, now, policyDir string
+	review, grants, parent, config, output, mode, now, policyDir string
 }
 
 func newPolicyEvalCommand() *cobra.Command {
@@ -128,6 +129,7 @@ Grants come from --grants (a list or kind: List of BreakGlassGrant). Exit 0 allo
 	f := cmd.Flags()
 	f.StringVar(&o.review, "review", "", "AdmissionReview file (required)")
 	f.StringVar(&o.grants, "grants", "", "BreakGlassGrant file: a YAML/JSON list or kind: List")
+	f.StringVar(&o.parent, "parent", "", "for a /scale review: the parent object (YAML/JSON), whose markers decide")
 	f.StringVar(&o.config, "config", "", "driftgate.yaml (default: built-in defaults)")
 	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
 	f.StringVar(&o.mode, "mode", "", "admission mode of the request's namespace (default: the config's)")
@@ -169,7 +171,11 @@ func runPolicyEval(ctx context.Context, out io.Writer, o *evalOptions) error {
 	if err != nil {
 		return err
 	}
-	res := webhook.Offline(engine, cfg, scheme, grants, mode, nil, now).Decide(ctx, req)
+	parents, err := readParent(o.parent, req)
+	if err != nil {
+		return err
+	}
+	res := webhook.Offline(engine, cfg, scheme, grants, mode, parents, now).Decide(ctx, req)
 	if err := printDecision(out, o.output, &res.Decision); err != nil {
 		return err
 	}
@@ -232,6 +238,22 @@ func readReview(path string) (*admissionv1.AdmissionReview, error) {
 		return nil, fmt.Errorf("%s has no request: is it an AdmissionReview?", path)
 	}
 	return &review, nil
+}
+
+// readParent reads the parent object of a subresource review, keyed as StaticParents wants it.
+func readParent(path string, req *webhook.Request) (webhook.StaticParents, error) {
+	if path == "" {
+		return nil, nil
+	}
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("reading the parent: %w", err)
+	}
+	var parent metav1.PartialObjectMetadata
+	if err := yaml.Unmarshal(raw, &parent); err != nil {
+		return nil, fmt.Errorf("%s is not a Kubernetes object: %w", path, err)
+	}
+	return webhook.StaticParents{req.Resource.Resource + "/" + req.Namespace + "/" + req.Name: &parent}, nil
 }
 
 // readGrants reads BreakGlassGrants from a YAML/JSON list or a kind: List.

@@ -16,43 +16,72 @@ type Change struct {
 // (map[string]any, []any, scalars). A map or keyed list absent on one side counts as empty, so an
 // addition is reported at its own key or item, never at the map. sch may be nil.
 func Diff(old, new map[string]any, sch Schema) []Change {
-	var out []Change
-	diffMaps(&out, "", old, new, sch)
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
-	return out
+	d := &differ{}
+	d.maps(old, new, sch)
+	sort.Slice(d.out, func(i, j int) bool { return d.out[i].Path < d.out[j].Path })
+	return d.out
 }
 
-func diffMaps(out *[]Change, path string, old, new map[string]any, sch Schema) {
-	for k, ov := range old {
-		nv, ok := new[k]
-		if !ok {
-			nv = nil
+// differ walks two objects. The path is a stack of segments rendered only when a change is found:
+// most of an object is unchanged, and building every visited path would dominate the cost.
+type differ struct {
+	segs []segment
+	out  []Change
+}
+
+type segment struct {
+	key    string // a map key, when values is nil and index < 0
+	keys   []string
+	values []any
+	index  int
+}
+
+func (d *differ) push(s segment) { d.segs = append(d.segs, s) }
+func (d *differ) pop()           { d.segs = d.segs[:len(d.segs)-1] }
+
+func (d *differ) change(old, new any) {
+	path := ""
+	for _, s := range d.segs {
+		switch {
+		case s.values != nil:
+			path = Item(path, s.keys, s.values)
+		case s.index >= 0:
+			path = Index(path, s.index)
+		default:
+			path = Key(path, s.key)
 		}
-		diffValue(out, path, k, ov, nv, sch)
+	}
+	d.out = append(d.out, Change{Path: path, Old: old, New: new})
+}
+
+func (d *differ) maps(old, new map[string]any, sch Schema) {
+	for k, ov := range old {
+		d.value(k, ov, new[k], sch)
 	}
 	for k, nv := range new {
 		if _, ok := old[k]; !ok {
-			diffValue(out, path, k, nil, nv, sch)
+			d.value(k, nil, nv, sch)
 		}
 	}
 }
 
-func diffValue(out *[]Change, parent, key string, ov, nv any, sch Schema) {
-	path := Key(parent, key)
+func (d *differ) value(key string, ov, nv any, sch Schema) {
+	d.push(segment{key: key, index: -1})
+	defer d.pop()
 	om, oIsMap := ov.(map[string]any)
 	nm, nIsMap := nv.(map[string]any)
 	if (oIsMap || ov == nil) && (nIsMap || nv == nil) && (oIsMap || nIsMap) {
-		diffMaps(out, path, om, nm, fieldOf(sch, key))
+		d.maps(om, nm, fieldOf(sch, key))
 		return
 	}
 	ol, oIsList := ov.([]any)
 	nl, nIsList := nv.([]any)
 	if (oIsList || ov == nil) && (nIsList || nv == nil) && (oIsList || nIsList) {
-		diffLists(out, path, key, ol, nl, sch)
+		d.lists(key, ol, nl, sch)
 		return
 	}
-	if !reflect.DeepEqual(ov, nv) {
-		*out = append(*out, Change{Path: path, Old: ov, New: nv})
+	if !equal(ov, nv) {
+		d.change(ov, nv)
 	}
 }
 
@@ -63,22 +92,25 @@ func fieldOf(sch Schema, key string) Schema {
 	return sch.Field(key)
 }
 
-func diffLists(out *[]Change, path, key string, old, new []any, sch Schema) {
+func (d *differ) lists(key string, old, new []any, sch Schema) {
+	if equal(old, new) {
+		return
+	}
 	mergeKey, items := "name", Schema(nil) // unknown kinds (CRDs): name, when every item has one
 	if sch != nil {
 		if mergeKey, items = sch.List(key); mergeKey == "" {
 			mergeKey = "-" // a built-in list without a merge key goes by index
 		}
 	}
-	if keys, oldIdx, newIdx, ok := listKeys(mergeKey, old, new); mergeKey != "-" && ok {
-		diffKeyed(out, path, keys, oldIdx, newIdx, items)
-		return
+	if mergeKey != "-" {
+		if oldIdx, newIdx, ok := keyed(mergeKey, old, new); ok {
+			d.keyedItems(oldIdx, newIdx, items)
+			return
+		}
 	}
 	if !allMaps(old) || !allMaps(new) {
 		// A list of scalars is one value.
-		if !reflect.DeepEqual(old, new) {
-			*out = append(*out, Change{Path: path, Old: listOrNil(old), New: listOrNil(new)})
-		}
+		d.change(listOrNil(old), listOrNil(new))
 		return
 	}
 	for i := range max(len(old), len(new)) {
@@ -89,102 +121,161 @@ func diffLists(out *[]Change, path, key string, old, new []any, sch Schema) {
 		if i < len(new) {
 			nm = new[i].(map[string]any)
 		}
-		diffItem(out, Index(path, i), om, nm, items, i < len(old), i < len(new))
+		d.push(segment{index: i})
+		d.item(om, nm, items, i < len(old), i < len(new))
+		d.pop()
 	}
 }
 
-func diffKeyed(out *[]Change, path string, keys []string, oldIdx, newIdx map[string]keyedItem, items Schema) {
+func (d *differ) keyedItems(oldIdx, newIdx map[string]keyedItem, items Schema) {
 	for id, oi := range oldIdx {
 		ni, ok := newIdx[id]
-		diffItem(out, Item(path, keys, oi.values), oi.item, ni.item, items, true, ok)
+		d.push(segment{keys: oi.keys, values: oi.values})
+		d.item(oi.item, ni.item, items, true, ok)
+		d.pop()
 	}
 	for id, ni := range newIdx {
 		if _, ok := oldIdx[id]; !ok {
-			diffItem(out, Item(path, keys, ni.values), nil, ni.item, items, false, true)
+			d.push(segment{keys: ni.keys, values: ni.values})
+			d.item(nil, ni.item, items, false, true)
+			d.pop()
 		}
 	}
 }
 
-// diffItem compares one list item; an item on one side only is reported once, whole.
-func diffItem(out *[]Change, path string, old, new map[string]any, items Schema, inOld, inNew bool) {
+// item compares one list item; an item on one side only is reported once, whole.
+func (d *differ) item(old, new map[string]any, items Schema, inOld, inNew bool) {
 	switch {
 	case inOld && !inNew:
-		*out = append(*out, Change{Path: path, Old: old})
+		d.change(old, nil)
 	case !inOld && inNew:
-		*out = append(*out, Change{Path: path, New: new})
+		d.change(nil, new)
 	default:
-		diffMaps(out, path, old, new, items)
+		d.maps(old, new, items)
+	}
+}
+
+// equal compares decoded JSON without reflection for the common shapes.
+func equal(a, b any) bool {
+	switch x := a.(type) {
+	case map[string]any:
+		y, ok := b.(map[string]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for k, v := range x {
+			w, ok := y[k]
+			if !ok || !equal(v, w) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		y, ok := b.([]any)
+		if !ok || len(x) != len(y) {
+			return false
+		}
+		for i := range x {
+			if !equal(x[i], y[i]) {
+				return false
+			}
+		}
+		return true
+	case string:
+		y, ok := b.(string)
+		return ok && x == y
+	case float64:
+		y, ok := b.(float64)
+		return ok && x == y
+	case bool:
+		y, ok := b.(bool)
+		return ok && x == y
+	case nil:
+		return b == nil
+	default:
+		return reflect.DeepEqual(a, b)
 	}
 }
 
 type keyedItem struct {
+	keys   []string
 	values []any
 	item   map[string]any
 }
 
-// indexBy indexes list items by their key values; ok is false when two items share them.
-func indexBy(keys []string, list []any) (idx map[string]keyedItem, ok bool) {
-	idx = make(map[string]keyedItem, len(list))
+// keyed indexes both sides of a list by the merge key. An item whose merge key value another item
+// on the same side shares is keyed by the second list-map key too; items are matched across sides
+// by the same keys. ok is false when the list cannot be keyed (an item lacks the key, or items
+// stay ambiguous).
+func keyed(mergeKey string, old, new []any) (oldIdx, newIdx map[string]keyedItem, ok bool) {
+	if !allMaps(old) || !allMaps(new) || len(old)+len(new) == 0 {
+		return nil, nil, false
+	}
+	second := secondKey(mergeKey)
+	shared := map[string]bool{} // merge key values that need the second key on either side
+	for _, list := range [][]any{old, new} {
+		seen := make(map[string]bool, len(list))
+		for _, it := range list {
+			v, ok := keyValue(it.(map[string]any), mergeKey)
+			if !ok {
+				return nil, nil, false
+			}
+			if seen[v] {
+				shared[v] = true
+			}
+			seen[v] = true
+		}
+	}
+	if len(shared) > 0 && second == "" {
+		return nil, nil, false
+	}
+	if oldIdx, ok = index(old, mergeKey, second, shared); !ok {
+		return nil, nil, false
+	}
+	newIdx, ok = index(new, mergeKey, second, shared)
+	return oldIdx, newIdx, ok
+}
+
+func index(list []any, mergeKey, second string, shared map[string]bool) (map[string]keyedItem, bool) {
+	idx := make(map[string]keyedItem, len(list))
 	for _, it := range list {
 		m := it.(map[string]any)
-		vals := make([]any, len(keys))
-		var id string
-		for i, k := range keys {
-			vals[i] = m[k]
-			if i == 0 {
-				id = scalar(m[k])
-			} else {
-				id += "\x00" + scalar(m[k])
+		v, _ := keyValue(m, mergeKey)
+		k := keyedItem{keys: []string{mergeKey}, values: []any{m[mergeKey]}, item: m}
+		id := v
+		if shared[v] {
+			sv, ok := keyValue(m, second)
+			if !ok {
+				return nil, false
 			}
+			k.keys, k.values = []string{mergeKey, second}, []any{m[mergeKey], m[second]}
+			id = v + "\x00" + sv
 		}
 		if _, dup := idx[id]; dup {
 			return nil, false
 		}
-		idx[id] = keyedItem{values: vals, item: m}
+		idx[id] = k
 	}
 	return idx, true
 }
 
-// listKeys picks the item keys of a list: the merge key (else "name" when every item has one),
-// plus a second list-map key when the first alone is not unique on either side. It returns both
-// sides indexed by those keys.
-func listKeys(mergeKey string, old, new []any) ([]string, map[string]keyedItem, map[string]keyedItem, bool) {
-	if !allMaps(old) || !allMaps(new) || len(old)+len(new) == 0 {
-		return nil, nil, nil, false
+// keyValue is an item's scalar value at key.
+func keyValue(m map[string]any, key string) (string, bool) {
+	v, ok := m[key]
+	if !ok {
+		return "", false
 	}
-	for _, keys := range [][]string{{mergeKey}, {mergeKey, secondKey}} {
-		if !allHave(keys, old) || !allHave(keys, new) {
-			return nil, nil, nil, false
-		}
-		oldIdx, okOld := indexBy(keys, old)
-		newIdx, okNew := indexBy(keys, new)
-		if okOld && okNew {
-			return keys, oldIdx, newIdx, true
-		}
+	switch v.(type) {
+	case map[string]any, []any, nil:
+		return "", false
 	}
-	return nil, nil, nil, false
+	return scalar(v), true
 }
 
 func allMaps(list []any) bool {
 	for _, it := range list {
 		if _, ok := it.(map[string]any); !ok {
 			return false
-		}
-	}
-	return true
-}
-
-func allHave(keys []string, list []any) bool {
-	for _, it := range list {
-		for _, k := range keys {
-			v, ok := it.(map[string]any)[k]
-			if !ok {
-				return false
-			}
-			switch v.(type) {
-			case map[string]any, []any, nil:
-				return false
-			}
 		}
 	}
 	return true

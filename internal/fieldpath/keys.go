@@ -53,6 +53,16 @@ func (t typed) List(key string) (string, Schema) {
 	return pm.GetPatchMergeKey(), items
 }
 
-// secondKey is the second list-map key used when two items share the merge key value
-// (a Service port 53 for TCP and for UDP).
-const secondKey = "protocol"
+// secondKey is the second list-map key of the built-in lists keyed by more than one field, added
+// to an item's path when another item shares its merge key value (a Service port 53 for TCP and
+// for UDP).
+func secondKey(mergeKey string) string {
+	switch mergeKey {
+	case "port", "containerPort":
+		return "protocol"
+	case "topologyKey":
+		return "whenUnsatisfiable"
+	default:
+		return ""
+	}
+}
