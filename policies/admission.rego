@@ -106,32 +106,69 @@ request_hint := sprintf(
 	input.namespace != ""
 } else := "break-glass grants cover namespaces only; change cluster-scoped objects in Git"
 
-# ---- the answer -----------------------------------------------------------------------------
+# ---- the answer ------------------------------------------------------------------------------
+# One branch per outcome; only the branch taken is evaluated.
 
-enforced if not input.mode in {"warn", "dryrun"}
-
-default allowed := false
-
-allowed if count(deny) == 0
-
-allowed if not enforced
-
-denials := concat("; ", sort([m | some m in deny]))
-
-reason := denials if {
-	count(deny) > 0
-	enforced
-} else := sprintf("%s mode: would deny: %s", [input.mode, denials]) if {
-	count(deny) > 0
-} else := sprintf("break-glass grant %s (ticket %s)", [live_grants[0].name, live_grants[0].ticket]) if {
+decision := {
+	"allowed": true,
+	"reason": plain_reason,
+	"writer": writer,
+	"warnings": extra_warnings,
+	"grant": "",
+	"ticket": "",
+	"record": false,
+	"auditAnnotations": {},
+} if {
+	count(deny) == 0
+	plain_reason
+} else := {
+	"allowed": true,
+	"reason": sprintf("break-glass grant %s (ticket %s)", [g.name, g.ticket]),
+	"writer": writer,
+	"warnings": sort(array.concat([sprintf(
+		"driftgate: break-glass write to %s (owned by %s) under grant %s, ticket %s: it is recorded and must be backported to Git or reverted",
+		[object_ref, input.ownership.owner, g.name, g.ticket],
+	)], extra_warnings)),
+	"grant": g.name,
+	"ticket": g.ticket,
+	"record": not_dry_run,
+	"auditAnnotations": {"grant": g.name, "ticket": g.ticket},
+} if {
+	count(deny) == 0
 	break_glass
-} else := sprintf("permitted by policy: %s", [concat("; ", sort([p | some p in data.driftgate.admission.permit]))]) if {
-	input.ownership.owned
-	permitted
-	not always_allowed
-} else := allowed_reason[writer] if {
-	always_allowed
-} else := "not GitOps-owned"
+	g := live_grants[0]
+} else := {
+	"allowed": true,
+	"reason": sprintf("permitted by policy: %s", [concat("; ", sort([p | some p in data.driftgate.admission.permit]))]),
+	"writer": writer,
+	"warnings": extra_warnings,
+	"grant": "",
+	"ticket": "",
+	"record": false,
+	"auditAnnotations": {},
+} if {
+	count(deny) == 0
+} else := {
+	"allowed": false,
+	"reason": denials,
+	"writer": writer,
+	"warnings": extra_warnings,
+	"grant": "",
+	"ticket": "",
+	"record": false,
+	"auditAnnotations": {},
+} if {
+	enforced
+} else := {
+	"allowed": true,
+	"reason": sprintf("%s mode: would deny: %s", [input.mode, denials]),
+	"writer": writer,
+	"warnings": sort(array.concat(mode_warning, extra_warnings)),
+	"grant": "",
+	"ticket": "",
+	"record": warn_record,
+	"auditAnnotations": {"mode": input.mode, "would-deny": "true"},
+}
 
 # plain_reason is defined only for writes allowed without any break-glass or policy exception.
 plain_reason := allowed_reason[writer] if {
@@ -142,80 +179,23 @@ plain_reason := allowed_reason[writer] if {
 
 allowed_reason := {"gitops": "GitOps identity", "self": "driftgate itself", "system": "system controller"}
 
-warnings contains msg if {
-	granted
-	g := live_grants[0]
-	msg := sprintf(
-		"driftgate: break-glass write to %s (owned by %s) under grant %s, ticket %s: it is recorded and must be backported to Git or reverted",
-		[object_ref, input.ownership.owner, g.name, g.ticket],
-	)
-}
+enforced if not input.mode in {"warn", "dryrun"}
 
-warnings contains msg if {
+denials := concat("; ", sort([m | some m in deny]))
+
+extra_warnings := sort([sprintf("driftgate: %s", [m]) | some m in data.driftgate.admission.warn])
+
+# warn mode tells the writer; dryrun mode only logs and counts.
+mode_warning := [sprintf("driftgate warn mode: this write would be denied: %s", [denials])] if {
 	input.mode == "warn"
-	count(deny) > 0
-	msg := sprintf("driftgate warn mode: this write would be denied: %s", [denials])
-}
+} else := []
 
-warnings contains msg if {
-	some m in data.driftgate.admission.warn
-	msg := sprintf("driftgate: %s", [m])
-}
-
-granted if {
-	break_glass
-	count(deny) == 0
-}
-
-# record: the write leaves a BreakGlassEdit (a break-glass write, or an unauthorized one in warn
-# mode). Dry-runs are answered the same but leave no record.
-record if {
-	granted
-	not input.dryRun
-}
-
-record if {
+# A write let through by warn mode is recorded as an unauthorized edit; dry-runs never are.
+warn_record := true if {
 	input.mode == "warn"
-	count(deny) > 0
 	not input.dryRun
-}
+} else := false
 
-default grant := {}
-
-grant := live_grants[0] if granted
-
-audit_annotations := {"grant": grant.name, "ticket": grant.ticket} if {
-	granted
-} else := {"mode": input.mode, "would-deny": "true"} if {
-	not enforced
-	count(deny) > 0
-} else := {}
-
-# The common writes (controllers, unowned objects) take a short path that gives exactly what the
-# full decision below would, evaluating far fewer rules.
-decision := {
-	"allowed": true,
-	"reason": plain_reason,
-	"writer": writer,
-	"warnings": sort([w | some w in warnings]),
-	"grant": "",
-	"ticket": "",
-	"record": false,
-	"auditAnnotations": {},
-} if {
-	count(deny) == 0
-	plain_reason
-} else := {
-	"allowed": allowed,
-	"reason": reason,
-	"writer": writer,
-	"warnings": sort([w | some w in warnings]),
-	"grant": object.get(grant, "name", ""),
-	"ticket": object.get(grant, "ticket", ""),
-	"record": record_value,
-	"auditAnnotations": audit_annotations,
-}
-
-record_value := true if record
+not_dry_run := true if not input.dryRun
 
 else := false
