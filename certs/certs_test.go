@@ -24,6 +24,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/driftgate/driftgate/certs"
+	"github.com/driftgate/driftgate/internal/testutil"
 )
 
 var admin *rest.Config
@@ -111,7 +112,7 @@ func TestSelfManagedCertificate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var caBundle []byte
-	waitFor(t, "the CA bundle injected into the webhook configuration", func() bool {
+	testutil.WaitFor(t, "the CA bundle injected into the webhook configuration", func() bool {
 		var got admissionregistrationv1.ValidatingWebhookConfiguration
 		if err := c.Get(ctx, client.ObjectKeyFromObject(vwc), &got); err != nil {
 			return false
@@ -184,14 +185,4 @@ func kubelet(ctx context.Context, c client.Client, key client.ObjectKey, dir str
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("gave up waiting for %s", what)
 }

@@ -2,10 +2,10 @@ package policies_test
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
 
+	"github.com/driftgate/driftgate/internal/testutil"
 	"github.com/driftgate/driftgate/policies"
 )
 
@@ -26,19 +26,11 @@ func BenchmarkEvaluate(b *testing.B) {
 			in.ChangedPaths = []string{"spec.template.spec.containers[name=app].image"}
 			paths[name](in)
 			ctx := context.Background()
-			samples := make([]time.Duration, 0, b.N)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				start := time.Now()
+			testutil.BenchP50(b, func() {
 				if _, err := e.Evaluate(ctx, in); err != nil {
 					b.Fatal(err)
 				}
-				samples = append(samples, time.Since(start))
-			}
-			b.StopTimer()
-			slices.Sort(samples)
-			b.ReportMetric(float64(samples[len(samples)/2].Nanoseconds()), "p50-ns")
+			})
 		})
 	}
 }

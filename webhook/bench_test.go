@@ -3,7 +3,6 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
-	"slices"
 	"testing"
 	"time"
 
@@ -11,6 +10,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/internal/testutil"
 	"github.com/driftgate/driftgate/policies"
 	"github.com/driftgate/driftgate/test/loadgen"
 	"github.com/driftgate/driftgate/webhook"
@@ -38,17 +38,7 @@ func BenchmarkDecide(b *testing.B) {
 				b.Fatal(err)
 			}
 			ctx := context.Background()
-			samples := make([]time.Duration, 0, b.N)
-			b.ReportAllocs()
-			b.ResetTimer()
-			for range b.N {
-				start := time.Now()
-				d.Decide(ctx, req)
-				samples = append(samples, time.Since(start))
-			}
-			b.StopTimer()
-			slices.Sort(samples)
-			b.ReportMetric(float64(samples[len(samples)/2].Nanoseconds()), "p50-ns")
+			testutil.BenchP50(b, func() { d.Decide(ctx, req) })
 		})
 	}
 }

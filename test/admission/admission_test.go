@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/internal/testutil"
 )
 
 const argoMarker = "argocd.argoproj.io/tracking-id"
@@ -318,7 +319,7 @@ func activeGrant(t *testing.T, user, ns, resource string, expiresIn time.Duratio
 	if err := a.client.Status().Update(ctx, g); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, "grant "+g.Name+" in driftgate's cache", func() bool {
+	testutil.WaitFor(t, "grant "+g.Name+" in driftgate's cache", func() bool {
 		var cached v1alpha1.BreakGlassGrant
 		err := cluster.mgr.GetCache().Get(ctx, client.ObjectKeyFromObject(g), &cached)
 		return err == nil && cached.Status.Phase == v1alpha1.GrantActive
@@ -328,19 +329,8 @@ func activeGrant(t *testing.T, user, ns, resource string, expiresIn time.Duratio
 
 func waitForAuditAnnotation(t *testing.T, fragment string) {
 	t.Helper()
-	waitFor(t, "audit log entry with "+fragment, func() bool {
+	testutil.WaitFor(t, "audit log entry with "+fragment, func() bool {
 		raw, err := os.ReadFile(cluster.auditLog)
 		return err == nil && strings.Contains(string(raw), fragment)
 	})
-}
-
-// waitFor polls cond until it holds; it bounds the wait, it does not time anything.
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if cond() {
-			return
-		}
-	}
-	t.Fatalf("gave up waiting for %s", what)
 }
