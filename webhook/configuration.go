@@ -15,7 +15,6 @@ const WebhookName = "validate.driftgate.io"
 // ships the same object (test/chart checks they agree). Exempt namespaces are excluded by
 // selector; leases, events and the non-persisted review APIs by match conditions.
 func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1.ValidatingWebhookConfiguration {
-	exempt := append([]string{cfg.Webhook.Namespace, "kube-system"}, cfg.ExemptNamespaces...)
 	failure := admissionregistrationv1.FailurePolicyType(cfg.Webhook.FailurePolicy)
 	return &admissionregistrationv1.ValidatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
@@ -43,7 +42,7 @@ func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1
 				},
 			}},
 			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
-				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: exempt,
+				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: cfg.ExemptNamespaceNames(),
 			}}},
 			MatchConditions: []admissionregistrationv1.MatchCondition{
 				{Name: "not-leases", Expression: `!(request.resource.group == "coordination.k8s.io" && request.resource.resource == "leases")`},

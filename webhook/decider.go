@@ -69,14 +69,13 @@ func (d *Decider) input(ctx context.Context, req *Request) (*policies.Input, []f
 	}
 	oldObj, newObj := newObject(req.OldObject), newObject(req.Object)
 	var changes []fieldpath.Change
-	var err error
 	if req.SubResource != "" {
-		changes, err = d.subresource(ctx, req, in, oldObj, newObj)
+		changes = d.subresource(ctx, req, in, oldObj, newObj)
 	} else {
-		changes, err = d.object(req, in, oldObj, newObj)
-	}
-	if err != nil {
-		return in, nil, err
+		var err error
+		if changes, err = d.object(req, in, oldObj, newObj); err != nil {
+			return in, nil, err
+		}
 	}
 	mode, err := d.Modes.ModeFor(ctx, req.Namespace)
 	if err != nil {
@@ -106,7 +105,7 @@ func (d *Decider) object(req *Request, in *policies.Input, oldObj, newObj *objec
 
 // subresource decides a /scale (or other subresource) write on its parent object: the Scale
 // object carries no labels.
-func (d *Decider) subresource(ctx context.Context, req *Request, in *policies.Input, oldObj, newObj *object) ([]fieldpath.Change, error) {
+func (d *Decider) subresource(ctx context.Context, req *Request, in *policies.Input, oldObj, newObj *object) []fieldpath.Change {
 	gvr := schema.GroupVersionResource{Group: req.Resource.Group, Version: req.Resource.Version, Resource: req.Resource.Resource}
 	parent, err := d.Parents.Parent(ctx, gvr, req.Namespace, req.Name)
 	switch {
@@ -121,12 +120,12 @@ func (d *Decider) subresource(ctx context.Context, req *Request, in *policies.In
 		in.Ownership = d.Markers.Ownership(&meta{Labels: parent.Labels, Annotations: parent.Annotations})
 	}
 	if oldObj == nil || newObj == nil {
-		return nil, nil
+		return nil
 	}
 	// Only the spec of a Scale maps onto the parent (spec.replicas).
 	changes := fieldpath.Diff(specOnly(oldObj.content), specOnly(newObj.content), nil)
 	in.ChangedPaths = paths(changes)
-	return changes, nil
+	return changes
 }
 
 func (d *Decider) coveringGrants(ctx context.Context, in *policies.Input, now time.Time) ([]policies.Grant, error) {

@@ -77,8 +77,7 @@ func (f *Fixture) run(ctx context.Context, engine *policies.Engine, cfg *config.
 	}
 	parents := StaticParents{}
 	if p := f.Parent; p != nil {
-		r := f.Review.Request.Resource
-		parents[r.Resource+"/"+p.Namespace+"/"+p.Name] = p
+		parents[ParentKey(f.Review.Request.Resource.Resource, p.Namespace, p.Name)] = p
 	}
 	req, err := RequestFrom(f.Review.Request)
 	if err != nil {

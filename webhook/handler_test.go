@@ -121,6 +121,19 @@ func TestScaleOfUnreadableParent(t *testing.T) {
 	}
 }
 
+// TestPanicIsADenial: a panic anywhere below the handler answers with a refusal, never an allowance.
+func TestPanicIsADenial(t *testing.T) {
+	h := &webhook.Handler{Decider: &webhook.Decider{}, Exempt: func(string) bool { return false }, Log: logr.Discard()}
+	resp := post(t, h, "application/json", reviewJSON(`{"uid":"u1","operation":"UPDATE","namespace":"prod",`+
+		`"userInfo":{"username":"alice"},"object":{},"oldObject":{}}`))
+	if resp.Allowed || resp.Result == nil || resp.Result.Code != http.StatusInternalServerError {
+		t.Fatalf("panicking decider answered %+v, want a 500-coded refusal", resp)
+	}
+	if string(resp.UID) != "u1" {
+		t.Errorf("uid = %q, want the request's", resp.UID)
+	}
+}
+
 func FuzzHandler(f *testing.F) {
 	owned := `{"metadata":{"name":"x","annotations":{"argocd.argoproj.io/tracking-id":"a:apps/Deployment:prod/x"}},"spec":{"replicas":1}}`
 	for _, seed := range []string{

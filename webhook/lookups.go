@@ -130,12 +130,17 @@ func (m MetadataParents) Parent(ctx context.Context, gvr schema.GroupVersionReso
 	return obj, nil
 }
 
-// StaticParents holds parent objects by "resource/namespace/name" (offline evaluation).
+// StaticParents holds parent objects by ParentKey (offline evaluation).
 type StaticParents map[string]*metav1.PartialObjectMetadata
+
+// ParentKey is the StaticParents key of the parent a subresource request writes to.
+func ParentKey(resource, namespace, name string) string {
+	return resource + "/" + namespace + "/" + name
+}
 
 // Parent implements ParentLookup.
 func (s StaticParents) Parent(_ context.Context, gvr schema.GroupVersionResource, namespace, name string) (*metav1.PartialObjectMetadata, error) {
-	if p, ok := s[gvr.Resource+"/"+namespace+"/"+name]; ok {
+	if p, ok := s[ParentKey(gvr.Resource, namespace, name)]; ok {
 		return p, nil
 	}
 	return nil, errors.New("offline: the parent object was not given")

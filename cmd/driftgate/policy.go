@@ -253,7 +253,7 @@ func readParent(path string, req *webhook.Request) (webhook.StaticParents, error
 	if err := yaml.Unmarshal(raw, &parent); err != nil {
 		return nil, fmt.Errorf("%s is not a Kubernetes object: %w", path, err)
 	}
-	return webhook.StaticParents{req.Resource.Resource + "/" + req.Namespace + "/" + req.Name: &parent}, nil
+	return webhook.StaticParents{webhook.ParentKey(req.Resource.Resource, req.Namespace, req.Name): &parent}, nil
 }
 
 // readGrants reads BreakGlassGrants from a YAML/JSON list or a kind: List.

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"slices"
 	"strings"
 	"time"
 
@@ -128,15 +129,13 @@ func (c *Config) SelfIdentity() string {
 	return "system:serviceaccount:" + c.Webhook.Namespace + ":driftgate"
 }
 
+// ExemptNamespaceNames are the namespaces never intercepted: driftgate's own, kube-system, and
+// the configured ones. The webhook registration excludes them and the handler allows them.
+func (c *Config) ExemptNamespaceNames() []string {
+	return append([]string{c.Webhook.Namespace, "kube-system"}, c.ExemptNamespaces...)
+}
+
 // Exempt reports whether writes in namespace ns are never intercepted.
 func (c *Config) Exempt(ns string) bool {
-	if ns == "kube-system" || ns == c.Webhook.Namespace {
-		return true
-	}
-	for _, e := range c.ExemptNamespaces {
-		if e == ns {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(c.ExemptNamespaceNames(), ns)
 }

@@ -9,6 +9,7 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
+	coordinationv1 "k8s.io/api/coordination/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -182,6 +183,18 @@ func TestPersonMayNotClaimOwnership(t *testing.T) {
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mine", Labels: fluxOwned()}}
 	wantDenied(t, "create with a Flux marker", alice.client.Create(context.Background(), cm),
 		`Flux Kustomization flux-system/apps`, `metadata.labels["kustomize.toolkit.fluxcd.io/name"] is a GitOps ownership marker`)
+}
+
+// TestNeverIntercepted: kube-system and leases are never sent to the webhook, so even a write
+// that would otherwise be denied (a person adding an ownership marker) goes through.
+func TestNeverIntercepted(t *testing.T) {
+	alice := person(t, "alice")
+	ctx := context.Background()
+	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", GenerateName: "t-", Labels: fluxOwned()}}
+	wantAllowed(t, "marker on a ConfigMap in kube-system", alice.client.Create(ctx, cm))
+	t.Cleanup(func() { _ = admin(t).client.Delete(context.Background(), cm) })
+	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: namespace(t, nil), Name: "l", Labels: fluxOwned()}}
+	wantAllowed(t, "marker on a Lease", alice.client.Create(ctx, lease))
 }
 
 func TestSystemControllersDeleteOwnedObjects(t *testing.T) {
