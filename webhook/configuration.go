@@ -1,10 +1,13 @@
 package webhook
 
 import (
+	"fmt"
+
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
 
+	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/internal/config"
 )
 
@@ -40,6 +43,15 @@ func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1
 					Resources:   []string{"*", "*/scale"},
 					Scope:       ptr.To(admissionregistrationv1.AllScopes),
 				},
+			}, {
+				// Status is written only by driftgate; the rules enforce it on its own resources.
+				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Update},
+				Rule: admissionregistrationv1.Rule{
+					APIGroups:   []string{v1alpha1.GroupVersion.Group},
+					APIVersions: []string{"*"},
+					Resources:   []string{"breakglassgrants/status", "breakglassedits/status"},
+					Scope:       ptr.To(admissionregistrationv1.ClusterScope),
+				},
 			}},
 			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
 				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: cfg.ExemptNamespaceNames(),
@@ -48,6 +60,11 @@ func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1
 				{Name: "not-leases", Expression: `!(request.resource.group == "coordination.k8s.io" && request.resource.resource == "leases")`},
 				{Name: "not-events", Expression: `!(request.resource.group in ["", "events.k8s.io"] && request.resource.resource == "events")`},
 				{Name: "not-reviews", Expression: `!(request.resource.group in ["authentication.k8s.io", "authorization.k8s.io"])`},
+				// driftgate writing its own records during admission would call itself; no one
+				// else may write them, which the webhook checks.
+				{Name: "not-own-records", Expression: fmt.Sprintf(
+					`!(request.resource.group == %q && request.resource.resource == "breakglassedits" && request.userInfo.username == %q)`,
+					v1alpha1.GroupVersion.Group, cfg.SelfIdentity())},
 			},
 			FailurePolicy:           &failure,
 			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun),

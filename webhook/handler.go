@@ -13,7 +13,9 @@ import (
 	admissionv1 "k8s.io/api/admission/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/driftgate/driftgate/breakglass"
 	"github.com/driftgate/driftgate/internal/logkeys"
+	"github.com/driftgate/driftgate/policies"
 )
 
 // Path is where the webhook server serves the admission webhook.
@@ -30,6 +32,11 @@ type Handler struct {
 	Exempt  func(namespace string) bool
 	Log     logr.Logger
 	Metrics *Metrics
+	// Rules decide writes to driftgate's own resources (grants, edit records).
+	Rules *breakglass.Rules
+	// Recorder keeps the record of every write allowed under a grant or by warn mode; a write
+	// that cannot be recorded is denied.
+	Recorder Recorder
 }
 
 // ServeHTTP implements http.Handler. Malformed input is answered with a 4xx-coded refusal that
@@ -77,10 +84,14 @@ func (h *Handler) answer(ctx context.Context, req *Request) (resp *admissionv1.A
 		}
 		resp.UID = req.UID
 	}()
+	if isDriftgateResource(req) {
+		return h.answerDriftgate(req)
+	}
 	if h.Exempt(req.Namespace) {
 		return &admissionv1.AdmissionResponse{Allowed: true}
 	}
 	res := h.Decider.Decide(ctx, req)
+	h.record(ctx, req, &res)
 	h.observe(req, &res)
 	if !res.Allowed {
 		return refuse(http.StatusForbidden, res.Reason)
@@ -90,6 +101,23 @@ func (h *Handler) answer(ctx context.Context, req *Request) (resp *admissionv1.A
 		Result:           &metav1.Status{Code: http.StatusOK, Message: res.Reason},
 		Warnings:         res.Warnings,
 		AuditAnnotations: res.AuditAnnotations,
+	}
+}
+
+// record keeps the record a decision asks for; when it cannot be kept, the write is denied.
+// Dry-runs are never recorded.
+func (h *Handler) record(ctx context.Context, req *Request, res *Result) {
+	if !res.Allowed || !res.Record || (req.DryRun != nil && *req.DryRun) {
+		return
+	}
+	var err error = errNoRecorder
+	if h.Recorder != nil {
+		err = h.Recorder.Record(ctx, req, res)
+	}
+	if err != nil {
+		h.Log.Error(err, "break-glass write not recorded, denying it", logkeys.UID, req.UID)
+		res.Decision = policies.Deny("driftgate: this write must be recorded and the record could not be written (" +
+			err.Error() + "); denied, retry shortly")
 	}
 }
 
@@ -137,7 +165,13 @@ func (h *Handler) observe(req *Request, res *Result) {
 	if res.Input != nil {
 		mode = res.Input.Mode
 	}
-	h.Log.Info("admission decision",
+	h.Log.Info("admission decision", h.requestKeys(req, res.Allowed, res.Reason,
+		logkeys.Mode, mode, logkeys.Grant, res.Grant, logkeys.Ticket, res.Ticket)...)
+}
+
+// requestKeys are the log key/value pairs that describe a request and its answer.
+func (h *Handler) requestKeys(req *Request, allowed bool, reason string, extra ...any) []any {
+	return append([]any{
 		logkeys.UID, req.UID,
 		logkeys.User, req.UserInfo.Username,
 		logkeys.Operation, req.Operation,
@@ -146,12 +180,9 @@ func (h *Handler) observe(req *Request, res *Result) {
 		logkeys.Namespace, req.Namespace,
 		logkeys.Name, req.Name,
 		logkeys.DryRun, req.DryRun != nil && *req.DryRun,
-		logkeys.Mode, mode,
-		logkeys.Allowed, res.Allowed,
-		logkeys.Grant, res.Grant,
-		logkeys.Ticket, res.Ticket,
-		logkeys.Reason, res.Reason,
-	)
+		logkeys.Allowed, allowed,
+		logkeys.Reason, reason,
+	}, extra...)
 }
 
 type constError string
@@ -159,6 +190,7 @@ type constError string
 func (e constError) Error() string { return string(e) }
 
 const (
-	errNoRequest = constError("the AdmissionReview has no request (or no request.uid/operation)")
-	errEmptyBody = constError("request body is empty")
+	errNoRequest  = constError("the AdmissionReview has no request (or no request.uid/operation)")
+	errEmptyBody  = constError("request body is empty")
+	errNoRecorder = constError("no recorder configured")
 )

@@ -7,16 +7,29 @@ import (
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/metadata"
 	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	"github.com/driftgate/driftgate/breakglass"
 	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/policies"
 )
 
+// Options are what the admission handler is built from.
+type Options struct {
+	Config  *config.Config
+	Engine  *policies.Engine
+	Metrics *Metrics
+	Log     logr.Logger
+	// RecordClient writes edit records; nil means the manager's client.
+	RecordClient client.Client
+}
+
 // Setup registers the admission handler with srv: grants and namespace modes from mgr's cache,
-// /scale parents from the API server. Call before mgr starts; the caller runs srv.
-func Setup(ctx context.Context, mgr manager.Manager, srv crwebhook.Server, cfg *config.Config, engine *policies.Engine, metrics *Metrics, log logr.Logger) error {
+// /scale parents from the API server, records written before each break-glass write is
+// answered. Call before mgr starts; the caller runs srv.
+func Setup(ctx context.Context, mgr manager.Manager, srv crwebhook.Server, o Options) error {
 	if err := IndexGrantsByRequester(ctx, mgr.GetFieldIndexer()); err != nil {
 		return fmt.Errorf("indexing break-glass grants: %w", err)
 	}
@@ -24,19 +37,29 @@ func Setup(ctx context.Context, mgr manager.Manager, srv crwebhook.Server, cfg *
 	if err != nil {
 		return fmt.Errorf("metadata client: %w", err)
 	}
+	rules, err := breakglass.NewRules(o.Config)
+	if err != nil {
+		return err
+	}
+	records := o.RecordClient
+	if records == nil {
+		records = mgr.GetClient()
+	}
 	h := &Handler{
 		Decider: &Decider{
-			Engine:  engine,
+			Engine:  o.Engine,
 			Grants:  CachedGrants{Reader: mgr.GetCache()},
-			Modes:   NamespaceModes{Reader: mgr.GetCache(), Default: cfg.Mode},
+			Modes:   NamespaceModes{Reader: mgr.GetCache(), Default: o.Config.Mode},
 			Parents: MetadataParents{Client: md, Mapper: mgr.GetRESTMapper()},
-			Markers: MarkersFrom(cfg),
+			Markers: MarkersFrom(o.Config),
 			Scheme:  mgr.GetScheme(),
 			Clock:   clock.RealClock{},
 		},
-		Exempt:  cfg.Exempt,
-		Log:     log,
-		Metrics: metrics,
+		Exempt:   o.Config.Exempt,
+		Log:      o.Log,
+		Metrics:  o.Metrics,
+		Rules:    rules,
+		Recorder: &EditRecorder{Client: records, Clock: clock.RealClock{}},
 	}
 	srv.Register(Path, h)
 	return nil

@@ -34,7 +34,7 @@ type Approval struct {
 	Comment string `json:"comment,omitempty"`
 }
 
-// Denial is an approver's refusal.
+// Denial is an approver's refusal of a pending grant.
 type Denial struct {
 	User   string      `json:"user"`
 	Time   metav1.Time `json:"time"`
@@ -58,9 +58,17 @@ type BreakGlassGrantSpec struct {
 	Approvals []Approval `json:"approvals,omitempty"`
 	// +optional
 	Denial *Denial `json:"denial,omitempty"`
-	// Revoked ends an active grant early.
+	// Revocation ends a pending or active grant early.
 	// +optional
-	Revoked bool `json:"revoked,omitempty"`
+	Revocation *Revocation `json:"revocation,omitempty"`
+}
+
+// Revocation says who ended a grant early: its requester, an approver or an admin.
+type Revocation struct {
+	User string      `json:"user"`
+	Time metav1.Time `json:"time"`
+	// +optional
+	Reason string `json:"reason,omitempty"`
 }
 
 // BreakGlassGrantStatus is what driftgate observed and decided.
@@ -104,3 +112,11 @@ type BreakGlassGrantList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []BreakGlassGrant `json:"items"`
 }
+
+// Terminal reports whether p is a phase a grant never leaves.
+func (p GrantPhase) Terminal() bool {
+	return p == GrantExpired || p == GrantRevoked || p == GrantDenied
+}
+
+// ConditionActive is the grant condition that is True while the grant allows writes.
+const ConditionActive = "Active"

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
@@ -17,6 +18,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
+	"github.com/driftgate/driftgate/breakglass"
 	"github.com/driftgate/driftgate/certs"
 	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/internal/logkeys"
@@ -37,7 +39,7 @@ func newServeCommand() *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the admission webhook (and, as they arrive, the grant controller and audit loop)",
+		Short: "Run the admission webhook and the break-glass grant controller (the audit loop arrives later)",
 		Example: `  driftgate serve --config /etc/driftgate/driftgate.yaml
   driftgate serve --kubeconfig ~/.kube/config --cert-dir ./certs --log-format console`,
 		Args: cobra.NoArgs,
@@ -55,18 +57,18 @@ func newServeCommand() *cobra.Command {
 	f.IntVar(&o.webhookPort, "webhook-port", 9443, "webhook server port")
 	f.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader among replicas for the controllers (the webhook serves on every replica)")
 	f.BoolVar(&o.enableWebhook, "enable-webhook", true, "serve the admission webhook")
-	f.BoolVar(&o.enableGrants, "enable-grants", false, "run the break-glass grant controller (not in this release yet)")
+	f.BoolVar(&o.enableGrants, "enable-grants", true, "run the break-glass grant controller (leader only)")
 	f.BoolVar(&o.enableAudit, "enable-audit", false, "run the drift audit loop (not in this release yet)")
 	o.log.addFlags(f)
 	return cmd
 }
 
 func runServe(ctx context.Context, o *serveOptions) error {
-	if o.enableGrants || o.enableAudit {
-		return errors.New("--enable-grants and --enable-audit are not available in this release yet")
+	if o.enableAudit {
+		return errors.New("--enable-audit is not available in this release yet")
 	}
-	if !o.enableWebhook {
-		return errors.New("nothing to run: --enable-webhook=false and no other component enabled")
+	if !o.enableWebhook && !o.enableGrants {
+		return errors.New("nothing to run: enable the webhook (--enable-webhook) or the grant controller (--enable-grants)")
 	}
 	cfg, err := config.Load(o.configPath)
 	if err != nil {
@@ -96,8 +98,17 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
-	if err := setupWebhook(ctx, mgr, cfg, o, log); err != nil {
-		return err
+	if o.enableWebhook {
+		if err := setupWebhook(ctx, mgr, cfg, o, log); err != nil {
+			return err
+		}
+	}
+	if o.enableGrants {
+		c := &breakglass.Controller{Client: mgr.GetClient(), Config: cfg.BreakGlass, Clock: clock.RealClock{},
+			Events: mgr.GetEventRecorder("driftgate-breakglass")}
+		if err := c.SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("setting up the grant controller: %w", err)
+		}
 	}
 	log.Info("starting driftgate", logkeys.Version, version, logkeys.Mode, cfg.Mode)
 	return mgr.Start(ctx)
@@ -121,7 +132,7 @@ func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, 
 	}
 	srv := crwebhook.NewServer(crwebhook.Options{Port: o.webhookPort, CertDir: o.certDir,
 		CertName: certs.CertName, KeyName: certs.KeyName})
-	if err := webhook.Setup(ctx, mgr, srv, cfg, engine, m, log.WithName("admission")); err != nil {
+	if err := webhook.Setup(ctx, mgr, srv, webhook.Options{Config: cfg, Engine: engine, Metrics: m, Log: log.WithName("admission")}); err != nil {
 		return err
 	}
 	ready, mode, err := certs.Setup(ctx, mgr, certs.Options{

@@ -18,6 +18,7 @@ const (
 	nsMark  = "HELM-NAMESPACE"
 	svcMark = "HELM-SERVICE"
 	cfgMark = "HELM-CONFIGURATION"
+	saMark  = "HELM-SA-NAME"
 )
 
 func main() {
@@ -27,6 +28,7 @@ func main() {
 	}
 	cfg := config.Default()
 	cfg.Webhook.Namespace, cfg.Webhook.ServiceName, cfg.Webhook.ConfigurationName = nsMark, svcMark, cfgMark
+	cfg.Identities.Self = "system:serviceaccount:" + nsMark + ":" + saMark
 	out, err := yaml.Marshal(webhook.Configuration(cfg, nil))
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -35,6 +37,7 @@ func main() {
 	text := strings.NewReplacer(
 		nsMark, "{{ .Release.Namespace }}",
 		svcMark, `{{ include "driftgate.fullname" . }}-webhook`,
+		saMark, `{{ include "driftgate.fullname" . }}`,
 		cfgMark, `{{ include "driftgate.fullname" . }}`,
 		"failurePolicy: Fail", "failurePolicy: {{ .Values.webhook.failurePolicy }}",
 		"timeoutSeconds: 5", "timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}",

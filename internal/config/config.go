@@ -99,13 +99,24 @@ type Webhook struct {
 
 // BreakGlass bounds grants.
 type BreakGlass struct {
-	ApprovalsRequired int             `json:"approvalsRequired"`
-	ApproverGroups    []string        `json:"approverGroups"`
-	MaxDuration       metav1.Duration `json:"maxDuration"`
-	PendingTimeout    metav1.Duration `json:"pendingTimeout"`
-	ClusterRole       string          `json:"clusterRole"`
+	// ApprovalsRequired is how many distinct approvers a grant needs; 0 activates grants at once.
+	ApprovalsRequired int `json:"approvalsRequired"`
+	// ApproverGroups are the groups whose members may approve or deny grants.
+	ApproverGroups []string `json:"approverGroups"`
+	// AdminGroups are the groups whose members may revoke any grant.
+	AdminGroups []string `json:"adminGroups"`
+	// MaxDuration bounds spec.duration.
+	MaxDuration metav1.Duration `json:"maxDuration"`
+	// PendingTimeout is how long a grant may wait for approval before it is denied.
+	PendingTimeout metav1.Duration `json:"pendingTimeout"`
+	// ClusterRole is what an active grant's RoleBindings bind the requester to.
+	ClusterRole string `json:"clusterRole"`
 	// TicketPattern is a regular expression tickets must match; empty accepts any non-empty ticket.
 	TicketPattern string `json:"ticketPattern"`
+	// Namespaces grants may cover; empty allows any namespace driftgate intercepts.
+	Namespaces []string `json:"namespaces"`
+	// Resources grants may cover, as resource.group; empty allows any resource except driftgate's own.
+	Resources []string `json:"resources"`
 }
 
 // EvaluationTimeout is the policy deadline.

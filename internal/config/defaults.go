@@ -47,6 +47,7 @@ func Default() *Config {
 		BreakGlass: BreakGlass{
 			ApprovalsRequired: 1,
 			ApproverGroups:    []string{"driftgate-approvers"},
+			AdminGroups:       []string{"system:masters"},
 			MaxDuration:       metav1.Duration{Duration: 4 * time.Hour},
 			PendingTimeout:    metav1.Duration{Duration: time.Hour},
 			ClusterRole:       "edit",

@@ -22,4 +22,5 @@ const (
 	Error       = "error"
 	Version     = "version"
 	CertMode    = "certMode"
+	Phase       = "phase"
 )

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/internal/testenv"
 	"github.com/driftgate/driftgate/internal/testutil"
 )
 
@@ -50,15 +51,15 @@ func deployment(ns, name string, labels, annotations map[string]string) *appsv1.
 // create makes obj as a, failing the test on error.
 func (a *actor) create(t *testing.T, obj client.Object) {
 	t.Helper()
-	if err := a.client.Create(context.Background(), obj); err != nil {
-		t.Fatalf("%s creating %s: %v", a.name, obj.GetName(), err)
+	if err := a.Client.Create(context.Background(), obj); err != nil {
+		t.Fatalf("%s creating %s: %v", a.Name, obj.GetName(), err)
 	}
 }
 
 func (a *actor) getDeployment(t *testing.T, ns, name string) *appsv1.Deployment {
 	t.Helper()
 	d := &appsv1.Deployment{}
-	if err := a.client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, d); err != nil {
+	if err := a.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, d); err != nil {
 		t.Fatal(err)
 	}
 	return d
@@ -101,10 +102,10 @@ func TestGitOpsIdentitiesWriteOwnedObjects(t *testing.T) {
 			sa := serviceAccount(t, tt.actor)
 			labels, annotations := tt.markers(ns)
 			d := deployment(ns, "checkout", labels, annotations)
-			wantAllowed(t, "create", sa.client.Create(context.Background(), d))
+			wantAllowed(t, "create", sa.Client.Create(context.Background(), d))
 			d.Spec.Replicas = ptr.To[int32](5)
-			wantAllowed(t, "update", sa.client.Update(context.Background(), d))
-			wantAllowed(t, "delete", sa.client.Delete(context.Background(), d))
+			wantAllowed(t, "update", sa.Client.Update(context.Background(), d))
+			wantAllowed(t, "delete", sa.Client.Delete(context.Background(), d))
 		})
 	}
 }
@@ -125,15 +126,15 @@ func TestPersonCannotWriteOwnedObject(t *testing.T) {
 		{"update", func() error {
 			d := alice.getDeployment(t, ns, "checkout")
 			d.Spec.Template.Spec.Containers[0].Image = "registry.example.com/checkout:v1.2.4"
-			return alice.client.Update(ctx, d)
+			return alice.Client.Update(ctx, d)
 		}, []string{owner, "alice is not a GitOps identity", hint}},
 		{"patch", func() error {
 			d := alice.getDeployment(t, ns, "checkout")
 			patch := client.RawPatch("application/merge-patch+json", []byte(`{"spec":{"replicas":7}}`))
-			return alice.client.Patch(ctx, d, patch)
+			return alice.Client.Patch(ctx, d, patch)
 		}, []string{owner, hint}},
 		{"scale subresource", func() error {
-			_, err := alice.cs.AppsV1().Deployments(ns).UpdateScale(ctx, "checkout", &autoscalingv1.Scale{
+			_, err := alice.CS.AppsV1().Deployments(ns).UpdateScale(ctx, "checkout", &autoscalingv1.Scale{
 				ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "checkout"},
 				Spec:       autoscalingv1.ScaleSpec{Replicas: 9},
 			}, metav1.UpdateOptions{})
@@ -142,15 +143,15 @@ func TestPersonCannotWriteOwnedObject(t *testing.T) {
 		{"server-side dry-run", func() error {
 			d := alice.getDeployment(t, ns, "checkout")
 			d.Spec.Replicas = ptr.To[int32](3)
-			return alice.client.Update(ctx, d, client.DryRunAll)
+			return alice.Client.Update(ctx, d, client.DryRunAll)
 		}, []string{owner, hint}},
 		{"strip the marker", func() error {
 			d := alice.getDeployment(t, ns, "checkout")
 			delete(d.Annotations, argoMarker)
-			return alice.client.Update(ctx, d)
+			return alice.Client.Update(ctx, d)
 		}, []string{owner, `metadata.annotations["argocd.argoproj.io/tracking-id"] is a GitOps ownership marker`}},
 		{"delete", func() error {
-			return alice.client.Delete(ctx, alice.getDeployment(t, ns, "checkout"))
+			return alice.Client.Delete(ctx, alice.getDeployment(t, ns, "checkout"))
 		}, []string{owner, hint}},
 	}
 	for _, tt := range tests {
@@ -168,11 +169,11 @@ func TestPersonMayEditUnownedObjects(t *testing.T) {
 	alice := person(t, "alice")
 	ctx := context.Background()
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "scratch"}, Data: map[string]string{"a": "1"}}
-	wantAllowed(t, "create", alice.client.Create(ctx, cm))
+	wantAllowed(t, "create", alice.Client.Create(ctx, cm))
 	cm.Data["a"] = "2"
-	wantAllowed(t, "update", alice.client.Update(ctx, cm))
-	wantAllowed(t, "delete", alice.client.Delete(ctx, cm))
-	if w := alice.warnings.all(); w != "" {
+	wantAllowed(t, "update", alice.Client.Update(ctx, cm))
+	wantAllowed(t, "delete", alice.Client.Delete(ctx, cm))
+	if w := alice.Warnings.All(); w != "" {
 		t.Errorf("unowned writes drew warnings: %s", w)
 	}
 }
@@ -181,7 +182,7 @@ func TestPersonMayNotClaimOwnership(t *testing.T) {
 	ns := namespace(t, nil)
 	alice := person(t, "alice")
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: "mine", Labels: fluxOwned()}}
-	wantDenied(t, "create with a Flux marker", alice.client.Create(context.Background(), cm),
+	wantDenied(t, "create with a Flux marker", alice.Client.Create(context.Background(), cm),
 		`Flux Kustomization flux-system/apps`, `metadata.labels["kustomize.toolkit.fluxcd.io/name"] is a GitOps ownership marker`)
 }
 
@@ -191,10 +192,10 @@ func TestNeverIntercepted(t *testing.T) {
 	alice := person(t, "alice")
 	ctx := context.Background()
 	cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "kube-system", GenerateName: "t-", Labels: fluxOwned()}}
-	wantAllowed(t, "marker on a ConfigMap in kube-system", alice.client.Create(ctx, cm))
-	t.Cleanup(func() { _ = admin(t).client.Delete(context.Background(), cm) })
+	wantAllowed(t, "marker on a ConfigMap in kube-system", alice.Client.Create(ctx, cm))
+	t.Cleanup(func() { _ = admin(t).Client.Delete(context.Background(), cm) })
 	lease := &coordinationv1.Lease{ObjectMeta: metav1.ObjectMeta{Namespace: namespace(t, nil), Name: "l", Labels: fluxOwned()}}
-	wantAllowed(t, "marker on a Lease", alice.client.Create(ctx, lease))
+	wantAllowed(t, "marker on a Lease", alice.Client.Create(ctx, lease))
 }
 
 func TestSystemControllersDeleteOwnedObjects(t *testing.T) {
@@ -203,7 +204,7 @@ func TestSystemControllersDeleteOwnedObjects(t *testing.T) {
 			ns := namespace(t, nil)
 			serviceAccount(t, "argocd").create(t, deployment(ns, "checkout", nil, argoOwned(ns)))
 			sys := serviceAccount(t, key)
-			wantAllowed(t, "delete", sys.client.Delete(context.Background(), deployment(ns, "checkout", nil, nil)))
+			wantAllowed(t, "delete", sys.Client.Delete(context.Background(), deployment(ns, "checkout", nil, nil)))
 		})
 	}
 }
@@ -223,8 +224,8 @@ func TestModes(t *testing.T) {
 			alice := person(t, "alice")
 			d := alice.getDeployment(t, ns, "checkout")
 			d.Spec.Replicas = ptr.To[int32](4)
-			wantAllowed(t, tt.mode+" mode update", alice.client.Update(context.Background(), d))
-			got := alice.warnings.all()
+			wantAllowed(t, tt.mode+" mode update", alice.Client.Update(context.Background(), d))
+			got := alice.Warnings.All()
 			if tt.wantWarning == "" && got != "" || !strings.Contains(got, tt.wantWarning) {
 				t.Errorf("warnings = %q, want %q", got, tt.wantWarning)
 			}
@@ -236,11 +237,11 @@ func TestPersonMayNotSwitchModes(t *testing.T) {
 	name := namespace(t, nil)
 	for _, who := range []*actor{person(t, "alice"), admin(t)} {
 		ns := &corev1.Namespace{}
-		if err := who.client.Get(context.Background(), client.ObjectKey{Name: name}, ns); err != nil {
+		if err := who.Client.Get(context.Background(), client.ObjectKey{Name: name}, ns); err != nil {
 			t.Fatal(err)
 		}
 		ns.Labels["driftgate.io/mode"] = "dryrun"
-		wantDenied(t, who.name+" setting dryrun mode", who.client.Update(context.Background(), ns),
+		wantDenied(t, who.Name+" setting dryrun mode", who.Client.Update(context.Background(), ns),
 			`metadata.labels["driftgate.io/mode"] is a GitOps driftgate mode switch`)
 	}
 }
@@ -252,7 +253,7 @@ func TestPauseSwitchByPersonDenied(t *testing.T) {
 	alice := person(t, "alice")
 	d := alice.getDeployment(t, ns, "checkout")
 	d.Annotations = map[string]string{"kustomize.toolkit.fluxcd.io/reconcile": "disabled"}
-	wantDenied(t, "reconcile: disabled", alice.client.Update(context.Background(), d),
+	wantDenied(t, "reconcile: disabled", alice.Client.Update(context.Background(), d),
 		`metadata.annotations["kustomize.toolkit.fluxcd.io/reconcile"] is a GitOps pause switch`)
 }
 
@@ -277,13 +278,13 @@ func TestBreakGlassGrants(t *testing.T) {
 			alice := person(t, "alice")
 			d := alice.getDeployment(t, ns, "checkout")
 			d.Spec.Template.Spec.Containers[0].Image = "registry.example.com/checkout:v1.2.4"
-			err := alice.client.Update(context.Background(), d)
+			err := alice.Client.Update(context.Background(), d)
 			if !tt.allowed {
 				wantDenied(t, "update", err, "holds no active break-glass grant")
 				return
 			}
 			wantAllowed(t, "update", err)
-			if w := alice.warnings.all(); !strings.Contains(w, "under grant "+grant.Name+", ticket INC-4242") {
+			if w := alice.Warnings.All(); !strings.Contains(w, "under grant "+grant.Name+", ticket INC-4242") {
 				t.Errorf("warnings = %q, want the grant and ticket named", w)
 			}
 			waitForAuditAnnotation(t, `"validate.driftgate.io/grant":"`+grant.Name+`"`)
@@ -299,8 +300,8 @@ func TestBreakGlassDryRunAnsweredLikeRealOne(t *testing.T) {
 	alice := person(t, "alice")
 	d := alice.getDeployment(t, ns, "checkout")
 	d.Spec.Replicas = ptr.To[int32](3)
-	wantAllowed(t, "dry-run update", alice.client.Update(context.Background(), d, client.DryRunAll))
-	if w := alice.warnings.all(); !strings.Contains(w, "under grant "+grant.Name) {
+	wantAllowed(t, "dry-run update", alice.Client.Update(context.Background(), d, client.DryRunAll))
+	if w := alice.Warnings.All(); !strings.Contains(w, "under grant "+grant.Name) {
 		t.Errorf("warnings = %q, want the break-glass warning", w)
 	}
 	if got := alice.getDeployment(t, ns, "checkout"); *got.Spec.Replicas != 2 {
@@ -308,33 +309,32 @@ func TestBreakGlassDryRunAnsweredLikeRealOne(t *testing.T) {
 	}
 }
 
-// activeGrant creates an approved grant for user and sets its status as the grant controller
-// would, then waits until driftgate's cache holds it.
+// activeGrant has user request a grant and sets its status as the grant controller would (as
+// driftgate's service account: no one else may), then waits until driftgate's cache holds it.
 func activeGrant(t *testing.T, user, ns, resource string, expiresIn time.Duration) *v1alpha1.BreakGlassGrant {
 	t.Helper()
 	ctx := context.Background()
-	a := admin(t)
 	now := metav1.Now()
 	g := &v1alpha1.BreakGlassGrant{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: "inc-4242-" + user + "-"},
 		Spec: v1alpha1.BreakGlassGrantSpec{
 			Requester: user, Reason: "test", Ticket: "INC-4242",
-			Scope:     v1alpha1.GrantScope{Namespaces: []string{ns}, Resources: []string{resource}},
-			Duration:  metav1.Duration{Duration: time.Hour},
-			Approvals: []v1alpha1.Approval{{User: "bob", Time: now}},
+			Scope:    v1alpha1.GrantScope{Namespaces: []string{ns}, Resources: []string{resource}},
+			Duration: metav1.Duration{Duration: time.Hour},
 		},
 	}
-	a.create(t, g)
-	t.Cleanup(func() { _ = a.client.Delete(context.Background(), g) })
+	person(t, user).create(t, g)
+	self := serviceAccount(t, testenv.Self)
+	t.Cleanup(func() { _ = admin(t).Client.Delete(context.Background(), g) })
 	g.Status = v1alpha1.BreakGlassGrantStatus{
 		Phase: v1alpha1.GrantActive, ActivatedAt: &now, ExpiresAt: &metav1.Time{Time: now.Add(expiresIn)},
 	}
-	if err := a.client.Status().Update(ctx, g); err != nil {
+	if err := self.Client.Status().Update(ctx, g); err != nil {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, "grant "+g.Name+" in driftgate's cache", func() bool {
 		var cached v1alpha1.BreakGlassGrant
-		err := cluster.mgr.GetCache().Get(ctx, client.ObjectKeyFromObject(g), &cached)
+		err := cluster.Driftgate.Cache.Get(ctx, client.ObjectKeyFromObject(g), &cached)
 		return err == nil && cached.Status.Phase == v1alpha1.GrantActive
 	})
 	return g
@@ -343,7 +343,7 @@ func activeGrant(t *testing.T, user, ns, resource string, expiresIn time.Duratio
 func waitForAuditAnnotation(t *testing.T, fragment string) {
 	t.Helper()
 	testutil.WaitFor(t, "audit log entry with "+fragment, func() bool {
-		raw, err := os.ReadFile(cluster.auditLog)
+		raw, err := os.ReadFile(cluster.AuditLog)
 		return err == nil && strings.Contains(string(raw), fragment)
 	})
 }

@@ -1,0 +1,127 @@
+package v1alpha1
+
+import (
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// BackportState is whether Git has caught up with a break-glass edit.
+// +kubebuilder:validation:Enum=Required;Backported;Reverted
+type BackportState string
+
+const (
+	// BackportRequired: the live change is not in Git yet.
+	BackportRequired BackportState = "Required"
+	// Backported: Git now matches the live change.
+	Backported BackportState = "Backported"
+	// Reverted: the live object matches Git again.
+	Reverted BackportState = "Reverted"
+)
+
+// ObjectReference names the object an edit wrote.
+type ObjectReference struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// Resource is the resource.group the request was made on ("deployments.apps").
+	Resource string `json:"resource"`
+	// +optional
+	Subresource string `json:"subresource,omitempty"`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	// +optional
+	UID string `json:"uid,omitempty"`
+}
+
+// FieldChange is one changed field path (SPEC notation) with its old and new values; null on
+// the side where the field is absent. Secret values read "(sensitive)".
+type FieldChange struct {
+	Path string `json:"path"`
+	// +optional
+	Old *apiextensionsv1.JSON `json:"old,omitempty"`
+	// +optional
+	New *apiextensionsv1.JSON `json:"new,omitempty"`
+}
+
+// BreakGlassEditSpec is what was written, by whom, under which grant. It never changes.
+type BreakGlassEditSpec struct {
+	// Grant is the break-glass grant the write was made under; empty for a write let through by
+	// warn mode without a grant.
+	// +optional
+	Grant string `json:"grant,omitempty"`
+	// +optional
+	Ticket string `json:"ticket,omitempty"`
+	// User is the authenticated user of the request.
+	User string `json:"user"`
+	// Time is when driftgate admitted the write.
+	Time metav1.Time `json:"time"`
+	// Operation is CREATE, UPDATE or DELETE.
+	Operation string          `json:"operation"`
+	Object    ObjectReference `json:"object"`
+	// RequestUID is the admission request's UID.
+	RequestUID string `json:"requestUID"`
+	// Mode is the admission mode the write was admitted in.
+	// +optional
+	Mode string `json:"mode,omitempty"`
+	// Changes of an update; empty for a create or delete.
+	// +optional
+	Changes []FieldChange `json:"changes,omitempty"`
+	// ChangesTruncated is set when only the first changes (or shortened values) are kept.
+	// +optional
+	ChangesTruncated bool `json:"changesTruncated,omitempty"`
+}
+
+// BreakGlassEditStatus is where the edit stands against Git.
+type BreakGlassEditStatus struct {
+	// +kubebuilder:default=Required
+	// +optional
+	Backport BackportState `json:"backport,omitempty"`
+	// Revision is the Git revision that resolved the edit.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// +optional
+	ResolvedAt *metav1.Time `json:"resolvedAt,omitempty"`
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// BreakGlassEdit records one write to a GitOps-owned object made outside GitOps: under a
+// break-glass grant, or let through by warn mode. driftgate creates it before the write is
+// admitted; the audit loop resolves its backport state.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=bge
+// +kubebuilder:printcolumn:name="Ticket",type=string,JSONPath=`.spec.ticket`
+// +kubebuilder:printcolumn:name="User",type=string,JSONPath=`.spec.user`
+// +kubebuilder:printcolumn:name="Object",type=string,JSONPath=`.metadata.annotations.driftgate\.io/object`
+// +kubebuilder:printcolumn:name="Backport",type=string,JSONPath=`.status.backport`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type BreakGlassEdit struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec BreakGlassEditSpec `json:"spec"`
+	// +kubebuilder:default={backport: Required}
+	Status BreakGlassEditStatus `json:"status,omitempty"`
+}
+
+// BreakGlassEditList is a list of edits.
+// +kubebuilder:object:root=true
+type BreakGlassEditList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []BreakGlassEdit `json:"items"`
+}
+
+// ObjectAnnotation holds "kind namespace/name" of the edited object, for the OBJECT column.
+const ObjectAnnotation = "driftgate.io/object"
+
+// Label keys on edits, for selecting them by grant or ticket when the value is a valid label.
+const (
+	GrantLabel  = "driftgate.io/grant"
+	TicketLabel = "driftgate.io/ticket"
+)

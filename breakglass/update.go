@@ -1,0 +1,106 @@
+package breakglass
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+)
+
+// checkUpdate allows the three things people do to an existing grant: an approver adds an
+// approval or a denial to a pending grant; the requester, an approver or an admin revokes a
+// pending or active one. Everything the requester asked for is immutable, and a grant in a
+// terminal phase never changes again.
+func (r *Rules) checkUpdate(w Writer, old, obj *v1alpha1.BreakGlassGrant) error {
+	o, n := &old.Spec, &obj.Spec
+	phase := phaseOf(old)
+	if phase.Terminal() {
+		if equality.Semantic.DeepEqual(o, n) {
+			return nil
+		}
+		return fmt.Errorf("grant %s is %s and never changes again: request a new grant", old.Name, phase)
+	}
+	if o.Requester != n.Requester || o.Reason != n.Reason || o.Ticket != n.Ticket ||
+		o.Duration != n.Duration || !equality.Semantic.DeepEqual(o.Scope, n.Scope) {
+		return errors.New("the requester, reason, ticket, scope and duration of a grant are immutable: request a new grant")
+	}
+	if err := r.checkApprovals(w, old, obj, phase); err != nil {
+		return err
+	}
+	if err := r.checkDenial(w, old, obj, phase); err != nil {
+		return err
+	}
+	return r.checkRevocation(w, old, obj)
+}
+
+func (r *Rules) checkApprovals(w Writer, old, obj *v1alpha1.BreakGlassGrant, phase v1alpha1.GrantPhase) error {
+	o, n := old.Spec.Approvals, obj.Spec.Approvals
+	if len(n) < len(o) || !equality.Semantic.DeepEqual(o, n[:len(o)]) {
+		return errors.New("spec.approvals: approvals are only ever added, never changed or removed")
+	}
+	for i, a := range n[len(o):] {
+		switch {
+		case phase != v1alpha1.GrantPending:
+			return fmt.Errorf("grant %s is %s: only a pending grant is approved", old.Name, phase)
+		case a.User != w.User:
+			return fmt.Errorf("spec.approvals: an approval is added by the approver it names, and you are %q, not %q", w.User, a.User)
+		case a.User == old.Spec.Requester:
+			return errors.New("spec.approvals: no one approves their own grant")
+		case !r.isMember(w, r.Config.ApproverGroups):
+			return fmt.Errorf("spec.approvals: %s is not in an approver group (%s)", w.User, joinOrNone(r.Config.ApproverGroups))
+		case a.Time.IsZero():
+			return errors.New("spec.approvals: an approval needs its time")
+		case slices.ContainsFunc(n[:len(o)+i], func(p v1alpha1.Approval) bool { return p.User == a.User }):
+			return fmt.Errorf("spec.approvals: %s has already approved", a.User)
+		}
+	}
+	return nil
+}
+
+func (r *Rules) checkDenial(w Writer, old, obj *v1alpha1.BreakGlassGrant, phase v1alpha1.GrantPhase) error {
+	o, n := old.Spec.Denial, obj.Spec.Denial
+	switch {
+	case o != nil || n == nil:
+		if !equality.Semantic.DeepEqual(o, n) {
+			return errors.New("spec.denial is set once and never changed or removed")
+		}
+		return nil
+	case phase != v1alpha1.GrantPending:
+		return fmt.Errorf("grant %s is %s: only a pending grant is denied (revoke an active one)", old.Name, phase)
+	case n.User != w.User:
+		return fmt.Errorf("spec.denial: a denial is added by the approver it names, and you are %q, not %q", w.User, n.User)
+	case !r.isMember(w, r.Config.ApproverGroups):
+		return fmt.Errorf("spec.denial: %s is not in an approver group (%s)", w.User, joinOrNone(r.Config.ApproverGroups))
+	case n.Reason == "" || n.Time.IsZero():
+		return errors.New("spec.denial needs a reason and its time")
+	}
+	return nil
+}
+
+func (r *Rules) checkRevocation(w Writer, old, obj *v1alpha1.BreakGlassGrant) error {
+	o, n := old.Spec.Revocation, obj.Spec.Revocation
+	switch {
+	case o != nil || n == nil:
+		if !equality.Semantic.DeepEqual(o, n) {
+			return errors.New("spec.revocation is set once and never changed or removed")
+		}
+		return nil
+	case n.User != w.User:
+		return fmt.Errorf("spec.revocation: a revocation names who revokes, and you are %q, not %q", w.User, n.User)
+	case n.Time.IsZero():
+		return errors.New("spec.revocation needs its time")
+	case w.User != old.Spec.Requester && !r.isMember(w, r.Config.ApproverGroups) && !r.isMember(w, r.Config.AdminGroups):
+		return fmt.Errorf("spec.revocation: only the requester, an approver or an admin revokes a grant, and %s is none of them", w.User)
+	}
+	return nil
+}
+
+func joinOrNone(groups []string) string {
+	if len(groups) == 0 {
+		return "none configured"
+	}
+	return fmt.Sprint(groups)
+}

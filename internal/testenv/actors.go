@@ -1,0 +1,93 @@
+package testenv
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+)
+
+// Warnings collects the warnings the API server returned to one client.
+type Warnings struct {
+	mu   sync.Mutex
+	list []string
+}
+
+// HandleWarningHeader implements rest.WarningHandler.
+func (w *Warnings) HandleWarningHeader(_ int, _ string, text string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.list = append(w.list, text)
+}
+
+// All returns every warning so far, one per line.
+func (w *Warnings) All() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return strings.Join(w.list, "\n")
+}
+
+// Actor is one identity's clients.
+type Actor struct {
+	Name     string
+	Client   client.Client
+	CS       kubernetes.Interface
+	Config   *rest.Config
+	Warnings *Warnings
+}
+
+func (c *Cluster) newActor(t testing.TB, name string, cfg *rest.Config) *Actor {
+	t.Helper()
+	w := &Warnings{}
+	cfg.WarningHandler = w
+	cl, err := client.New(cfg, client.Options{Scheme: c.Scheme})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &Actor{Name: name, Client: cl, CS: cs, Config: cfg, Warnings: w}
+}
+
+// Person acts as user, in groups (besides system:authenticated), through impersonation.
+func (c *Cluster) Person(t testing.TB, user string, groups ...string) *Actor {
+	cfg := rest.CopyConfig(c.Admin)
+	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: append([]string{"system:authenticated"}, groups...)}
+	return c.newActor(t, user, cfg)
+}
+
+// ServiceAccount acts with the service account's own token.
+func (c *Cluster) ServiceAccount(t testing.TB, key string) *Actor {
+	t.Helper()
+	cfg, err := c.ServiceAccountConfig(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.newActor(t, c.UserName(key), cfg)
+}
+
+// AdminActor acts as the cluster admin (system:masters).
+func (c *Cluster) AdminActor(t testing.TB) *Actor {
+	return c.newActor(t, "admin", rest.CopyConfig(c.Admin))
+}
+
+// Namespace creates a fresh namespace for one test, labelled as given, deleted after it. Flux
+// creates it: only GitOps identities may set driftgate's mode label.
+func (c *Cluster) Namespace(t testing.TB, labels map[string]string) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "t-", Labels: labels}}
+	a := c.ServiceAccount(t, Flux)
+	if err := a.Client.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = a.Client.Delete(context.Background(), ns) })
+	return ns.Name
+}

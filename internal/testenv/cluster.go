@@ -1,0 +1,170 @@
+package testenv
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"time"
+
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiruntime "k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/webhook"
+)
+
+// Options shape one test package's cluster.
+type Options struct {
+	// Config is driftgate's configuration; nil means the defaults.
+	Config *config.Config
+	// ClusterRoles and ClusterRoleBindings are created before driftgate starts (people's RBAC).
+	ClusterRoles        []rbacv1.ClusterRole
+	ClusterRoleBindings []rbacv1.ClusterRoleBinding
+	// GrantController also runs the break-glass grant controller.
+	GrantController bool
+}
+
+// Cluster is a running control plane with driftgate in it.
+type Cluster struct {
+	Admin    *rest.Config
+	Scheme   *apiruntime.Scheme
+	Config   *config.Config
+	AuditLog string
+
+	env      *envtest.Environment
+	webhooks *envtest.WebhookInstallOptions
+	tokens   map[string]string
+	dir      string
+	// Driftgate is the running webhook (and its cache).
+	Driftgate *Driftgate
+	grants    *GrantController
+}
+
+// Start starts the control plane, creates the identities, starts driftgate and registers its
+// webhook. Stop undoes it.
+func Start(ctx context.Context, o Options) (*Cluster, error) {
+	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
+		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run `make test`, which builds kube-apiserver and etcd and sets it")
+	}
+	c := &Cluster{Config: o.Config, tokens: map[string]string{}}
+	if c.Config == nil {
+		c.Config = config.Default()
+	}
+	var err error
+	if c.Scheme, err = newScheme(); err != nil {
+		return nil, err
+	}
+	if err := c.startControlPlane(); err != nil {
+		return nil, err
+	}
+	if err := c.setup(ctx, o); err != nil {
+		c.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (c *Cluster) setup(ctx context.Context, o Options) error {
+	if err := c.createIdentities(ctx, o); err != nil {
+		return fmt.Errorf("creating identities: %w", err)
+	}
+	c.webhooks = &envtest.WebhookInstallOptions{
+		ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{webhook.Configuration(c.Config, nil)},
+	}
+	if err := c.webhooks.PrepWithoutInstalling(); err != nil {
+		return fmt.Errorf("preparing the webhook certificate: %w", err)
+	}
+	var err error
+	if c.Driftgate, err = c.startDriftgate(ctx); err != nil {
+		return fmt.Errorf("starting driftgate: %w", err)
+	}
+	if err := waitForTLS(c.webhooks); err != nil {
+		return err
+	}
+	if err := c.webhooks.Install(c.Admin); err != nil {
+		return fmt.Errorf("registering the webhook: %w", err)
+	}
+	if o.GrantController {
+		return c.StartGrantController(ctx)
+	}
+	return nil
+}
+
+func (c *Cluster) startControlPlane() error {
+	var err error
+	if c.dir, err = os.MkdirTemp("", "driftgate-envtest-"); err != nil {
+		return err
+	}
+	c.AuditLog = filepath.Join(c.dir, "audit.log")
+	policy := filepath.Join(c.dir, "audit-policy.yaml")
+	if err := os.WriteFile(policy, []byte("apiVersion: audit.k8s.io/v1\nkind: Policy\nrules:\n- level: Metadata\n"), 0o600); err != nil {
+		return err
+	}
+	c.env = &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(repoRoot(), "charts", "driftgate", "crds")},
+		ErrorIfCRDPathMissing: true,
+	}
+	c.env.ControlPlane.GetAPIServer().Configure().
+		Set("audit-policy-file", policy).
+		Set("audit-log-path", c.AuditLog).
+		Set("audit-log-mode", "blocking")
+	if c.Admin, err = c.env.Start(); err != nil {
+		return fmt.Errorf("starting envtest: %w", err)
+	}
+	return nil
+}
+
+// Stop stops driftgate and the control plane.
+func (c *Cluster) Stop() {
+	c.StopGrantController()
+	if c.Driftgate != nil {
+		c.Driftgate.stop()
+	}
+	if c.webhooks != nil {
+		_ = c.webhooks.Cleanup()
+	}
+	if c.env != nil {
+		_ = c.env.Stop()
+	}
+	_ = os.RemoveAll(c.dir)
+}
+
+func newScheme() (*apiruntime.Scheme, error) {
+	s := apiruntime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, err
+	}
+	return s, v1alpha1.AddToScheme(s)
+}
+
+// repoRoot is the module root, found from this file's location.
+func repoRoot() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+func waitForTLS(wio *envtest.WebhookInstallOptions) error {
+	addr := net.JoinHostPort(wio.LocalServingHost, strconv.Itoa(wio.LocalServingPort))
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		conn, err := tls.Dial("tcp", addr, &tls.Config{InsecureSkipVerify: true}) //nolint:gosec // readiness probe only
+		if err == nil {
+			return conn.Close()
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("webhook server at %s never accepted TLS: %w", addr, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}

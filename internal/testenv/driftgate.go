@@ -1,0 +1,122 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/go-logr/logr"
+	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
+
+	"github.com/driftgate/driftgate/breakglass"
+	"github.com/driftgate/driftgate/policies"
+	"github.com/driftgate/driftgate/webhook"
+)
+
+// Driftgate is a running driftgate webhook.
+type Driftgate struct {
+	// Cache is the webhook's informer cache (grants, namespaces).
+	Cache  cache.Cache
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+func (d *Driftgate) stop() {
+	d.cancel()
+	<-d.done
+}
+
+// startDriftgate runs the webhook as driftgate's own service account, as `driftgate serve` would.
+func (c *Cluster) startDriftgate(ctx context.Context) (*Driftgate, error) {
+	mgr, err := c.newManager()
+	if err != nil {
+		return nil, err
+	}
+	engine, err := policies.NewEngine(ctx, policies.Data(c.Config), c.Config.EvaluationTimeout(), nil)
+	if err != nil {
+		return nil, err
+	}
+	wio := c.webhooks
+	srv := crwebhook.NewServer(crwebhook.Options{Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir})
+	if err := webhook.Setup(ctx, mgr, srv, webhook.Options{Config: c.Config, Engine: engine, Log: logr.Discard()}); err != nil {
+		return nil, err
+	}
+	if err := mgr.Add(srv); err != nil {
+		return nil, err
+	}
+	d := &Driftgate{Cache: mgr.GetCache()}
+	if err := run(ctx, mgr, &d.cancel, &d.done); err != nil {
+		return nil, err
+	}
+	return d, nil
+}
+
+// GrantController is a running break-glass grant controller.
+type GrantController struct {
+	cancel context.CancelFunc
+	done   chan struct{}
+}
+
+// StartGrantController runs the grant controller as driftgate's service account.
+func (c *Cluster) StartGrantController(ctx context.Context) error {
+	if c.grants != nil {
+		return nil
+	}
+	mgr, err := c.newManager()
+	if err != nil {
+		return err
+	}
+	ctl := &breakglass.Controller{Client: mgr.GetClient(), Config: c.Config.BreakGlass, Clock: clock.RealClock{},
+		Events: mgr.GetEventRecorder("driftgate-breakglass")}
+	if err := ctl.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	g := &GrantController{}
+	if err := run(ctx, mgr, &g.cancel, &g.done); err != nil {
+		return err
+	}
+	c.grants = g
+	return nil
+}
+
+// StopGrantController stops the grant controller and waits until it has stopped.
+func (c *Cluster) StopGrantController() {
+	if c.grants == nil {
+		return
+	}
+	c.grants.cancel()
+	<-c.grants.done
+	c.grants = nil
+}
+
+func (c *Cluster) newManager() (manager.Manager, error) {
+	cfg, err := c.ServiceAccountConfig(Self)
+	if err != nil {
+		return nil, err
+	}
+	return manager.New(cfg, manager.Options{
+		Scheme:                 c.Scheme,
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+	})
+}
+
+// run starts mgr until cancel is called, and waits for its cache.
+func run(ctx context.Context, mgr manager.Manager, cancel *context.CancelFunc, done *chan struct{}) error {
+	ctx, *cancel = context.WithCancel(ctx)
+	*done = make(chan struct{})
+	go func() {
+		defer close(*done)
+		if err := mgr.Start(ctx); err != nil {
+			fmt.Fprintf(os.Stderr, "driftgate manager stopped: %v\n", err)
+		}
+	}()
+	if !mgr.GetCache().WaitForCacheSync(ctx) {
+		return fmt.Errorf("driftgate's cache did not sync")
+	}
+	return nil
+}

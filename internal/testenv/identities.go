@@ -1,0 +1,171 @@
+package testenv
+
+import (
+	"context"
+	"fmt"
+
+	authenticationv1 "k8s.io/api/authentication/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/utils/ptr"
+)
+
+// Service accounts by key: the GitOps controllers, system controllers and driftgate itself.
+const (
+	ArgoCD           = "argocd"
+	Flux             = "flux"
+	GarbageCollector = "garbageCollector"
+	NamespaceCtrl    = "namespaceCtrl"
+	Self             = "driftgate"
+)
+
+type serviceAccount struct{ namespace, name string }
+
+func (c *Cluster) serviceAccounts() map[string]serviceAccount {
+	return map[string]serviceAccount{
+		ArgoCD:           {"argocd", "argocd-application-controller"},
+		Flux:             {"flux-system", "kustomize-controller"},
+		GarbageCollector: {"kube-system", "generic-garbage-collector"},
+		NamespaceCtrl:    {"kube-system", "namespace-controller"},
+		Self:             {c.Config.Webhook.Namespace, "driftgate"},
+	}
+}
+
+// UserName is the user name the API server authenticates a service account key as.
+func (c *Cluster) UserName(key string) string {
+	sa := c.serviceAccounts()[key]
+	return fmt.Sprintf("system:serviceaccount:%s:%s", sa.namespace, sa.name)
+}
+
+// RecordsBinding is the ClusterRoleBinding that lets driftgate create edit records; tests
+// remove it to see a write that cannot be recorded denied.
+const RecordsBinding = "driftgate-records"
+
+func (c *Cluster) createIdentities(ctx context.Context, o Options) error {
+	cs, err := kubernetes.NewForConfig(c.Admin)
+	if err != nil {
+		return err
+	}
+	for key, sa := range c.serviceAccounts() {
+		if err := c.createServiceAccount(ctx, cs, key, sa); err != nil {
+			return err
+		}
+	}
+	roles := append(DriftgateRoles(c.Config.BreakGlass.ClusterRole), o.ClusterRoles...)
+	for i := range roles {
+		if _, err := cs.RbacV1().ClusterRoles().Create(ctx, &roles[i], metav1.CreateOptions{}); err != nil {
+			return err
+		}
+	}
+	bindings := append(c.systemBindings(), o.ClusterRoleBindings...)
+	for i := range bindings {
+		if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, &bindings[i], metav1.CreateOptions{}); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *Cluster) createServiceAccount(ctx context.Context, cs kubernetes.Interface, key string, sa serviceAccount) error {
+	_, err := cs.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: sa.namespace}}, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	if _, err := cs.CoreV1().ServiceAccounts(sa.namespace).Create(ctx, &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: sa.name}}, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	tr, err := cs.CoreV1().ServiceAccounts(sa.namespace).CreateToken(ctx, sa.name, &authenticationv1.TokenRequest{
+		Spec: authenticationv1.TokenRequestSpec{ExpirationSeconds: ptr.To[int64](24 * 3600)},
+	}, metav1.CreateOptions{})
+	if err != nil {
+		return err
+	}
+	c.tokens[key] = tr.Status.Token
+	return nil
+}
+
+// systemBindings: the GitOps and system controllers get cluster-admin, as their real
+// counterparts effectively have; driftgate gets its own roles.
+func (c *Cluster) systemBindings() []rbacv1.ClusterRoleBinding {
+	var out []rbacv1.ClusterRoleBinding
+	sas := c.serviceAccounts()
+	for _, key := range []string{ArgoCD, Flux, GarbageCollector, NamespaceCtrl} {
+		out = append(out, Binding("test-"+key, "cluster-admin", ServiceAccountSubject(sas[key].namespace, sas[key].name)))
+	}
+	self := ServiceAccountSubject(sas[Self].namespace, sas[Self].name)
+	return append(out, Binding("driftgate", "driftgate", self), Binding(RecordsBinding, "driftgate-records", self))
+}
+
+// Binding binds a ClusterRole to subjects cluster-wide.
+func Binding(name, role string, subjects ...rbacv1.Subject) rbacv1.ClusterRoleBinding {
+	return rbacv1.ClusterRoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
+		Subjects:   subjects,
+	}
+}
+
+// ServiceAccountSubject is an RBAC subject for a service account.
+func ServiceAccountSubject(ns, name string) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}
+}
+
+// UserSubject is an RBAC subject for a user.
+func UserSubject(name string) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}
+}
+
+// GroupSubject is an RBAC subject for a group.
+func GroupSubject(name string) rbacv1.Subject {
+	return rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: name}
+}
+
+// DriftgateRoles are driftgate's ClusterRoles as the chart installs them
+// (charts/driftgate/templates/rbac.yaml), the record permission split out so tests can take it
+// away. breakGlassRole is the ClusterRole active grants bind.
+func DriftgateRoles(breakGlassRole string) []rbacv1.ClusterRole {
+	return []rbacv1.ClusterRole{{
+		ObjectMeta: metav1.ObjectMeta{Name: "driftgate"},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants", "breakglassedits"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants/status", "breakglassedits/status"}, Verbs: []string{"update", "patch"}},
+			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"rolebindings"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
+			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"}, ResourceNames: []string{breakGlassRole}},
+			{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
+			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "replicasets"}, Verbs: []string{"get"}},
+		},
+	}, {
+		ObjectMeta: metav1.ObjectMeta{Name: "driftgate-records"},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassedits"}, Verbs: []string{"create"}},
+		},
+	}}
+}
+
+// RestoreRecordsBinding puts back RecordsBinding after a test removed it.
+func (c *Cluster) RestoreRecordsBinding(ctx context.Context) error {
+	cs, err := kubernetes.NewForConfig(c.Admin)
+	if err != nil {
+		return err
+	}
+	sas := c.serviceAccounts()
+	b := Binding(RecordsBinding, "driftgate-records", ServiceAccountSubject(sas[Self].namespace, sas[Self].name))
+	_, err = cs.RbacV1().ClusterRoleBindings().Create(ctx, &b, metav1.CreateOptions{})
+	return err
+}
+
+// ServiceAccountConfig is a rest.Config that authenticates with the service account's token.
+func (c *Cluster) ServiceAccountConfig(key string) (*rest.Config, error) {
+	tok, ok := c.tokens[key]
+	if !ok {
+		return nil, fmt.Errorf("no service account %q", key)
+	}
+	cfg := rest.AnonymousClientConfig(c.Admin)
+	cfg.BearerToken = tok
+	return cfg, nil
+}
