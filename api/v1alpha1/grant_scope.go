@@ -5,11 +5,12 @@ import (
 	"time"
 )
 
-// ActiveAt reports whether the grant allows anything at now: phase Active and not yet expired.
-// The expiry is checked against the caller's clock, so a grant nobody has moved to Expired yet
-// still allows nothing once its time is up.
+// ActiveAt reports whether the grant allows anything at now: phase Active, not revoked and not
+// yet expired. Expiry and revocation are checked here, not left to the controller, so a grant
+// nobody has moved to Expired or Revoked yet allows nothing once its time is up or it is revoked.
 func (g *BreakGlassGrant) ActiveAt(now time.Time) bool {
-	return g.Status.Phase == GrantActive && g.Status.ExpiresAt != nil && now.Before(g.Status.ExpiresAt.Time)
+	return g.Status.Phase == GrantActive && g.Spec.Revocation == nil &&
+		g.Status.ExpiresAt != nil && now.Before(g.Status.ExpiresAt.Time)
 }
 
 // Covers reports whether the grant, at now, lets user write resource ("deployments.apps") in

@@ -7,7 +7,9 @@ import (
 
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
+	crconfig "sigs.k8s.io/controller-runtime/pkg/config"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
@@ -102,6 +104,8 @@ func (c *Cluster) newManager() (manager.Manager, error) {
 		Scheme:                 c.Scheme,
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
+		// Tests stop and start the grant controller; each start registers its name again.
+		Controller: crconfig.Controller{SkipNameValidation: ptr.To(true)},
 	})
 }
 

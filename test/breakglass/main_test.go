@@ -1,0 +1,71 @@
+// Package breakglass_test runs the break-glass story end to end against a real API server:
+// people request, approve, deny and revoke grants; driftgate's grant controller binds and
+// unbinds RBAC; its webhook admits and records writes made under grants.
+package breakglass_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"testing"
+
+	rbacv1 "k8s.io/api/rbac/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/internal/testenv"
+)
+
+var cluster *testenv.Cluster
+
+// writerRole is what an active grant binds: it alone lets people write workloads.
+const writerRole = "test-breakglass-writer"
+
+func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfg := config.Default()
+	cfg.BreakGlass.ClusterRole = writerRole
+	cfg.BreakGlass.TicketPattern = `^INC-[0-9]+$`
+	var err error
+	cluster, err = testenv.Start(ctx, testenv.Options{
+		Config:              cfg,
+		ClusterRoles:        []rbacv1.ClusterRole{readerRole(), writer()},
+		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{testenv.Binding("test-reader", "test-reader", testenv.GroupSubject("system:authenticated"))},
+		GrantController:     true,
+	})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer cluster.Stop()
+	return m.Run()
+}
+
+// readerRole: everyone reads workloads, requests and approves grants, reads records. Nobody
+// writes workloads without a grant's RoleBinding.
+func readerRole() rbacv1.ClusterRole {
+	return rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: "test-reader"},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"}},
+			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassedits"}, Verbs: []string{"get", "list", "watch"}},
+		},
+	}
+}
+
+func writer() rbacv1.ClusterRole {
+	return rbacv1.ClusterRole{
+		ObjectMeta: metav1.ObjectMeta{Name: writerRole},
+		Rules: []rbacv1.PolicyRule{
+			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "deployments/scale"}, Verbs: []string{"update", "patch"}},
+			{APIGroups: []string{""}, Resources: []string{"configmaps"}, Verbs: []string{"update", "patch"}},
+		},
+	}
+}
