@@ -1,0 +1,133 @@
+package breakglass_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/breakglass"
+	"github.com/driftgate/driftgate/internal/config"
+)
+
+func rules(t *testing.T) *breakglass.Rules {
+	t.Helper()
+	cfg := config.Default()
+	cfg.BreakGlass.TicketPattern = `^INC-[0-9]+$`
+	r, err := breakglass.NewRules(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+var (
+	alice    = breakglass.Writer{User: "alice", Groups: []string{"system:authenticated"}}
+	bob      = breakglass.Writer{User: "bob", Groups: []string{"system:authenticated", "driftgate-approvers"}}
+	carol    = breakglass.Writer{User: "carol", Groups: []string{"system:authenticated"}}
+	admin    = breakglass.Writer{User: "root", Groups: []string{"system:masters"}}
+	self     = breakglass.Writer{User: "system:serviceaccount:driftgate-system:driftgate"}
+	approval = func(u string) v1alpha1.Approval { return v1alpha1.Approval{User: u, Time: metav1.Time{Time: t0}} }
+)
+
+func TestCheckGrant(t *testing.T) {
+	r := rules(t)
+	pending := grant(nil)
+	pending.Status.Phase = v1alpha1.GrantPending
+	with := func(base *v1alpha1.BreakGlassGrant, mutate func(*v1alpha1.BreakGlassGrant)) *v1alpha1.BreakGlassGrant {
+		g := base.DeepCopy()
+		mutate(g)
+		return g
+	}
+	tests := []struct {
+		name     string
+		op       breakglass.Operation
+		sub      string
+		w        breakglass.Writer
+		old, obj *v1alpha1.BreakGlassGrant
+		want     string // "" allows
+	}{
+		{"request", breakglass.Create, "", alice, nil, grant(nil), ""},
+		{"request for someone else", breakglass.Create, "", carol, nil, grant(nil), `spec.requester "alice"`},
+		{"request carrying an approval", breakglass.Create, "", alice, nil, with(grant(nil), approved("bob")), "carries no approvals"},
+		{"ticket pattern", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Ticket = "x" }), "does not match"},
+		{"zero duration", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Duration.Duration = 0 }), "must be more than 0"},
+		{"wildcard resource", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Scope.Resources = []string{"*"} }), "is not a resource.group"},
+		{"driftgate's namespace", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Scope.Namespaces = []string{"driftgate-system"} }), "cannot be covered"},
+		{"approver approves", breakglass.Update, "", bob, pending, with(pending, approved("bob")), ""},
+		{"approval in someone else's name", breakglass.Update, "", bob, pending, with(pending, approved("dave")), `you are "bob", not "dave"`},
+		{"self-approval", breakglass.Update, "", alice, pending, with(pending, approved("alice")), "no one approves their own grant"},
+		{"non-approver", breakglass.Update, "", carol, pending, with(pending, approved("carol")), "not in an approver group"},
+		{"approving twice", breakglass.Update, "", bob, with(pending, approved("bob")), with(pending, approved("bob", "bob")), "already approved"},
+		{"removing an approval", breakglass.Update, "", bob, with(pending, approved("bob")), pending, "never changed or removed"},
+		{"approving an active grant", breakglass.Update, "", bob, grant(activeUntil(time.Hour)), with(grant(activeUntil(time.Hour)), func(g *v1alpha1.BreakGlassGrant) {
+			g.Spec.Approvals = append(g.Spec.Approvals, approval("erin"))
+		}), "only a pending grant is approved"},
+		{"changing the scope", breakglass.Update, "", alice, pending, with(pending, func(g *v1alpha1.BreakGlassGrant) { g.Spec.Scope.Namespaces = []string{"prod", "dev"} }), "immutable"},
+		{"denial by approver", breakglass.Update, "", bob, pending, with(pending, func(g *v1alpha1.BreakGlassGrant) {
+			g.Spec.Denial = &v1alpha1.Denial{User: "bob", Reason: "no", Time: metav1.Time{Time: t0}}
+		}), ""},
+		{"denial by requester", breakglass.Update, "", alice, pending, with(pending, func(g *v1alpha1.BreakGlassGrant) {
+			g.Spec.Denial = &v1alpha1.Denial{User: "alice", Reason: "no", Time: metav1.Time{Time: t0}}
+		}), "not in an approver group"},
+		{"revocation by requester", breakglass.Update, "", alice, grant(activeUntil(time.Hour)), with(grant(activeUntil(time.Hour)), func(g *v1alpha1.BreakGlassGrant) {
+			g.Spec.Revocation = &v1alpha1.Revocation{User: "alice", Time: metav1.Time{Time: t0}}
+		}), ""},
+		{"revocation by admin", breakglass.Update, "", admin, grant(activeUntil(time.Hour)), with(grant(activeUntil(time.Hour)), func(g *v1alpha1.BreakGlassGrant) {
+			g.Spec.Revocation = &v1alpha1.Revocation{User: "root", Time: metav1.Time{Time: t0}}
+		}), ""},
+		{"revocation by a stranger", breakglass.Update, "", carol, grant(activeUntil(time.Hour)), with(grant(activeUntil(time.Hour)), func(g *v1alpha1.BreakGlassGrant) {
+			g.Spec.Revocation = &v1alpha1.Revocation{User: "carol", Time: metav1.Time{Time: t0}}
+		}), "carol is none of them"},
+		{"terminal grants never change", breakglass.Update, "", admin, with(pending, func(g *v1alpha1.BreakGlassGrant) { g.Status.Phase = v1alpha1.GrantExpired }),
+			with(pending, func(g *v1alpha1.BreakGlassGrant) {
+				g.Status.Phase = v1alpha1.GrantExpired
+				g.Spec.Revocation = &v1alpha1.Revocation{User: "root", Time: metav1.Time{Time: t0}}
+			}), "never changes again"},
+		{"status by a person", breakglass.Update, "status", admin, pending, pending, "only driftgate writes the status"},
+		{"status by driftgate", breakglass.Update, "status", self, pending, pending, ""},
+		{"deleting an active grant", breakglass.Delete, "", alice, grant(activeUntil(time.Hour)), nil, "revoke it"},
+		{"deleting an expired grant", breakglass.Delete, "", alice, with(pending, func(g *v1alpha1.BreakGlassGrant) { g.Status.Phase = v1alpha1.GrantExpired }), nil, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := r.CheckGrant(tt.op, tt.sub, tt.w, tt.old, tt.obj)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestCheckEdit(t *testing.T) {
+	r := rules(t)
+	edit := func(s v1alpha1.BackportState) *v1alpha1.BreakGlassEdit {
+		return &v1alpha1.BreakGlassEdit{Status: v1alpha1.BreakGlassEditStatus{Backport: s}}
+	}
+	tests := []struct {
+		name string
+		op   breakglass.Operation
+		w    breakglass.Writer
+		old  *v1alpha1.BreakGlassEdit
+		ok   bool
+	}{
+		{"driftgate creates", breakglass.Create, self, nil, true},
+		{"a person creates", breakglass.Create, alice, nil, false},
+		{"an admin edits", breakglass.Update, admin, edit(v1alpha1.BackportRequired), false},
+		{"deleting an open record", breakglass.Delete, alice, edit(v1alpha1.BackportRequired), false},
+		{"deleting a backported record", breakglass.Delete, alice, edit(v1alpha1.Backported), true},
+		{"an admin deletes an open record", breakglass.Delete, admin, edit(v1alpha1.BackportRequired), true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := r.CheckEdit(tt.op, tt.w, tt.old); (err == nil) != tt.ok {
+				t.Errorf("CheckEdit = %v, want allowed=%v", err, tt.ok)
+			}
+		})
+	}
+}
