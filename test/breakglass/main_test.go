@@ -31,7 +31,16 @@ func run(m *testing.M) int {
 	cfg := config.Default()
 	cfg.BreakGlass.ClusterRole = writerRole
 	cfg.BreakGlass.TicketPattern = `^INC-[0-9]+$`
-	var err error
+	dir, err := os.MkdirTemp("", "driftgate-cli-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if err := buildCLI(dir); err != nil {
+		fmt.Fprintf(os.Stderr, "building the driftgate CLI: %v\n", err)
+		return 1
+	}
 	cluster, err = testenv.Start(ctx, testenv.Options{
 		Config:              cfg,
 		ClusterRoles:        []rbacv1.ClusterRole{readerRole(), writer()},

@@ -1,0 +1,118 @@
+package breakglass_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/internal/testutil"
+)
+
+// driftgateBinary is built once by TestMain.
+var driftgateBinary string
+
+func buildCLI(dir string) error {
+	driftgateBinary = filepath.Join(dir, "driftgate")
+	cmd := exec.Command("go", "build", "-o", driftgateBinary, "github.com/driftgate/driftgate/cmd/driftgate")
+	cmd.Stderr = os.Stderr
+	return cmd.Run()
+}
+
+// kubeconfig writes the admin's credentials as a kubeconfig file; the CLI impersonates with --as.
+func kubeconfig(t *testing.T) string {
+	t.Helper()
+	a := cluster.Admin
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: a.Host, CertificateAuthorityData: a.CAData}
+	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: a.CertData, ClientKeyData: a.KeyData}
+	cfg.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "admin"}
+	cfg.CurrentContext = "envtest"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// cli runs driftgate as a person and returns its stdout, stderr and exit code.
+func cli(t *testing.T, kc string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(driftgateBinary, append(args, "--kubeconfig", kc)...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), errOut.String(), 0
+	case errors.As(err, &exit):
+		return out.String(), errOut.String(), exit.ExitCode()
+	}
+	t.Fatal(err)
+	return "", "", 0
+}
+
+func TestCLI(t *testing.T) {
+	kc := kubeconfig(t)
+	ns := cluster.Namespace(t, nil)
+	out, errOut, code := cli(t, kc, "breakglass", "request", "--as", "alice", "-n", ns, "--resource", "deployments.apps",
+		"--for", "30m", "--ticket", "INC-77", "--reason", "hotfix")
+	if code != 0 {
+		t.Fatalf("request: exit %d: %s%s", code, out, errOut)
+	}
+	m := regexp.MustCompile(`breakglassgrant/(\S+) requested by alice`).FindStringSubmatch(out)
+	if m == nil {
+		t.Fatalf("request printed %q", out)
+	}
+	name := m[1]
+	t.Cleanup(func() { _, _, _ = cli(t, kc, "breakglass", "revoke", name, "--as", "alice") })
+
+	if out, errOut, code := cli(t, kc, "breakglass", "approve", name, "--as", "alice", "--as-group", approvers); code != 1 || !strings.Contains(out+errOut, "no one approves their own grant") {
+		t.Errorf("self-approval: exit %d, %s%s; want exit 1 naming the rule", code, out, errOut)
+	}
+	if out, errOut, code := cli(t, kc, "breakglass", "approve", name, "--as", "bob", "--as-group", approvers, "--comment", "ok"); code != 0 {
+		t.Fatalf("approve: exit %d: %s%s", code, out, errOut)
+	}
+	waitPhase(t, name, v1alpha1.GrantActive)
+
+	out, _, code = cli(t, kc, "breakglass", "list", "--as", "alice")
+	if code != 0 || !regexp.MustCompile(name+`\s+alice\s+INC-77\s+Active\s+in 2\dm`).MatchString(out) {
+		t.Errorf("list: exit %d:\n%s", code, out)
+	}
+	out, _, code = cli(t, kc, "breakglass", "show", name, "--as", "alice")
+	for _, want := range []string{"Requester:  alice", "Approvals:  bob at ", ": ok", "Phase:      Active (approved by 1 of 1 required approvers)", "left)"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("show: exit %d, want %q in:\n%s", code, want, out)
+		}
+	}
+	out, _, _ = cli(t, kc, "breakglass", "show", name, "-o", "json", "--as", "alice")
+	var shown struct {
+		Grant v1alpha1.BreakGlassGrant `json:"grant"`
+	}
+	if err := json.Unmarshal([]byte(out), &shown); err != nil || shown.Grant.Name != name {
+		t.Errorf("show -o json: %v\n%s", err, out)
+	}
+	if _, errOut, code := cli(t, kc, "breakglass", "list", "-o", "xml"); code != 2 || !strings.HasPrefix(errOut, "driftgate: -o \"xml\": want json or yaml") {
+		t.Errorf("bad -o: exit %d, stderr %q", code, errOut)
+	}
+	if out, errOut, code := cli(t, kc, "breakglass", "revoke", name, "--as", "carol"); code != 1 || !strings.Contains(out+errOut, "only the requester, an approver or an admin") {
+		t.Errorf("carol revoking: exit %d, %s%s", code, out, errOut)
+	}
+	if out, errOut, code := cli(t, kc, "breakglass", "revoke", name, "--as", "alice", "--reason", "done"); code != 0 {
+		t.Fatalf("revoke: exit %d: %s%s", code, out, errOut)
+	}
+	testutil.WaitFor(t, "list to show the grant Revoked", func() bool {
+		out, _, _ := cli(t, kc, "breakglass", "list")
+		return strings.Contains(out, "Revoked")
+	})
+}
