@@ -153,4 +153,3 @@ func change(cmd *cobra.Command, k *kubeFlags, verb string, do func(*breakglass.O
 	fmt.Fprintf(cmd.OutOrStdout(), "breakglassgrant/%s %s by %s\n", g.Name, verb, o.User)
 	return nil
 }
-
