@@ -98,6 +98,9 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
+	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
+		return fmt.Errorf("adding the health check: %w", err)
+	}
 	if o.enableWebhook {
 		if err := setupWebhook(ctx, mgr, cfg, o, log); err != nil {
 			return err
@@ -146,9 +149,6 @@ func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, 
 	log.Info("webhook certificate", logkeys.CertMode, mode, logkeys.Dir, o.certDir)
 	if err := mgr.Add(afterReady{ready: ready, run: srv}); err != nil {
 		return fmt.Errorf("adding the webhook server: %w", err)
-	}
-	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
-		return fmt.Errorf("adding the health check: %w", err)
 	}
 	if err := mgr.AddReadyzCheck("webhook", srv.StartedChecker()); err != nil {
 		return fmt.Errorf("adding the readiness check: %w", err)

@@ -2,11 +2,14 @@ package admission_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	coordinationv1 "k8s.io/api/coordination/v1"
@@ -213,9 +216,10 @@ func TestModes(t *testing.T) {
 	tests := []struct {
 		mode        string
 		wantWarning string
+		wantRecords int
 	}{
-		{"warn", "driftgate warn mode: this write would be denied"},
-		{"dryrun", ""},
+		{"warn", "driftgate warn mode: this write would be denied", 1},
+		{"dryrun", "", 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.mode, func(t *testing.T) {
@@ -228,6 +232,15 @@ func TestModes(t *testing.T) {
 			got := alice.Warnings.All()
 			if tt.wantWarning == "" && got != "" || !strings.Contains(got, tt.wantWarning) {
 				t.Errorf("warnings = %q, want %q", got, tt.wantWarning)
+			}
+			// warn mode records the write as an unauthorized edit, with no grant; dryrun does not.
+			var records []string
+			for _, e := range editsIn(t, ns) {
+				records = append(records, fmt.Sprintf("grant=%q user=%s mode=%s %s", e.Spec.Grant, e.Spec.User, e.Spec.Mode, e.Spec.Changes[0].Path))
+			}
+			want := []string{fmt.Sprintf(`grant="" user=alice mode=%s spec.replicas`, tt.mode)}[:tt.wantRecords]
+			if diff := cmp.Diff(want, records, cmpopts.EquateEmpty()); diff != "" {
+				t.Errorf("records (-want +got):\n%s", diff)
 			}
 		})
 	}
@@ -338,6 +351,22 @@ func activeGrant(t *testing.T, user, ns, resource string, expiresIn time.Duratio
 		return err == nil && cached.Status.Phase == v1alpha1.GrantActive
 	})
 	return g
+}
+
+// editsIn lists the records of writes to objects in ns.
+func editsIn(t *testing.T, ns string) []v1alpha1.BreakGlassEdit {
+	t.Helper()
+	var list v1alpha1.BreakGlassEditList
+	if err := admin(t).Client.List(context.Background(), &list); err != nil {
+		t.Fatal(err)
+	}
+	var out []v1alpha1.BreakGlassEdit
+	for _, e := range list.Items {
+		if e.Spec.Object.Namespace == ns {
+			out = append(out, e)
+		}
+	}
+	return out
 }
 
 func waitForAuditAnnotation(t *testing.T, fragment string) {
