@@ -49,10 +49,11 @@ func Next(g *v1alpha1.BreakGlassGrant, cfg config.BreakGlass, now time.Time) Ste
 	case g.Spec.Denial != nil:
 		d := g.Spec.Denial
 		return Step{Phase: v1alpha1.GrantDenied, Reason: ReasonDenied, Message: fmt.Sprintf("denied by %s: %s", d.User, d.Reason)}
-	case Approvers(g) >= cfg.ApprovalsRequired:
-		return activate(g, cfg, now)
 	}
 	deadline := g.CreationTimestamp.Add(cfg.PendingTimeout.Duration)
+	if approversBefore(g, deadline) >= cfg.ApprovalsRequired {
+		return activate(g, cfg, now)
+	}
 	if !now.Before(deadline) {
 		return Step{Phase: v1alpha1.GrantDenied, Reason: ReasonPendingTimeout,
 			Message: fmt.Sprintf("not approved within %s", cfg.PendingTimeout.Duration)}
@@ -85,9 +86,15 @@ func activate(g *v1alpha1.BreakGlassGrant, cfg config.BreakGlass, now time.Time)
 // Approvers counts the distinct approvers other than the requester (the webhook refuses the
 // rest; the count does not trust it).
 func Approvers(g *v1alpha1.BreakGlassGrant) int {
+	return approversBefore(g, time.Time{})
+}
+
+// approversBefore counts the approvals given before deadline (zero: any time); the webhook
+// stamps approvals near its own clock, so a late one cannot activate a timed-out grant.
+func approversBefore(g *v1alpha1.BreakGlassGrant, deadline time.Time) int {
 	seen := map[string]bool{}
 	for _, a := range g.Spec.Approvals {
-		if a.User != "" && a.User != g.Spec.Requester {
+		if a.User != "" && a.User != g.Spec.Requester && (deadline.IsZero() || a.Time.Before(&metav1.Time{Time: deadline})) {
 			seen[a.User] = true
 		}
 	}

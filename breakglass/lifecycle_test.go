@@ -66,6 +66,10 @@ func TestNext(t *testing.T) {
 		{"no approval required", grant(nil), 0, time.Minute,
 			breakglass.Step{Phase: v1alpha1.GrantActive, Reason: breakglass.ReasonUnapproved, Message: "no approval required: activated without approval",
 				ActivatedAt: at(time.Minute), ExpiresAt: at(61 * time.Minute), RequeueAfter: time.Hour}},
+		{"late approval does not activate", grant(func(g *v1alpha1.BreakGlassGrant) {
+			g.Spec.Approvals = []v1alpha1.Approval{{User: "bob", Time: *at(time.Hour + time.Second)}}
+		}), 1, 2 * time.Hour,
+			breakglass.Step{Phase: v1alpha1.GrantDenied, Reason: breakglass.ReasonPendingTimeout, Message: "not approved within 1h0m0s"}},
 		{"pending timeout", grant(nil), 1, time.Hour,
 			breakglass.Step{Phase: v1alpha1.GrantDenied, Reason: breakglass.ReasonPendingTimeout, Message: "not approved within 1h0m0s"}},
 		{"denied", grant(func(g *v1alpha1.BreakGlassGrant) { g.Spec.Denial = &v1alpha1.Denial{User: "bob", Reason: "use Git"} }), 1, time.Minute,

@@ -6,6 +6,9 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
+
+	"k8s.io/utils/clock"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/internal/config"
@@ -25,13 +28,16 @@ type Rules struct {
 	Self string
 	// Exempt reports namespaces driftgate never intercepts; no grant may cover them.
 	Exempt func(namespace string) bool
+	// Clock is the webhook's clock: approvals, denials and revocations are stamped near it, and
+	// no approval is taken once the pending timeout has passed.
+	Clock clock.PassiveClock
 
 	ticket *regexp.Regexp
 }
 
 // NewRules builds Rules from a validated configuration.
 func NewRules(cfg *config.Config) (*Rules, error) {
-	r := &Rules{Config: cfg.BreakGlass, Self: cfg.SelfIdentity(), Exempt: cfg.Exempt}
+	r := &Rules{Config: cfg.BreakGlass, Self: cfg.SelfIdentity(), Exempt: cfg.Exempt, Clock: clock.RealClock{}}
 	if cfg.BreakGlass.TicketPattern != "" {
 		re, err := regexp.Compile(cfg.BreakGlass.TicketPattern)
 		if err != nil {
@@ -41,6 +47,10 @@ func NewRules(cfg *config.Config) (*Rules, error) {
 	}
 	return r, nil
 }
+
+// MaxClockSkew is how far the time of an approval, denial or revocation may be from the
+// webhook's clock.
+const MaxClockSkew = 5 * time.Minute
 
 // Operation is an admission operation.
 type Operation string

@@ -7,6 +7,8 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/breakglass"
 	"github.com/driftgate/driftgate/internal/config"
@@ -20,6 +22,7 @@ func rules(t *testing.T) *breakglass.Rules {
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.Clock = clocktesting.NewFakePassiveClock(t0.Add(time.Minute))
 	return r
 }
 
@@ -60,6 +63,16 @@ func TestCheckGrant(t *testing.T) {
 		{"approval in someone else's name", breakglass.Update, "", bob, pending, with(pending, approved("dave")), `you are "bob", not "dave"`},
 		{"self-approval", breakglass.Update, "", alice, pending, with(pending, approved("alice")), "no one approves their own grant"},
 		{"non-approver", breakglass.Update, "", carol, pending, with(pending, approved("carol")), "not in an approver group"},
+		{"backdated approval", breakglass.Update, "", bob, pending, with(pending, func(g *v1alpha1.BreakGlassGrant) {
+			g.Spec.Approvals = []v1alpha1.Approval{{User: "bob", Time: metav1.Time{Time: t0.Add(-time.Hour)}}}
+		}), "is not now"},
+		{"approval after the pending timeout", breakglass.Update, "", bob, with(pending, func(g *v1alpha1.BreakGlassGrant) {
+			g.CreationTimestamp = metav1.Time{Time: t0.Add(-2 * time.Hour)}
+		}), with(pending, func(g *v1alpha1.BreakGlassGrant) {
+			g.CreationTimestamp = metav1.Time{Time: t0.Add(-2 * time.Hour)}
+			approved("bob")(g)
+		}), "waited longer than 1h0m0s"},
+		{"adding a finalizer", breakglass.Update, "", alice, pending, with(pending, func(g *v1alpha1.BreakGlassGrant) { g.Finalizers = []string{"x"} }), "finalizers"},
 		{"approving twice", breakglass.Update, "", bob, with(pending, approved("bob")), with(pending, approved("bob", "bob")), "already approved"},
 		{"removing an approval", breakglass.Update, "", bob, with(pending, approved("bob")), pending, "never changed or removed"},
 		{"approving an active grant", breakglass.Update, "", bob, grant(activeUntil(time.Hour)), with(grant(activeUntil(time.Hour)), func(g *v1alpha1.BreakGlassGrant) {

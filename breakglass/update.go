@@ -4,8 +4,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 )
@@ -22,6 +24,9 @@ func (r *Rules) checkUpdate(w Writer, old, obj *v1alpha1.BreakGlassGrant) error 
 			return nil
 		}
 		return fmt.Errorf("grant %s is %s and never changes again: request a new grant", old.Name, phase)
+	}
+	if !equality.Semantic.DeepEqual(old.Finalizers, obj.Finalizers) || !equality.Semantic.DeepEqual(old.OwnerReferences, obj.OwnerReferences) {
+		return errors.New("the finalizers and owner references of a grant are driftgate's")
 	}
 	if o.Requester != n.Requester || o.Reason != n.Reason || o.Ticket != n.Ticket ||
 		o.Duration != n.Duration || !equality.Semantic.DeepEqual(o.Scope, n.Scope) {
@@ -51,8 +56,10 @@ func (r *Rules) checkApprovals(w Writer, old, obj *v1alpha1.BreakGlassGrant, pha
 			return errors.New("spec.approvals: no one approves their own grant")
 		case !r.isMember(w, r.Config.ApproverGroups):
 			return fmt.Errorf("spec.approvals: %s is not in an approver group (%s)", w.User, joinOrNone(r.Config.ApproverGroups))
-		case a.Time.IsZero():
-			return errors.New("spec.approvals: an approval needs its time")
+		case !r.nearNow(a.Time):
+			return fmt.Errorf("spec.approvals: the approval's time %s is not now (within %s)", a.Time.UTC().Format(time.RFC3339), MaxClockSkew)
+		case !r.Clock.Now().Before(old.CreationTimestamp.Add(r.Config.PendingTimeout.Duration)):
+			return fmt.Errorf("grant %s waited longer than %s for approval: request a new grant", old.Name, r.Config.PendingTimeout.Duration)
 		case slices.ContainsFunc(n[:len(o)+i], func(p v1alpha1.Approval) bool { return p.User == a.User }):
 			return fmt.Errorf("spec.approvals: %s has already approved", a.User)
 		}
@@ -74,8 +81,8 @@ func (r *Rules) checkDenial(w Writer, old, obj *v1alpha1.BreakGlassGrant, phase 
 		return fmt.Errorf("spec.denial: a denial is added by the approver it names, and you are %q, not %q", w.User, n.User)
 	case !r.isMember(w, r.Config.ApproverGroups):
 		return fmt.Errorf("spec.denial: %s is not in an approver group (%s)", w.User, joinOrNone(r.Config.ApproverGroups))
-	case n.Reason == "" || n.Time.IsZero():
-		return errors.New("spec.denial needs a reason and its time")
+	case n.Reason == "" || !r.nearNow(n.Time):
+		return fmt.Errorf("spec.denial needs a reason and the time it is made (within %s)", MaxClockSkew)
 	}
 	return nil
 }
@@ -90,12 +97,17 @@ func (r *Rules) checkRevocation(w Writer, old, obj *v1alpha1.BreakGlassGrant) er
 		return nil
 	case n.User != w.User:
 		return fmt.Errorf("spec.revocation: a revocation names who revokes, and you are %q, not %q", w.User, n.User)
-	case n.Time.IsZero():
-		return errors.New("spec.revocation needs its time")
+	case !r.nearNow(n.Time):
+		return fmt.Errorf("spec.revocation needs the time it is made (within %s)", MaxClockSkew)
 	case w.User != old.Spec.Requester && !r.isMember(w, r.Config.ApproverGroups) && !r.isMember(w, r.Config.AdminGroups):
 		return fmt.Errorf("spec.revocation: only the requester, an approver or an admin revokes a grant, and %s is none of them", w.User)
 	}
 	return nil
+}
+
+func (r *Rules) nearNow(t metav1.Time) bool {
+	d := r.Clock.Now().Sub(t.Time)
+	return !t.IsZero() && d < MaxClockSkew && d > -MaxClockSkew
 }
 
 func joinOrNone(groups []string) string {

@@ -15,7 +15,7 @@ import (
 const WebhookName = "validate.driftgate.io"
 
 // Configuration is the ValidatingWebhookConfiguration that sends writes to driftgate. The chart
-// ships the same object (test/chart checks they agree). Exempt namespaces are excluded by
+// ships the same object (generated from it by `make generate`; `make test` fails when stale). Exempt namespaces are excluded by
 // selector; leases, events and the non-persisted review APIs by match conditions.
 func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1.ValidatingWebhookConfiguration {
 	failure := admissionregistrationv1.FailurePolicyType(cfg.Webhook.FailurePolicy)

@@ -134,6 +134,7 @@ func DriftgateRoles(breakGlassRole string) []rbacv1.ClusterRole {
 			{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
 			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants", "breakglassedits"}, Verbs: []string{"get", "list", "watch"}},
 			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants/status", "breakglassedits/status"}, Verbs: []string{"update", "patch"}},
+			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants/finalizers"}, Verbs: []string{"update"}},
 			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"rolebindings"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
 			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"}, ResourceNames: []string{breakGlassRole}},
 			{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
