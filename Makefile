@@ -48,12 +48,15 @@ lint: ## gofmt and go vet.
 .PHONY: test
 test: controlplane verify-generated lint build ## Run every test: unit, Rego, fuzz seeds, envtest (real kube-apiserver), policy fixtures.
 	bin/driftgate policy test
+	@test -x ../shared/bin/check-drift || { echo "../shared/bin/check-drift not found: check out the shared corpus next to this repository (CI has ../shared)" >&2; exit 1; }
+	../shared/bin/check-drift ../shared/fixtures/drift --bin bin/driftgate
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" go test -count=1 ./...
 
 .PHONY: fuzz
-fuzz: ## Fuzz the admission decoder/handler and the diff for FUZZTIME each (default 30s).
+fuzz: ## Fuzz the admission decoder/handler, the changed-path diff and the drift diff for FUZZTIME each (default 30s).
 	go test ./webhook -run '^$$' -fuzz FuzzHandler -fuzztime $${FUZZTIME:-30s}
 	go test ./internal/fieldpath -run '^$$' -fuzz FuzzDiff -fuzztime $${FUZZTIME:-30s}
+	go test ./audit -run '^$$' -fuzz FuzzDiff -fuzztime $${FUZZTIME:-30s}
 
 .PHONY: bench
 bench: ## Benchmark the decision path.

@@ -1,0 +1,165 @@
+package audit
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/internal/fieldpath"
+)
+
+// IgnoreRule skips paths on the objects it selects; an empty selector field matches any value.
+type IgnoreRule struct {
+	Group     string   `json:"group"`
+	Kind      string   `json:"kind"`
+	Namespace string   `json:"namespace"`
+	Name      string   `json:"name"`
+	Paths     []string `json:"paths"`
+}
+
+// Options configure a Differ.
+type Options struct {
+	// Namespace is given to namespaced objects whose manifest omits one ("default" when empty).
+	Namespace string
+	// IgnoreFields are paths skipped on every object (`--ignore-fields`).
+	IgnoreFields []string
+	// IgnoreRules are paths skipped on selected objects (config).
+	IgnoreRules []IgnoreRule
+	// HumanManagers are field managers counted as people's tools besides kubectl* and
+	// before-first-apply.
+	HumanManagers []string
+	// GitOpsManagers are the GitOps field managers (default argocd-controller,
+	// kustomize-controller, helm-controller).
+	GitOpsManagers []string
+	// Markers make a live object GitOps-owned, so that it is orphaned when Git lacks it.
+	Markers config.Markers
+	// Revision is the Git revision reported.
+	Revision string
+}
+
+// DefaultGitOpsManagers are the field managers of the GitOps controllers (SPEC Defaults).
+func DefaultGitOpsManagers() []string {
+	return []string{"argocd-controller", "kustomize-controller", "helm-controller"}
+}
+
+// DefaultOptions are the options of `driftgate diff` without flags.
+func DefaultOptions() Options {
+	return Options{
+		Namespace:      "default",
+		GitOpsManagers: DefaultGitOpsManagers(),
+		Markers:        config.Default().Markers,
+	}
+}
+
+// Differ diffs Git manifests against live objects. It is safe for concurrent use.
+type Differ struct {
+	opts   Options
+	scheme *runtime.Scheme
+	ignore []pathPattern
+	rules  []compiledRule
+
+	mu      sync.Mutex
+	schemas map[schema.GroupVersionKind]fieldpath.Schema
+}
+
+type compiledRule struct {
+	rule     IgnoreRule
+	patterns []pathPattern
+}
+
+// New returns a Differ; it fails on a malformed ignore path.
+func New(opts Options) (*Differ, error) {
+	if opts.Namespace == "" {
+		opts.Namespace = "default"
+	}
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		return nil, fmt.Errorf("building the scheme of built-in kinds: %w", err)
+	}
+	ignore, err := parsePatterns(opts.IgnoreFields)
+	if err != nil {
+		return nil, fmt.Errorf("ignore fields: %w", err)
+	}
+	d := &Differ{opts: opts, scheme: s, ignore: ignore, schemas: map[schema.GroupVersionKind]fieldpath.Schema{}}
+	for _, r := range opts.IgnoreRules {
+		ps, err := parsePatterns(r.Paths)
+		if err != nil {
+			return nil, fmt.Errorf("ignore rule for %s %s/%s: %w", r.Kind, r.Namespace, r.Name, err)
+		}
+		d.rules = append(d.rules, compiledRule{rule: r, patterns: ps})
+	}
+	return d, nil
+}
+
+func (d *Differ) isHuman(manager string) bool {
+	return strings.HasPrefix(manager, "kubectl") || manager == "before-first-apply" ||
+		slices.Contains(d.opts.HumanManagers, manager)
+}
+
+func (d *Differ) isGitOps(manager string) bool {
+	return slices.Contains(d.opts.GitOpsManagers, manager)
+}
+
+// schemaFor returns the typed schema of a built-in kind, or for other kinds one that knows only
+// metadata (lists then go by `name` when every item has one).
+func (d *Differ) schemaFor(o Object) fieldpath.Schema {
+	gv, err := schema.ParseGroupVersion(o.APIVersion())
+	if err != nil {
+		return customSchema{}
+	}
+	gvk := gv.WithKind(o.Kind())
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if s, ok := d.schemas[gvk]; ok {
+		return s
+	}
+	s := fieldpath.TypedSchema(d.scheme, gvk)
+	if s == nil {
+		meta := fieldpath.TypedSchema(d.scheme, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"})
+		s = customSchema{meta: fieldOf(meta, "metadata")}
+	}
+	d.schemas[gvk] = s
+	return s
+}
+
+// customSchema is the schema of a kind the scheme does not know: typed metadata, nothing else.
+type customSchema struct {
+	meta fieldpath.Schema
+}
+
+func (c customSchema) Field(key string) fieldpath.Schema {
+	if key == "metadata" {
+		return c.meta
+	}
+	return nil
+}
+
+func (c customSchema) List(string) (string, fieldpath.Schema) { return "", nil }
+
+func fieldOf(s fieldpath.Schema, key string) fieldpath.Schema {
+	if s == nil {
+		return nil
+	}
+	return s.Field(key)
+}
+
+// isMapType reports whether the object m is a Go map (labels, data, resources.limits) rather than
+// a struct: the typed schema knows the fields of a struct, none of a map's keys. Such a map absent
+// from Git counts as empty, so live additions are reported key by key.
+func isMapType(s fieldpath.Schema, m map[string]any) bool {
+	if _, custom := s.(customSchema); s == nil || custom {
+		return false
+	}
+	for k := range m {
+		if s.Field(k) != nil {
+			return false
+		}
+	}
+	return true
+}

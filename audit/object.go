@@ -1,0 +1,87 @@
+package audit
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Object is one manifest: its decoded JSON content and where it was read from.
+type Object struct {
+	// Source names the file (and document) the object came from, for error messages.
+	Source string
+	// Content is the object as decoded JSON (map[string]any, []any, scalars).
+	Content map[string]any
+}
+
+// objectKey identifies an object across Git and the cluster. Versions are not part of it: Git may
+// hold apps/v1 where the cluster served another version of the same kind.
+type objectKey struct {
+	Group, Kind, Namespace, Name string
+}
+
+func (k objectKey) String() string {
+	gk := k.Kind
+	if k.Group != "" {
+		gk += "." + k.Group
+	}
+	if k.Namespace == "" {
+		return gk + "/" + k.Name
+	}
+	return gk + "/" + k.Namespace + "/" + k.Name
+}
+
+// APIVersion is the object's apiVersion.
+func (o Object) APIVersion() string { return str(o.Content["apiVersion"]) }
+
+// Kind is the object's kind.
+func (o Object) Kind() string { return str(o.Content["kind"]) }
+
+// Group is the API group of the object's apiVersion ("" for the core group).
+func (o Object) Group() string {
+	group, _, found := strings.Cut(o.APIVersion(), "/")
+	if !found {
+		return ""
+	}
+	return group
+}
+
+// Name is metadata.name.
+func (o Object) Name() string { return str(o.metadata()["name"]) }
+
+// Namespace is metadata.namespace ("" when unset).
+func (o Object) Namespace() string { return str(o.metadata()["namespace"]) }
+
+// Labels are metadata.labels.
+func (o Object) Labels() map[string]any { return mapOf(o.metadata()["labels"]) }
+
+// Annotations are metadata.annotations.
+func (o Object) Annotations() map[string]any { return mapOf(o.metadata()["annotations"]) }
+
+func (o Object) metadata() map[string]any { return mapOf(o.Content["metadata"]) }
+
+func (o Object) key(namespace string) objectKey {
+	return objectKey{Group: o.Group(), Kind: o.Kind(), Namespace: namespace, Name: o.Name()}
+}
+
+// validate reports what keeps the object from being diffed.
+func (o Object) validate() error {
+	switch {
+	case o.APIVersion() == "":
+		return fmt.Errorf("%s: object has no apiVersion", o.Source)
+	case o.Kind() == "":
+		return fmt.Errorf("%s: object has no kind", o.Source)
+	case o.Name() == "":
+		return fmt.Errorf("%s: %s has no metadata.name", o.Source, o.Kind())
+	}
+	return nil
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func mapOf(v any) map[string]any {
+	m, _ := v.(map[string]any)
+	return m
+}

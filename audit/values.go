@@ -1,0 +1,124 @@
+package audit
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
+)
+
+// scalarString renders a decoded JSON scalar the way a key or a number is written.
+func scalarString(v any) string {
+	switch t := v.(type) {
+	case string:
+		return t
+	case float64:
+		return strconv.FormatFloat(t, 'f', -1, 64)
+	case int64:
+		return strconv.FormatInt(t, 10)
+	case int:
+		return strconv.Itoa(t)
+	case json.Number:
+		return t.String()
+	case bool:
+		return strconv.FormatBool(t)
+	case nil:
+		return ""
+	default:
+		return fmt.Sprint(t)
+	}
+}
+
+func isNumber(v any) bool {
+	switch v.(type) {
+	case float64, int64, int, json.Number:
+		return true
+	}
+	return false
+}
+
+// scalarEqual compares two scalars; a number equals the string that spells it (int-or-string:
+// a port 8080 is the same whether written 8080 or "8080").
+func scalarEqual(a, b any) bool {
+	switch {
+	case isNumber(a) && isNumber(b):
+		fa, errA := strconv.ParseFloat(scalarString(a), 64)
+		fb, errB := strconv.ParseFloat(scalarString(b), 64)
+		return errA == nil && errB == nil && fa == fb
+	case isNumber(a) || isNumber(b):
+		_, aStr := a.(string)
+		_, bStr := b.(string)
+		return (aStr || bStr) && scalarString(a) == scalarString(b)
+	default:
+		return a == b
+	}
+}
+
+// quantityEqual compares two resource quantities by value: 1000m = 1, 0.5 = 500m, 1Gi = 1024Mi.
+func quantityEqual(a, b any) bool {
+	qa, errA := resource.ParseQuantity(scalarString(a))
+	qb, errB := resource.ParseQuantity(scalarString(b))
+	if errA != nil || errB != nil {
+		return false
+	}
+	return qa.Cmp(qb) == 0
+}
+
+// base64Equal compares two Secret data values by their decoded bytes.
+func base64Equal(a, b any) bool {
+	sa, okA := a.(string)
+	sb, okB := b.(string)
+	if !okA || !okB {
+		return false
+	}
+	if sa == sb {
+		return true
+	}
+	da, errA := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(sa), ""))
+	db, errB := base64.StdEncoding.DecodeString(strings.Join(strings.Fields(sb), ""))
+	return errA == nil && errB == nil && bytes.Equal(da, db)
+}
+
+// isZero reports whether v is absent or empty: the API omits such values, so absent = empty.
+func isZero(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return true
+	case string:
+		return t == ""
+	case bool:
+		return !t
+	case map[string]any:
+		return len(t) == 0
+	case []any:
+		return len(t) == 0
+	default:
+		return isNumber(v) && scalarString(v) == "0"
+	}
+}
+
+// deepZero reports whether v holds nothing but empty values (e.g. `creationTimestamp: null`).
+func deepZero(v any) bool {
+	m, ok := v.(map[string]any)
+	if !ok {
+		return isZero(v)
+	}
+	for _, x := range m {
+		if !deepZero(x) {
+			return false
+		}
+	}
+	return true
+}
+
+// listOrNil keeps an absent list absent (nil) in reports.
+func listOrNil(l []any) any {
+	if l == nil {
+		return nil
+	}
+	return l
+}

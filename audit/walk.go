@@ -1,0 +1,149 @@
+package audit
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+
+	"github.com/driftgate/driftgate/internal/fieldpath"
+)
+
+// ignoreAnnotation lists paths, comma-separated, that drift is not reported for. Only the copy in
+// Git counts: nobody hides drift by annotating the live object.
+const ignoreAnnotation = "driftgate.io/ignore-fields"
+
+// lastAppliedAnnotation holds what the last client-side apply applied.
+const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
+
+// node is one point of the walk over a desired and a live object.
+type node struct {
+	path       string
+	parentPath string
+	key        string           // the node's map key; "" for a list item
+	parentKey  string           // the parent's map key
+	parent     fieldpath.Schema // schema of the enclosing object
+	sch        fieldpath.Schema // schema of the node's value
+	own        owners           // managers owning the node or something below it
+	la         any              // the node's value in last-applied-configuration
+}
+
+// walker collects the drifted fields of one object.
+type walker struct {
+	kind   string
+	group  string
+	secret bool
+	ignore []pathPattern
+	fields []Field
+}
+
+func (w *walker) child(n node, key string) node {
+	return node{
+		path:       fieldpath.Key(n.path, key),
+		parentPath: n.path,
+		key:        key,
+		parentKey:  n.key,
+		parent:     n.sch,
+		sch:        fieldOf(n.sch, key),
+		own:        n.own.key(key),
+		la:         mapOf(n.la)[key],
+	}
+}
+
+func (w *walker) keyedChild(n node, shape listShape, it keyedItem, live map[string]any) node {
+	return node{
+		path:       fieldpath.Item(n.path, it.keys, it.values),
+		parentPath: n.path,
+		parentKey:  n.key,
+		sch:        shape.items,
+		own:        n.own.item(live),
+		la:         laItem(n.la, it),
+	}
+}
+
+func (w *walker) indexChild(n node, shape listShape, i int) node {
+	var la any
+	if l, ok := n.la.([]any); ok && i < len(l) {
+		la = l[i]
+	}
+	return node{
+		path:       fieldpath.Index(n.path, i),
+		parentPath: n.path,
+		parentKey:  n.key,
+		sch:        shape.items,
+		own:        n.own.index(i),
+		la:         la,
+	}
+}
+
+// laItem finds a keyed item in the last-applied list by its key values.
+func laItem(la any, it keyedItem) any {
+	l, _ := la.([]any)
+	for _, x := range l {
+		if m := mapOf(x); m != nil && sameKeys(m, it) {
+			return m
+		}
+	}
+	return nil
+}
+
+func sameKeys(m map[string]any, it keyedItem) bool {
+	for i, k := range it.keys {
+		v, ok := keyValue(m, k)
+		if !ok && k == "protocol" {
+			v, ok = "TCP", true
+		}
+		if !ok || v != scalarString(it.values[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// DiffObject compares one desired object with its live copy. The report's namespace is the live
+// object's.
+func (d *Differ) DiffObject(desired, live Object) (ObjectReport, error) {
+	ignore, err := d.ignoreFor(desired, live)
+	if err != nil {
+		return ObjectReport{}, err
+	}
+	ms, hasManaged := d.managers(live)
+	w := &walker{
+		kind:   live.Kind(),
+		group:  live.Group(),
+		secret: live.Group() == "" && live.Kind() == "Secret",
+		ignore: ignore,
+	}
+	want := desired.Content
+	if w.secret {
+		want = normalizeSecret(want)
+	}
+	root := node{sch: d.schemaFor(desired), own: rootOwners(ms), la: lastApplied(live)}
+	w.compareObject(root, want, live.Content)
+	if w.fields == nil {
+		w.fields = []Field{}
+	}
+	slices.SortFunc(w.fields, func(a, b Field) int { return strings.Compare(a.Path, b.Path) })
+	r := ObjectReport{
+		APIVersion: desired.APIVersion(), Kind: live.Kind(), Namespace: live.Namespace(), Name: live.Name(),
+		Status: InSync, Fields: w.fields,
+	}
+	if len(w.fields) > 0 {
+		r.Status = Drifted
+	}
+	if !hasManaged {
+		r.Notes = append(r.Notes, "the live copy has no managedFields: only fields set in Git were compared")
+	}
+	return r, nil
+}
+
+func lastApplied(live Object) any {
+	raw, ok := live.Annotations()[lastAppliedAnnotation].(string)
+	if !ok {
+		return nil
+	}
+	var v map[string]any
+	if err := json.Unmarshal([]byte(raw), &v); err != nil {
+		return nil
+	}
+	return v
+}
