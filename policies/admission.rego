@@ -10,28 +10,42 @@ package driftgate.admission
 
 import rego.v1
 
+# config is kept for operators' policies; the rules below read data.driftgate.config directly,
+# which saves a rule lookup per read.
 config := data.driftgate.config
 
 # ---- who is writing -------------------------------------------------------------------------
 
+# writer is one of exactly four names, so the rules below test it positively (writer == "person"
+# for "not always_allowed"), which is cheaper than a negation. The three "system" branches are
+# system_identity's rules spelled out, so that a person's write does not pay for a second rule.
 writer := "gitops" if {
-	config.gitopsIdentities[input.user.name]
+	data.driftgate.config.gitopsIdentities[input.user.name]
 } else := "self" if {
-	input.user.name == config.selfIdentity
+	input.user.name == data.driftgate.config.selfIdentity
 } else := "system" if {
-	system_identity
+	data.driftgate.config.systemIdentities[input.user.name]
+} else := "system" if {
+	some prefix in data.driftgate.config.systemPrefixes
+	startswith(input.user.name, prefix)
+} else := "system" if {
+	some group in input.user.groups
+	data.driftgate.config.systemGroups[group]
 } else := "person"
 
-system_identity if config.systemIdentities[input.user.name]
+# system_identity, always_allowed and break_glass (like namespace_text and request_hint below)
+# are no longer read by the decision, which spells them out more cheaply; they stay defined for
+# operators' policies.
+system_identity if data.driftgate.config.systemIdentities[input.user.name]
 
 system_identity if {
-	some prefix in config.systemPrefixes
+	some prefix in data.driftgate.config.systemPrefixes
 	startswith(input.user.name, prefix)
 }
 
 system_identity if {
 	some group in input.user.groups
-	config.systemGroups[group]
+	data.driftgate.config.systemGroups[group]
 }
 
 always_allowed if writer in {"gitops", "self", "system"}
@@ -57,22 +71,30 @@ break_glass if {
 
 # ---- what is refused ------------------------------------------------------------------------
 
-deny contains msg if {
+deny contains owned_denial if {
 	input.ownership.owned
-	not always_allowed
+	writer == "person"
 	not permitted
 	count(live_grants) == 0
-	msg := sprintf(
-		"%s is owned by %s; %s is not a GitOps identity and holds no active break-glass grant for %s in %s. Change it in Git, or request break-glass: %s",
-		[object_ref, input.ownership.owner, input.user.name, input.resource, namespace_text, request_hint],
-	)
 }
+
+# owned_denial is the refusal of a write to an owned object without a grant, formatted in one
+# sprintf per scope (object_ref, namespace_text and request_hint spelled out).
+owned_denial := sprintf(
+	"%s %s/%s is owned by %s; %s is not a GitOps identity and holds no active break-glass grant for %s in namespace %s. Change it in Git, or request break-glass: driftgate breakglass request --namespace %s --resource %s --for 1h --ticket <TICKET> --reason \"<why>\"",
+	[input.kind, input.namespace, input.name, input.ownership.owner, input.user.name, input.resource, input.namespace, input.namespace, input.resource],
+) if {
+	input.namespace != ""
+} else := sprintf(
+	"%s %s is owned by %s; %s is not a GitOps identity and holds no active break-glass grant for %s in the cluster scope. Change it in Git, or request break-glass: break-glass grants cover namespaces only; change cluster-scoped objects in Git",
+	[input.kind, input.name, input.ownership.owner, input.user.name, input.resource],
+)
 
 # System controllers copy template labels onto the objects they create (a ReplicaSet's pods), so
 # they may carry markers; people, and driftgate itself, may not touch them.
 deny contains msg if {
-	not writer in {"gitops", "system"}
 	some change in input.guardedChanges
+	writer in {"self", "person"}
 	guarded(change)
 	msg := sprintf(
 		"%s is a GitOps %s on %s: only GitOps identities may add, change or remove it (break-glass grants do not cover it). Change it in Git",
@@ -107,46 +129,9 @@ request_hint := sprintf(
 } else := "break-glass grants cover namespaces only; change cluster-scoped objects in Git"
 
 # ---- the answer ------------------------------------------------------------------------------
-# One branch per outcome; only the branch taken is evaluated.
+# One branch per outcome; only the branch taken is evaluated. The deny set is counted once.
 
-decision := {
-	"allowed": true,
-	"reason": plain_reason,
-	"writer": writer,
-	"warnings": extra_warnings,
-	"grant": "",
-	"ticket": "",
-	"record": false,
-	"auditAnnotations": {},
-} if {
-	count(deny) == 0
-	plain_reason
-} else := {
-	"allowed": true,
-	"reason": sprintf("break-glass grant %s (ticket %s)", [g.name, g.ticket]),
-	"writer": writer,
-	"warnings": sort(array.concat([sprintf(
-		"driftgate: break-glass write to %s (owned by %s) under grant %s, ticket %s: it is recorded and must be backported to Git or reverted",
-		[object_ref, input.ownership.owner, g.name, g.ticket],
-	)], extra_warnings)),
-	"grant": g.name,
-	"ticket": g.ticket,
-	"record": not_dry_run,
-	"auditAnnotations": {"grant": g.name, "ticket": g.ticket},
-} if {
-	count(deny) == 0
-	break_glass
-	g := live_grants[0]
-} else := {
-	"allowed": true,
-	"reason": sprintf("permitted by policy: %s", [concat("; ", sort([p | some p in data.driftgate.admission.permit]))]),
-	"writer": writer,
-	"warnings": extra_warnings,
-	"grant": "",
-	"ticket": "",
-	"record": false,
-	"auditAnnotations": {},
-} if {
+decision := allowed_decision if {
 	count(deny) == 0
 } else := {
 	"allowed": false,
@@ -170,9 +155,55 @@ decision := {
 	"auditAnnotations": {"mode": input.mode, "would-deny": "true"},
 }
 
+# allowed_decision is the decision for a write nothing denies. Conditions come cheapest first:
+# writer is one of exactly four names, so writer == "person" is "not always_allowed".
+allowed_decision := {
+	"allowed": true,
+	"reason": sprintf("break-glass grant %s (ticket %s)", [grant_name, grant_ticket]),
+	"writer": writer,
+	"warnings": sort(array.concat([sprintf(
+		"driftgate: break-glass write to %s (owned by %s) under grant %s, ticket %s: it is recorded and must be backported to Git or reverted",
+		[object_ref, input.ownership.owner, grant_name, grant_ticket],
+	)], extra_warnings)),
+	"grant": grant_name,
+	"ticket": grant_ticket,
+	"record": not_dry_run,
+	"auditAnnotations": {"grant": grant_name, "ticket": grant_ticket},
+} if {
+	# break_glass, spelled out. It excludes the next branch (plain_reason is undefined for a
+	# person's write to an owned object), so trying it first does not change the answer.
+	writer == "person"
+	input.ownership.owned
+	not permitted
+	g := live_grants[0]
+	grant_name := g.name
+	grant_ticket := g.ticket
+} else := {
+	"allowed": true,
+	"reason": reason,
+	"writer": writer,
+	"warnings": extra_warnings,
+	"grant": "",
+	"ticket": "",
+	"record": false,
+	"auditAnnotations": {},
+} if {
+	reason := plain_reason
+} else := {
+	"allowed": true,
+	"reason": sprintf("permitted by policy: %s", [concat("; ", sort([p | some p in data.driftgate.admission.permit]))]),
+	"writer": writer,
+	"warnings": extra_warnings,
+	"grant": "",
+	"ticket": "",
+	"record": false,
+	"auditAnnotations": {},
+}
+
 # plain_reason is defined only for writes allowed without any break-glass or policy exception.
+# allowed_reason has a key for exactly the always-allowed writers.
 plain_reason := allowed_reason[writer] if {
-	always_allowed
+	true
 } else := "not GitOps-owned" if {
 	not input.ownership.owned
 }
@@ -181,7 +212,7 @@ allowed_reason := {"gitops": "GitOps identity", "self": "driftgate itself", "sys
 
 enforced if not input.mode in {"warn", "dryrun"}
 
-denials := concat("; ", sort([m | some m in deny]))
+denials := concat("; ", sort(deny))
 
 extra_warnings := sort([sprintf("driftgate: %s", [m]) | some m in data.driftgate.admission.warn])
 

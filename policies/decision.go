@@ -1,7 +1,10 @@
 package policies
 
 import (
+	"errors"
 	"fmt"
+
+	"github.com/open-policy-agent/opa/v1/ast"
 )
 
 // Decision is the policy's answer.
@@ -63,4 +66,103 @@ func field[T any](m map[string]any, key string) (T, error) {
 		return zero, fmt.Errorf("decision.%s is missing or not a %T", key, zero)
 	}
 	return v, nil
+}
+
+// decisionFromValue reads the decision straight from its AST value. A decision of the shape the
+// policy produces (every field of its expected type) is read without building Go maps; any other
+// goes through JSON conversion and decisionFrom, so both read the same decision identically.
+func decisionFromValue(v ast.Value) (Decision, error) {
+	if d, ok := plainDecision(v); ok {
+		return d, nil
+	}
+	j, err := ast.JSON(v)
+	if err != nil {
+		return Decision{}, fmt.Errorf("decision is not JSON: %w", err)
+	}
+	return decisionFrom(j)
+}
+
+// plainDecision reads a decision whose fields all have their expected types; ok is false for
+// any other value.
+func plainDecision(v ast.Value) (d Decision, ok bool) {
+	obj, isObj := v.(ast.Object)
+	if !isObj || obj.Len() != 8 {
+		return Decision{}, false
+	}
+	var ok1, ok2, ok3, ok4, ok5, ok6, ok7, ok8 bool
+	d.Allowed, ok1 = boolOf(obj, "allowed")
+	d.Reason, ok2 = stringOf(obj, "reason")
+	d.Writer, ok3 = stringOf(obj, "writer")
+	d.Grant, ok4 = stringOf(obj, "grant")
+	d.Ticket, ok5 = stringOf(obj, "ticket")
+	d.Record, ok6 = boolOf(obj, "record")
+	d.Warnings, ok7 = stringsOf(obj.Get(ast.InternedTerm("warnings")))
+	d.AuditAnnotations, ok8 = annotationsOf(obj.Get(ast.InternedTerm("auditAnnotations")))
+	return d, ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8
+}
+
+// stringOf reads obj[key] when it is a string.
+func stringOf(obj ast.Object, key string) (string, bool) {
+	t := obj.Get(ast.InternedTerm(key))
+	if t == nil {
+		return "", false
+	}
+	s, ok := t.Value.(ast.String)
+	return string(s), ok
+}
+
+// boolOf reads obj[key] when it is a boolean.
+func boolOf(obj ast.Object, key string) (bool, bool) {
+	t := obj.Get(ast.InternedTerm(key))
+	if t == nil {
+		return false, false
+	}
+	b, ok := t.Value.(ast.Boolean)
+	return bool(b), ok
+}
+
+// stringsOf reads an array of strings; an empty one reads as an empty, non-nil slice.
+func stringsOf(t *ast.Term) ([]string, bool) {
+	if t == nil {
+		return nil, false
+	}
+	arr, ok := t.Value.(*ast.Array)
+	if !ok {
+		return nil, false
+	}
+	out := make([]string, 0, arr.Len())
+	for i := range arr.Len() {
+		s, ok := arr.Elem(i).Value.(ast.String)
+		if !ok {
+			return nil, false
+		}
+		out = append(out, string(s))
+	}
+	return out, true
+}
+
+// annotationsOf reads an object of strings; an empty one reads as nil.
+func annotationsOf(t *ast.Term) (map[string]string, bool) {
+	if t == nil {
+		return nil, false
+	}
+	obj, ok := t.Value.(ast.Object)
+	if !ok {
+		return nil, false
+	}
+	if obj.Len() == 0 {
+		return nil, true
+	}
+	notPlain := errors.New("annotation is not a string")
+	out := make(map[string]string, obj.Len())
+	err := obj.Iter(func(k, v *ast.Term) error {
+		ks, kok := k.Value.(ast.String)
+		vs, vok := v.Value.(ast.String)
+		if !kok || !vok {
+			return notPlain
+		}
+		out[string(ks)] = string(vs)
+		return nil
+	})
+	return out, err == nil
 }

@@ -9,8 +9,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/open-policy-agent/opa/v1/ast"
+	"github.com/open-policy-agent/opa/v1/metrics"
 	"github.com/open-policy-agent/opa/v1/rego"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
+	"github.com/open-policy-agent/opa/v1/topdown"
 )
 
 // Query is the rule every decision is read from.
@@ -42,20 +45,32 @@ func NewEngine(ctx context.Context, data map[string]any, timeout time.Duration, 
 // makes it the one in force. On error the previous policy stays in force.
 func (e *Engine) Load(ctx context.Context, extra Modules) error {
 	mods := Merge(Embedded(false), withoutTests(extra))
+	c, err := e.compile(ctx, mods)
+	if err != nil {
+		return err
+	}
+	e.current.Store(c)
+	return nil
+}
+
+// compile prepares the query for mods, the complete set of policy files.
+func (e *Engine) compile(ctx context.Context, mods Modules) (*compiled, error) {
 	opts := []func(*rego.Rego){
 		rego.Query(Query),
-		rego.Store(inmem.NewFromObject(e.data)),
+		// Config values are converted to AST once, here, not on every read during evaluation.
+		rego.Store(inmem.NewFromObjectWithOpts(e.data, inmem.OptReturnASTValuesOnRead(true))),
 		rego.StrictBuiltinErrors(true),
+		// The result stays an AST value; decisionFromValue reads it without JSON conversion.
+		rego.GenerateJSON(astResult),
 	}
 	for _, name := range mods.Names() {
 		opts = append(opts, rego.Module(name, mods[name]))
 	}
 	pq, err := rego.New(opts...).PrepareForEval(ctx)
 	if err != nil {
-		return fmt.Errorf("policy does not compile: %w", err)
+		return nil, fmt.Errorf("policy does not compile: %w", err)
 	}
-	e.current.Store(&compiled{query: pq, version: version(mods)})
-	return nil
+	return &compiled{query: pq, version: version(mods)}, nil
 }
 
 // Version identifies the policy in force (a digest of its sources).
@@ -71,18 +86,44 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (d Decision, err error
 	}()
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
-	rs, err := e.current.Load().query.Eval(ctx, rego.EvalParsedInput(in.value()))
+	rs, err := e.current.Load().eval(ctx, in)
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return Decision{}, fmt.Errorf("policy evaluation exceeded its %s deadline", e.timeout)
 		}
 		return Decision{}, fmt.Errorf("policy evaluation failed: %w", err)
 	}
+	return decisionOf(rs)
+}
+
+// eval evaluates the query on in until ctx is done. The deadline cancels the evaluation through
+// a callback, not the goroutine per evaluation that PreparedEvalQuery.Eval starts when given no
+// canceller.
+func (c *compiled) eval(ctx context.Context, in *Input) (rego.ResultSet, error) {
+	halt := topdown.NewCancel()
+	stop := context.AfterFunc(ctx, halt.Cancel)
+	defer stop()
+	return c.query.Eval(ctx,
+		rego.EvalParsedInput(in.value()),
+		rego.EvalExternalCancel(halt),
+		rego.EvalMetrics(metrics.NoOp()), // nothing reads them; a fresh set costs three maps
+	)
+}
+
+// decisionOf reads the decision from the query's result, an AST value (see astResult).
+func decisionOf(rs rego.ResultSet) (Decision, error) {
 	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
 		return Decision{}, fmt.Errorf("policy gave no decision (%s is undefined)", Query)
 	}
-	return decisionFrom(rs[0].Expressions[0].Value)
+	v, ok := rs[0].Expressions[0].Value.(ast.Value)
+	if !ok {
+		return Decision{}, fmt.Errorf("policy result is %T, not an AST value", rs[0].Expressions[0].Value)
+	}
+	return decisionFromValue(v)
 }
+
+// astResult hands a query result over as its AST value.
+func astResult(t *ast.Term, _ *rego.EvalContext) (any, error) { return t.Value, nil }
 
 func withoutTests(m Modules) Modules {
 	out := Modules{}

@@ -71,7 +71,11 @@ func (d *differ) value(key string, ov, nv any, sch Schema) {
 	om, oIsMap := ov.(map[string]any)
 	nm, nIsMap := nv.(map[string]any)
 	if (oIsMap || ov == nil) && (nIsMap || nv == nil) && (oIsMap || nIsMap) {
-		d.maps(om, nm, fieldOf(sch, key))
+		// Most of an object is unchanged: comparing a subtree costs far less than walking it
+		// with paths and schema lookups, and an equal one holds no change.
+		if !equal(om, nm) {
+			d.maps(om, nm, fieldOf(sch, key))
+		}
 		return
 	}
 	ol, oIsList := ov.([]any)
@@ -150,7 +154,7 @@ func (d *differ) item(old, new map[string]any, items Schema, inOld, inNew bool) 
 		d.change(old, nil)
 	case !inOld && inNew:
 		d.change(nil, new)
-	default:
+	case !equal(old, new):
 		d.maps(old, new, items)
 	}
 }

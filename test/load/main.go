@@ -174,6 +174,9 @@ func send(client *http.Client, url, uid string, template []byte) error {
 	if err := json.Unmarshal(answer, &out); err != nil || out.Response == nil || string(out.Response.UID) != uid {
 		return fmt.Errorf("bad AdmissionReview answer: %.120s", answer)
 	}
+	if !out.Response.Allowed { // the generated writes are all ones driftgate allows
+		return fmt.Errorf("denied: %.120s", out.Response.Result.Message)
+	}
 	return nil
 }
 

@@ -4,9 +4,11 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-logr/logr"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/driftgate/driftgate/internal/config"
@@ -28,9 +30,10 @@ func startInProcess(n int, http2 bool) (*inProcess, error) {
 		return nil, err
 	}
 	h := &webhook.Handler{
-		Decider: webhook.Offline(engine, cfg, clientgoscheme.Scheme, loadgen.Grants(n, time.Now()), cfg.Mode, nil, time.Now()),
-		Exempt:  cfg.Exempt,
-		Log:     logr.Discard(),
+		Decider:  webhook.Offline(engine, cfg, clientgoscheme.Scheme, loadgen.Grants(n, time.Now()), cfg.Mode, nil, time.Now()),
+		Exempt:   cfg.Exempt,
+		Log:      logr.Discard(),
+		Recorder: &memoryRecorder{},
 	}
 	mux := http.NewServeMux()
 	mux.Handle(webhook.Path, h)
@@ -38,6 +41,16 @@ func startInProcess(n int, http2 bool) (*inProcess, error) {
 	srv.EnableHTTP2 = http2
 	srv.StartTLS()
 	return &inProcess{srv}, nil
+}
+
+// memoryRecorder builds each break-glass record as the webhook would and keeps only a count:
+// the load tool measures the webhook, not the API server that stores records in a cluster.
+type memoryRecorder struct{ n atomic.Int64 }
+
+func (m *memoryRecorder) Record(_ context.Context, req *webhook.Request, res *webhook.Result) error {
+	_ = webhook.NewEdit(req, res, metav1.Now())
+	m.n.Add(1)
+	return nil
 }
 
 func (s *inProcess) transport(conns int) http.RoundTripper {
