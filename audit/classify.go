@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"strings"
+
+	"github.com/driftgate/driftgate/internal/fieldpath"
 )
 
 // drift records a field Git sets that differs live; the manager is whoever owns the live value.
@@ -76,8 +78,8 @@ func (w *walker) isScaling(p string) bool {
 
 // scalingSeverity is high for a change by more than 50% of Git's value, else medium.
 func scalingSeverity(desired, live any) Severity {
-	d, errD := strconv.ParseFloat(scalarString(desired), 64)
-	l, errL := strconv.ParseFloat(scalarString(live), 64)
+	d, errD := strconv.ParseFloat(fieldpath.Scalar(desired), 64)
+	l, errL := strconv.ParseFloat(fieldpath.Scalar(live), 64)
 	switch {
 	case desired == nil || live == nil || errD != nil || errL != nil:
 		return Medium

@@ -32,7 +32,7 @@ type keyedItem struct {
 // without one by index, lists of scalars as one value), other lists by `name` when every item
 // has one.
 func shapeOf(n node, desired, live []any) listShape {
-	if !allMaps(desired) || !allMaps(live) {
+	if !fieldpath.AllMaps(desired) || !fieldpath.AllMaps(live) {
 		return listShape{kind: scalarList}
 	}
 	mergeKey, items := listSchema(n, desired, live)
@@ -58,16 +58,7 @@ func listSchema(n node, desired, live []any) (string, fieldpath.Schema) {
 
 func everyHas(list []any, key string) bool {
 	for _, it := range list {
-		if _, ok := keyValue(it.(map[string]any), key); !ok {
-			return false
-		}
-	}
-	return true
-}
-
-func allMaps(list []any) bool {
-	for _, it := range list {
-		if _, ok := it.(map[string]any); !ok {
+		if _, ok := fieldpath.KeyValue(it.(map[string]any), key); !ok {
 			return false
 		}
 	}
@@ -81,7 +72,7 @@ func keyItems(mergeKey string, desired, live []any) (d, l []keyedItem, ok bool) 
 	for _, list := range [][]any{desired, live} {
 		seen := make(map[string]bool, len(list))
 		for _, it := range list {
-			v, ok := keyValue(it.(map[string]any), mergeKey)
+			v, ok := fieldpath.KeyValue(it.(map[string]any), mergeKey)
 			if !ok {
 				return nil, nil, false
 			}
@@ -101,7 +92,7 @@ func keyList(mergeKey string, list []any, shared map[string]bool) ([]keyedItem, 
 	ids := make(map[string]bool, len(list))
 	for _, it := range list {
 		m := it.(map[string]any)
-		v, _ := keyValue(m, mergeKey)
+		v, _ := fieldpath.KeyValue(m, mergeKey)
 		k := keyedItem{keys: []string{mergeKey}, values: []any{m[mergeKey]}, id: v, item: m}
 		if shared[v] {
 			second, sv, ok := secondKey(mergeKey, m)
@@ -119,28 +110,16 @@ func keyList(mergeKey string, list []any, shared map[string]bool) ([]keyedItem, 
 	return out, true
 }
 
-// secondKey is the second list-map key of the built-in lists keyed by two fields, with the API's
-// default where the item leaves it out (protocol TCP).
+// secondKey is the second list-map key of an item (fieldpath.SecondKey), with the API's default
+// where the item leaves it out (protocol TCP).
 func secondKey(mergeKey string, item map[string]any) (key, value string, ok bool) {
-	switch mergeKey {
-	case "port", "containerPort":
-		if v, ok := keyValue(item, "protocol"); ok {
-			return "protocol", v, true
-		}
-		return "protocol", "TCP", true
-	case "topologyKey":
-		v, ok := keyValue(item, "whenUnsatisfiable")
-		return "whenUnsatisfiable", v, ok
+	key = fieldpath.SecondKey(mergeKey)
+	if key == "" {
+		return "", "", false
 	}
-	return "", "", false
-}
-
-// keyValue is an item's scalar value at key.
-func keyValue(m map[string]any, key string) (string, bool) {
-	switch v := m[key].(type) {
-	case map[string]any, []any, nil:
-		return "", false
-	default:
-		return scalarString(v), true
+	value, ok = fieldpath.KeyValue(item, key)
+	if !ok && key == "protocol" {
+		return key, "TCP", true
 	}
+	return key, value, ok
 }

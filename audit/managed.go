@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+
+	"github.com/driftgate/driftgate/internal/fieldpath"
 )
 
 // fieldSet is one manager's managedFields (FieldsV1) below one point of the object.
@@ -88,7 +90,7 @@ func parseItemKey(raw string) map[string]string {
 	}
 	key := make(map[string]string, len(m))
 	for k, v := range m {
-		key[k] = scalarString(v)
+		key[k] = fieldpath.Scalar(v)
 	}
 	return key
 }
@@ -162,7 +164,7 @@ func itemMatches(key map[string]string, item map[string]any) bool {
 	}
 	for k, v := range key {
 		iv, ok := item[k]
-		if !ok || scalarString(iv) != v {
+		if !ok || fieldpath.Scalar(iv) != v {
 			return false
 		}
 	}

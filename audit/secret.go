@@ -4,6 +4,8 @@ import (
 	"encoding/base64"
 	"maps"
 	"strings"
+
+	"github.com/driftgate/driftgate/internal/fieldpath"
 )
 
 // normalizeSecret folds a desired Secret's stringData into data, base64-encoded, as the API
@@ -19,7 +21,7 @@ func normalizeSecret(obj map[string]any) map[string]any {
 		data = make(map[string]any, len(stringData))
 	}
 	for k, v := range stringData {
-		data[k] = base64.StdEncoding.EncodeToString([]byte(scalarString(v)))
+		data[k] = base64.StdEncoding.EncodeToString([]byte(fieldpath.Scalar(v)))
 	}
 	out["data"] = data
 	delete(out, "stringData")

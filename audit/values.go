@@ -4,34 +4,13 @@ import (
 	"bytes"
 	"encoding/base64"
 	"encoding/json"
-	"fmt"
 	"strconv"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
-)
 
-// scalarString renders a decoded JSON scalar the way a key or a number is written.
-func scalarString(v any) string {
-	switch t := v.(type) {
-	case string:
-		return t
-	case float64:
-		return strconv.FormatFloat(t, 'f', -1, 64)
-	case int64:
-		return strconv.FormatInt(t, 10)
-	case int:
-		return strconv.Itoa(t)
-	case json.Number:
-		return t.String()
-	case bool:
-		return strconv.FormatBool(t)
-	case nil:
-		return ""
-	default:
-		return fmt.Sprint(t)
-	}
-}
+	"github.com/driftgate/driftgate/internal/fieldpath"
+)
 
 func isNumber(v any) bool {
 	switch v.(type) {
@@ -46,13 +25,13 @@ func isNumber(v any) bool {
 func scalarEqual(a, b any) bool {
 	switch {
 	case isNumber(a) && isNumber(b):
-		fa, errA := strconv.ParseFloat(scalarString(a), 64)
-		fb, errB := strconv.ParseFloat(scalarString(b), 64)
+		fa, errA := strconv.ParseFloat(fieldpath.Scalar(a), 64)
+		fb, errB := strconv.ParseFloat(fieldpath.Scalar(b), 64)
 		return errA == nil && errB == nil && fa == fb
 	case isNumber(a) || isNumber(b):
 		_, aStr := a.(string)
 		_, bStr := b.(string)
-		return (aStr || bStr) && scalarString(a) == scalarString(b)
+		return (aStr || bStr) && fieldpath.Scalar(a) == fieldpath.Scalar(b)
 	default:
 		return a == b
 	}
@@ -60,8 +39,8 @@ func scalarEqual(a, b any) bool {
 
 // quantityEqual compares two resource quantities by value: 1000m = 1, 0.5 = 500m, 1Gi = 1024Mi.
 func quantityEqual(a, b any) bool {
-	qa, errA := resource.ParseQuantity(scalarString(a))
-	qb, errB := resource.ParseQuantity(scalarString(b))
+	qa, errA := resource.ParseQuantity(fieldpath.Scalar(a))
+	qb, errB := resource.ParseQuantity(fieldpath.Scalar(b))
 	if errA != nil || errB != nil {
 		return false
 	}
@@ -97,7 +76,7 @@ func isZero(v any) bool {
 	case []any:
 		return len(t) == 0
 	default:
-		return isNumber(v) && scalarString(v) == "0"
+		return isNumber(v) && fieldpath.Scalar(v) == "0"
 	}
 }
 

@@ -88,11 +88,11 @@ func laItem(la any, it keyedItem) any {
 
 func sameKeys(m map[string]any, it keyedItem) bool {
 	for i, k := range it.keys {
-		v, ok := keyValue(m, k)
+		v, ok := fieldpath.KeyValue(m, k)
 		if !ok && k == "protocol" {
 			v, ok = "TCP", true
 		}
-		if !ok || v != scalarString(it.values[i]) {
+		if !ok || v != fieldpath.Scalar(it.values[i]) {
 			return false
 		}
 	}

@@ -112,7 +112,7 @@ func (d *differ) lists(key string, old, new []any, sch Schema) {
 			return
 		}
 	}
-	if !allMaps(old) || !allMaps(new) {
+	if !AllMaps(old) || !AllMaps(new) {
 		// A list of scalars is one value.
 		d.change(listOrNil(old), listOrNil(new))
 		return
@@ -212,15 +212,15 @@ type keyedItem struct {
 // by the same keys. ok is false when the list cannot be keyed (an item lacks the key, or items
 // stay ambiguous).
 func keyed(mergeKey string, old, new []any) (oldIdx, newIdx map[string]keyedItem, ok bool) {
-	if !allMaps(old) || !allMaps(new) || len(old)+len(new) == 0 {
+	if !AllMaps(old) || !AllMaps(new) || len(old)+len(new) == 0 {
 		return nil, nil, false
 	}
-	second := secondKey(mergeKey)
+	second := SecondKey(mergeKey)
 	shared := map[string]bool{} // merge key values that need the second key on either side
 	for _, list := range [][]any{old, new} {
 		seen := make(map[string]bool, len(list))
 		for _, it := range list {
-			v, ok := keyValue(it.(map[string]any), mergeKey)
+			v, ok := KeyValue(it.(map[string]any), mergeKey)
 			if !ok {
 				return nil, nil, false
 			}
@@ -244,11 +244,11 @@ func index(list []any, mergeKey, second string, shared map[string]bool) (map[str
 	idx := make(map[string]keyedItem, len(list))
 	for _, it := range list {
 		m := it.(map[string]any)
-		v, _ := keyValue(m, mergeKey)
+		v, _ := KeyValue(m, mergeKey)
 		k := keyedItem{keys: []string{mergeKey}, values: []any{m[mergeKey]}, item: m}
 		id := v
 		if shared[v] {
-			sv, ok := keyValue(m, second)
+			sv, ok := KeyValue(m, second)
 			if !ok {
 				return nil, false
 			}
@@ -263,20 +263,18 @@ func index(list []any, mergeKey, second string, shared map[string]bool) (map[str
 	return idx, true
 }
 
-// keyValue is an item's scalar value at key.
-func keyValue(m map[string]any, key string) (string, bool) {
-	v, ok := m[key]
-	if !ok {
-		return "", false
-	}
-	switch v.(type) {
+// KeyValue is an item's scalar value at key; false when absent, null or not a scalar.
+func KeyValue(m map[string]any, key string) (string, bool) {
+	switch v := m[key].(type) {
 	case map[string]any, []any, nil:
 		return "", false
+	default:
+		return Scalar(v), true
 	}
-	return scalar(v), true
 }
 
-func allMaps(list []any) bool {
+// AllMaps reports whether every item of list is an object.
+func AllMaps(list []any) bool {
 	for _, it := range list {
 		if _, ok := it.(map[string]any); !ok {
 			return false

@@ -53,10 +53,10 @@ func (t typed) List(key string) (string, Schema) {
 	return pm.GetPatchMergeKey(), items
 }
 
-// secondKey is the second list-map key of the built-in lists keyed by more than one field, added
+// SecondKey is the second list-map key of the built-in lists keyed by more than one field, added
 // to an item's path when another item shares its merge key value (a Service port 53 for TCP and
 // for UDP).
-func secondKey(mergeKey string) string {
+func SecondKey(mergeKey string) string {
 	switch mergeKey {
 	case "port", "containerPort":
 		return "protocol"

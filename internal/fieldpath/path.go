@@ -28,7 +28,7 @@ func Item(path string, keys []string, values []any) string {
 		}
 		b.WriteString(k)
 		b.WriteByte('=')
-		b.WriteString(itemValue(scalar(values[i])))
+		b.WriteString(itemValue(Scalar(values[i])))
 	}
 	b.WriteByte(']')
 	return b.String()
@@ -60,7 +60,8 @@ func plainKey(k string) bool {
 	return true
 }
 
-func scalar(v any) string {
+// Scalar renders a decoded JSON scalar as a key or a number is written in a path; nil is "".
+func Scalar(v any) string {
 	switch t := v.(type) {
 	case string:
 		return t
@@ -68,6 +69,8 @@ func scalar(v any) string {
 		return strconv.FormatFloat(t, 'f', -1, 64)
 	case int64:
 		return strconv.FormatInt(t, 10)
+	case nil:
+		return ""
 	default:
 		return fmt.Sprint(t)
 	}
