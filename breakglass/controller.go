@@ -62,10 +62,7 @@ func (c *Controller) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 
 func (c *Controller) updateStatus(ctx context.Context, g *v1alpha1.BreakGlassGrant, step Step) error {
 	before := g.DeepCopy()
-	was := phaseOf(g)
-	if g.Status.Phase == "" {
-		was = ""
-	}
+	was := g.Status.Phase
 	g.Status.Phase, g.Status.ActivatedAt, g.Status.ExpiresAt = step.Phase, step.ActivatedAt, step.ExpiresAt
 	g.Status.ObservedGeneration = g.Generation
 	cond := metav1.Condition{Type: v1alpha1.ConditionActive, Status: metav1.ConditionFalse,

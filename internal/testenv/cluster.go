@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"strconv"
+	"testing"
 	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -167,4 +168,19 @@ func waitForTLS(wio *envtest.WebhookInstallOptions) error {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// Run is a test package's TestMain body: it starts the cluster, hands it to use, runs the tests
+// and stops the cluster. It returns the exit code.
+func Run(m *testing.M, o Options, use func(*Cluster)) int {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c, err := Start(ctx, o)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer c.Stop()
+	use(c)
+	return m.Run()
 }

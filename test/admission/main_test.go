@@ -1,8 +1,6 @@
 package admission_test
 
 import (
-	"context"
-	"fmt"
 	"os"
 	"testing"
 
@@ -17,23 +15,10 @@ import (
 var cluster *testenv.Cluster
 
 func TestMain(m *testing.M) {
-	os.Exit(run(m))
-}
-
-func run(m *testing.M) int {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var err error
-	cluster, err = testenv.Start(ctx, testenv.Options{
+	os.Exit(testenv.Run(m, testenv.Options{
 		ClusterRoles:        []rbacv1.ClusterRole{personRole()},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{testenv.Binding("test-person", "test-person", testenv.UserSubject("alice"), testenv.UserSubject("bob"))},
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer cluster.Stop()
-	return m.Run()
+	}, func(c *testenv.Cluster) { cluster = c }))
 }
 
 // personRole lets people edit workloads everywhere (driftgate, not RBAC, is what stops them),

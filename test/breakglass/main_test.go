@@ -4,7 +4,6 @@
 package breakglass_test
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"testing"
@@ -26,11 +25,6 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	cfg := config.Default()
-	cfg.BreakGlass.ClusterRole = writerRole
-	cfg.BreakGlass.TicketPattern = `^INC-[0-9]+$`
 	dir, err := os.MkdirTemp("", "driftgate-cli-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -41,18 +35,15 @@ func run(m *testing.M) int {
 		fmt.Fprintf(os.Stderr, "building the driftgate CLI: %v\n", err)
 		return 1
 	}
-	cluster, err = testenv.Start(ctx, testenv.Options{
+	cfg := config.Default()
+	cfg.BreakGlass.ClusterRole = writerRole
+	cfg.BreakGlass.TicketPattern = `^INC-[0-9]+$`
+	return testenv.Run(m, testenv.Options{
 		Config:              cfg,
 		ClusterRoles:        []rbacv1.ClusterRole{readerRole(), writer()},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{testenv.Binding("test-reader", "test-reader", testenv.GroupSubject("system:authenticated"))},
 		GrantController:     true,
-	})
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer cluster.Stop()
-	return m.Run()
+	}, func(c *testenv.Cluster) { cluster = c })
 }
 
 // readerRole: everyone reads workloads, requests and approves grants, reads records. Nobody

@@ -2,13 +2,16 @@ package breakglass_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	eventsv1 "k8s.io/api/events/v1"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/breakglass"
 	"github.com/driftgate/driftgate/internal/testutil"
 )
 
@@ -37,6 +40,7 @@ func TestFullStory(t *testing.T) {
 	}
 
 	active := waitPhase(t, g.Name, v1alpha1.GrantActive)
+	waitEvent(t, g.Name, breakglass.ReasonApproved)
 	if !roleBindingExists(t, ns, g.Name) {
 		t.Fatalf("active grant %s has no RoleBinding in %s", g.Name, ns)
 	}
@@ -50,6 +54,7 @@ func TestFullStory(t *testing.T) {
 	checkRecord(t, g.Name, ns)
 
 	expired := waitPhase(t, g.Name, v1alpha1.GrantExpired)
+	waitEvent(t, g.Name, breakglass.ReasonExpired)
 	if !expired.Status.ExpiresAt.Equal(active.Status.ExpiresAt) {
 		t.Errorf("expiresAt moved from %s to %s", active.Status.ExpiresAt, expired.Status.ExpiresAt)
 	}
@@ -58,6 +63,21 @@ func TestFullStory(t *testing.T) {
 	}
 	err = setImage(t, alice, ns, "checkout", "registry.example.com/checkout:v1.2.5")
 	wantDenied(t, "alice's write after expiry", err, "")
+}
+
+// waitEvent waits for the event the grant controller emits on a transition of grant.
+func waitEvent(t *testing.T, grant, reason string) {
+	t.Helper()
+	c := cluster.AdminActor(t).Client
+	testutil.WaitFor(t, "a "+reason+" event on grant "+grant, func() bool {
+		var list eventsv1.EventList
+		if err := c.List(context.Background(), &list); err != nil {
+			return false
+		}
+		return slices.ContainsFunc(list.Items, func(e eventsv1.Event) bool {
+			return e.Regarding.Kind == "BreakGlassGrant" && e.Regarding.Name == grant && e.Reason == reason
+		})
+	})
 }
 
 func checkRecord(t *testing.T, grant, ns string) {
