@@ -11,7 +11,8 @@ var GroupVersion = schema.GroupVersion{Group: "driftgate.io", Version: "v1alpha1
 
 // AddToScheme registers driftgate's types with a scheme.
 func AddToScheme(s *runtime.Scheme) error {
-	s.AddKnownTypes(GroupVersion, &BreakGlassGrant{}, &BreakGlassGrantList{}, &BreakGlassEdit{}, &BreakGlassEditList{})
+	s.AddKnownTypes(GroupVersion, &BreakGlassGrant{}, &BreakGlassGrantList{}, &BreakGlassEdit{}, &BreakGlassEditList{},
+		&GitSource{}, &GitSourceList{})
 	metav1.AddToGroupVersion(s, GroupVersion)
 	return nil
 }

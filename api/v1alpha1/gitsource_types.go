@@ -1,0 +1,159 @@
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// GitSourceSpec says which manifests describe the cluster and how often to audit against them.
+type GitSourceSpec struct {
+	// URL of the repository: https://, ssh://, git@host:org/repo, file://, or a path readable by
+	// driftgate (a Git work tree or a plain directory, e.g. a mounted volume).
+	// +kubebuilder:validation:MinLength=1
+	URL string `json:"url"`
+	// Revision is a branch, tag or commit; empty follows the repository's default branch.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// Path is the directory inside the repository to render (plain YAML or a kustomization).
+	// +optional
+	Path string `json:"path,omitempty"`
+	// Interval is how often Git is fetched for a new revision. Live edits are re-diffed as they
+	// happen, whatever the interval.
+	// +kubebuilder:default="1m"
+	// +optional
+	Interval metav1.Duration `json:"interval,omitempty"`
+	// SecretRef names a Secret with the credentials: username and password (HTTPS), or identity
+	// and known_hosts (SSH), as Flux's GitRepository reads them.
+	// +optional
+	SecretRef *SecretReference `json:"secretRef,omitempty"`
+	// DefaultNamespace is given to namespaced manifests that omit one (default "default").
+	// +optional
+	DefaultNamespace string `json:"defaultNamespace,omitempty"`
+	// Ignore lists field paths never counted as drift on the objects each rule selects.
+	// +optional
+	Ignore []IgnoreRule `json:"ignore,omitempty"`
+	// Suspend stops auditing; the last result stays as it was.
+	// +optional
+	Suspend bool `json:"suspend,omitempty"`
+}
+
+// SecretReference names a Secret; the namespace defaults to driftgate's own.
+type SecretReference struct {
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+}
+
+// IgnoreRule skips paths on the objects it selects; an empty selector field matches any value.
+type IgnoreRule struct {
+	// +optional
+	Group string `json:"group,omitempty"`
+	// +optional
+	Kind string `json:"kind,omitempty"`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	// +optional
+	Name string `json:"name,omitempty"`
+	// Paths in the SPEC notation; a path covers everything below it.
+	// +kubebuilder:validation:MinItems=1
+	Paths []string `json:"paths"`
+}
+
+// AuditCounts counts the objects of the last audit by drift status.
+type AuditCounts struct {
+	Objects  int `json:"objects"`
+	InSync   int `json:"inSync"`
+	Drifted  int `json:"drifted"`
+	Missing  int `json:"missing"`
+	Orphaned int `json:"orphaned"`
+	// BackportRequired counts the break-glass edits of this source's objects still Required.
+	BackportRequired int `json:"backportRequired"`
+}
+
+// DriftedObject is one object that is not in sync, with the paths that drifted.
+type DriftedObject struct {
+	APIVersion string `json:"apiVersion"`
+	Kind       string `json:"kind"`
+	// +optional
+	Namespace string `json:"namespace,omitempty"`
+	Name      string `json:"name"`
+	// Status is drifted, missing or orphaned.
+	Status string `json:"status"`
+	// Paths are the drifted field paths (at most 20).
+	// +optional
+	Paths []string `json:"paths,omitempty"`
+	// Managers are the field managers that wrote the drifted values, where known.
+	// +optional
+	Managers []string `json:"managers,omitempty"`
+	// FirstSeen is when the audit first saw the object out of sync.
+	FirstSeen metav1.Time `json:"firstSeen"`
+}
+
+// GitSourceStatus is the outcome of the last audit.
+type GitSourceStatus struct {
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// Revision is the Git revision of the last audit.
+	// +optional
+	Revision string `json:"revision,omitempty"`
+	// LastAuditTime is when the last audit ran, successful or not.
+	// +optional
+	LastAuditTime *metav1.Time `json:"lastAuditTime,omitempty"`
+	// LastSuccessfulAuditTime is when the last audit against fresh Git data ran.
+	// +optional
+	LastSuccessfulAuditTime *metav1.Time `json:"lastSuccessfulAuditTime,omitempty"`
+	// Stale is set when Git could not be fetched or rendered: the counts and objects are the last
+	// known result, and nothing in them is vouched in sync.
+	// +optional
+	Stale bool `json:"stale,omitempty"`
+	// +optional
+	Counts AuditCounts `json:"counts,omitempty"`
+	// DriftedObjects are the objects not in sync, oldest first, at most 100.
+	// +optional
+	DriftedObjects []DriftedObject `json:"driftedObjects,omitempty"`
+	// DriftedObjectsTruncated is set when more objects drifted than DriftedObjects holds.
+	// +optional
+	DriftedObjectsTruncated bool `json:"driftedObjectsTruncated,omitempty"`
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// GitSource is a Git repository (and path) whose manifests the cluster is audited against.
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Cluster,shortName=gs
+// +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.revision`
+// +kubebuilder:printcolumn:name="Drifted",type=integer,JSONPath=`.status.counts.drifted`
+// +kubebuilder:printcolumn:name="Backport",type=integer,JSONPath=`.status.counts.backportRequired`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+type GitSource struct {
+	metav1.TypeMeta   `json:",inline"`
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	Spec GitSourceSpec `json:"spec"`
+	// +optional
+	Status GitSourceStatus `json:"status,omitempty"`
+}
+
+// GitSourceList is a list of Git sources.
+// +kubebuilder:object:root=true
+type GitSourceList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []GitSource `json:"items"`
+}
+
+// Condition types and limits of a GitSource.
+const (
+	// ConditionReady is True when the last audit ran against fresh Git data.
+	ConditionReady = "Ready"
+	// ConditionSourceAvailable is True when Git was fetched and rendered.
+	ConditionSourceAvailable = "SourceAvailable"
+	// MaxDriftedObjects bounds status.driftedObjects.
+	MaxDriftedObjects = 100
+	// MaxDriftedPaths bounds the paths listed per drifted object.
+	MaxDriftedPaths = 20
+)
