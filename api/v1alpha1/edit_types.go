@@ -81,6 +81,16 @@ type BreakGlassEditStatus struct {
 	Revision string `json:"revision,omitempty"`
 	// +optional
 	ResolvedAt *metav1.Time `json:"resolvedAt,omitempty"`
+	// GitSource is the GitSource whose manifests define the object, as of the last audit.
+	// +optional
+	GitSource string `json:"gitSource,omitempty"`
+	// File is the file in Git (relative to the repository) that defines the object, where a
+	// backport goes.
+	// +optional
+	File string `json:"file,omitempty"`
+	// OpenPaths are the edit's paths where live and Git still differ (empty once resolved).
+	// +optional
+	OpenPaths []string `json:"openPaths,omitempty"`
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// +optional

@@ -131,6 +131,11 @@ func (in *BreakGlassEditStatus) DeepCopyInto(out *BreakGlassEditStatus) {
 		in, out := &in.ResolvedAt, &out.ResolvedAt
 		*out = (*in).DeepCopy()
 	}
+	if in.OpenPaths != nil {
+		in, out := &in.OpenPaths, &out.OpenPaths
+		*out = make([]string, len(*in))
+		copy(*out, *in)
+	}
 	if in.Conditions != nil {
 		in, out := &in.Conditions, &out.Conditions
 		*out = make([]metav1.Condition, len(*in))
