@@ -48,6 +48,8 @@ type Config struct {
 	Webhook Webhook `json:"webhook"`
 	// BreakGlass bounds grants.
 	BreakGlass BreakGlass `json:"breakGlass"`
+	// Audit configures the drift audit.
+	Audit Audit `json:"audit"`
 }
 
 // Identities lists the always-allowed writers, as the API server authenticates them.
@@ -117,6 +119,29 @@ type BreakGlass struct {
 	Namespaces []string `json:"namespaces"`
 	// Resources grants may cover, as resource.group; empty allows any resource except driftgate's own.
 	Resources []string `json:"resources"`
+}
+
+// Audit configures the drift audit against Git.
+type Audit struct {
+	// GitOpsManagers are the field managers of the GitOps controllers.
+	GitOpsManagers []string `json:"gitopsManagers"`
+	// HumanManagers are field managers counted as people's tools besides kubectl*.
+	HumanManagers []string `json:"humanManagers"`
+	// Ignore lists paths never counted as drift on the objects each rule selects.
+	Ignore []IgnoreRule `json:"ignore"`
+	// WorkDir holds the Git clones of the audit loop.
+	WorkDir string `json:"workDir"`
+	// Resync is how often every live object is re-listed, at most 10m.
+	Resync metav1.Duration `json:"resync"`
+}
+
+// IgnoreRule skips paths on the objects it selects; an empty selector field matches any value.
+type IgnoreRule struct {
+	Group     string   `json:"group"`
+	Kind      string   `json:"kind"`
+	Namespace string   `json:"namespace"`
+	Name      string   `json:"name"`
+	Paths     []string `json:"paths"`
 }
 
 // EvaluationTimeout is the policy deadline.

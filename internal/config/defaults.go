@@ -52,5 +52,10 @@ func Default() *Config {
 			PendingTimeout:    metav1.Duration{Duration: time.Hour},
 			ClusterRole:       "edit",
 		},
+		Audit: Audit{
+			GitOpsManagers: []string{"argocd-controller", "kustomize-controller", "helm-controller"},
+			WorkDir:        "/tmp/driftgate/git",
+			Resync:         metav1.Duration{Duration: 10 * time.Minute},
+		},
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 )
@@ -68,7 +69,25 @@ func (c *Config) Validate() error {
 	if err := c.Webhook.validate(); err != nil {
 		return err
 	}
-	return c.BreakGlass.validate()
+	if err := c.BreakGlass.validate(); err != nil {
+		return err
+	}
+	return c.Audit.validate()
+}
+
+func (a *Audit) validate() error {
+	if a.Resync.Duration <= 0 || a.Resync.Duration > 10*time.Minute {
+		return fmt.Errorf("audit.resync %s: want more than 0 and at most 10m", a.Resync.Duration)
+	}
+	if a.WorkDir == "" {
+		return errors.New("audit.workDir is empty: the audit needs a directory for its Git clones")
+	}
+	for i, r := range a.Ignore {
+		if len(r.Paths) == 0 {
+			return fmt.Errorf("audit.ignore[%d]: no paths", i)
+		}
+	}
+	return nil
 }
 
 func (w *Webhook) validate() error {

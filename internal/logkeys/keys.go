@@ -23,4 +23,7 @@ const (
 	Version     = "version"
 	CertMode    = "certMode"
 	Phase       = "phase"
+	Source      = "source"
+	Revision    = "revision"
+	Object      = "object"
 )

@@ -139,6 +139,9 @@ func DriftgateRoles(breakGlassRole string) []rbacv1.ClusterRole {
 			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"}, ResourceNames: []string{breakGlassRole}},
 			{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
 			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "replicasets"}, Verbs: []string{"get"}},
+			{APIGroups: []string{"driftgate.io"}, Resources: []string{"gitsources"}, Verbs: []string{"get", "list", "watch"}},
+			{APIGroups: []string{"driftgate.io"}, Resources: []string{"gitsources/status"}, Verbs: []string{"update", "patch"}},
+			{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
 		},
 	}, {
 		ObjectMeta: metav1.ObjectMeta{Name: "driftgate-records"},
