@@ -1,0 +1,204 @@
+package report
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// Report is the incident-closure report of one ticket. Its JSON form is documented in
+// docs/reports.md; field names are stable.
+type Report struct {
+	Ticket      string     `json:"ticket"`
+	GeneratedAt time.Time  `json:"generatedAt"`
+	Since       *time.Time `json:"since,omitempty"`
+	Until       *time.Time `json:"until,omitempty"`
+	Verdict     Verdict    `json:"verdict"`
+	// Notes are facts worth knowing that do not decide the verdict: grants still active or
+	// pending, edits whose grant is gone, truncated records, stale or unknown drift.
+	Notes      []string   `json:"notes"`
+	Grants     []Grant    `json:"grants"`
+	Edits      []Edit     `json:"edits"`
+	OtherDrift OtherDrift `json:"otherDrift"`
+	Timeline   []Event    `json:"timeline"`
+}
+
+// Verdict says whether the ticket may be closed and, if not, what is still open.
+type Verdict struct {
+	// Ready is true only when every edit is Backported or Reverted.
+	Ready bool `json:"ready"`
+	// Summary is "READY TO CLOSE" or "NOT READY".
+	Summary string `json:"summary"`
+	// Reason says why, in one sentence.
+	Reason    string     `json:"reason"`
+	OpenItems []OpenItem `json:"openItems"`
+}
+
+// Verdict summaries.
+const (
+	SummaryReady    = "READY TO CLOSE"
+	SummaryNotReady = "NOT READY"
+)
+
+// OpenItem is one edit still Required, with the two ways to resolve it.
+type OpenItem struct {
+	Edit      string    `json:"edit"`
+	Time      time.Time `json:"time"`
+	User      string    `json:"user"`
+	Operation string    `json:"operation"`
+	Object    Object    `json:"object"`
+	// Paths are the edit's paths where live and Git still differ (all its changed paths when the
+	// audit has not said which).
+	Paths     []string `json:"paths"`
+	File      string   `json:"file,omitempty"`
+	GitSource string   `json:"gitSource,omitempty"`
+	// Backport is what to change in Git; Revert is how to undo the change live instead.
+	Backport string `json:"backport"`
+	Revert   string `json:"revert"`
+}
+
+// Grant is one break-glass grant of the ticket.
+type Grant struct {
+	Name        string     `json:"name"`
+	Requester   string     `json:"requester"`
+	Reason      string     `json:"reason"`
+	Scope       Scope      `json:"scope"`
+	Duration    string     `json:"duration"`
+	Phase       string     `json:"phase"`
+	RequestedAt *time.Time `json:"requestedAt,omitempty"`
+	// Approvals is empty for a grant nobody approved ("unapproved").
+	Approvals   []Approval `json:"approvals"`
+	ActivatedAt *time.Time `json:"activatedAt,omitempty"`
+	ExpiresAt   *time.Time `json:"expiresAt,omitempty"`
+	End         GrantEnd   `json:"end"`
+}
+
+// Scope is what a grant covered.
+type Scope struct {
+	Namespaces []string `json:"namespaces"`
+	Resources  []string `json:"resources"`
+}
+
+// Approval is one approver's consent.
+type Approval struct {
+	User    string    `json:"user"`
+	Time    time.Time `json:"time"`
+	Comment string    `json:"comment,omitempty"`
+}
+
+// GrantEnd is how a grant ended, or that it has not.
+type GrantEnd struct {
+	// State is expired, revoked, denied, active (still allows writes) or pending.
+	State string `json:"state"`
+	// Time is when it ended (expired, revoked, denied) or will end (active); absent when unknown.
+	Time   *time.Time `json:"time,omitempty"`
+	By     string     `json:"by,omitempty"`
+	Reason string     `json:"reason,omitempty"`
+	// Text says it in words: "revoked by bob at 2026-11-21T10:40:00Z (fixed)".
+	Text string `json:"text"`
+}
+
+// Grant end states.
+const (
+	EndExpired = "expired"
+	EndRevoked = "revoked"
+	EndDenied  = "denied"
+	EndActive  = "active"
+	EndPending = "pending"
+)
+
+// Edit is one recorded write.
+type Edit struct {
+	Name string `json:"name"`
+	// Grant is empty for a write let through by warn mode without a grant.
+	Grant string `json:"grant,omitempty"`
+	// GrantFound is false when the edit names a grant that no longer exists.
+	GrantFound       bool      `json:"grantFound"`
+	Ticket           string    `json:"ticket,omitempty"`
+	User             string    `json:"user"`
+	Time             time.Time `json:"time"`
+	Operation        string    `json:"operation"`
+	Mode             string    `json:"mode,omitempty"`
+	Object           Object    `json:"object"`
+	Changes          []Change  `json:"changes"`
+	ChangesTruncated bool      `json:"changesTruncated,omitempty"`
+	Backport         Backport  `json:"backport"`
+}
+
+// Object names the object an edit wrote.
+type Object struct {
+	APIVersion  string `json:"apiVersion"`
+	Kind        string `json:"kind"`
+	Resource    string `json:"resource,omitempty"`
+	Subresource string `json:"subresource,omitempty"`
+	Namespace   string `json:"namespace,omitempty"`
+	Name        string `json:"name"`
+}
+
+// String is "Kind namespace/name" ("Kind name" when cluster-scoped).
+func (o Object) String() string {
+	if o.Namespace == "" {
+		return o.Kind + " " + o.Name
+	}
+	return o.Kind + " " + o.Namespace + "/" + o.Name
+}
+
+// Change is one changed path with its old and new values as compact JSON; null where absent,
+// "(sensitive)" for Secret values.
+type Change struct {
+	Path string          `json:"path"`
+	Old  json.RawMessage `json:"old"`
+	New  json.RawMessage `json:"new"`
+}
+
+// Backport is where an edit stands against Git.
+type Backport struct {
+	// State is Required, Backported or Reverted.
+	State      string     `json:"state"`
+	Revision   string     `json:"revision,omitempty"`
+	ResolvedAt *time.Time `json:"resolvedAt,omitempty"`
+	GitSource  string     `json:"gitSource,omitempty"`
+	File       string     `json:"file,omitempty"`
+	OpenPaths  []string   `json:"openPaths"`
+}
+
+// OtherDrift is drift the Git audit reports on the edited objects, outside the ticket's paths.
+type OtherDrift struct {
+	// Known is false when no GitSource could be read or none exists: other drift is unknown.
+	Known bool `json:"known"`
+	// Note says why it is unknown ("listing GitSources is forbidden for alice").
+	Note    string        `json:"note,omitempty"`
+	Objects []DriftedItem `json:"objects"`
+}
+
+// DriftedItem is one GitSource's view of one edited object.
+type DriftedItem struct {
+	Object    Object    `json:"object"`
+	GitSource string    `json:"gitSource"`
+	Revision  string    `json:"revision,omitempty"`
+	Stale     bool      `json:"stale,omitempty"`
+	Status    string    `json:"status"`
+	Paths     []string  `json:"paths"`
+	Managers  []string  `json:"managers"`
+	FirstSeen time.Time `json:"firstSeen"`
+}
+
+// Event is one step of the timeline.
+type Event struct {
+	Time time.Time `json:"time"`
+	// Kind is requested, approved, denied, activated, write, backported, reverted, revoked or
+	// expired.
+	Kind  string `json:"kind"`
+	Text  string `json:"text"`
+	Grant string `json:"grant,omitempty"`
+	Edit  string `json:"edit,omitempty"`
+}
+
+// edit finds an edit of the report by name.
+func (r Report) edit(name string) (Edit, bool) {
+	for _, e := range r.Edits {
+		if e.Name == name {
+			return e, true
+		}
+	}
+	return Edit{}, false
+}

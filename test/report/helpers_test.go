@@ -1,0 +1,162 @@
+package report_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+	"k8s.io/utils/clock"
+	"k8s.io/utils/ptr"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/breakglass"
+	"github.com/driftgate/driftgate/internal/testenv"
+	"github.com/driftgate/driftgate/internal/testutil"
+)
+
+const approvers = "driftgate-approvers"
+
+// driftgateBinary is built once by TestMain.
+var driftgateBinary string
+
+func buildCLI(dir string) error {
+	driftgateBinary = filepath.Join(dir, "driftgate")
+	cmd := exec.Command("go", "build", "-o", driftgateBinary, "github.com/driftgate/driftgate/cmd/driftgate")
+	cmd.Stderr = os.Stderr
+	return cmd.Run()
+}
+
+// kubeconfig writes the admin's credentials as a kubeconfig file; the CLI impersonates with --as.
+func kubeconfig(t *testing.T) string {
+	t.Helper()
+	a := cluster.Admin
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: a.Host, CertificateAuthorityData: a.CAData}
+	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: a.CertData, ClientKeyData: a.KeyData}
+	cfg.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "admin"}
+	cfg.CurrentContext = "envtest"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// cli runs driftgate and returns its stdout, stderr and exit code.
+func cli(t *testing.T, kc string, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := exec.Command(driftgateBinary, append(args, "--kubeconfig", kc)...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), errOut.String(), 0
+	case errors.As(err, &exit):
+		return out.String(), errOut.String(), exit.ExitCode()
+	}
+	t.Fatal(err)
+	return "", "", 0
+}
+
+func ops(a *testenv.Actor) *breakglass.Ops {
+	return &breakglass.Ops{Client: a.Client, User: a.Name, Clock: clock.RealClock{}}
+}
+
+// ownedDeployment has Argo CD create a Deployment it owns.
+func ownedDeployment(t *testing.T, ns, name string) {
+	t.Helper()
+	sel := map[string]string{"app": name}
+	d := &appsv1.Deployment{
+		ObjectMeta: metav1.ObjectMeta{Namespace: ns, Name: name,
+			Annotations: map[string]string{"argocd.argoproj.io/tracking-id": "checkout:apps/Deployment:" + ns + "/" + name}},
+		Spec: appsv1.DeploymentSpec{
+			Replicas: ptr.To[int32](2),
+			Selector: &metav1.LabelSelector{MatchLabels: sel},
+			Template: corev1.PodTemplateSpec{
+				ObjectMeta: metav1.ObjectMeta{Labels: sel},
+				Spec:       corev1.PodSpec{Containers: []corev1.Container{{Name: "app", Image: "registry.example.com/checkout:v1.2.3"}}},
+			},
+		},
+	}
+	if err := cluster.ServiceAccount(t, testenv.ArgoCD).Client.Create(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// update has a change the Deployment; it returns the API server's answer.
+func update(t *testing.T, a *testenv.Actor, ns, name string, change func(*appsv1.Deployment)) error {
+	t.Helper()
+	d := &appsv1.Deployment{}
+	if err := a.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, d); err != nil {
+		t.Fatal(err)
+	}
+	change(d)
+	return a.Client.Update(context.Background(), d)
+}
+
+// activeGrant: alice requests a grant for ticket, bob approves, and driftgate's webhook sees it
+// Active.
+func activeGrant(t *testing.T, ns, ticket string) *v1alpha1.BreakGlassGrant {
+	t.Helper()
+	ctx := context.Background()
+	g, err := ops(cluster.Person(t, "alice")).Request(ctx, breakglass.Request{
+		Namespaces: []string{ns}, Resources: []string{"deployments.apps"}, Duration: time.Hour,
+		Ticket: ticket, Reason: "checkout pods OOMKilled, raising the memory limit",
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cluster.AdminActor(t).Client.Delete(context.Background(), g) })
+	if _, err := ops(cluster.Person(t, "bob", approvers)).Approve(ctx, g.Name, "paged in"); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, "grant "+g.Name+" Active in driftgate's cache", func() bool {
+		return cluster.Driftgate.Cache.Get(ctx, client.ObjectKey{Name: g.Name}, g) == nil && g.Status.Phase == v1alpha1.GrantActive
+	})
+	return g
+}
+
+// resolve sets an edit's status as driftgate's audit would: only driftgate writes it.
+func resolve(t *testing.T, e *v1alpha1.BreakGlassEdit, status v1alpha1.BreakGlassEditStatus) {
+	t.Helper()
+	c := cluster.ServiceAccount(t, testenv.Self).Client
+	ctx := context.Background()
+	if err := c.Get(ctx, client.ObjectKey{Name: e.Name}, e); err != nil {
+		t.Fatal(err)
+	}
+	e.Status = status
+	if err := c.Status().Update(ctx, e); err != nil {
+		t.Fatalf("setting the status of edit %s as driftgate: %v", e.Name, err)
+	}
+}
+
+// gitSource creates a GitSource whose last audit found drift on the Deployment ns/name.
+func gitSource(t *testing.T, ns, name string, paths ...string) {
+	t.Helper()
+	ctx := context.Background()
+	c := cluster.AdminActor(t).Client
+	src := &v1alpha1.GitSource{ObjectMeta: metav1.ObjectMeta{GenerateName: "apps-"}, Spec: v1alpha1.GitSourceSpec{URL: "file:///srv/gitops"}}
+	if err := c.Create(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.Delete(context.Background(), src) })
+	src.Status = v1alpha1.GitSourceStatus{Revision: "3b0406bf9c1a", DriftedObjects: []v1alpha1.DriftedObject{{
+		APIVersion: "apps/v1", Kind: "Deployment", Namespace: ns, Name: name, Status: "drifted", Paths: paths, FirstSeen: metav1.Now(),
+	}}}
+	if err := c.Status().Update(ctx, src); err != nil {
+		t.Fatal(err)
+	}
+}
