@@ -24,6 +24,14 @@ demo: build ## The main job (until the local cluster demo lands): run the shippe
 controlplane: ## Build kube-apiserver and etcd for envtest into the user cache (skipped when present).
 	hack/controlplane.sh >/dev/null
 
+.PHONY: dev-up
+dev-up: build controlplane ## Start a local cluster in the background (etcd, kube-apiserver, driftgate serve; state in .driftgate/dev).
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" go run ./hack/devcluster up
+
+.PHONY: dev-down
+dev-down: ## Stop the local cluster dev-up started and remove .driftgate/dev.
+	go run ./hack/devcluster down
+
 .PHONY: generate
 generate: ## Regenerate deepcopy code, CRDs and the chart's webhook registration.
 	go tool controller-gen object paths=./api/...

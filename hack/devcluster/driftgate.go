@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+
+	"github.com/driftgate/driftgate/internal/config"
+)
+
+// writeDriftgateConfig writes driftgate.yaml, the defaults but for identities.self, the
+// service account driftgate.kubeconfig authenticates as, and audit.workDir, in the state dir so
+// that down removes the audit's Git clones too. It loads it back as serve will.
+func writeDriftgateConfig(l layout) (*config.Config, error) {
+	self := selfServiceAccount(config.Default())
+	raw := fmt.Sprintf(`# Written by hack/devcluster: every field not set here has its default (docs/configuration.md).
+apiVersion: driftgate.io/v1alpha1
+kind: Config
+identities:
+  self: %s   # the service account token in driftgate.kubeconfig
+audit:
+  workDir: %s
+`, self.userName(), absPath(l.path("git")))
+	if err := os.WriteFile(l.driftgateConfig(), []byte(raw), 0o600); err != nil {
+		return nil, fmt.Errorf("writing %s: %w", l.driftgateConfig(), err)
+	}
+	cfg, err := config.Load(l.driftgateConfig())
+	if err != nil {
+		return nil, fmt.Errorf("the generated config does not load: %w", err)
+	}
+	return cfg, nil
+}
+
+// serveArgs are `driftgate serve`'s arguments: its own kubeconfig, the generated config and
+// serving certificate, and the ports picked at start. Change them here. --enable-audit is added
+// once `serve --help` no longer says the audit is not available.
+func serveArgs(l layout, o *options, p ports) []string {
+	args := []string{
+		"serve",
+		"--config=" + l.driftgateConfig(),
+		"--kubeconfig=" + l.driftgateKubeconfig(),
+		"--cert-mode=provided",
+		"--cert-dir=" + l.webhookCerts(),
+		fmt.Sprintf("--webhook-port=%d", p.Webhook),
+		"--metrics-bind-address=" + localAddr(p.Metrics),
+		"--health-probe-bind-address=" + localAddr(p.Probe),
+		"--log-format=console",
+	}
+	if auditAvailable(o.driftgate) {
+		args = append(args, "--enable-audit")
+	}
+	return args
+}
+
+// auditAvailable reports whether serve's help offers --enable-audit without calling it
+// unavailable ("not in this release yet").
+func auditAvailable(bin string) bool {
+	out, err := exec.Command(bin, "serve", "--help").CombinedOutput()
+	if err != nil {
+		return false
+	}
+	for line := range strings.SplitSeq(string(out), "\n") {
+		if strings.Contains(line, "--enable-audit") {
+			return !strings.Contains(line, "not in this release") && !strings.Contains(line, "not available")
+		}
+	}
+	return false
+}
+
+// startDriftgate runs `driftgate serve` and waits for its /readyz (the webhook server started).
+func startDriftgate(ctx context.Context, l layout, o *options, p ports) (process, error) {
+	proc, err := startProcess(l, driftgateName, o.driftgate, serveArgs(l, o, p))
+	if err != nil {
+		return proc, err
+	}
+	return proc, waitReady(ctx, l, o, proc, http.DefaultClient, "http://"+localAddr(p.Probe)+"/readyz")
+}

@@ -1,0 +1,188 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// up starts the cluster unless it runs already. On failure it stops what it started and keeps
+// the state dir, logs included; the next up or down removes it.
+func up(ctx context.Context, o *options, out io.Writer) error {
+	l := layout{o.dir}
+	live, err := liveProcesses(l)
+	if err != nil {
+		return err
+	}
+	if len(live) == len(components()) {
+		fmt.Fprintf(out, "already running (%s); kubeconfig: %s\n", describe(live), absPath(l.kubeconfig()))
+		return nil
+	}
+	if len(live) > 0 {
+		return fmt.Errorf("only partly running (%s): run `make dev-down`, then `make dev-up`", describe(live))
+	}
+	if err := removeStale(l, out); err != nil {
+		return err
+	}
+	if err := checkInputs(o); err != nil {
+		return err
+	}
+	s := &state{Processes: map[string]process{}}
+	if err := bringUp(ctx, l, o, s, out); err != nil {
+		stopAll(s, o)
+		return err
+	}
+	printNextSteps(out, l)
+	return nil
+}
+
+func checkInputs(o *options) error {
+	if o.assets == "" {
+		return errors.New("KUBEBUILDER_ASSETS is not set: run `make dev-up`, or pass --assets \"$(hack/controlplane.sh)\"")
+	}
+	for _, bin := range []string{"etcd", "kube-apiserver"} {
+		if _, err := os.Stat(filepath.Join(o.assets, bin)); err != nil {
+			return fmt.Errorf("%s not found in %s: run hack/controlplane.sh: %w", bin, o.assets, err)
+		}
+	}
+	if _, err := os.Stat(o.driftgate); err != nil {
+		return fmt.Errorf("%s not found: run `make build` (or pass --driftgate): %w", o.driftgate, err)
+	}
+	return nil
+}
+
+// bringUp starts etcd, kube-apiserver and driftgate, installs driftgate's objects and registers
+// its webhook, recording each process in s as it starts.
+func bringUp(ctx context.Context, l layout, o *options, s *state, out io.Writer) error {
+	if err := os.MkdirAll(l.dir, 0o700); err != nil {
+		return fmt.Errorf("creating %s: %w", l.dir, err)
+	}
+	var err error
+	if s.Ports, err = pickPorts(); err != nil {
+		return err
+	}
+	if err := l.saveState(s); err != nil {
+		return err
+	}
+	pk, err := makePKI(l)
+	if err != nil {
+		return err
+	}
+	if err := startControlPlane(ctx, l, o, s, pk, out); err != nil {
+		return err
+	}
+	return startAndRegisterDriftgate(ctx, l, o, s, pk, out)
+}
+
+func startControlPlane(ctx context.Context, l layout, o *options, s *state, pk *pki, out io.Writer) error {
+	etcd, err := startEtcd(l, o, s.Ports)
+	if err := record(l, s, etcd, err, out); err != nil {
+		return err
+	}
+	if err := waitEtcd(ctx, l, o, etcd, s.Ports); err != nil {
+		return err
+	}
+	api, err := startAPIServer(l, o, s.Ports)
+	if err := record(l, s, api, err, out); err != nil {
+		return err
+	}
+	if err := writeAdminKubeconfig(l.kubeconfig(), apiServerURL(s.Ports), pk); err != nil {
+		return err
+	}
+	admin, err := restConfig(l.kubeconfig())
+	if err != nil {
+		return err
+	}
+	return waitAPIServer(ctx, l, o, api, admin)
+}
+
+func startAndRegisterDriftgate(ctx context.Context, l layout, o *options, s *state, pk *pki, out io.Writer) error {
+	admin, err := restConfig(l.kubeconfig())
+	if err != nil {
+		return err
+	}
+	cfg, err := writeDriftgateConfig(l)
+	if err != nil {
+		return err
+	}
+	token, err := install(ctx, admin, o, cfg)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out, "installed driftgate's CRDs, service accounts and RBAC")
+	self := selfServiceAccount(cfg)
+	if err := writeTokenKubeconfig(l.driftgateKubeconfig(), apiServerURL(s.Ports), pk.clusterCA.certPEM(), self.userName(), token); err != nil {
+		return err
+	}
+	dg, err := startDriftgate(ctx, l, o, s.Ports)
+	if err := record(l, s, dg, err, out); err != nil {
+		return err
+	}
+	if err := register(ctx, admin, o, registration(cfg, pk.webhookCA.certPEM(), s.Ports.Webhook)); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "registered the ValidatingWebhookConfiguration %s (https://%s)\n", cfg.Webhook.ConfigurationName, localAddr(s.Ports.Webhook))
+	return nil
+}
+
+// record keeps a started process in state.json, then passes on the error of starting or
+// waiting for it.
+func record(l layout, s *state, p process, startErr error, out io.Writer) error {
+	if p.PID > 0 {
+		s.Processes[p.Name] = p
+		if err := l.saveState(s); err != nil {
+			return err
+		}
+	}
+	if startErr != nil {
+		return startErr
+	}
+	fmt.Fprintf(out, "started %s (pid %d, log %s)\n", p.Name, p.PID, l.log(p.Name))
+	return nil
+}
+
+// stopAll stops the processes in s after a failed up, newest first; errors are dropped, the
+// failure that led here is the one reported.
+func stopAll(s *state, o *options) {
+	for i := len(components()) - 1; i >= 0; i-- {
+		name := components()[i]
+		if p, ok := s.Processes[name]; ok && alive(p) {
+			p.Name = name
+			_ = stopProcess(p, o.grace)
+		}
+	}
+}
+
+func printNextSteps(out io.Writer, l layout) {
+	kubeconfig := absPath(l.kubeconfig())
+	fmt.Fprintf(out, `
+driftgate's local cluster is up.
+  kubeconfig  %s
+              contexts: %s (admin, current), alice, carol (group oncall), bob (group driftgate-approvers)
+  logs        %s
+  stop        make dev-down
+
+Try:
+  export KUBECONFIG=%s
+  export PATH="$(dirname "$(hack/kubectl.sh)"):$PATH"   # kubectl v1.37.1, built and cached the first time
+  kubectl get crd,bgg,bge
+  FLUX="--as system:serviceaccount:flux-system:kustomize-controller"
+  kubectl $FLUX -n demo create configmap app --from-literal=color=blue
+  kubectl $FLUX -n demo label configmap app kustomize.toolkit.fluxcd.io/name=apps
+  kubectl --context alice -n demo patch configmap app -p '{"data":{"color":"red"}}'   # denied by driftgate
+  bin/driftgate breakglass request --context alice -n demo --resource configmaps --for 1h --ticket INC-1 --reason "wrong colour"
+  bin/driftgate breakglass approve --context bob GRANT
+  kubectl --context alice -n demo patch configmap app -p '{"data":{"color":"red"}}'   # allowed, warned, recorded
+  kubectl get bgg,bge
+`, kubeconfig, clusterName, absPath(filepath.Join(l.dir, "*.log")), kubeconfig)
+}
+
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
+}
