@@ -127,3 +127,31 @@ func gitHolds(desired *Object, segs pathPattern, c EditChange) bool {
 	v, _ := lookup(desired.Content, segs)
 	return semanticEqual(v, c.New)
 }
+
+// Landed reports whether the live object shows the edit's write: the created object exists,
+// the deleted one is gone, or every changed path holds the value written.
+func Landed(e Edit, live *Object) bool {
+	switch e.Operation {
+	case "CREATE":
+		return live != nil
+	case "DELETE":
+		return live == nil
+	}
+	if live == nil {
+		return false
+	}
+	for _, c := range e.Changes {
+		if c.New == Sensitive {
+			continue
+		}
+		segs, err := splitPath(c.Path)
+		if err != nil {
+			return false
+		}
+		v, _ := lookup(live.Content, segs)
+		if !semanticEqual(v, c.New) {
+			return false
+		}
+	}
+	return true
+}

@@ -61,12 +61,24 @@ type IgnoreRule struct {
 
 // AuditCounts counts the objects of the last audit by drift status.
 type AuditCounts struct {
-	Objects  int `json:"objects"`
-	InSync   int `json:"inSync"`
-	Drifted  int `json:"drifted"`
-	Missing  int `json:"missing"`
+	// +kubebuilder:default=0
+	// +optional
+	Objects int `json:"objects"`
+	// +kubebuilder:default=0
+	// +optional
+	InSync int `json:"inSync"`
+	// +kubebuilder:default=0
+	// +optional
+	Drifted int `json:"drifted"`
+	// +kubebuilder:default=0
+	// +optional
+	Missing int `json:"missing"`
+	// +kubebuilder:default=0
+	// +optional
 	Orphaned int `json:"orphaned"`
 	// BackportRequired counts the break-glass edits of this source's objects still Required.
+	// +kubebuilder:default=0
+	// +optional
 	BackportRequired int `json:"backportRequired"`
 }
 

@@ -39,7 +39,7 @@ func newServeCommand() *cobra.Command {
 	var o serveOptions
 	cmd := &cobra.Command{
 		Use:   "serve",
-		Short: "Run the admission webhook and the break-glass grant controller (the audit loop arrives later)",
+		Short: "Run the admission webhook, the break-glass grant controller and the drift audit loop",
 		Example: `  driftgate serve --config /etc/driftgate/driftgate.yaml
   driftgate serve --kubeconfig ~/.kube/config --cert-dir ./certs --log-format console`,
 		Args: cobra.NoArgs,
@@ -58,17 +58,14 @@ func newServeCommand() *cobra.Command {
 	f.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader among replicas for the controllers (the webhook serves on every replica)")
 	f.BoolVar(&o.enableWebhook, "enable-webhook", true, "serve the admission webhook")
 	f.BoolVar(&o.enableGrants, "enable-grants", true, "run the break-glass grant controller (leader only)")
-	f.BoolVar(&o.enableAudit, "enable-audit", false, "run the drift audit loop (not in this release yet)")
+	f.BoolVar(&o.enableAudit, "enable-audit", true, "run the drift audit loop against the GitSources (leader only)")
 	o.log.addFlags(f)
 	return cmd
 }
 
 func runServe(ctx context.Context, o *serveOptions) error {
-	if o.enableAudit {
-		return errors.New("--enable-audit is not available in this release yet")
-	}
-	if !o.enableWebhook && !o.enableGrants {
-		return errors.New("nothing to run: enable the webhook (--enable-webhook) or the grant controller (--enable-grants)")
+	if !o.enableWebhook && !o.enableGrants && !o.enableAudit {
+		return errors.New("nothing to run: enable the webhook (--enable-webhook), the grant controller (--enable-grants) or the audit (--enable-audit)")
 	}
 	cfg, err := config.Load(o.configPath)
 	if err != nil {
@@ -111,6 +108,11 @@ func runServe(ctx context.Context, o *serveOptions) error {
 			Events: mgr.GetEventRecorder("driftgate-breakglass")}
 		if err := c.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up the grant controller: %w", err)
+		}
+	}
+	if o.enableAudit {
+		if err := setupAudit(mgr, cfg, log); err != nil {
+			return err
 		}
 	}
 	log.Info("starting driftgate", logkeys.Version, version, logkeys.Mode, cfg.Mode)

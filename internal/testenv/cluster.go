@@ -34,6 +34,8 @@ type Options struct {
 	ClusterRoleBindings []rbacv1.ClusterRoleBinding
 	// GrantController also runs the break-glass grant controller.
 	GrantController bool
+	// Audit also runs the audit loop.
+	Audit bool
 }
 
 // Cluster is a running control plane with driftgate in it.
@@ -47,6 +49,7 @@ type Cluster struct {
 	webhooks *envtest.WebhookInstallOptions
 	tokens   map[string]string
 	dir      string
+	audit    *AuditLoop
 	// Driftgate is the running webhook (and its cache).
 	Driftgate *Driftgate
 	grants    *GrantController
@@ -97,7 +100,12 @@ func (c *Cluster) setup(ctx context.Context, o Options) error {
 		return fmt.Errorf("registering the webhook: %w", err)
 	}
 	if o.GrantController {
-		return c.StartGrantController(ctx)
+		if err := c.StartGrantController(ctx); err != nil {
+			return err
+		}
+	}
+	if o.Audit {
+		return c.StartAudit(ctx)
 	}
 	return nil
 }
@@ -128,6 +136,7 @@ func (c *Cluster) startControlPlane() error {
 
 // Stop stops driftgate and the control plane.
 func (c *Cluster) Stop() {
+	c.StopAudit()
 	c.StopGrantController()
 	if c.Driftgate != nil {
 		c.Driftgate.stop()

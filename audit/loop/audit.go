@@ -1,0 +1,122 @@
+package loop
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/audit"
+	"github.com/driftgate/driftgate/audit/live"
+)
+
+// result is one audit of one source.
+type result struct {
+	// report is nil until the source has been fetched once.
+	report *audit.Report
+	// stale: the report is from the last good fetch, not the current state of Git.
+	stale    bool
+	fetchErr error
+	// invalid is a spec problem found while diffing (a malformed ignore path).
+	invalid          error
+	revision         string
+	drifting         map[live.Key]time.Time
+	backportRequired int
+}
+
+// audit diffs the source's last known manifests against the live objects.
+func (r *Reconciler) audit(ctx context.Context, gs *v1alpha1.GitSource) (result, error) {
+	st := r.state.get(gs.Name)
+	res := result{stale: st.stale(), fetchErr: st.fetchErr, revision: st.revision}
+	r.seed(gs)
+	if res.stale {
+		// The last known result stays in the status, marked stale.
+		return res, nil
+	}
+	start := r.Clock.Now()
+	d, err := audit.New(r.differOptions(gs, st.revision))
+	if err != nil {
+		res.invalid = fmt.Errorf("spec.ignore: %w", err)
+		return res, nil
+	}
+	rep, err := d.Diff(objects(st.desired), r.liveFor(gs.Name, st))
+	if err != nil {
+		res.invalid = err
+		return res, nil
+	}
+	res.report = rep
+	r.track(gs, rep)
+	res.drifting = st.drifting
+	r.Metrics.observeAudit(gs.Name, rep, r.Clock.Since(start), st.revision, r.Clock.Now())
+	return res, nil
+}
+
+// seed restores first-seen times from the status after a restart, so they survive it.
+func (r *Reconciler) seed(gs *v1alpha1.GitSource) {
+	r.state.update(gs.Name, func(st *sourceState) {
+		if st.seeded {
+			return
+		}
+		st.seeded = true
+		for _, o := range gs.Status.DriftedObjects {
+			k := live.Key{Group: groupOf(o.APIVersion), Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+			st.drifting[k] = o.FirstSeen.Time
+		}
+	})
+}
+
+func (r *Reconciler) differOptions(gs *v1alpha1.GitSource, revision string) audit.Options {
+	o := audit.DefaultOptions()
+	o.Namespace = defaultNamespace(gs)
+	o.Revision = revision
+	o.Markers = r.Markers
+	if len(r.Config.GitOpsManagers) > 0 {
+		o.GitOpsManagers = r.Config.GitOpsManagers
+	}
+	o.HumanManagers = r.Config.HumanManagers
+	for _, rule := range r.Config.Ignore {
+		o.IgnoreRules = append(o.IgnoreRules, audit.IgnoreRule(rule))
+	}
+	for _, rule := range gs.Spec.Ignore {
+		o.IgnoreRules = append(o.IgnoreRules, audit.IgnoreRule{Group: rule.Group, Kind: rule.Kind,
+			Namespace: rule.Namespace, Name: rule.Name, Paths: rule.Paths})
+	}
+	return o
+}
+
+// liveFor lists the live objects of the source's kinds in the source's namespaces (and
+// cluster-scoped ones), leaving out those another source defines: orphans are looked for where
+// the source deploys, never in other teams' namespaces.
+func (r *Reconciler) liveFor(name string, st *sourceState) []audit.Object {
+	var out []audit.Object
+	for _, gk := range st.kinds() {
+		for _, o := range r.Live.List(gk) {
+			k := live.Key{Group: gk.Group, Kind: gk.Kind, Namespace: o.Namespace(), Name: o.Name()}
+			if _, mine := st.desired[k]; mine || st.namespaces[k.Namespace] && !r.state.definedElsewhere(name, k) {
+				out = append(out, o)
+			}
+		}
+	}
+	return out
+}
+
+func objects(idx map[live.Key]audit.Object) []audit.Object {
+	out := make([]audit.Object, 0, len(idx))
+	for _, o := range idx {
+		out = append(out, o)
+	}
+	return out
+}
+
+func groupOf(apiVersion string) string {
+	for i := 0; i < len(apiVersion); i++ {
+		if apiVersion[i] == '/' {
+			return apiVersion[:i]
+		}
+	}
+	return ""
+}
+
+func reportKey(o audit.ObjectReport) live.Key {
+	return live.Key{Group: groupOf(o.APIVersion), Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+}

@@ -1,0 +1,186 @@
+package loop
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/audit"
+	"github.com/driftgate/driftgate/audit/live"
+	"github.com/driftgate/driftgate/internal/logkeys"
+)
+
+// landingGrace is how long a new edit whose write is not visible live yet waits before it is
+// judged (a write can fail after it was recorded: it is then Reverted, nothing to backport).
+const landingGrace = 10 * time.Second
+
+// noTicket labels the backport metric of edits made without a ticket (warn mode).
+const noTicket = "(none)"
+
+// trackBackports resolves every Required edit it can decide and returns, per source, how many
+// of the edits of its objects are still Required.
+func (r *Reconciler) trackBackports(ctx context.Context) (map[string]int, error) {
+	var list v1alpha1.BreakGlassEditList
+	if err := r.Client.List(ctx, &list); err != nil {
+		return nil, fmt.Errorf("listing break-glass edits: %w", err)
+	}
+	d, err := audit.New(r.differOptions(&v1alpha1.GitSource{}, ""))
+	if err != nil {
+		return nil, fmt.Errorf("audit configuration: %w", err)
+	}
+	r.pending = false
+	perSource, byTicket := map[string]int{}, map[string]int{}
+	for i := range list.Items {
+		e := &list.Items[i]
+		if !open(e) {
+			continue
+		}
+		if err := r.resolve(ctx, d, e); err != nil {
+			r.Log.Error(err, "resolving the backport state failed", logkeys.Name, e.Name)
+		}
+		if open(e) {
+			perSource[e.Status.GitSource]++
+			byTicket[ticketOf(e)]++
+		}
+	}
+	r.Metrics.observeBackports(byTicket)
+	return perSource, nil
+}
+
+func open(e *v1alpha1.BreakGlassEdit) bool {
+	return e.Status.Backport == "" || e.Status.Backport == v1alpha1.BackportRequired
+}
+
+func ticketOf(e *v1alpha1.BreakGlassEdit) string {
+	if e.Spec.Ticket == "" {
+		return noTicket
+	}
+	return e.Spec.Ticket
+}
+
+// resolve decides one edit against the source that defines its object. It decides nothing
+// while that source (or, for an object no source defines, any source) is stale.
+func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.BreakGlassEdit) error {
+	ref := e.Spec.Object
+	k := live.Key{Group: groupOf(ref.APIVersion), Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name}
+	defs, anyStale := r.state.lookup(k)
+	slices.SortFunc(defs, func(a, b definer) int { return strings.Compare(a.source, b.source) })
+	var def definer
+	switch {
+	case len(defs) > 0 && defs[0].stale:
+		return nil
+	case len(defs) > 0:
+		def = defs[0]
+	case anyStale || len(r.state.names()) == 0:
+		return nil
+	}
+	liveObj, err := r.liveObject(ctx, ref, k, len(defs) > 0)
+	if err != nil {
+		return err
+	}
+	var desired *audit.Object
+	if len(defs) > 0 {
+		desired = &def.object
+	}
+	edit := editOf(e)
+	firstLook := e.Status.ObservedGeneration == 0
+	if firstLook && !audit.Landed(edit, liveObj) && r.Clock.Since(e.Spec.Time.Time) < landingGrace {
+		// The record is written before the write lands (or fails): wait for the watch.
+		r.pending = true
+		return nil
+	}
+	res, err := d.Backport(edit, desired, liveObj)
+	if err != nil {
+		return err
+	}
+	if firstLook && res.State == audit.BackportDone {
+		// Resolved at first sight: the write put back Git's values; nothing was backported.
+		res = audit.Resolution{State: audit.BackportReverted, Reason: "the write restored Git's values"}
+	}
+	return r.writeEditStatus(ctx, e, def, res)
+}
+
+// liveObject is the edited object as it is now: from the watches when a source declares its
+// kind, else read once from the API server. Nil when it does not exist.
+func (r *Reconciler) liveObject(ctx context.Context, ref v1alpha1.ObjectReference, k live.Key, watched bool) (*audit.Object, error) {
+	if watched {
+		if o, ok := r.Live.Get(k); ok {
+			return &o, nil
+		}
+		return nil, nil
+	}
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(ref.APIVersion)
+	u.SetKind(ref.Kind)
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, u)
+	switch {
+	case apierrors.IsNotFound(err):
+		return nil, nil
+	case err != nil:
+		return nil, fmt.Errorf("reading %s: %w", describe(k), err)
+	}
+	return &audit.Object{Source: "live", Content: u.Object}, nil
+}
+
+func editOf(e *v1alpha1.BreakGlassEdit) audit.Edit {
+	out := audit.Edit{Operation: e.Spec.Operation}
+	for _, c := range e.Spec.Changes {
+		out.Changes = append(out.Changes, audit.EditChange{Path: c.Path, Old: decode(c.Old), New: decode(c.New)})
+	}
+	return out
+}
+
+func decode(v *apiextensionsv1.JSON) any {
+	if v == nil {
+		return nil
+	}
+	var out any
+	if err := json.Unmarshal(v.Raw, &out); err != nil {
+		return nil
+	}
+	return out
+}
+
+func (r *Reconciler) writeEditStatus(ctx context.Context, e *v1alpha1.BreakGlassEdit, def definer, res audit.Resolution) error {
+	before := e.DeepCopy()
+	s := &e.Status
+	s.Backport = v1alpha1.BackportState(res.State)
+	s.OpenPaths = res.Open
+	s.GitSource = def.source
+	s.File = fileOf(def.object.Source)
+	s.ObservedGeneration = e.Generation
+	if res.State != audit.BackportRequired {
+		now := metav1.NewTime(r.Clock.Now())
+		s.ResolvedAt = &now
+		if res.State == audit.BackportDone {
+			s.Revision = def.revision
+		}
+	}
+	if equality.Semantic.DeepEqual(before.Status, e.Status) {
+		return nil
+	}
+	if err := r.Client.Status().Patch(ctx, e, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("updating the backport state of %s: %w", e.Name, err)
+	}
+	r.Log.Info("backport state", logkeys.Name, e.Name, logkeys.Ticket, e.Spec.Ticket, logkeys.Phase, res.State,
+		logkeys.Source, def.source, logkeys.Revision, def.revision, logkeys.Reason, res.Reason)
+	return nil
+}
+
+// fileOf is the file part of an object's source ("apps/web.yaml (document 2)" → "apps/web.yaml").
+func fileOf(src string) string {
+	src, _, _ = strings.Cut(src, " (")
+	src, _, _ = strings.Cut(src, " items[")
+	return src
+}

@@ -1,0 +1,117 @@
+package loop
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/audit"
+)
+
+// Condition reasons of a GitSource.
+const (
+	ReasonFetched      = "Fetched"
+	ReasonFetchFailed  = "FetchFailed"
+	ReasonAudited      = "Audited"
+	ReasonStale        = "Stale"
+	ReasonInvalidSpec  = "InvalidSpec"
+	ReasonNeverFetched = "NeverFetched"
+)
+
+func (r *Reconciler) writeStatus(ctx context.Context, gs *v1alpha1.GitSource, res result) error {
+	before := gs.DeepCopy()
+	now := metav1.NewTime(r.Clock.Now())
+	s := &gs.Status
+	s.ObservedGeneration = gs.Generation
+	s.LastAuditTime = &now
+	s.Stale = res.stale || res.invalid != nil
+	if res.report != nil {
+		s.Revision = res.revision
+		s.Counts, s.DriftedObjects, s.DriftedObjectsTruncated = counts(res.report), drifted(res), false
+		if len(s.DriftedObjects) > v1alpha1.MaxDriftedObjects {
+			s.DriftedObjects, s.DriftedObjectsTruncated = s.DriftedObjects[:v1alpha1.MaxDriftedObjects], true
+		}
+	}
+	if s.Stale {
+		// Nothing is vouched in sync on stale data.
+		s.Counts.InSync = 0
+	} else {
+		s.LastSuccessfulAuditTime = &now
+	}
+	s.Counts.BackportRequired = res.backportRequired
+	setConditions(gs, res)
+	if equality.Semantic.DeepEqual(before.Status, gs.Status) {
+		return nil
+	}
+	if err := r.Client.Status().Patch(ctx, gs, client.MergeFrom(before)); err != nil {
+		return fmt.Errorf("updating the status of GitSource %s: %w", gs.Name, err)
+	}
+	return nil
+}
+
+func counts(rep *audit.Report) v1alpha1.AuditCounts {
+	return v1alpha1.AuditCounts{Objects: rep.Summary.Objects, InSync: rep.Summary.InSync, Drifted: rep.Summary.Drifted,
+		Missing: rep.Summary.Missing, Orphaned: rep.Summary.Orphaned}
+}
+
+// drifted lists the objects not in sync, oldest drift first.
+func drifted(res result) []v1alpha1.DriftedObject {
+	var out []v1alpha1.DriftedObject
+	for _, o := range res.report.Objects {
+		if o.Status == audit.InSync {
+			continue
+		}
+		d := v1alpha1.DriftedObject{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
+			Status: string(o.Status), FirstSeen: metav1.NewTime(res.drifting[reportKey(o)])}
+		for _, f := range o.Fields {
+			if len(d.Paths) < v1alpha1.MaxDriftedPaths {
+				d.Paths = append(d.Paths, f.Path)
+			}
+			if f.Manager != "" && !slices.Contains(d.Managers, f.Manager) {
+				d.Managers = append(d.Managers, f.Manager)
+			}
+		}
+		out = append(out, d)
+	}
+	slices.SortStableFunc(out, func(a, b v1alpha1.DriftedObject) int {
+		if c := a.FirstSeen.Compare(b.FirstSeen.Time); c != 0 {
+			return c
+		}
+		return strings.Compare(a.Kind+"/"+a.Namespace+"/"+a.Name, b.Kind+"/"+b.Namespace+"/"+b.Name)
+	})
+	return out
+}
+
+func setConditions(gs *v1alpha1.GitSource, res result) {
+	avail := metav1.Condition{Type: v1alpha1.ConditionSourceAvailable, Status: metav1.ConditionTrue,
+		Reason: ReasonFetched, Message: "fetched and rendered revision " + res.revision}
+	ready := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonAudited}
+	switch {
+	case res.fetchErr != nil:
+		avail.Status, avail.Reason, avail.Message = metav1.ConditionFalse, ReasonFetchFailed, res.fetchErr.Error()
+		ready.Status, ready.Reason = metav1.ConditionFalse, ReasonStale
+		ready.Message = "Git could not be fetched or rendered; nothing is reported in sync"
+		if gs.Status.Revision != "" {
+			ready.Message += "; the drift shown is from revision " + gs.Status.Revision + " and may be out of date"
+		}
+	case res.invalid != nil:
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, ReasonInvalidSpec, res.invalid.Error()
+	case res.report == nil && gs.Status.Revision == "":
+		avail.Status, avail.Reason, avail.Message = metav1.ConditionUnknown, ReasonNeverFetched, "not fetched yet"
+		ready.Status, ready.Reason, ready.Message = metav1.ConditionUnknown, ReasonNeverFetched, "not audited yet"
+	default:
+		c := gs.Status.Counts
+		ready.Message = fmt.Sprintf("audited revision %s: %d objects, %d drifted, %d missing, %d orphaned, %d edits to backport",
+			res.revision, c.Objects, c.Drifted, c.Missing, c.Orphaned, c.BackportRequired)
+	}
+	avail.ObservedGeneration, ready.ObservedGeneration = gs.Generation, gs.Generation
+	apimeta.SetStatusCondition(&gs.Status.Conditions, avail)
+	apimeta.SetStatusCondition(&gs.Status.Conditions, ready)
+}

@@ -1,0 +1,154 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/driftgate/driftgate/audit/source"
+)
+
+// Environment variables with Git credentials for `driftgate audit` (never flags: they would
+// land in shell history and process lists).
+const (
+	envGitUsername = "DRIFTGATE_GIT_USERNAME"
+	envGitPassword = "DRIFTGATE_GIT_PASSWORD"
+)
+
+// auditOptions are the flags of `driftgate audit`.
+type auditOptions struct {
+	source, revision, path string
+	once, failOnDrift      bool
+	interval               time.Duration
+	output                 string
+	namespace              string
+	ignoreFields           []string
+	sshKey, knownHosts     string
+	kube                   kubeFlags
+}
+
+func newAuditCommand() *cobra.Command {
+	o := &auditOptions{}
+	cmd := &cobra.Command{
+		Use:   "audit --source DIR|GIT-URL",
+		Short: "Audit the cluster against the manifests in Git",
+		Long: `Fetches the manifests (a Git URL or a local directory), renders plain YAML and kustomizations,
+and diffs them against the live objects of the cluster of the current kubeconfig, reporting the
+Git revision audited. With --once it audits once and exits; without, it audits every --interval
+until interrupted.
+
+HTTPS credentials come from DRIFTGATE_GIT_USERNAME and DRIFTGATE_GIT_PASSWORD (a token alone in
+DRIFTGATE_GIT_PASSWORD works for GitHub and GitLab); ssh uses --ssh-key and --known-hosts.
+Exit 0 when the audit ran (and, with --fail-on-drift, found no drift), 1 on drift with
+--fail-on-drift, 2 on error.`,
+		Example: `  driftgate audit --source https://github.com/example/fleet --path clusters/prod --once
+  driftgate audit --source ./deploy --once -o json --fail-on-drift`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runAudit(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.source, "source", "", "Git URL (https, ssh, file) or local directory (required)")
+	f.StringVar(&o.revision, "revision", "", "branch, tag or commit (default: the default branch)")
+	f.StringVar(&o.path, "path", "", "directory inside the repository to render")
+	f.BoolVar(&o.once, "once", false, "audit once and exit")
+	f.DurationVar(&o.interval, "interval", time.Minute, "time between audits without --once")
+	f.BoolVar(&o.failOnDrift, "fail-on-drift", false, "exit 1 when anything drifted (for CI gates)")
+	f.StringVarP(&o.output, "output", "o", "text", "output format: text or json")
+	f.StringVar(&o.namespace, "namespace", "default", "namespace for namespaced objects whose manifest omits one")
+	f.StringArrayVar(&o.ignoreFields, "ignore-fields", nil, "comma-separated field paths to skip on every object (repeatable)")
+	f.StringVar(&o.sshKey, "ssh-key", "", "private key file for ssh URLs")
+	f.StringVar(&o.knownHosts, "known-hosts", "", "known_hosts file for ssh URLs")
+	o.kube.addFlags(f)
+	return cmd
+}
+
+func (o *auditOptions) validate() error {
+	switch {
+	case o.source == "":
+		return errors.New("--source is required: a Git URL or a local directory")
+	case o.output != "text" && o.output != "json":
+		return fmt.Errorf("unknown output format %q: use -o text or -o json", o.output)
+	case !o.once && o.interval <= 0:
+		return fmt.Errorf("--interval %s: must be positive", o.interval)
+	}
+	return nil
+}
+
+func runAudit(ctx context.Context, out, errOut io.Writer, o *auditOptions) error {
+	if err := o.validate(); err != nil {
+		return err
+	}
+	spec, err := o.spec()
+	if err != nil {
+		return err
+	}
+	fetcher := &source.Fetcher{}
+	if o.once {
+		return auditOnce(ctx, out, errOut, o, fetcher, spec)
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt)
+	defer stop()
+	for {
+		if err := auditOnce(ctx, out, errOut, o, fetcher, spec); err != nil && ctx.Err() == nil {
+			var code exitCode
+			if !errors.As(err, &code) {
+				fmt.Fprintln(errOut, "error:", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(o.interval):
+		}
+	}
+}
+
+func auditOnce(ctx context.Context, out, errOut io.Writer, o *auditOptions, f *source.Fetcher, spec source.Spec) error {
+	snap, err := f.Fetch(ctx, spec)
+	if err != nil {
+		return err
+	}
+	differ, err := newDiffer(o.namespace, o.ignoreFields, shortRevision(snap.Revision))
+	if err != nil {
+		return err
+	}
+	liveObjs, err := readCluster(ctx, errOut, &o.kube, snap.Objects, o.namespace)
+	if err != nil {
+		return err
+	}
+	return diffAndReport(out, differ, snap.Objects, liveObjs, o.output, o.failOnDrift)
+}
+
+func (o *auditOptions) spec() (source.Spec, error) {
+	s := source.Spec{URL: o.source, Revision: o.revision, Path: o.path}
+	s.Auth.Username, s.Auth.Password = os.Getenv(envGitUsername), os.Getenv(envGitPassword)
+	var err error
+	if o.sshKey != "" {
+		if s.Auth.SSHPrivateKey, err = os.ReadFile(o.sshKey); err != nil {
+			return s, fmt.Errorf("reading --ssh-key: %w", err)
+		}
+	}
+	if o.knownHosts != "" {
+		if s.Auth.KnownHosts, err = os.ReadFile(o.knownHosts); err != nil {
+			return s, fmt.Errorf("reading --known-hosts: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// shortRevision shortens a commit SHA to the 12 characters reports use.
+func shortRevision(rev string) string {
+	if len(rev) == 40 {
+		return rev[:12]
+	}
+	return rev
+}
+
