@@ -2,6 +2,7 @@ package testenv
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -10,6 +11,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 )
 
@@ -90,4 +93,21 @@ func (c *Cluster) Namespace(t testing.TB, labels map[string]string) string {
 	}
 	t.Cleanup(func() { _ = a.Client.Delete(context.Background(), ns) })
 	return ns.Name
+}
+
+// Kubeconfig writes the admin's credentials as a kubeconfig file, for running the CLI (which
+// impersonates people with --as).
+func (c *Cluster) Kubeconfig(t testing.TB) string {
+	t.Helper()
+	a := c.Admin
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: a.Host, CertificateAuthorityData: a.CAData}
+	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: a.CertData, ClientKeyData: a.KeyData}
+	cfg.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "admin"}
+	cfg.CurrentContext = "envtest"
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -2,6 +2,11 @@
 package testutil
 
 import (
+	"bytes"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -44,4 +49,31 @@ func WaitWithin(t testing.TB, what string, d time.Duration, cond func() bool) {
 		}
 	}
 	t.Fatalf("%s did not happen within %s", what, d)
+}
+
+// BuildDriftgate builds the driftgate binary into dir and returns its path.
+func BuildDriftgate(dir string) (string, error) {
+	bin := filepath.Join(dir, "driftgate")
+	cmd := exec.Command("go", "build", "-o", bin, "github.com/driftgate/driftgate/cmd/driftgate")
+	cmd.Stderr = os.Stderr
+	return bin, cmd.Run()
+}
+
+// Run runs a binary and returns its stdout, stderr and exit code; it fails the test only when
+// the binary could not be run at all.
+func Run(t testing.TB, bin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	cmd := exec.Command(bin, args...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err := cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case err == nil:
+		return out.String(), errOut.String(), 0
+	case errors.As(err, &exit):
+		return out.String(), errOut.String(), exit.ExitCode()
+	}
+	t.Fatal(err)
+	return "", "", 0
 }

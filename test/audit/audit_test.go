@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -133,10 +134,32 @@ func TestLiveEditShowsUpAsDrift(t *testing.T) {
 		return ok && slices.Contains(o.Paths, "spec.replicas")
 	})
 
+	waitEvent(t, ns, "api", "DriftDetected", "spec.replicas")
+
 	edit(t, carol, ns, "api", func(d *appsv1.Deployment) { d.Spec.Replicas = ptr.To[int32](2) })
 	waitSource(t, src, "back in sync", func(gs *v1alpha1.GitSource) bool {
 		_, listed := driftedObject(gs, ns, "api")
 		return !listed
+	})
+	waitEvent(t, ns, "api", "DriftResolved", "back in sync with Git")
+}
+
+// waitEvent waits for an event about the Deployment with the reason and a note containing text.
+func waitEvent(t *testing.T, ns, name, reason, text string) {
+	t.Helper()
+	cs := cluster.AdminActor(t).CS
+	testutil.WaitFor(t, reason+" event on "+ns+"/"+name, func() bool {
+		list, err := cs.EventsV1().Events(ns).List(context.Background(), metav1.ListOptions{})
+		if err != nil {
+			return false
+		}
+		for _, e := range list.Items {
+			if e.Reason == reason && e.Regarding.Kind == "Deployment" && e.Regarding.Name == name &&
+				e.Regarding.UID != "" && strings.Contains(e.Note, text) {
+				return true
+			}
+		}
+		return false
 	})
 }
 

@@ -4,6 +4,7 @@
 package audit_test
 
 import (
+	"fmt"
 	"os"
 	"testing"
 
@@ -12,6 +13,7 @@ import (
 
 	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/internal/testenv"
+	"github.com/driftgate/driftgate/internal/testutil"
 )
 
 var cluster *testenv.Cluster
@@ -19,10 +21,27 @@ var cluster *testenv.Cluster
 // writerRole is what an active grant binds.
 const writerRole = "test-audit-writer"
 
+// driftgateBinary is the CLI, built once.
+var driftgateBinary string
+
 func TestMain(m *testing.M) {
+	os.Exit(run(m))
+}
+
+func run(m *testing.M) int {
+	dir, err := os.MkdirTemp("", "driftgate-cli-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		return 1
+	}
+	defer os.RemoveAll(dir)
+	if driftgateBinary, err = testutil.BuildDriftgate(dir); err != nil {
+		fmt.Fprintf(os.Stderr, "building the driftgate CLI: %v\n", err)
+		return 1
+	}
 	cfg := config.Default()
 	cfg.BreakGlass.ClusterRole = writerRole
-	os.Exit(testenv.Run(m, testenv.Options{
+	return testenv.Run(m, testenv.Options{
 		Config:       cfg,
 		ClusterRoles: []rbacv1.ClusterRole{people(), writer()},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
@@ -30,7 +49,7 @@ func TestMain(m *testing.M) {
 		},
 		GrantController: true,
 		Audit:           true,
-	}, func(c *testenv.Cluster) { cluster = c }))
+	}, func(c *testenv.Cluster) { cluster = c })
 }
 
 // people read workloads, request and approve grants, and read records; writing workloads takes

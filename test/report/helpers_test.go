@@ -1,20 +1,13 @@
 package report_test
 
 import (
-	"bytes"
 	"context"
-	"errors"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/client-go/tools/clientcmd"
-	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -30,45 +23,17 @@ const approvers = "driftgate-approvers"
 // driftgateBinary is built once by TestMain.
 var driftgateBinary string
 
-func buildCLI(dir string) error {
-	driftgateBinary = filepath.Join(dir, "driftgate")
-	cmd := exec.Command("go", "build", "-o", driftgateBinary, "github.com/driftgate/driftgate/cmd/driftgate")
-	cmd.Stderr = os.Stderr
-	return cmd.Run()
+func buildCLI(dir string) (err error) {
+	driftgateBinary, err = testutil.BuildDriftgate(dir)
+	return err
 }
 
-// kubeconfig writes the admin's credentials as a kubeconfig file; the CLI impersonates with --as.
-func kubeconfig(t *testing.T) string {
-	t.Helper()
-	a := cluster.Admin
-	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: a.Host, CertificateAuthorityData: a.CAData}
-	cfg.AuthInfos["admin"] = &clientcmdapi.AuthInfo{ClientCertificateData: a.CertData, ClientKeyData: a.KeyData}
-	cfg.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: "admin"}
-	cfg.CurrentContext = "envtest"
-	path := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
+func kubeconfig(t *testing.T) string { return cluster.Kubeconfig(t) }
 
 // cli runs driftgate and returns its stdout, stderr and exit code.
 func cli(t *testing.T, kc string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(driftgateBinary, append(args, "--kubeconfig", kc)...)
-	var out, errOut bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errOut
-	err := cmd.Run()
-	var exit *exec.ExitError
-	switch {
-	case err == nil:
-		return out.String(), errOut.String(), 0
-	case errors.As(err, &exit):
-		return out.String(), errOut.String(), exit.ExitCode()
-	}
-	t.Fatal(err)
-	return "", "", 0
+	return testutil.Run(t, driftgateBinary, append(args, "--kubeconfig", kc)...)
 }
 
 func ops(a *testenv.Actor) *breakglass.Ops {
