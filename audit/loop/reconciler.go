@@ -60,11 +60,14 @@ type Reconciler struct {
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var gs v1alpha1.GitSource
 	if err := r.Client.Get(ctx, req.NamespacedName, &gs); err != nil {
-		if client.IgnoreNotFound(err) == nil {
-			r.state.forget(req.Name)
-			r.Metrics.forget(req.Name)
+		if client.IgnoreNotFound(err) != nil {
+			return ctrl.Result{}, err
 		}
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+		// Deleted: forget it and stop watching the kinds only it declared.
+		r.state.forget(req.Name)
+		r.Metrics.forget(req.Name)
+		_, err := r.Live.Watch(ctx, r.state.kinds())
+		return ctrl.Result{}, err
 	}
 	if gs.Spec.Suspend {
 		return ctrl.Result{}, nil
