@@ -17,8 +17,12 @@ build: ## Build bin/driftgate.
 	CGO_ENABLED=0 go build -trimpath -ldflags "$(LDFLAGS)" -o bin/driftgate ./cmd/driftgate
 
 .PHONY: demo
-demo: build ## The main job (until the local cluster demo lands): run the shipped policy's tests and decision fixtures.
-	bin/driftgate policy test
+demo: build controlplane kubectl ## The main job: the whole story on a local cluster, narrated (KEEP=1 leaves the cluster up).
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" KUBECTL="$$(hack/kubectl.sh)" KEEP="$(KEEP)" go run ./hack/demo
+
+.PHONY: kubectl
+kubectl: ## Build kubectl v1.37.1 for the local cluster into the user cache (skipped when present).
+	hack/kubectl.sh >/dev/null
 
 .PHONY: controlplane
 controlplane: ## Build kube-apiserver and etcd for envtest into the user cache (skipped when present).
@@ -54,7 +58,7 @@ lint: ## gofmt and go vet.
 	go vet ./...
 
 .PHONY: test
-test: controlplane verify-generated lint build ## Run every test: unit, Rego, fuzz seeds, envtest (real kube-apiserver), policy fixtures.
+test: controlplane kubectl verify-generated lint build ## Run every test: unit, Rego, fuzz seeds, envtest (real kube-apiserver), policy fixtures.
 	bin/driftgate policy test
 	@test -x ../shared/bin/check-drift || { echo "../shared/bin/check-drift not found: check out the shared corpus next to this repository (CI has ../shared)" >&2; exit 1; }
 	../shared/bin/check-drift ../shared/fixtures/drift --bin bin/driftgate

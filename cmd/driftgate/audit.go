@@ -151,4 +151,3 @@ func shortRevision(rev string) string {
 	}
 	return rev
 }
-

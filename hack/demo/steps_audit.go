@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+)
+
+// gitSource is step 3.
+func (d *demo) gitSource(ctx context.Context) error {
+	url, err := filepath.Abs(d.l.repo())
+	if err != nil {
+		return fmt.Errorf("locating %s: %w", d.l.repo(), err)
+	}
+	manifest := gitSourceYAML(url)
+	if err := os.WriteFile(d.l.gitSource(), []byte(manifest), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", d.l.gitSource(), err)
+	}
+	d.n.say("A GitSource tells the audit where Git is and how often to fetch it (%s, to keep the demo quick):", interval)
+	d.n.command("cat "+d.l.gitSource(), "")
+	d.n.output(manifest)
+	if _, err := d.r.succeed(ctx, d.kubectl("apply", "-f", d.l.gitSource())); err != nil {
+		return err
+	}
+	if err := d.waitSource(ctx, "is Ready at revision "+d.head+", everything in sync", func(gs *v1alpha1.GitSource) bool {
+		c := gs.Status.Counts
+		return sourceReady(gs) && gs.Status.Revision == d.head && c.InSync > 0 && c.Drifted+c.Missing == 0
+	}); err != nil {
+		return err
+	}
+	_, err = d.r.succeed(ctx, d.kubectl("get", "gitsources"))
+	return err
+}
+
+// waitSource waits until the GitSource satisfies cond.
+func (d *demo) waitSource(ctx context.Context, what string, cond func(*v1alpha1.GitSource) bool) error {
+	what = "GitSource " + sourceName + " " + what
+	d.n.waiting(what)
+	return d.kube.waitFor(ctx, what, func(ctx context.Context) (bool, string) {
+		gs, err := d.kube.gitSource(ctx, sourceName)
+		if err != nil {
+			return false, err.Error()
+		}
+		return cond(gs), describeSource(gs)
+	})
+}
+
+// waitEdits waits until the audit has found each named edit in want.
+func (d *demo) waitEdits(ctx context.Context, what string, want v1alpha1.BackportState, names ...string) error {
+	d.n.waiting(what)
+	return d.kube.waitFor(ctx, what, func(ctx context.Context) (bool, string) {
+		for _, name := range names {
+			e, err := d.kube.edit(ctx, name)
+			if err != nil {
+				return false, err.Error()
+			}
+			if !audited(e, want) || (want == v1alpha1.Backported && e.Status.Revision != d.head) {
+				return false, describeEdit(e)
+			}
+		}
+		return true, ""
+	})
+}
+
+// backportRequired is step 7.
+func (d *demo) backportRequired(ctx context.Context) error {
+	d.n.say("The audit compares the live objects with Git. Until Git takes a change or the cluster")
+	d.n.say("drops it, the edit stays Required, and the GitSource counts it under BACKPORT:")
+	if err := d.waitEdits(ctx, "the audit has checked both edits: Required", v1alpha1.BackportRequired, d.edits.image, d.edits.memory); err != nil {
+		return err
+	}
+	if err := d.waitSource(ctx, "counts 2 edits to backport", func(gs *v1alpha1.GitSource) bool {
+		return gs.Status.Counts.BackportRequired == 2
+	}); err != nil {
+		return err
+	}
+	for _, c := range []command{d.kubectl("get", "gitsources"), d.kubectl("get", "bge")} {
+		if _, err := d.r.succeed(ctx, c); err != nil {
+			return err
+		}
+	}
+	return d.sayOpen(ctx, d.edits.image, d.edits.memory)
+}
+
+// sayOpen says, for each edit, which of its paths still differ from Git.
+func (d *demo) sayOpen(ctx context.Context, names ...string) error {
+	for _, name := range names {
+		e, err := d.kube.edit(ctx, name)
+		if err != nil {
+			return err
+		}
+		d.n.good("%s: %s, open: %s", name, e.Status.Backport, strings.Join(e.Status.OpenPaths, ", "))
+	}
+	return nil
+}
+
+// backport is step 8.
+func (d *demo) backport(ctx context.Context) error {
+	d.n.say("A pull request would do this; here the new image is committed straight to the repository:")
+	file := filepath.Join(d.l.repo(), manifestFile)
+	d.n.command(fmt.Sprintf("sed -i 's|%s|%s|' %s", oldImage, newImage, shellQuote(file)), "in-process")
+	if err := d.repo.replace(manifestFile, oldImage, newImage); err != nil {
+		return err
+	}
+	if err := d.commit("git -C "+d.l.repo()+" commit -am", "checkout "+tag(newImage)+" (backport of "+ticket+")"); err != nil {
+		return err
+	}
+	what := fmt.Sprintf("the audit fetches %s (every %s) and marks the image edit Backported", d.head, interval)
+	if err := d.waitEdits(ctx, what, v1alpha1.Backported, d.edits.image); err != nil {
+		return err
+	}
+	if _, err := d.r.succeed(ctx, d.kubectl("get", "bge", d.edits.image, "-o",
+		"custom-columns=NAME:.metadata.name,BACKPORT:.status.backport,REVISION:.status.revision,RESOLVED:.status.resolvedAt")); err != nil {
+		return err
+	}
+	d.n.good("the image edit is Backported at revision %s", d.head)
+	return nil
+}
+
+// revert is step 9.
+func (d *demo) revert(ctx context.Context) error {
+	d.n.say("%s was not needed after all: alice puts Git's value back with kubectl, still under her grant:", newMemory)
+	if _, err := d.r.succeed(ctx, d.setMemory(oldMemory)); err != nil {
+		return err
+	}
+	edits, err := d.kube.ticketEdits(ctx, ticket)
+	if err != nil {
+		return err
+	}
+	if d.edits.revert, err = findEdit(edits, memoryPathSuffix, oldMemory); err != nil {
+		return err
+	}
+	d.n.say("The revert is a write under the grant too, so it is recorded (%s);", d.edits.revert)
+	d.n.say("driftgate marks it Reverted at once, since it restores Git's value.")
+	if err := d.waitEdits(ctx, "the memory edit and its revert are Reverted", v1alpha1.Reverted, d.edits.memory, d.edits.revert); err != nil {
+		return err
+	}
+	return d.showInSync(ctx)
+}
+
+// showInSync waits until the GitSource has nothing left to backport, and shows the records.
+func (d *demo) showInSync(ctx context.Context) error {
+	if err := d.waitSource(ctx, "is back in sync at "+d.head+", nothing to backport", func(gs *v1alpha1.GitSource) bool {
+		c := gs.Status.Counts
+		return gs.Status.Revision == d.head && c.Drifted+c.Missing+c.BackportRequired == 0 && !slices.ContainsFunc(
+			gs.Status.DriftedObjects, func(o v1alpha1.DriftedObject) bool { return o.Name == deployment })
+	}); err != nil {
+		return err
+	}
+	for _, c := range []command{d.kubectl("get", "bge"), d.kubectl("get", "gitsources")} {
+		if _, err := d.r.succeed(ctx, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
