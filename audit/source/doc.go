@@ -33,6 +33,21 @@
 // are not confined. Renders of one Fetcher run one at a time, because kustomize keeps its OpenAPI
 // schema in process-wide state; Render itself does not serialize.
 //
+// Each object's Source is "<file> (<what>)", with file relative to the repository root (for Git;
+// Spec.Path included) or to the rendered directory: for a plain manifest that file and the
+// document, for a kustomization the file in Git that defines the object and Kind/name or
+// Kind/namespace/name — the file where a change (a backport) belongs. Kustomizations are built
+// with kustomize's origin tracking to find it: a resource names its own file, also when it comes
+// from a base or component (base/deployment.yaml, whichever overlay was built; patches do not
+// change it), and a generated object (configMapGenerator, secretGenerator) names the
+// kustomization file that configures it. The kustomization file on disk is not changed: kustomize
+// reads it with originAnnotations added to buildMetadata, and the config.kubernetes.io/origin
+// annotation this adds is removed again, so the content is what a plain build gives. A
+// kustomization that asks for originAnnotations itself keeps the annotation, as Flux applies it.
+// When kustomize gives no local file (a kustomization file the addition cannot be made to, such
+// as one with an anchored buildMetadata), Source names the kustomization file. Sources never
+// name the temporary checkout: a file outside the repository counts as having no origin.
+//
 // Credentials come from Auth (see AuthFromSecret, which reads the keys of Flux's GitRepository
 // Secrets). SSH needs known_hosts unless Auth.InsecureIgnoreHostKey is set. Errors are one line
 // saying what failed and what to do; they never contain secret values, and URLs in them have any

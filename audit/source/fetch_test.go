@@ -209,6 +209,7 @@ func TestFetchKustomizeInRepository(t *testing.T) {
 		"base/cm.yaml":                     configMap("cm", "1"),
 		"overlays/prod/kustomization.yaml": "namePrefix: prod-\nresources:\n- ../../base\n",
 		"escape/kustomization.yaml":        "resources:\n- ../../outside\n",
+		"gen/kustomization.yaml":           "resources:\n- ../base\nconfigMapGenerator:\n- name: gen\n  literals: [a=b]\n",
 	})
 	tests := []struct {
 		path    string
@@ -216,7 +217,11 @@ func TestFetchKustomizeInRepository(t *testing.T) {
 		wantErr string
 		wantIs  error
 	}{
-		{path: "overlays/prod", want: []string{"overlays/prod/kustomization.yaml (ConfigMap/prod-cm): ConfigMap/prod-cm data=map[v:1]"}},
+		{path: "overlays/prod", want: []string{"base/cm.yaml (ConfigMap/prod-cm): ConfigMap/prod-cm data=map[v:1]"}},
+		{path: "gen", want: []string{
+			"base/cm.yaml (ConfigMap/cm): ConfigMap/cm data=map[v:1]",
+			"gen/kustomization.yaml (ConfigMap/gen-4h2mbtbbt6): ConfigMap/gen-4h2mbtbbt6 data=map[a:b]",
+		}},
 		{path: "escape", wantErr: `render escape/kustomization.yaml: resources "../../outside": points outside the repository`, wantIs: ErrOutsideRepository},
 	}
 	fetcher := &Fetcher{Dir: t.TempDir()}

@@ -18,7 +18,9 @@ import (
 // ErrRemoteResource. Otherwise every *.yaml, *.yml and *.json file below it is read as
 // audit.Load reads it (hidden files and directories skipped), except that a subdirectory with
 // its own kustomization file is built by kustomize as one unit and its files are not read raw.
-// Sources are relative to dir. An empty directory renders to no objects.
+// Sources are relative to dir (an object from a base outside dir has a "../" Source); an object
+// built by kustomize names the file that defines it (see the package documentation). An empty
+// directory renders to no objects.
 func Render(dir string) ([]audit.Object, error) {
 	info, err := os.Stat(dir)
 	if err != nil {

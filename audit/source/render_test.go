@@ -65,7 +65,7 @@ items:
 			"kustomization.yaml": "namePrefix: dev-\ncommonLabels:\n  team: a\nresources:\n- cm.yaml\n",
 			"cm.yaml":            configMap("cm", "1"),
 		},
-		want: []string{"kustomization.yaml (ConfigMap/dev-cm): ConfigMap/dev-cm labels=map[team:a] data=map[v:1]"},
+		want: []string{"cm.yaml (ConfigMap/dev-cm): ConfigMap/dev-cm labels=map[team:a] data=map[v:1]"},
 	}, {
 		name: "overlay on a base",
 		files: map[string]string{
@@ -84,7 +84,7 @@ patches:
 `,
 		},
 		sub:  "overlays/prod",
-		want: []string{"kustomization.yaml (Deployment/prod/prod-web): Deployment/prod/prod-web"},
+		want: []string{"../../base/deploy.yaml (Deployment/prod/prod-web): Deployment/prod/prod-web"},
 	}, {
 		name: "configMapGenerator",
 		files: map[string]string{
@@ -106,7 +106,7 @@ patches:
 			"app/nested/ignored.yaml": "kind: [",
 		},
 		want: []string{
-			"app/kustomization.yml (ConfigMap/k-cm): ConfigMap/k-cm data=map[v:2]",
+			"app/cm.yaml (ConfigMap/k-cm): ConfigMap/k-cm data=map[v:2]",
 			"plain.yaml (document 1): ConfigMap/plain data=map[v:1]",
 			"zz/later.yaml (document 1): ConfigMap/later data=map[v:3]",
 		},

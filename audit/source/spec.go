@@ -30,7 +30,7 @@ type Snapshot struct {
 	// of a digest over its file names and contents, so callers can tell when it changed.
 	Revision string
 	// Objects are the rendered manifests; each Source names the file (relative to the
-	// repository or directory root) or the kustomization it came from.
+	// repository or directory root) that defines it, also for objects a kustomization builds.
 	Objects []audit.Object
 }
 
