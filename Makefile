@@ -62,6 +62,7 @@ test: controlplane kubectl verify-generated lint build ## Run every test: unit, 
 	bin/driftgate policy test
 	@test -x ../shared/bin/check-drift || { echo "../shared/bin/check-drift not found: check out the shared corpus next to this repository (CI has ../shared)" >&2; exit 1; }
 	../shared/bin/check-drift ../shared/fixtures/drift --bin bin/driftgate
+	../shared/bin/check-drift test/fixtures/drift --bin bin/driftgate
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" go test -count=1 ./...
 
 .PHONY: fuzz

@@ -15,11 +15,11 @@ func (w *walker) drift(n node, desired, live any) {
 
 func (w *walker) report(n node, desired, live any, manager string) {
 	category, severity := w.classify(n, desired, live)
-	if w.secret && isSecretData(n) {
+	if w.secret && w.isSecretData(n) {
 		desired, live = mask(desired), mask(live)
 	}
 	w.fields = append(w.fields, Field{
-		Path: n.path, Desired: desired, Live: live, Category: category, Severity: severity, Manager: manager,
+		Path: w.path(n), Desired: desired, Live: live, Category: category, Severity: severity, Manager: manager,
 	})
 }
 
@@ -27,9 +27,9 @@ func (w *walker) report(n node, desired, live any, manager string) {
 // images, Secrets, scaling by more than 50% and RBAC rules; medium for env, ports, volumes,
 // resources, minor scaling and other spec fields; low for labels, annotations, other metadata.
 func (w *walker) classify(n node, desired, live any) (Category, Severity) {
-	p := n.path
+	p := w.path(n)
 	switch {
-	case w.secret && isSecretData(n):
+	case w.secret && w.isSecretData(n):
 		return SecretChange, High
 	case w.group == "" && w.kind == "ConfigMap" && (hasRoot(p, "data") || hasRoot(p, "binaryData")):
 		return ConfigMapChange, Medium

@@ -10,7 +10,7 @@ func (w *walker) compare(n node, dv, lv any) {
 	case dv == nil: // `field: null` in Git sets nothing
 		w.extra(n, lv)
 		return
-	case w.serverAssigned(n) && isZero(dv):
+	case isZero(dv) && w.serverAssigned(n):
 		return
 	}
 	switch d := dv.(type) {
@@ -136,7 +136,7 @@ func (w *walker) scalarEqual(n node, d, l any) bool {
 		return isZero(d)
 	case scalarEqual(d, l):
 		return true
-	case w.secret && isSecretData(n):
+	case w.secret && w.isSecretData(n):
 		return base64Equal(d, l)
 	case isQuantity(n):
 		return quantityEqual(d, l)

@@ -19,15 +19,17 @@ func (w *walker) blame(n node) blame {
 		if !o.m.human {
 			continue
 		}
-		if !b.owned || (!b.whole && (o.whole() || o.set.self)) {
-			b = blame{owned: true, whole: o.whole() || o.set.self, manager: o.m.name}
+		if !b.owned || (!b.whole && (o.whole() || o.self())) {
+			b = blame{owned: true, whole: o.whole() || o.self(), manager: o.m.name}
 		}
 	}
 	if b.owned {
 		return b
 	}
-	if o, ok := n.own.first(func(o owner) bool { return o.m.gitops && o.m.apply }); ok {
-		return blame{owned: true, whole: o.whole() || o.set.self, manager: o.m.name}
+	// Stale only where the GitOps manager's own field set reaches the node: inside an atomic
+	// value Git sets (owned whole from above), what Git leaves out are the API server's defaults.
+	if o, ok := n.own.first(func(o owner) bool { return o.m.gitops && o.m.apply && o.set != nil }); ok {
+		return blame{owned: true, whole: o.whole() || o.self(), manager: o.m.name}
 	}
 	if n.la != nil {
 		// Client-side apply: the GitOps manager owns the defaults too; only what

@@ -120,11 +120,11 @@ func (p pathPattern) matches(path pathPattern) bool {
 	return true
 }
 
-func (w *walker) ignored(path string) bool {
-	if len(w.ignore) == 0 || path == "" {
+func (w *walker) ignored(n node) bool {
+	if len(w.ignore) == 0 || n.depth == 0 {
 		return false
 	}
-	segs, err := splitPath(path)
+	segs, err := splitPath(w.path(n))
 	if err != nil {
 		return false
 	}

@@ -90,10 +90,13 @@ func keyItems(mergeKey string, desired, live []any) (d, l []keyedItem, ok bool) 
 func keyList(mergeKey string, list []any, shared map[string]bool) ([]keyedItem, bool) {
 	out := make([]keyedItem, 0, len(list))
 	ids := make(map[string]bool, len(list))
-	for _, it := range list {
+	keys := []string{mergeKey}       // shared, read only, by the items keyed by the merge key alone
+	values := make([]any, len(list)) // their key values, in one array
+	for i, it := range list {
 		m := it.(map[string]any)
 		v, _ := fieldpath.KeyValue(m, mergeKey)
-		k := keyedItem{keys: []string{mergeKey}, values: []any{m[mergeKey]}, id: v, item: m}
+		values[i] = m[mergeKey]
+		k := keyedItem{keys: keys, values: values[i : i+1 : i+1], id: v, item: m}
 		if shared[v] {
 			second, sv, ok := secondKey(mergeKey, m)
 			if !ok {

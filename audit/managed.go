@@ -8,23 +8,37 @@ import (
 	"github.com/driftgate/driftgate/internal/fieldpath"
 )
 
-// fieldSet is one manager's managedFields (FieldsV1) below one point of the object.
-type fieldSet struct {
-	fields map[string]*fieldSet // "f:<name>" children, by name
-	items  []keyedSet           // "k:{...}" children
-	index  map[int]*fieldSet    // "i:<n>" children
-	self   bool                 // "." : the manager owns the node's existence
+// A field set is one manager's managedFields (FieldsV1) below one point of the object, read in
+// place from the decoded JSON: "f:<name>" children, "k:{...}" keyed-list items, "i:<n>" list
+// items, "." (the manager owns the node's existence); "v:" entries (items of sets of scalars) are
+// not read: driftgate compares scalar lists as one value.
+
+// leafSet reports whether a field set owns its node whole ({}: a scalar, or an atomic map or
+// list): it has no ".", "f:", "k:" or "i:<n>" entry.
+func leafSet(set map[string]any) bool {
+	if len(set) == 0 {
+		return true // most field sets: a scalar's
+	}
+	for k := range set {
+		switch {
+		case k == ".", strings.HasPrefix(k, "f:"), strings.HasPrefix(k, "k:"):
+			return false
+		default:
+			if _, ok := listIndex(k); ok {
+				return false
+			}
+		}
+	}
+	return true
 }
 
-// keyedSet is a keyed-list item of a field set, with the key fields it is matched by.
-type keyedSet struct {
-	key map[string]string
-	set *fieldSet
-}
-
-// leaf reports whether the set owns the node whole ({}: a scalar, or an atomic map or list).
-func (s *fieldSet) leaf() bool {
-	return len(s.fields) == 0 && len(s.items) == 0 && len(s.index) == 0 && !s.self
+// listIndex is the index of an "i:<n>" entry.
+func listIndex(k string) (int, bool) {
+	if !strings.HasPrefix(k, "i:") {
+		return 0, false
+	}
+	i, err := strconv.Atoi(k[2:])
+	return i, err == nil
 }
 
 // manager is one managedFields entry.
@@ -33,10 +47,11 @@ type manager struct {
 	apply  bool // operation Apply (server-side apply)
 	human  bool
 	gitops bool
-	root   *fieldSet
+	root   map[string]any
+	keys   map[string]keyFields // parsed "k:" keys, by their JSON
 }
 
-// managers parses the live object's managedFields; ok is false when it has none.
+// managers reads the live object's managedFields; ok is false when it has none.
 func (d *Differ) managers(live Object) (ms []*manager, ok bool) {
 	entries, _ := live.metadata()["managedFields"].([]any)
 	for _, e := range entries {
@@ -50,59 +65,72 @@ func (d *Differ) managers(live Object) (ms []*manager, ok bool) {
 			apply:  str(m["operation"]) == "Apply",
 			human:  d.isHuman(name),
 			gitops: d.isGitOps(name),
-			root:   parseFieldSet(mapOf(m["fieldsV1"])),
+			root:   mapOf(m["fieldsV1"]),
 		})
 	}
 	return ms, len(entries) > 0
 }
 
-func parseFieldSet(raw map[string]any) *fieldSet {
-	s := &fieldSet{}
-	for k, v := range raw {
-		child := mapOf(v)
-		switch {
-		case k == ".":
-			s.self = true
-		case strings.HasPrefix(k, "f:"):
-			if s.fields == nil {
-				s.fields = map[string]*fieldSet{}
-			}
-			s.fields[k[2:]] = parseFieldSet(child)
-		case strings.HasPrefix(k, "k:"):
-			s.items = append(s.items, keyedSet{key: parseItemKey(k[2:]), set: parseFieldSet(child)})
-		case strings.HasPrefix(k, "i:"):
-			if i, err := strconv.Atoi(k[2:]); err == nil {
-				if s.index == nil {
-					s.index = map[int]*fieldSet{}
-				}
-				s.index[i] = parseFieldSet(child)
-			}
-		}
-		// "v:" (items of sets of scalars): driftgate compares scalar lists as one value.
+// itemKey is a keyed item's key parsed, once per manager.
+func (m *manager) itemKey(raw string) keyFields {
+	if key, ok := m.keys[raw]; ok {
+		return key
 	}
-	return s
+	if m.keys == nil {
+		m.keys = map[string]keyFields{}
+	}
+	key := parseItemKey(raw)
+	m.keys[raw] = key
+	return key
 }
 
-func parseItemKey(raw string) map[string]string {
+// keyFields are the key of a keyed item in a field set: each key field once, with its value as
+// fieldpath.Scalar writes it.
+type keyFields []keyField
+
+type keyField struct{ name, value string }
+
+// parseItemKey parses the key of a keyed item, e.g. {"containerPort":8080,"protocol":"TCP"}; nil
+// when it is not a JSON object. The common shape is read directly (parseFlatKey), anything else
+// through encoding/json, with the same fields.
+func parseItemKey(raw string) keyFields {
+	if key, ok := parseFlatKey(raw); ok {
+		return key
+	}
+	return parseItemKeyJSON(raw)
+}
+
+func parseItemKeyJSON(raw string) keyFields {
 	var m map[string]any
 	if err := json.Unmarshal([]byte(raw), &m); err != nil {
 		return nil
 	}
-	key := make(map[string]string, len(m))
+	key := make(keyFields, 0, len(m))
 	for k, v := range m {
-		key[k] = fieldpath.Scalar(v)
+		key = append(key, keyField{name: k, value: fieldpath.Scalar(v)})
 	}
 	return key
 }
 
-// owner is a manager's position in the walk: set is nil when an ancestor was owned whole.
+// owner is a manager's position in the walk.
 type owner struct {
 	m   *manager
-	set *fieldSet
+	set map[string]any // the manager's field set at the node; nil when an ancestor was owned whole
+	all bool           // the manager owns the node and everything below it
+}
+
+func ownerAt(m *manager, set map[string]any) owner {
+	return owner{m: m, set: set, all: leafSet(set)}
 }
 
 // whole reports whether the owner owns the current node and everything below it.
-func (o owner) whole() bool { return o.set == nil || o.set.leaf() }
+func (o owner) whole() bool { return o.all }
+
+// self reports whether the owner owns the node's existence (".").
+func (o owner) self() bool {
+	_, ok := o.set["."]
+	return ok
+}
 
 // owners are the managers that own the current node or something below it.
 type owners []owner
@@ -110,20 +138,21 @@ type owners []owner
 func rootOwners(ms []*manager) owners {
 	own := make(owners, 0, len(ms))
 	for _, m := range ms {
-		own = append(own, owner{m: m, set: m.root})
+		own = append(own, ownerAt(m, m.root))
 	}
 	return own
 }
 
-func (own owners) step(next func(*fieldSet) *fieldSet) owners {
+// step moves each owner to a child node: next finds the child's field set, if the owner has one.
+func (own owners) step(next func(owner) (map[string]any, bool)) owners {
 	var out owners
 	for _, o := range own {
-		if o.whole() {
-			out = append(out, owner{m: o.m})
+		if o.all {
+			out = append(out, owner{m: o.m, all: true})
 			continue
 		}
-		if s := next(o.set); s != nil {
-			out = append(out, owner{m: o.m, set: s})
+		if s, ok := next(o); ok {
+			out = append(out, ownerAt(o.m, s))
 		}
 	}
 	return out
@@ -133,14 +162,24 @@ func (own owners) key(k string) owners {
 	if len(own) == 0 {
 		return nil
 	}
-	return own.step(func(s *fieldSet) *fieldSet { return s.fields[k] })
+	return own.step(func(o owner) (map[string]any, bool) {
+		v, ok := o.set["f:"+k]
+		return mapOf(v), ok
+	})
 }
 
 func (own owners) index(i int) owners {
 	if len(own) == 0 {
 		return nil
 	}
-	return own.step(func(s *fieldSet) *fieldSet { return s.index[i] })
+	return own.step(func(o owner) (map[string]any, bool) {
+		for k, v := range o.set {
+			if n, ok := listIndex(k); ok && n == i {
+				return mapOf(v), true
+			}
+		}
+		return nil, false
+	})
 }
 
 // item steps into the keyed-list item whose key fields match the live item.
@@ -148,23 +187,23 @@ func (own owners) item(live map[string]any) owners {
 	if len(own) == 0 || live == nil {
 		return nil
 	}
-	return own.step(func(s *fieldSet) *fieldSet {
-		for _, it := range s.items {
-			if itemMatches(it.key, live) {
-				return it.set
+	return own.step(func(o owner) (map[string]any, bool) {
+		for k, v := range o.set {
+			if strings.HasPrefix(k, "k:") && itemMatches(o.m.itemKey(k[2:]), live) {
+				return mapOf(v), true
 			}
 		}
-		return nil
+		return nil, false
 	})
 }
 
-func itemMatches(key map[string]string, item map[string]any) bool {
+func itemMatches(key keyFields, item map[string]any) bool {
 	if len(key) == 0 {
 		return false
 	}
-	for k, v := range key {
-		iv, ok := item[k]
-		if !ok || fieldpath.Scalar(iv) != v {
+	for _, f := range key {
+		iv, ok := item[f.name]
+		if !ok || fieldpath.Scalar(iv) != f.value {
 			return false
 		}
 	}

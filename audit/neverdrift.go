@@ -4,27 +4,27 @@ import "strings"
 
 // skip reports whether the node is never drift or ignored.
 func (w *walker) skip(n node) bool {
-	return neverDrift(n) || w.ignored(n.path)
+	return w.neverDrift(n) || w.ignored(n)
 }
 
 // neverDrift: status, the API server's metadata, and the GitOps tools' bookkeeping labels and
 // annotations (SPEC "Drift: what counts").
-func neverDrift(n node) bool {
-	switch n.parentPath {
-	case "":
+func (w *walker) neverDrift(n node) bool {
+	switch {
+	case w.under(n):
 		switch n.key {
 		case "apiVersion", "kind", "status":
 			return true
 		}
-	case "metadata":
+	case w.under(n, "metadata"):
 		switch n.key {
 		case "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp",
 			"managedFields", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds":
 			return true
 		}
-	case "metadata.annotations":
+	case w.under(n, "metadata", "annotations"):
 		return bookkeepingAnnotation(n.key)
-	case "metadata.labels":
+	case w.under(n, "metadata", "labels"):
 		return gitOpsBookkeeping(n.key)
 	}
 	return false
@@ -49,9 +49,9 @@ func (w *walker) serverAssigned(n node) bool {
 	if w.group != "" || w.kind != "Service" {
 		return false
 	}
-	switch n.path {
+	switch w.path(n) {
 	case "spec.clusterIP", "spec.clusterIPs", "spec.healthCheckNodePort":
 		return true
 	}
-	return n.key == "nodePort" && strings.HasPrefix(n.parentPath, "spec.ports[")
+	return n.key == "nodePort" && n.depth > 0 && strings.HasPrefix(w.pathTo(n.depth-1), "spec.ports[")
 }

@@ -3,7 +3,6 @@ package audit
 import (
 	"encoding/base64"
 	"maps"
-	"strings"
 
 	"github.com/driftgate/driftgate/internal/fieldpath"
 )
@@ -28,11 +27,13 @@ func normalizeSecret(obj map[string]any) map[string]any {
 	return out
 }
 
-// isSecretData reports whether the node is (under) a Secret's data or stringData.
-func isSecretData(n node) bool {
-	return n.path == "data" || n.path == "stringData" ||
-		strings.HasPrefix(n.path, "data.") || strings.HasPrefix(n.path, "data[") ||
-		strings.HasPrefix(n.path, "stringData.") || strings.HasPrefix(n.path, "stringData[")
+// isSecretData reports whether the node is (under) a Secret's data or stringData: its path's
+// first segment is the key data or stringData.
+func (w *walker) isSecretData(n node) bool {
+	if n.depth == 0 || w.segs[0].kind != keySegment {
+		return false
+	}
+	return w.segs[0].key == "data" || w.segs[0].key == "stringData"
 }
 
 // mask hides a Secret value: present values read "(sensitive)", absent ones stay null.

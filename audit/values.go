@@ -81,10 +81,12 @@ func isZero(v any) bool {
 }
 
 // deepZero reports whether v holds nothing but empty values (e.g. `creationTimestamp: null`).
+// A number is a value even when it is 0: `rollingUpdate: {maxUnavailable: 0}` is not the absent
+// struct (the API would default it to 25%).
 func deepZero(v any) bool {
 	m, ok := v.(map[string]any)
 	if !ok {
-		return isZero(v)
+		return isZero(v) && !isNumber(v)
 	}
 	for _, x := range m {
 		if !deepZero(x) {

@@ -17,14 +17,13 @@ const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"
 
 // node is one point of the walk over a desired and a live object.
 type node struct {
-	path       string
-	parentPath string
-	key        string           // the node's map key; "" for a list item
-	parentKey  string           // the parent's map key
-	parent     fieldpath.Schema // schema of the enclosing object
-	sch        fieldpath.Schema // schema of the node's value
-	own        owners           // managers owning the node or something below it
-	la         any              // the node's value in last-applied-configuration
+	depth     int              // the node's path is the walker's first depth segments
+	key       string           // the node's map key; "" for a list item
+	parentKey string           // the parent's map key
+	parent    fieldpath.Schema // schema of the enclosing object
+	sch       fieldpath.Schema // schema of the node's value
+	own       owners           // managers owning the node or something below it
+	la        any              // the node's value in last-applied-configuration
 }
 
 // walker collects the drifted fields of one object.
@@ -34,29 +33,87 @@ type walker struct {
 	secret bool
 	ignore []pathPattern
 	fields []Field
+	// segs is the path of the node being walked (and of its ancestors, as prefixes). Paths are
+	// rendered only when needed, mostly for drifted fields: rendering every node's path would
+	// cost more than the rest of the walk of an unchanged object.
+	segs []segment
+}
+
+// segment is one step of a path: a map key, a keyed-list item or a list index.
+type segment struct {
+	kind   segmentKind
+	key    string
+	keys   []string
+	values []any
+	index  int
+}
+
+type segmentKind uint8
+
+const (
+	keySegment segmentKind = iota
+	itemSegment
+	indexSegment
+)
+
+// enter makes s the last segment of the path of a child of n, and returns the child's depth.
+// The child's path stays valid while it and its descendants are walked.
+func (w *walker) enter(n node, s segment) int {
+	w.segs = append(w.segs[:n.depth], s)
+	return n.depth + 1
+}
+
+// path renders the path of n.
+func (w *walker) path(n node) string { return w.pathTo(n.depth) }
+
+// pathTo renders the path of the walked node's ancestor at depth.
+func (w *walker) pathTo(depth int) string {
+	p := ""
+	for _, s := range w.segs[:depth] {
+		switch s.kind {
+		case itemSegment:
+			p = fieldpath.Item(p, s.keys, s.values)
+		case indexSegment:
+			p = fieldpath.Index(p, s.index)
+		default:
+			p = fieldpath.Key(p, s.key)
+		}
+	}
+	return p
+}
+
+// under reports whether n's parent path is exactly the map keys given.
+func (w *walker) under(n node, keys ...string) bool {
+	if n.depth != len(keys)+1 {
+		return false
+	}
+	for i, k := range keys {
+		if s := w.segs[i]; s.kind != keySegment || s.key != k {
+			return false
+		}
+	}
+	return true
 }
 
 func (w *walker) child(n node, key string) node {
 	return node{
-		path:       fieldpath.Key(n.path, key),
-		parentPath: n.path,
-		key:        key,
-		parentKey:  n.key,
-		parent:     n.sch,
-		sch:        fieldOf(n.sch, key),
-		own:        n.own.key(key),
-		la:         mapOf(n.la)[key],
+		depth:     w.enter(n, segment{kind: keySegment, key: key}),
+		key:       key,
+		parentKey: n.key,
+		parent:    n.sch,
+		sch:       fieldOf(n.sch, key),
+		own:       n.own.key(key),
+		la:        mapOf(n.la)[key],
 	}
 }
 
 func (w *walker) keyedChild(n node, shape listShape, it keyedItem, live map[string]any) node {
 	return node{
-		path:       fieldpath.Item(n.path, it.keys, it.values),
-		parentPath: n.path,
-		parentKey:  n.key,
-		sch:        shape.items,
-		own:        n.own.item(live),
-		la:         laItem(n.la, it),
+		depth:     w.enter(n, segment{kind: itemSegment, keys: it.keys, values: it.values}),
+		parentKey: n.key,
+		sch:       shape.items,
+		own:       n.own.item(live),
+		la:        laItem(n.la, it),
 	}
 }
 
@@ -66,12 +123,11 @@ func (w *walker) indexChild(n node, shape listShape, i int) node {
 		la = l[i]
 	}
 	return node{
-		path:       fieldpath.Index(n.path, i),
-		parentPath: n.path,
-		parentKey:  n.key,
-		sch:        shape.items,
-		own:        n.own.index(i),
-		la:         la,
+		depth:     w.enter(n, segment{kind: indexSegment, index: i}),
+		parentKey: n.key,
+		sch:       shape.items,
+		own:       n.own.index(i),
+		la:        la,
 	}
 }
 
