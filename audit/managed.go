@@ -32,6 +32,15 @@ func leafSet(set map[string]any) bool {
 	return true
 }
 
+// fieldSetOf is the field set v holds; a value that is not one (malformed managedFields) owns its
+// node whole, like {}.
+func fieldSetOf(v any) map[string]any {
+	if s, ok := v.(map[string]any); ok && s != nil {
+		return s
+	}
+	return map[string]any{}
+}
+
 // listIndex is the index of an "i:<n>" entry.
 func listIndex(k string) (int, bool) {
 	if !strings.HasPrefix(k, "i:") {
@@ -65,7 +74,7 @@ func (d *Differ) managers(live Object) (ms []*manager, ok bool) {
 			apply:  str(m["operation"]) == "Apply",
 			human:  d.isHuman(name),
 			gitops: d.isGitOps(name),
-			root:   mapOf(m["fieldsV1"]),
+			root:   fieldSetOf(m["fieldsV1"]),
 		})
 	}
 	return ms, len(entries) > 0
@@ -164,7 +173,10 @@ func (own owners) key(k string) owners {
 	}
 	return own.step(func(o owner) (map[string]any, bool) {
 		v, ok := o.set["f:"+k]
-		return mapOf(v), ok
+		if !ok {
+			return nil, false
+		}
+		return fieldSetOf(v), true
 	})
 }
 
@@ -175,7 +187,7 @@ func (own owners) index(i int) owners {
 	return own.step(func(o owner) (map[string]any, bool) {
 		for k, v := range o.set {
 			if n, ok := listIndex(k); ok && n == i {
-				return mapOf(v), true
+				return fieldSetOf(v), true
 			}
 		}
 		return nil, false
@@ -190,7 +202,7 @@ func (own owners) item(live map[string]any) owners {
 	return own.step(func(o owner) (map[string]any, bool) {
 		for k, v := range o.set {
 			if strings.HasPrefix(k, "k:") && itemMatches(o.m.itemKey(k[2:]), live) {
-				return mapOf(v), true
+				return fieldSetOf(v), true
 			}
 		}
 		return nil, false
