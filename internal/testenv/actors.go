@@ -14,6 +14,8 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftgate/driftgate/internal/testutil"
 )
 
 // Warnings collects the warnings the API server returned to one client.
@@ -110,4 +112,14 @@ func (c *Cluster) Kubeconfig(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// RunCLI runs the driftgate binary built for Options.CLI with the kubeconfig and returns its
+// stdout, stderr and exit code.
+func (c *Cluster) RunCLI(t testing.TB, kubeconfig string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	if c.cli == "" {
+		t.Fatal("the driftgate CLI was not built: set testenv.Options.CLI")
+	}
+	return testutil.Run(t, c.cli, append(args, "--kubeconfig", kubeconfig)...)
 }

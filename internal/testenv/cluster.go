@@ -22,6 +22,7 @@ import (
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/internal/testutil"
 	"github.com/driftgate/driftgate/webhook"
 )
 
@@ -36,6 +37,8 @@ type Options struct {
 	GrantController bool
 	// Audit also runs the audit loop.
 	Audit bool
+	// CLI builds the driftgate binary for RunCLI.
+	CLI bool
 }
 
 // Cluster is a running control plane with driftgate in it.
@@ -50,6 +53,7 @@ type Cluster struct {
 	tokens   map[string]string
 	dir      string
 	audit    *AuditLoop
+	cli      string
 	// Driftgate is the running webhook (and its cache).
 	Driftgate *Driftgate
 	grants    *GrantController
@@ -184,12 +188,34 @@ func waitForTLS(wio *envtest.WebhookInstallOptions) error {
 func Run(m *testing.M, o Options, use func(*Cluster)) int {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
+	cli, cleanup, err := buildCLI(o.CLI)
+	defer cleanup()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "building the driftgate CLI: %v\n", err)
+		return 1
+	}
 	c, err := Start(ctx, o)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
 	defer c.Stop()
+	c.cli = cli
 	use(c)
 	return m.Run()
+}
+
+// buildCLI builds the driftgate binary into a temporary directory when wanted.
+func buildCLI(want bool) (bin string, cleanup func(), err error) {
+	cleanup = func() {}
+	if !want {
+		return "", cleanup, nil
+	}
+	dir, err := os.MkdirTemp("", "driftgate-cli-")
+	if err != nil {
+		return "", cleanup, err
+	}
+	cleanup = func() { _ = os.RemoveAll(dir) }
+	bin, err = testutil.BuildDriftgate(dir)
+	return bin, cleanup, err
 }

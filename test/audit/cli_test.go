@@ -8,7 +8,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/driftgate/driftgate/audit"
-	"github.com/driftgate/driftgate/internal/testutil"
 )
 
 // TestAuditAndDiffCommands: `driftgate audit --once` and `driftgate diff --cluster` against the
@@ -38,7 +37,7 @@ func TestAuditAndDiffCommands(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := testutil.Run(t, driftgateBinary, append(tt.args, "--kubeconfig", kc)...)
+			out, errOut, code := cluster.RunCLI(t, kc, tt.args...)
 			if code != tt.code {
 				t.Fatalf("exit %d, want %d; stderr: %s", code, tt.code, errOut)
 			}
@@ -55,7 +54,7 @@ func TestAuditAndDiffCommands(t *testing.T) {
 		})
 	}
 
-	_, errOut, code := testutil.Run(t, driftgateBinary, "audit", "--source", g.dir+"/missing", "--once", "--kubeconfig", kc)
+	_, errOut, code := cluster.RunCLI(t, kc, "audit", "--source", g.dir+"/missing", "--once")
 	if code != 2 || strings.Count(strings.TrimSpace(errOut), "\n") != 0 || !strings.Contains(errOut, "missing") {
 		t.Errorf("unreadable source: exit %d, stderr %q; want 2 and one line naming it", code, errOut)
 	}

@@ -4,7 +4,6 @@
 package audit_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -13,7 +12,6 @@ import (
 
 	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/internal/testenv"
-	"github.com/driftgate/driftgate/internal/testutil"
 )
 
 var cluster *testenv.Cluster
@@ -21,24 +19,11 @@ var cluster *testenv.Cluster
 // writerRole is what an active grant binds.
 const writerRole = "test-audit-writer"
 
-// driftgateBinary is the CLI, built once.
-var driftgateBinary string
-
 func TestMain(m *testing.M) {
 	os.Exit(run(m))
 }
 
 func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "driftgate-cli-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	if driftgateBinary, err = testutil.BuildDriftgate(dir); err != nil {
-		fmt.Fprintf(os.Stderr, "building the driftgate CLI: %v\n", err)
-		return 1
-	}
 	cfg := config.Default()
 	cfg.BreakGlass.ClusterRole = writerRole
 	return testenv.Run(m, testenv.Options{
@@ -49,6 +34,7 @@ func run(m *testing.M) int {
 		},
 		GrantController: true,
 		Audit:           true,
+		CLI:             true,
 	}, func(c *testenv.Cluster) { cluster = c })
 }
 

@@ -4,7 +4,6 @@
 package breakglass_test
 
 import (
-	"fmt"
 	"os"
 	"testing"
 
@@ -25,16 +24,6 @@ func TestMain(m *testing.M) {
 }
 
 func run(m *testing.M) int {
-	dir, err := os.MkdirTemp("", "driftgate-cli-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	defer os.RemoveAll(dir)
-	if err := buildCLI(dir); err != nil {
-		fmt.Fprintf(os.Stderr, "building the driftgate CLI: %v\n", err)
-		return 1
-	}
 	cfg := config.Default()
 	cfg.BreakGlass.ClusterRole = writerRole
 	cfg.BreakGlass.TicketPattern = `^INC-[0-9]+$`
@@ -43,6 +32,7 @@ func run(m *testing.M) int {
 		ClusterRoles:        []rbacv1.ClusterRole{readerRole(), writer()},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{testenv.Binding("test-reader", "test-reader", testenv.GroupSubject("system:authenticated"))},
 		GrantController:     true,
+		CLI:                 true,
 	}, func(c *testenv.Cluster) { cluster = c })
 }
 

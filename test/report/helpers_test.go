@@ -20,22 +20,6 @@ import (
 
 const approvers = "driftgate-approvers"
 
-// driftgateBinary is built once by TestMain.
-var driftgateBinary string
-
-func buildCLI(dir string) (err error) {
-	driftgateBinary, err = testutil.BuildDriftgate(dir)
-	return err
-}
-
-func kubeconfig(t *testing.T) string { return cluster.Kubeconfig(t) }
-
-// cli runs driftgate and returns its stdout, stderr and exit code.
-func cli(t *testing.T, kc string, args ...string) (string, string, int) {
-	t.Helper()
-	return testutil.Run(t, driftgateBinary, append(args, "--kubeconfig", kc)...)
-}
-
 func ops(a *testenv.Actor) *breakglass.Ops {
 	return &breakglass.Ops{Client: a.Client, User: a.Name, Clock: clock.RealClock{}}
 }

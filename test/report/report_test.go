@@ -34,7 +34,7 @@ func TestReport(t *testing.T) {
 	g := activeGrant(t, ns, ticket)
 	imageEdit, replicasEdit := write(t, ns, g.Name)
 	gitSource(t, ns, "checkout", "spec.replicas", `metadata.labels["team"]`)
-	kc := kubeconfig(t)
+	kc := cluster.Kubeconfig(t)
 
 	resolve(t, imageEdit, v1alpha1.BreakGlassEditStatus{Backport: v1alpha1.Backported, Revision: "3b0406bf9c1a",
 		ResolvedAt: ptrNow(), GitSource: "apps", File: file})
@@ -43,7 +43,7 @@ func TestReport(t *testing.T) {
 	r := reportJSON(t, kc, 1, "--ticket", ticket)
 	checkNotReady(t, r, g.Name, imageEdit.Name, replicasEdit.Name, ns)
 
-	out, _, code := cli(t, kc, "report", "--all-open", "-o", "json")
+	out, _, code := cluster.RunCLI(t, kc, "report", "--all-open", "-o", "json")
 	if code != 1 || !strings.Contains(out, `"ticket": "`+ticket+`"`) {
 		t.Errorf("--all-open: exit %d, want 1 and ticket %s in:\n%s", code, ticket, out)
 	}
@@ -53,7 +53,7 @@ func TestReport(t *testing.T) {
 	if !r.Verdict.Ready || r.Verdict.Summary != report.SummaryReady || len(r.Verdict.OpenItems) != 0 {
 		t.Errorf("verdict = %+v, want ready", r.Verdict)
 	}
-	out, _, code = cli(t, kc, "report", "--ticket", ticket)
+	out, _, code = cluster.RunCLI(t, kc, "report", "--ticket", ticket)
 	if code != 0 || !strings.HasPrefix(out, "# Break-glass report: "+ticket+"\n\n**READY TO CLOSE**") {
 		t.Errorf("markdown: exit %d:\n%s", code, out)
 	}
@@ -67,7 +67,7 @@ func TestReport(t *testing.T) {
 
 // TestUnknownTicket: a ticket with no records is an error: exit 2 and one line saying so.
 func TestUnknownTicket(t *testing.T) {
-	out, errOut, code := cli(t, kubeconfig(t), "report", "--ticket", "INC-does-not-exist")
+	out, errOut, code := cluster.RunCLI(t, cluster.Kubeconfig(t), "report", "--ticket", "INC-does-not-exist")
 	want := "driftgate: no break-glass grants or edits for ticket INC-does-not-exist; check the ticket ID (driftgate breakglass list shows the grants and their tickets)\n"
 	if code != 2 || out != "" || errOut != want {
 		t.Errorf("exit %d, stdout %q, stderr %q; want 2 and stderr %q", code, out, errOut, want)
@@ -105,7 +105,7 @@ func hasPath(e v1alpha1.BreakGlassEdit, path string) bool {
 // reportJSON runs driftgate report -o json, wants exit status code, and decodes the report.
 func reportJSON(t *testing.T, kc string, code int, args ...string) report.Report {
 	t.Helper()
-	out, errOut, got := cli(t, kc, append([]string{"report", "-o", "json"}, args...)...)
+	out, errOut, got := cluster.RunCLI(t, kc, append([]string{"report", "-o", "json"}, args...)...)
 	if got != code {
 		t.Fatalf("report %v: exit %d, want %d\n%s%s", args, got, code, out, errOut)
 	}
