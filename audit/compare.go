@@ -1,5 +1,7 @@
 package audit
 
+import "github.com/driftgate/driftgate/internal/fieldpath"
+
 // Rule 1: a field set in Git whose live value differs semantically.
 
 // compare walks a node Git sets (dv) against its live value (lv, nil when absent).
@@ -66,7 +68,7 @@ func (w *walker) compareList(n node, d []any, lv any) {
 		w.compareIndexed(n, shape, d, l)
 	default:
 		if !w.listEqual(n, d, l) {
-			w.drift(n, d, listOrNil(l))
+			w.drift(n, d, fieldpath.ListOrNil(l))
 		}
 	}
 }

@@ -14,14 +14,9 @@ import (
 	"github.com/driftgate/driftgate/internal/fieldpath"
 )
 
-// IgnoreRule skips paths on the objects it selects; an empty selector field matches any value.
-type IgnoreRule struct {
-	Group     string   `json:"group"`
-	Kind      string   `json:"kind"`
-	Namespace string   `json:"namespace"`
-	Name      string   `json:"name"`
-	Paths     []string `json:"paths"`
-}
+// IgnoreRule skips paths on the objects it selects (driftgate.yaml's audit.ignore); an empty
+// selector field matches any value.
+type IgnoreRule = config.IgnoreRule
 
 // Options configure a Differ.
 type Options struct {

@@ -95,11 +95,3 @@ func deepZero(v any) bool {
 	}
 	return true
 }
-
-// listOrNil keeps an absent list absent (nil) in reports.
-func listOrNil(l []any) any {
-	if l == nil {
-		return nil
-	}
-	return l
-}

@@ -72,3 +72,12 @@ func looksLikeSHA(rev string) bool {
 
 // isFullSHA reports whether rev is a full 40-hex commit SHA.
 func isFullSHA(rev string) bool { return len(rev) == 40 && looksLikeSHA(rev) }
+
+// ShortRevision is the revision as reports show it: a commit SHA cut to 12 hex digits; a
+// directory digest as it is.
+func (s Snapshot) ShortRevision() string {
+	if len(s.Revision) == 40 {
+		return s.Revision[:12]
+	}
+	return s.Revision
+}

@@ -116,7 +116,7 @@ func auditOnce(ctx context.Context, out, errOut io.Writer, o *auditOptions, f *s
 	if err != nil {
 		return err
 	}
-	differ, err := newDiffer(o.namespace, o.ignoreFields, shortRevision(snap.Revision))
+	differ, err := newDiffer(o.namespace, o.ignoreFields, snap.ShortRevision())
 	if err != nil {
 		return err
 	}
@@ -142,12 +142,4 @@ func (o *auditOptions) spec() (source.Spec, error) {
 		}
 	}
 	return s, nil
-}
-
-// shortRevision shortens a commit SHA to the 12 characters reports use.
-func shortRevision(rev string) string {
-	if len(rev) == 40 {
-		return rev[:12]
-	}
-	return rev
 }

@@ -114,7 +114,7 @@ func (d *differ) lists(key string, old, new []any, sch Schema) {
 	}
 	if !AllMaps(old) || !AllMaps(new) {
 		// A list of scalars is one value.
-		d.change(listOrNil(old), listOrNil(new))
+		d.change(ListOrNil(old), ListOrNil(new))
 		return
 	}
 	for i := range max(len(old), len(new)) {
@@ -283,7 +283,8 @@ func AllMaps(list []any) bool {
 	return true
 }
 
-func listOrNil(l []any) any {
+// ListOrNil keeps an absent list absent (nil, not an empty []any) in a reported value.
+func ListOrNil(l []any) any {
 	if l == nil {
 		return nil
 	}
