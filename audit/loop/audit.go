@@ -1,9 +1,10 @@
 package loop
 
 import (
-	"context"
 	"fmt"
 	"time"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/audit"
@@ -25,30 +26,30 @@ type result struct {
 }
 
 // audit diffs the source's last known manifests against the live objects.
-func (r *Reconciler) audit(ctx context.Context, gs *v1alpha1.GitSource) (result, error) {
+func (r *Reconciler) audit(gs *v1alpha1.GitSource) result {
 	st := r.state.get(gs.Name)
 	res := result{stale: st.stale(), fetchErr: st.fetchErr, revision: st.revision}
 	r.seed(gs)
 	if res.stale {
 		// The last known result stays in the status, marked stale.
-		return res, nil
+		return res
 	}
 	start := r.Clock.Now()
-	d, err := audit.New(r.differOptions(gs, st.revision))
+	d, err := r.differFor(gs, st)
 	if err != nil {
 		res.invalid = fmt.Errorf("spec.ignore: %w", err)
-		return res, nil
+		return res
 	}
 	rep, err := d.Diff(objects(st.desired), r.liveFor(gs.Name, st))
 	if err != nil {
 		res.invalid = err
-		return res, nil
+		return res
 	}
 	res.report = rep
 	r.track(gs, rep)
 	res.drifting = st.drifting
 	r.Metrics.observeAudit(gs.Name, rep, r.Clock.Since(start), st.revision, r.Clock.Now())
-	return res, nil
+	return res
 }
 
 // seed restores first-seen times from the status after a restart, so they survive it.
@@ -59,24 +60,37 @@ func (r *Reconciler) seed(gs *v1alpha1.GitSource) {
 		}
 		st.seeded = true
 		for _, o := range gs.Status.DriftedObjects {
-			k := live.Key{Group: groupOf(o.APIVersion), Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+			k := objectKey(o.APIVersion, o.Kind, o.Namespace, o.Name)
 			st.drifting[k] = o.FirstSeen.Time
 		}
 	})
 }
 
-func (r *Reconciler) differOptions(gs *v1alpha1.GitSource, revision string) audit.Options {
+// differFor is the source's Differ, built once per generation of its spec: building one costs
+// a scheme, and it remembers schemas between audits.
+func (r *Reconciler) differFor(gs *v1alpha1.GitSource, st *sourceState) (*audit.Differ, error) {
+	if st.differ != nil && st.differGeneration == gs.Generation {
+		return st.differ, nil
+	}
+	d, err := audit.New(r.differOptions(gs))
+	if err != nil {
+		return nil, err
+	}
+	r.state.update(gs.Name, func(st *sourceState) { st.differ, st.differGeneration = d, gs.Generation })
+	return d, nil
+}
+
+// differOptions are the config's and the source's; the report's revision is not used (the
+// status takes the source's).
+func (r *Reconciler) differOptions(gs *v1alpha1.GitSource) audit.Options {
 	o := audit.DefaultOptions()
 	o.Namespace = defaultNamespace(gs)
-	o.Revision = revision
 	o.Markers = r.Markers
 	if len(r.Config.GitOpsManagers) > 0 {
 		o.GitOpsManagers = r.Config.GitOpsManagers
 	}
 	o.HumanManagers = r.Config.HumanManagers
-	for _, rule := range r.Config.Ignore {
-		o.IgnoreRules = append(o.IgnoreRules, audit.IgnoreRule(rule))
-	}
+	o.IgnoreRules = append(o.IgnoreRules, r.Config.Ignore...)
 	for _, rule := range gs.Spec.Ignore {
 		o.IgnoreRules = append(o.IgnoreRules, audit.IgnoreRule{Group: rule.Group, Kind: rule.Kind,
 			Namespace: rule.Namespace, Name: rule.Name, Paths: rule.Paths})
@@ -108,15 +122,12 @@ func objects(idx map[live.Key]audit.Object) []audit.Object {
 	return out
 }
 
-func groupOf(apiVersion string) string {
-	for i := 0; i < len(apiVersion); i++ {
-		if apiVersion[i] == '/' {
-			return apiVersion[:i]
-		}
-	}
-	return ""
+// objectKey keys an object named by apiVersion and kind, as the live cache does.
+func objectKey(apiVersion, kind, namespace, name string) live.Key {
+	group := schema.FromAPIVersionAndKind(apiVersion, kind).Group
+	return live.Key{Group: group, Kind: kind, Namespace: namespace, Name: name}
 }
 
 func reportKey(o audit.ObjectReport) live.Key {
-	return live.Key{Group: groupOf(o.APIVersion), Kind: o.Kind, Namespace: o.Namespace, Name: o.Name}
+	return objectKey(o.APIVersion, o.Kind, o.Namespace, o.Name)
 }

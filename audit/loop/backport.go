@@ -28,17 +28,22 @@ const landingGrace = 10 * time.Second
 // noTicket labels the backport metric of edits made without a ticket (warn mode).
 const noTicket = "(none)"
 
-// trackBackports resolves every Required edit it can decide and returns, per source, how many
-// of the edits of its objects are still Required.
-func (r *Reconciler) trackBackports(ctx context.Context) (map[string]int, error) {
+// trackBackports resolves the Required edits whose object the source defines (and those of
+// objects no source defines), and returns, per source, how many edits of its objects are still
+// Required.
+func (r *Reconciler) trackBackports(ctx context.Context, source string) (map[string]int, error) {
 	var list v1alpha1.BreakGlassEditList
 	if err := r.Client.List(ctx, &list); err != nil {
 		return nil, fmt.Errorf("listing break-glass edits: %w", err)
 	}
-	d, err := audit.New(r.differOptions(&v1alpha1.GitSource{}, ""))
-	if err != nil {
-		return nil, fmt.Errorf("audit configuration: %w", err)
+	if r.editDiffer == nil {
+		d, err := audit.New(r.differOptions(&v1alpha1.GitSource{}))
+		if err != nil {
+			return nil, fmt.Errorf("audit configuration: %w", err)
+		}
+		r.editDiffer = d
 	}
+	d := r.editDiffer
 	r.pending = false
 	perSource, byTicket := map[string]int{}, map[string]int{}
 	for i := range list.Items {
@@ -46,7 +51,7 @@ func (r *Reconciler) trackBackports(ctx context.Context) (map[string]int, error)
 		if !open(e) {
 			continue
 		}
-		if err := r.resolve(ctx, d, e); err != nil {
+		if err := r.resolve(ctx, d, e, source); err != nil {
 			r.Log.Error(err, "resolving the backport state failed", logkeys.Name, e.Name)
 		}
 		if open(e) {
@@ -71,15 +76,15 @@ func ticketOf(e *v1alpha1.BreakGlassEdit) string {
 
 // resolve decides one edit against the source that defines its object. It decides nothing
 // while that source (or, for an object no source defines, any source) is stale.
-func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.BreakGlassEdit) error {
+func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.BreakGlassEdit, source string) error {
 	ref := e.Spec.Object
-	k := live.Key{Group: groupOf(ref.APIVersion), Kind: ref.Kind, Namespace: ref.Namespace, Name: ref.Name}
+	k := objectKey(ref.APIVersion, ref.Kind, ref.Namespace, ref.Name)
 	defs, anyStale := r.state.lookup(k)
 	slices.SortFunc(defs, func(a, b definer) int { return strings.Compare(a.source, b.source) })
 	var def definer
 	switch {
-	case len(defs) > 0 && defs[0].stale:
-		return nil
+	case len(defs) > 0 && (defs[0].stale || defs[0].source != source):
+		return nil // decided by the defining source's own audit
 	case len(defs) > 0:
 		def = defs[0]
 	case anyStale || len(r.state.names()) == 0:

@@ -28,7 +28,7 @@ func (r *Reconciler) refresh(ctx context.Context, gs *v1alpha1.GitSource, now ti
 	r.state.update(gs.Name, func(st *sourceState) {
 		st.fetchedAt, st.generation, st.fetchErr = now, gs.Generation, err
 		if err == nil {
-			st.setDesired(shortRevision(snap.Revision), desired)
+			st.setDesired(snap.ShortRevision(), desired)
 		}
 	})
 	if err != nil {
@@ -105,12 +105,4 @@ func defaultNamespace(gs *v1alpha1.GitSource) string {
 		return gs.Spec.DefaultNamespace
 	}
 	return "default"
-}
-
-// shortRevision shortens a commit SHA to the 12 characters reports use.
-func shortRevision(rev string) string {
-	if len(rev) == 40 {
-		return rev[:12]
-	}
-	return rev
 }

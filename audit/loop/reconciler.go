@@ -54,6 +54,8 @@ type Reconciler struct {
 	queue liveQueue
 	// pending is set while an edit waits for its write to show live.
 	pending bool
+	// editDiffer decides edits (the config's options; built on first use).
+	editDiffer *audit.Differ
 }
 
 // Reconcile implements reconcile.Reconciler: fetch when due, diff, resolve edits, write status.
@@ -76,11 +78,8 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if r.fetchDue(&gs, now) {
 		r.refresh(ctx, &gs, now)
 	}
-	res, err := r.audit(ctx, &gs)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
-	required, err := r.trackBackports(ctx)
+	res := r.audit(&gs)
+	required, err := r.trackBackports(ctx, gs.Name)
 	if err != nil {
 		return ctrl.Result{}, err
 	}

@@ -26,6 +26,9 @@ type sourceState struct {
 	// drifting holds the objects out of sync at the last fresh audit, with when first seen.
 	drifting map[live.Key]time.Time
 	seeded   bool
+	// differ is built from the spec of generation differGeneration.
+	differ           *audit.Differ
+	differGeneration int64
 }
 
 func (s *sourceState) stale() bool { return s.fetchErr != nil || s.desired == nil }
