@@ -39,6 +39,10 @@ func TestParse(t *testing.T) {
 		{"negative approvals", "breakGlass:\n  approvalsRequired: -1", "must not be negative"},
 		{"wrong kind", "kind: Deployment", `kind "Deployment": want Config`},
 		{"not yaml", "mode: [", "not a valid driftgate.yaml"},
+		{"audit ignore rule", "audit:\n  ignore: [{kind: Deployment, paths: [spec.replicas]}]", ""},
+		{"audit resync too long", "audit:\n  resync: 11m", "audit.resync 11m0s: want more than 0 and at most 10m"},
+		{"audit without work dir", "audit:\n  workDir: ''", "audit.workDir is empty"},
+		{"audit ignore rule without paths", "audit:\n  ignore: [{kind: Deployment}]", "audit.ignore[0]: no paths"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

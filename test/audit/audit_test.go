@@ -10,6 +10,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	appsv1 "k8s.io/api/apps/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/utils/ptr"
@@ -197,5 +198,35 @@ func TestUnreachableSource(t *testing.T) {
 		condition(gs, v1alpha1.ConditionReady) != metav1.ConditionFalse {
 		t.Errorf("stale status: stale %v, inSync %d, revision %q, db listed %v, Ready %s; want true, 0, %q, true, False",
 			gs.Status.Stale, gs.Status.Counts.InSync, gs.Status.Revision, listed, condition(gs, v1alpha1.ConditionReady), rev)
+	}
+}
+
+// TestSourceIgnoreRulesAndCredentials: a GitSource's ignore rules hide their paths (and only
+// those); a credentials Secret that cannot be read makes the source unavailable, naming it.
+func TestSourceIgnoreRulesAndCredentials(t *testing.T) {
+	ns := cluster.Namespace(t, map[string]string{config.ModeLabel: string(config.ModeWarn)})
+	g := newRepo(t)
+	g.commit(t, "web.yaml", deployment(ns, "web", "shop/web:v1", "128Mi"), "web")
+	fluxApply(t, deployment(ns, "web", "shop/web:v1", "128Mi"))
+	src := gitSourceWith(t, v1alpha1.GitSourceSpec{URL: g.dir, Interval: metav1.Duration{Duration: time.Second},
+		Ignore: []v1alpha1.IgnoreRule{{Group: "apps", Kind: "Deployment", Namespace: ns, Paths: []string{"spec.replicas"}}}})
+	waitSource(t, src, "ready", ready)
+	bindWriter(t, ns, "carol")
+	edit(t, cluster.Person(t, "carol"), ns, "web", func(d *appsv1.Deployment) {
+		d.Spec.Replicas = ptr.To[int32](7)
+		d.Spec.Template.Spec.Containers[0].Image = "shop/web:hotfix"
+	})
+	waitSource(t, src, "web drifted at the image only", func(gs *v1alpha1.GitSource) bool {
+		o, ok := driftedObject(gs, ns, "web")
+		return ok && slices.Equal(o.Paths, []string{imagePath})
+	})
+
+	locked := gitSourceWith(t, v1alpha1.GitSourceSpec{URL: g.dir, Interval: metav1.Duration{Duration: time.Second},
+		SecretRef: &v1alpha1.SecretReference{Namespace: ns, Name: "no-such-credentials"}})
+	gs := waitSource(t, locked, "source unavailable", func(gs *v1alpha1.GitSource) bool {
+		return condition(gs, v1alpha1.ConditionSourceAvailable) == metav1.ConditionFalse
+	})
+	if c := apimeta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionSourceAvailable); !strings.Contains(c.Message, "no-such-credentials") {
+		t.Errorf("SourceAvailable message %q does not name the Secret", c.Message)
 	}
 }

@@ -107,10 +107,13 @@ func fluxApply(t *testing.T, manifest string) {
 // gitSource creates a GitSource for the repository; it is deleted when the test ends.
 func gitSource(t *testing.T, url string, interval time.Duration) string {
 	t.Helper()
-	gs := &v1alpha1.GitSource{
-		ObjectMeta: metav1.ObjectMeta{GenerateName: "t-"},
-		Spec:       v1alpha1.GitSourceSpec{URL: url, Interval: metav1.Duration{Duration: interval}},
-	}
+	return gitSourceWith(t, v1alpha1.GitSourceSpec{URL: url, Interval: metav1.Duration{Duration: interval}})
+}
+
+// gitSourceWith creates a GitSource with the spec; it is deleted when the test ends.
+func gitSourceWith(t *testing.T, spec v1alpha1.GitSourceSpec) string {
+	t.Helper()
+	gs := &v1alpha1.GitSource{ObjectMeta: metav1.ObjectMeta{GenerateName: "t-"}, Spec: spec}
 	c := cluster.AdminActor(t).Client
 	if err := c.Create(context.Background(), gs); err != nil {
 		t.Fatal(err)
