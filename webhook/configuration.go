@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"encoding/json"
 	"fmt"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
@@ -15,24 +16,19 @@ import (
 const WebhookName = "validate.driftgate.io"
 
 // Configuration is the ValidatingWebhookConfiguration that sends writes to driftgate. The chart
-// ships the same object (generated from it by `make generate`; `make test` fails when stale). Exempt namespaces are excluded by
-// selector; leases, events and the non-persisted review APIs by match conditions.
+// ships the same object (generated from it by `make generate`; `make test` fails when stale) and
+// driftgate keeps it in place (Registrar). Exempt namespaces are excluded by selector; leases,
+// events and the non-persisted review APIs by match conditions; and only writes driftgate can
+// refuse are sent at all (OwnedCondition), so while driftgate is down with failurePolicy Fail
+// nothing but GitOps-owned objects is blocked.
 func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1.ValidatingWebhookConfiguration {
 	failure := admissionregistrationv1.FailurePolicyType(cfg.Webhook.FailurePolicy)
 	return &admissionregistrationv1.ValidatingWebhookConfiguration{
 		TypeMeta:   metav1.TypeMeta{APIVersion: "admissionregistration.k8s.io/v1", Kind: "ValidatingWebhookConfiguration"},
 		ObjectMeta: metav1.ObjectMeta{Name: cfg.Webhook.ConfigurationName},
 		Webhooks: []admissionregistrationv1.ValidatingWebhook{{
-			Name: WebhookName,
-			ClientConfig: admissionregistrationv1.WebhookClientConfig{
-				Service: &admissionregistrationv1.ServiceReference{
-					Namespace: cfg.Webhook.Namespace,
-					Name:      cfg.Webhook.ServiceName,
-					Path:      ptr.To(Path),
-					Port:      ptr.To[int32](443),
-				},
-				CABundle: caBundle,
-			},
+			Name:         WebhookName,
+			ClientConfig: clientConfig(cfg.Webhook, caBundle),
 			Rules: []admissionregistrationv1.RuleWithOperations{{
 				Operations: []admissionregistrationv1.OperationType{
 					admissionregistrationv1.Create, admissionregistrationv1.Update, admissionregistrationv1.Delete,
@@ -53,6 +49,9 @@ func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1
 					Scope:       ptr.To(admissionregistrationv1.ClusterScope),
 				},
 			}},
+			// The empty selector is what the API server defaults, written out so that the
+			// Registrar's comparison with the live object holds.
+			ObjectSelector: &metav1.LabelSelector{},
 			NamespaceSelector: &metav1.LabelSelector{MatchExpressions: []metav1.LabelSelectorRequirement{{
 				Key: "kubernetes.io/metadata.name", Operator: metav1.LabelSelectorOpNotIn, Values: cfg.ExemptNamespaceNames(),
 			}}},
@@ -65,6 +64,7 @@ func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1
 				{Name: "not-own-records", Expression: fmt.Sprintf(
 					`!(request.resource.group == %q && request.resource.resource == "breakglassedits" && request.userInfo.username == %q)`,
 					v1alpha1.GroupVersion.Group, cfg.SelfIdentity())},
+				OwnedCondition(cfg),
 			},
 			FailurePolicy:           &failure,
 			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun),
@@ -73,4 +73,57 @@ func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1
 			MatchPolicy:             ptr.To(admissionregistrationv1.Equivalent),
 		}},
 	}
+}
+
+// clientConfig points the API server at the Service, or at the URL when one is configured.
+func clientConfig(w config.Webhook, caBundle []byte) admissionregistrationv1.WebhookClientConfig {
+	if w.URL != "" {
+		return admissionregistrationv1.WebhookClientConfig{URL: ptr.To(w.URL), CABundle: caBundle}
+	}
+	return admissionregistrationv1.WebhookClientConfig{
+		Service: &admissionregistrationv1.ServiceReference{
+			Namespace: w.Namespace,
+			Name:      w.ServiceName,
+			Path:      ptr.To(Path),
+			Port:      ptr.To[int32](443),
+		},
+		CABundle: caBundle,
+	}
+}
+
+// OwnedConditionName names the match condition that sends only what driftgate can refuse.
+const OwnedConditionName = "gitops-owned"
+
+// OwnedCondition sends a write to driftgate only when driftgate could refuse it: the object (new
+// or old) carries an ownership marker; a Namespace carries driftgate's mode label; a /scale
+// request (the Scale object carries no labels, so its parent is looked up by the webhook); or a
+// driftgate resource (grants and records). Marker keys go in as JSON lists, which are CEL lists;
+// the chart's template builds the same text from its values (see hack/genchart).
+func OwnedCondition(cfg *config.Config) admissionregistrationv1.MatchCondition {
+	labels := append(append([]string{}, cfg.Markers.Labels...), argoLabel(cfg.Markers)...)
+	return admissionregistrationv1.MatchCondition{Name: OwnedConditionName, Expression: ownedExpression(
+		jsonList(labels), jsonList(cfg.Markers.Annotations))}
+}
+
+// ownedExpression is the CEL text of OwnedCondition for marker lists already written as CEL.
+func ownedExpression(labels, annotations string) string {
+	return fmt.Sprintf(`(has(request.subResource) && request.subResource == "scale") || request.resource.group == %q || `+
+		`[object, oldObject].exists(o, o != null && has(o.metadata) && (`+
+		`(has(o.metadata.labels) && (%s.exists(k, k in o.metadata.labels) || `+
+		`(request.resource.group == "" && request.resource.resource == "namespaces" && %q in o.metadata.labels))) || `+
+		`(has(o.metadata.annotations) && %s.exists(k, k in o.metadata.annotations))))`,
+		v1alpha1.GroupVersion.Group, labels, config.ModeLabel, annotations)
+}
+
+func argoLabel(m config.Markers) []string {
+	if m.ArgoCDTrackingLabel == "" {
+		return nil
+	}
+	return []string{m.ArgoCDTrackingLabel}
+}
+
+// jsonList writes keys as a JSON list, which is also a CEL list of strings.
+func jsonList(keys []string) string {
+	out, _ := json.Marshal(append([]string{}, keys...)) // strings always marshal
+	return string(out)
 }

@@ -9,21 +9,25 @@ import (
 	"strings"
 
 	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/webhook"
 )
 
 // writeDriftgateConfig writes driftgate.yaml, the defaults but for identities.self, the
-// service account driftgate.kubeconfig authenticates as, and audit.workDir, in the state dir so
-// that down removes the audit's Git clones too. It loads it back as serve will.
-func writeDriftgateConfig(l layout) (*config.Config, error) {
+// service account driftgate.kubeconfig authenticates as, webhook.url, where the API server calls
+// driftgate outside the cluster, and audit.workDir, in the state dir so that down removes the
+// audit's Git clones too. It loads it back as serve will.
+func writeDriftgateConfig(l layout, webhookPort int) (*config.Config, error) {
 	self := selfServiceAccount(config.Default())
 	raw := fmt.Sprintf(`# Written by hack/devcluster: every field not set here has its default (docs/configuration.md).
 apiVersion: driftgate.io/v1alpha1
 kind: Config
 identities:
   self: %s   # the service account token in driftgate.kubeconfig
+webhook:
+  url: https://%s%s   # no Service outside a cluster
 audit:
   workDir: %s
-`, self.userName(), absPath(l.path("git")))
+`, self.userName(), localAddr(webhookPort), webhook.Path, absPath(l.path("git")))
 	if err := os.WriteFile(l.driftgateConfig(), []byte(raw), 0o600); err != nil {
 		return nil, fmt.Errorf("writing %s: %w", l.driftgateConfig(), err)
 	}

@@ -6,6 +6,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
+
+	"github.com/driftgate/driftgate/internal/pki"
 )
 
 // clusterName names the cluster, and the admin's context, in the kubeconfigs.
@@ -13,8 +15,8 @@ const clusterName = "driftgate-dev"
 
 // writeAdminKubeconfig writes the kubeconfig people use: the admin's context (current), which
 // may impersonate anyone, and one context per person with their own client certificate.
-func writeAdminKubeconfig(path, server string, p *pki) error {
-	cfg := newKubeconfig(server, p.clusterCA.certPEM())
+func writeAdminKubeconfig(path, server string, p *clusterPKI) error {
+	cfg := newKubeconfig(server, p.clusterCA.CertPEM())
 	if err := addUser(cfg, clusterName, adminUser, p.admin); err != nil {
 		return err
 	}
@@ -42,12 +44,12 @@ func newKubeconfig(server string, caPEM []byte) *clientcmdapi.Config {
 	return cfg
 }
 
-func addUser(cfg *clientcmdapi.Config, context, user string, k keyPair) error {
-	keyPEM, err := k.keyPEM()
+func addUser(cfg *clientcmdapi.Config, context, user string, k pki.KeyPair) error {
+	keyPEM, err := k.KeyPEM()
 	if err != nil {
 		return err
 	}
-	cfg.AuthInfos[user] = &clientcmdapi.AuthInfo{ClientCertificateData: k.certPEM(), ClientKeyData: keyPEM}
+	cfg.AuthInfos[user] = &clientcmdapi.AuthInfo{ClientCertificateData: k.CertPEM(), ClientKeyData: keyPEM}
 	cfg.Contexts[context] = &clientcmdapi.Context{Cluster: clusterName, AuthInfo: user}
 	return nil
 }

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 
 	"github.com/driftgate/driftgate/certs"
+	"github.com/driftgate/driftgate/internal/pki"
 )
 
 // adminUser is the kubeconfig's own user: a client certificate in group system:masters.
@@ -38,17 +39,17 @@ func people() []person {
 	}
 }
 
-// pki is what the cluster and its clients authenticate with. The files are in layout.pki()
+// clusterPKI is what the cluster and its clients authenticate with. The files are in layout.pki()
 // and layout.webhookCerts(); client keys are only in the kubeconfig.
-type pki struct {
-	clusterCA keyPair            // signs the API server's certificate and every client certificate
-	admin     keyPair            // adminUser, system:masters
-	people    map[string]keyPair // by person name
-	webhookCA keyPair            // signs driftgate's serving certificate
+type clusterPKI struct {
+	clusterCA pki.KeyPair            // signs the API server's certificate and every client certificate
+	admin     pki.KeyPair            // adminUser, system:masters
+	people    map[string]pki.KeyPair // by person name
+	webhookCA pki.KeyPair            // signs driftgate's serving certificate
 }
 
 // makePKI creates the directories and every certificate and key.
-func makePKI(l layout) (*pki, error) {
+func makePKI(l layout) (*clusterPKI, error) {
 	for _, dir := range []string{l.pki(), l.webhookCerts()} {
 		if err := os.MkdirAll(dir, 0o700); err != nil {
 			return nil, fmt.Errorf("creating %s: %w", dir, err)
@@ -67,28 +68,28 @@ func makePKI(l layout) (*pki, error) {
 	return p, nil
 }
 
-func makeClusterPKI(l layout) (*pki, error) {
-	ca, err := newCA("driftgate-dev-cluster-ca")
+func makeClusterPKI(l layout) (*clusterPKI, error) {
+	ca, err := pki.NewCA("driftgate-dev-cluster-ca")
 	if err != nil {
 		return nil, err
 	}
-	serving, err := ca.issue(servingTemplate("kube-apiserver", "kubernetes", "kubernetes.default", "kubernetes.default.svc"))
+	serving, err := ca.Issue(pki.ServingTemplate("kube-apiserver", "kubernetes", "kubernetes.default", "kubernetes.default.svc"))
 	if err != nil {
 		return nil, err
 	}
-	if err := writeKeyPair(l.pki(), "apiserver", serving); err != nil {
+	if err := pki.WriteKeyPair(l.pki(), "apiserver", serving); err != nil {
 		return nil, err
 	}
-	p := &pki{clusterCA: ca, people: map[string]keyPair{}}
-	if p.admin, err = ca.issue(clientTemplate(adminUser, "system:masters")); err != nil {
+	p := &clusterPKI{clusterCA: ca, people: map[string]pki.KeyPair{}}
+	if p.admin, err = ca.Issue(pki.ClientTemplate(adminUser, "system:masters")); err != nil {
 		return nil, err
 	}
 	for _, who := range people() {
-		if p.people[who.name], err = ca.issue(clientTemplate(who.name, who.groups...)); err != nil {
+		if p.people[who.name], err = ca.Issue(pki.ClientTemplate(who.name, who.groups...)); err != nil {
 			return nil, err
 		}
 	}
-	return p, writeFiles(map[string][]byte{filepath.Join(l.pki(), "ca.crt"): ca.certPEM()})
+	return p, pki.WriteFiles(map[string][]byte{filepath.Join(l.pki(), "ca.crt"): ca.CertPEM()})
 }
 
 // writeServiceAccountKey writes the key kube-apiserver signs service account tokens with
@@ -98,7 +99,7 @@ func writeServiceAccountKey(l layout) error {
 	if err != nil {
 		return fmt.Errorf("generating the service account key: %w", err)
 	}
-	keyPEM, err := privateKeyPEM(key)
+	keyPEM, err := pki.PrivateKeyPEM(key)
 	if err != nil {
 		return err
 	}
@@ -106,30 +107,32 @@ func writeServiceAccountKey(l layout) error {
 	if err != nil {
 		return fmt.Errorf("encoding the service account public key: %w", err)
 	}
-	return writeFiles(map[string][]byte{
+	return pki.WriteFiles(map[string][]byte{
 		filepath.Join(l.pki(), "sa.key"): keyPEM,
 		filepath.Join(l.pki(), "sa.pub"): pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}),
 	})
 }
 
 // makeWebhookPKI writes driftgate's serving certificate (tls.crt, tls.key, for
-// --cert-mode=provided) and its CA, which the webhook registration's caBundle holds.
-func makeWebhookPKI(l layout) (keyPair, error) {
-	ca, err := newCA("driftgate-dev-webhook-ca")
+// --cert-mode=provided) and its CA (ca.crt beside them, which driftgate puts in the caBundle of
+// the webhook registration it creates).
+func makeWebhookPKI(l layout) (pki.KeyPair, error) {
+	ca, err := pki.NewCA("driftgate-dev-webhook-ca")
 	if err != nil {
-		return keyPair{}, err
+		return pki.KeyPair{}, err
 	}
-	serving, err := ca.issue(servingTemplate("driftgate-webhook"))
+	serving, err := ca.Issue(pki.ServingTemplate("driftgate-webhook"))
 	if err != nil {
-		return keyPair{}, err
+		return pki.KeyPair{}, err
 	}
-	keyPEM, err := serving.keyPEM()
+	keyPEM, err := serving.KeyPEM()
 	if err != nil {
-		return keyPair{}, err
+		return pki.KeyPair{}, err
 	}
-	return ca, writeFiles(map[string][]byte{
-		filepath.Join(l.webhookCerts(), certs.CertName): serving.certPEM(),
+	return ca, pki.WriteFiles(map[string][]byte{
+		filepath.Join(l.webhookCerts(), certs.CertName): serving.CertPEM(),
 		filepath.Join(l.webhookCerts(), certs.KeyName):  keyPEM,
-		filepath.Join(l.pki(), "webhook-ca.crt"):        ca.certPEM(),
+		filepath.Join(l.webhookCerts(), certs.CAName):   ca.CertPEM(),
+		filepath.Join(l.pki(), "webhook-ca.crt"):        ca.CertPEM(),
 	})
 }

@@ -8,39 +8,24 @@ import (
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
-	"k8s.io/utils/ptr"
 
-	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/webhook"
 )
 
-// registration is driftgate's ValidatingWebhookConfiguration, as the chart ships it, but
-// calling https://127.0.0.1:<port><path> instead of the Service.
-func registration(cfg *config.Config, caPEM []byte, port int) *admissionregistrationv1.ValidatingWebhookConfiguration {
-	wc := webhook.Configuration(cfg, caPEM)
-	for i := range wc.Webhooks {
-		cc := &wc.Webhooks[i].ClientConfig
-		path := "/"
-		if cc.Service != nil && cc.Service.Path != nil {
-			path = *cc.Service.Path
-		}
-		cc.Service = nil
-		cc.URL = ptr.To(fmt.Sprintf("https://%s%s", localAddr(port), path))
-	}
-	return wc
-}
-
-// register creates the registration and waits until the API server calls driftgate: a
-// person's dry-run creation of a GitOps-owned ConfigMap is refused by driftgate's webhook.
+// register creates the registration, unless driftgate already has, and waits until the API
+// server calls driftgate: a person's dry-run creation of a GitOps-owned ConfigMap is refused by
+// driftgate's webhook.
 func register(ctx context.Context, admin *rest.Config, o *options, wc *admissionregistrationv1.ValidatingWebhookConfiguration) error {
 	cs, err := kubernetes.NewForConfig(admin)
 	if err != nil {
 		return fmt.Errorf("client for kube-apiserver: %w", err)
 	}
-	if _, err := cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(ctx, wc, metav1.CreateOptions{}); err != nil {
+	_, err = cs.AdmissionregistrationV1().ValidatingWebhookConfigurations().Create(ctx, wc, metav1.CreateOptions{})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("registering the webhook: %w", err)
 	}
 	person, err := personClient(admin, people()[0])

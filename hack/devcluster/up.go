@@ -7,6 +7,8 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/driftgate/driftgate/webhook"
 )
 
 // up starts the cluster unless it runs already. On failure it stops what it started and keeps
@@ -77,7 +79,7 @@ func bringUp(ctx context.Context, l layout, o *options, s *state, out io.Writer)
 	return startAndRegisterDriftgate(ctx, l, o, s, pk, out)
 }
 
-func startControlPlane(ctx context.Context, l layout, o *options, s *state, pk *pki, out io.Writer) error {
+func startControlPlane(ctx context.Context, l layout, o *options, s *state, pk *clusterPKI, out io.Writer) error {
 	etcd, err := startEtcd(l, o, s.Ports)
 	if err := record(l, s, etcd, err, out); err != nil {
 		return err
@@ -99,12 +101,12 @@ func startControlPlane(ctx context.Context, l layout, o *options, s *state, pk *
 	return waitAPIServer(ctx, l, o, api, admin)
 }
 
-func startAndRegisterDriftgate(ctx context.Context, l layout, o *options, s *state, pk *pki, out io.Writer) error {
+func startAndRegisterDriftgate(ctx context.Context, l layout, o *options, s *state, pk *clusterPKI, out io.Writer) error {
 	admin, err := restConfig(l.kubeconfig())
 	if err != nil {
 		return err
 	}
-	cfg, err := writeDriftgateConfig(l)
+	cfg, err := writeDriftgateConfig(l, s.Ports.Webhook)
 	if err != nil {
 		return err
 	}
@@ -114,14 +116,14 @@ func startAndRegisterDriftgate(ctx context.Context, l layout, o *options, s *sta
 	}
 	fmt.Fprintln(out, "installed driftgate's CRDs, service accounts and RBAC")
 	self := selfServiceAccount(cfg)
-	if err := writeTokenKubeconfig(l.driftgateKubeconfig(), apiServerURL(s.Ports), pk.clusterCA.certPEM(), self.userName(), token); err != nil {
+	if err := writeTokenKubeconfig(l.driftgateKubeconfig(), apiServerURL(s.Ports), pk.clusterCA.CertPEM(), self.userName(), token); err != nil {
 		return err
 	}
 	dg, err := startDriftgate(ctx, l, o, s.Ports)
 	if err := record(l, s, dg, err, out); err != nil {
 		return err
 	}
-	if err := register(ctx, admin, o, registration(cfg, pk.webhookCA.certPEM(), s.Ports.Webhook)); err != nil {
+	if err := register(ctx, admin, o, webhook.Configuration(cfg, pk.webhookCA.CertPEM())); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "registered the ValidatingWebhookConfiguration %s (https://%s)\n", cfg.Webhook.ConfigurationName, localAddr(s.Ports.Webhook))

@@ -97,6 +97,9 @@ type Webhook struct {
 	FailurePolicy string `json:"failurePolicy"`
 	// TimeoutSeconds is the API server's timeout for one call, 1 to 30.
 	TimeoutSeconds int32 `json:"timeoutSeconds"`
+	// URL, when set, is where the API server calls the webhook instead of the Service: for a
+	// driftgate running outside the cluster (the local dev cluster, the tests). https only.
+	URL string `json:"url,omitempty"`
 }
 
 // BreakGlass bounds grants.

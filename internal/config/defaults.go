@@ -42,7 +42,7 @@ func Default() *Config {
 			ServiceName:       "driftgate-webhook",
 			ConfigurationName: "driftgate",
 			FailurePolicy:     "Fail",
-			TimeoutSeconds:    5,
+			TimeoutSeconds:    3,
 		},
 		BreakGlass: BreakGlass{
 			ApprovalsRequired: 1,

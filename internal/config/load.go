@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -99,6 +100,11 @@ func (w *Webhook) validate() error {
 	}
 	if w.TimeoutSeconds < 1 || w.TimeoutSeconds > 30 {
 		return fmt.Errorf("webhook.timeoutSeconds %d: want 1 to 30", w.TimeoutSeconds)
+	}
+	if w.URL != "" {
+		if u, err := url.Parse(w.URL); err != nil || u.Scheme != "https" || u.Host == "" {
+			return fmt.Errorf("webhook.url %q: want an https:// URL", w.URL)
+		}
 	}
 	return nil
 }

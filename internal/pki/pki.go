@@ -1,4 +1,6 @@
-package main
+// Package pki makes the small certificate authorities the dev cluster and the tests need: a CA,
+// serving and client certificates signed by it, written as PEM files.
+package pki
 
 import (
 	"crypto/ecdsa"
@@ -18,22 +20,25 @@ import (
 // certValidity is how long the dev cluster's certificates last.
 const certValidity = 365 * 24 * time.Hour
 
-// keyPair is a certificate and its ECDSA key.
-type keyPair struct {
-	cert *x509.Certificate
-	der  []byte
-	key  *ecdsa.PrivateKey
+// KeyPair is a certificate and its ECDSA key.
+type KeyPair struct {
+	Cert *x509.Certificate
+	DER  []byte
+	Key  *ecdsa.PrivateKey
 }
 
-func (k keyPair) certPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.der})
+// CertPEM is the certificate in PEM.
+func (k KeyPair) CertPEM() []byte {
+	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: k.DER})
 }
 
-func (k keyPair) keyPEM() ([]byte, error) {
-	return privateKeyPEM(k.key)
+// KeyPEM is the key in PKCS#8 PEM.
+func (k KeyPair) KeyPEM() ([]byte, error) {
+	return PrivateKeyPEM(k.Key)
 }
 
-func privateKeyPEM(key *ecdsa.PrivateKey) ([]byte, error) {
+// PrivateKeyPEM encodes key in PKCS#8 PEM.
+func PrivateKeyPEM(key *ecdsa.PrivateKey) ([]byte, error) {
 	der, err := x509.MarshalPKCS8PrivateKey(key)
 	if err != nil {
 		return nil, fmt.Errorf("encoding a private key: %w", err)
@@ -41,8 +46,8 @@ func privateKeyPEM(key *ecdsa.PrivateKey) ([]byte, error) {
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
 }
 
-// newCA makes a self-signed certificate authority.
-func newCA(name string) (keyPair, error) {
+// NewCA makes a self-signed certificate authority.
+func NewCA(name string) (KeyPair, error) {
 	tmpl := baseTemplate(pkix.Name{CommonName: name})
 	tmpl.IsCA = true
 	tmpl.BasicConstraintsValid = true
@@ -50,29 +55,29 @@ func newCA(name string) (keyPair, error) {
 	return sign(tmpl, nil)
 }
 
-// issue signs a certificate made from tmpl with ca.
-func (ca keyPair) issue(tmpl *x509.Certificate) (keyPair, error) {
+// Issue signs a certificate made from tmpl with ca.
+func (ca KeyPair) Issue(tmpl *x509.Certificate) (KeyPair, error) {
 	return sign(tmpl, &ca)
 }
 
-func sign(tmpl *x509.Certificate, ca *keyPair) (keyPair, error) {
+func sign(tmpl *x509.Certificate, ca *KeyPair) (KeyPair, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return keyPair{}, fmt.Errorf("generating a key: %w", err)
+		return KeyPair{}, fmt.Errorf("generating a key: %w", err)
 	}
 	parent, signer := tmpl, key
 	if ca != nil {
-		parent, signer = ca.cert, ca.key
+		parent, signer = ca.Cert, ca.Key
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, signer)
 	if err != nil {
-		return keyPair{}, fmt.Errorf("signing certificate %q: %w", tmpl.Subject.CommonName, err)
+		return KeyPair{}, fmt.Errorf("signing certificate %q: %w", tmpl.Subject.CommonName, err)
 	}
 	cert, err := x509.ParseCertificate(der)
 	if err != nil {
-		return keyPair{}, fmt.Errorf("parsing certificate %q: %w", tmpl.Subject.CommonName, err)
+		return KeyPair{}, fmt.Errorf("parsing certificate %q: %w", tmpl.Subject.CommonName, err)
 	}
-	return keyPair{cert: cert, der: der, key: key}, nil
+	return KeyPair{Cert: cert, DER: der, Key: key}, nil
 }
 
 func baseTemplate(subject pkix.Name) *x509.Certificate {
@@ -86,8 +91,8 @@ func baseTemplate(subject pkix.Name) *x509.Certificate {
 	}
 }
 
-// servingTemplate is a TLS server certificate for localhost and 127.0.0.1, and extra names.
-func servingTemplate(name string, dnsNames ...string) *x509.Certificate {
+// ServingTemplate is a TLS server certificate for localhost and 127.0.0.1, and extra names.
+func ServingTemplate(name string, dnsNames ...string) *x509.Certificate {
 	t := baseTemplate(pkix.Name{CommonName: name})
 	t.KeyUsage = x509.KeyUsageDigitalSignature
 	t.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}
@@ -96,27 +101,28 @@ func servingTemplate(name string, dnsNames ...string) *x509.Certificate {
 	return t
 }
 
-// clientTemplate is a client certificate kube-apiserver authenticates as user, in groups.
-func clientTemplate(user string, groups ...string) *x509.Certificate {
+// ClientTemplate is a client certificate kube-apiserver authenticates as user, in groups.
+func ClientTemplate(user string, groups ...string) *x509.Certificate {
 	t := baseTemplate(pkix.Name{CommonName: user, Organization: groups})
 	t.KeyUsage = x509.KeyUsageDigitalSignature
 	t.ExtKeyUsage = []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}
 	return t
 }
 
-// writeKeyPair writes dir/name.crt and dir/name.key.
-func writeKeyPair(dir, name string, k keyPair) error {
-	keyPEM, err := k.keyPEM()
+// WriteKeyPair writes dir/name.crt and dir/name.key.
+func WriteKeyPair(dir, name string, k KeyPair) error {
+	keyPEM, err := k.KeyPEM()
 	if err != nil {
 		return err
 	}
-	return writeFiles(map[string][]byte{
-		filepath.Join(dir, name+".crt"): k.certPEM(),
+	return WriteFiles(map[string][]byte{
+		filepath.Join(dir, name+".crt"): k.CertPEM(),
 		filepath.Join(dir, name+".key"): keyPEM,
 	})
 }
 
-func writeFiles(files map[string][]byte) error {
+// WriteFiles writes each file, readable by its owner only.
+func WriteFiles(files map[string][]byte) error {
 	for path, data := range files {
 		if err := os.WriteFile(path, data, 0o600); err != nil {
 			return fmt.Errorf("writing %s: %w", path, err)

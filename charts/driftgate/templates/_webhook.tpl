@@ -1,0 +1,15 @@
+{{- /*
+Marker keys for the webhook's "gitops-owned" match condition, as JSON lists (which CEL reads as
+lists), built exactly as webhook.OwnedCondition builds them from driftgate.yaml: the marker
+labels plus the Argo CD tracking label when set, and the marker annotations.
+*/ -}}
+{{- define "driftgate.markerLabels" -}}
+{{- $m := .Values.config.markers | default dict -}}
+{{- $labels := $m.labels | default list -}}
+{{- if $m.argocdTrackingLabel }}{{ $labels = append $labels $m.argocdTrackingLabel }}{{ end -}}
+{{- toJson $labels -}}
+{{- end -}}
+{{- define "driftgate.markerAnnotations" -}}
+{{- $m := .Values.config.markers | default dict -}}
+{{- toJson ($m.annotations | default list) -}}
+{{- end -}}
