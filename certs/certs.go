@@ -2,7 +2,9 @@ package certs
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 
@@ -106,4 +108,34 @@ func ensureSecret(ctx context.Context, mgr manager.Manager, opts Options) error 
 func exists(path string) bool {
 	_, err := os.Stat(path)
 	return err == nil
+}
+
+// CAName is the CA certificate's file and Secret key, as cert-manager and the rotator write it.
+const CAName = "ca.crt"
+
+// CABundle returns how to find the CA the API server must trust, for a webhook configuration
+// driftgate creates: in self mode the rotator's Secret, read through reader; in provided mode the
+// cert dir's ca.crt (cert-manager writes it). It returns nil, no error, when there is none yet:
+// the rotator or cert-manager's CA injector fills it in then.
+func CABundle(mode Mode, opts Options, reader client.Reader) func(context.Context) ([]byte, error) {
+	if mode == ModeSelf {
+		return func(ctx context.Context) ([]byte, error) {
+			var s corev1.Secret
+			err := reader.Get(ctx, types.NamespacedName{Namespace: opts.Namespace, Name: opts.SecretName}, &s)
+			if apierrors.IsNotFound(err) {
+				return nil, nil
+			}
+			if err != nil {
+				return nil, fmt.Errorf("reading the certificate Secret %s/%s: %w", opts.Namespace, opts.SecretName, err)
+			}
+			return s.Data[CAName], nil
+		}
+	}
+	return func(context.Context) ([]byte, error) {
+		ca, err := os.ReadFile(filepath.Join(opts.CertDir, CAName))
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, nil
+		}
+		return ca, err
+	}
 }

@@ -3,10 +3,12 @@ package webhook
 import (
 	"context"
 	stdjson "encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"mime"
 	"net/http"
+	"time"
 
 	"github.com/go-logr/logr"
 	json "github.com/goccy/go-json"
@@ -37,6 +39,10 @@ type Handler struct {
 	// Recorder keeps the record of every write allowed under a grant or by warn mode; a write
 	// that cannot be recorded is denied.
 	Recorder Recorder
+	// RecordTimeout bounds writing one record, so that an API server that does not answer
+	// turns into a denial driftgate explains, before the API server's own call times out.
+	// Zero means no bound beyond the request's.
+	RecordTimeout time.Duration
 }
 
 // ServeHTTP implements http.Handler. Malformed input is answered with a 4xx-coded refusal that
@@ -110,15 +116,36 @@ func (h *Handler) record(ctx context.Context, req *Request, res *Result) {
 	if !res.Allowed || !res.Record || (req.DryRun != nil && *req.DryRun) {
 		return
 	}
-	var err error = errNoRecorder
-	if h.Recorder != nil {
-		err = h.Recorder.Record(ctx, req, res)
-	}
+	err := h.keep(ctx, req, res)
 	if err != nil {
 		h.Log.Error(err, "break-glass write not recorded, denying it", logkeys.UID, req.UID)
 		res.Decision = policies.Deny("driftgate: this write must be recorded and the record could not be written (" +
 			err.Error() + "); denied, retry shortly")
 	}
+}
+
+// keep writes the record within RecordTimeout.
+func (h *Handler) keep(ctx context.Context, req *Request, res *Result) error {
+	if h.Recorder == nil {
+		return errNoRecorder
+	}
+	if h.RecordTimeout <= 0 {
+		return h.Recorder.Record(ctx, req, res)
+	}
+	ctx, cancel := context.WithTimeout(ctx, h.RecordTimeout)
+	defer cancel()
+	err := h.Recorder.Record(ctx, req, res)
+	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return fmt.Errorf("the API server did not answer within %s", h.RecordTimeout)
+	}
+	return err
+}
+
+// RecordTimeout is the bound on writing a record for a webhook the API server calls with
+// timeoutSeconds: half a second less (a decision takes about a millisecond), at least half.
+func RecordTimeout(timeoutSeconds int32) time.Duration {
+	t := time.Duration(timeoutSeconds) * time.Second
+	return max(t-500*time.Millisecond, t/2)
 }
 
 // explain finds what is wrong with a body the fast decoder refused, by decoding it the slow way.

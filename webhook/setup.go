@@ -55,11 +55,12 @@ func Setup(ctx context.Context, mgr manager.Manager, srv crwebhook.Server, o Opt
 			Scheme:  mgr.GetScheme(),
 			Clock:   clock.RealClock{},
 		},
-		Exempt:   o.Config.Exempt,
-		Log:      o.Log,
-		Metrics:  o.Metrics,
-		Rules:    rules,
-		Recorder: &EditRecorder{Client: records, Clock: clock.RealClock{}},
+		Exempt:        o.Config.Exempt,
+		Log:           o.Log,
+		Metrics:       o.Metrics,
+		Rules:         rules,
+		Recorder:      &EditRecorder{Client: records, Clock: clock.RealClock{}},
+		RecordTimeout: RecordTimeout(o.Config.Webhook.TimeoutSeconds),
 	}
 	srv.Register(Path, h)
 	return nil

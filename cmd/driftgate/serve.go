@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"time"
@@ -30,6 +31,7 @@ type serveOptions struct {
 	configPath, kubeconfig, certDir, certMode string
 	metricsAddr, probeAddr                    string
 	webhookPort                               int
+	shutdownDelay                             time.Duration
 	leaderElect                               bool
 	enableWebhook, enableGrants, enableAudit  bool
 	log                                       logOptions
@@ -55,6 +57,8 @@ func newServeCommand() *cobra.Command {
 	f.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Prometheus metrics address (0 disables)")
 	f.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "healthz/readyz address")
 	f.IntVar(&o.webhookPort, "webhook-port", 9443, "webhook server port")
+	f.DurationVar(&o.shutdownDelay, "shutdown-delay", 5*time.Second,
+		"on SIGTERM, how long readiness fails while the webhook still serves, before it drains and stops")
 	f.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader among replicas for the controllers (the webhook serves on every replica)")
 	f.BoolVar(&o.enableWebhook, "enable-webhook", true, "serve the admission webhook")
 	f.BoolVar(&o.enableGrants, "enable-grants", true, "run the break-glass grant controller (leader only)")
@@ -86,17 +90,23 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	}
 	mgr, err := ctrl.NewManager(restCfg, manager.Options{
 		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr, TLSOpts: []func(*tls.Config){http1Only}},
 		HealthProbeBindAddress:  o.probeAddr,
 		LeaderElection:          o.leaderElect,
-		LeaderElectionID:        "driftgate.driftgate.io",
+		LeaderElectionID:        LeaderElectionID,
 		LeaderElectionNamespace: cfg.Webhook.Namespace,
+		// The process exits once the manager stops, so the lease can be handed over at once.
+		LeaderElectionReleaseOnCancel: true,
 	})
 	if err != nil {
 		return fmt.Errorf("creating the manager: %w", err)
 	}
 	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
 		return fmt.Errorf("adding the health check: %w", err)
+	}
+	d := &drain{delay: o.shutdownDelay, log: log}
+	if err := mgr.AddReadyzCheck("shutdown", d.ready); err != nil {
+		return fmt.Errorf("adding the readiness check: %w", err)
 	}
 	if o.enableWebhook {
 		if err := setupWebhook(ctx, mgr, cfg, o, log); err != nil {
@@ -116,7 +126,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		}
 	}
 	log.Info("starting driftgate", logkeys.Version, version, logkeys.Mode, cfg.Mode)
-	return mgr.Start(ctx)
+	return mgr.Start(d.run(ctx))
 }
 
 func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, o *serveOptions, log logr.Logger) error {
@@ -136,19 +146,25 @@ func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, 
 		return fmt.Errorf("registering metrics: %w", err)
 	}
 	srv := crwebhook.NewServer(crwebhook.Options{Port: o.webhookPort, CertDir: o.certDir,
-		CertName: certs.CertName, KeyName: certs.KeyName})
+		CertName: certs.CertName, KeyName: certs.KeyName, TLSOpts: []func(*tls.Config){http1Only}})
 	if err := webhook.Setup(ctx, mgr, srv, webhook.Options{Config: cfg, Engine: engine, Metrics: m, Log: log.WithName("admission")}); err != nil {
 		return err
 	}
-	ready, mode, err := certs.Setup(ctx, mgr, certs.Options{
+	certOpts := certs.Options{
 		Mode: certs.Mode(o.certMode), CertDir: o.certDir,
 		Namespace: cfg.Webhook.Namespace, Service: cfg.Webhook.ServiceName,
 		SecretName: cfg.Webhook.ServiceName + "-cert", WebhookConfiguration: cfg.Webhook.ConfigurationName,
-	})
+	}
+	ready, mode, err := certs.Setup(ctx, mgr, certOpts)
 	if err != nil {
 		return err
 	}
 	log.Info("webhook certificate", logkeys.CertMode, mode, logkeys.Dir, o.certDir)
+	reg := &webhook.Registrar{Client: mgr.GetClient(), Config: cfg, Log: log.WithName("registration"),
+		CABundle: certs.CABundle(mode, certOpts, mgr.GetAPIReader())}
+	if err := reg.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the webhook registration: %w", err)
+	}
 	if err := mgr.Add(afterReady{ready: ready, run: srv}); err != nil {
 		return fmt.Errorf("adding the webhook server: %w", err)
 	}
@@ -175,6 +191,13 @@ func (a afterReady) Start(ctx context.Context) error {
 }
 
 func (a afterReady) NeedLeaderElection() bool { return false }
+
+// LeaderElectionID is the Lease the replicas elect a leader with, in driftgate's namespace.
+const LeaderElectionID = "driftgate.driftgate.io"
+
+// http1Only turns HTTP/2 off (CVE-2023-44487, rapid reset); the API server and Prometheus
+// fall back to HTTP/1.1.
+func http1Only(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {
 	if kubeconfig != "" {

@@ -26,4 +26,5 @@ const (
 	Source      = "source"
 	Revision    = "revision"
 	Object      = "object"
+	Delay       = "delay"
 )

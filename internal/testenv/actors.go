@@ -114,6 +114,39 @@ func (c *Cluster) Kubeconfig(t testing.TB) string {
 	return path
 }
 
+// ServiceAccountKubeconfig writes a kubeconfig that authenticates with the service account's
+// token, for a driftgate process; server, when not empty, replaces the API server's address
+// (a proxy in front of it).
+func (c *Cluster) ServiceAccountKubeconfig(t testing.TB, key, server string) string {
+	t.Helper()
+	sa, err := c.ServiceAccountConfig(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if server == "" {
+		server = sa.Host
+	}
+	cfg := clientcmdapi.NewConfig()
+	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: sa.CAData}
+	cfg.AuthInfos[key] = &clientcmdapi.AuthInfo{Token: sa.BearerToken}
+	cfg.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: key}
+	cfg.CurrentContext = "envtest"
+	path := filepath.Join(t.TempDir(), key+".kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// CLIPath is the driftgate binary built for Options.CLI.
+func (c *Cluster) CLIPath(t testing.TB) string {
+	t.Helper()
+	if c.cli == "" {
+		t.Fatal("the driftgate CLI was not built: set testenv.Options.CLI")
+	}
+	return c.cli
+}
+
 // RunCLI runs the driftgate binary built for Options.CLI with the kubeconfig and returns its
 // stdout, stderr and exit code.
 func (c *Cluster) RunCLI(t testing.TB, kubeconfig string, args ...string) (stdout, stderr string, code int) {

@@ -39,6 +39,9 @@ type Options struct {
 	Audit bool
 	// CLI builds the driftgate binary for RunCLI.
 	CLI bool
+	// External leaves driftgate out: the tests run `driftgate serve` themselves (Serve), which
+	// registers its own webhook (Config.Webhook.URL must be set).
+	External bool
 }
 
 // Cluster is a running control plane with driftgate in it.
@@ -69,6 +72,11 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	if c.Config == nil {
 		c.Config = config.Default()
 	}
+	if !o.External {
+		// A custom resource written within a second or two of its CRD's creation can take two
+		// seconds on a fresh API server; these tests write records that early, production not.
+		c.Config.Webhook.TimeoutSeconds = max(c.Config.Webhook.TimeoutSeconds, 10)
+	}
 	var err error
 	if c.Scheme, err = newScheme(); err != nil {
 		return nil, err
@@ -86,6 +94,9 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 func (c *Cluster) setup(ctx context.Context, o Options) error {
 	if err := c.createIdentities(ctx, o); err != nil {
 		return fmt.Errorf("creating identities: %w", err)
+	}
+	if o.External {
+		return nil
 	}
 	c.webhooks = &envtest.WebhookInstallOptions{
 		ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{webhook.Configuration(c.Config, nil)},

@@ -141,6 +141,8 @@ func DriftgateRoles(breakGlassRole string) []rbacv1.ClusterRole {
 			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "replicasets"}, Verbs: []string{"get"}},
 			{APIGroups: []string{"driftgate.io"}, Resources: []string{"gitsources"}, Verbs: []string{"get", "list", "watch"}},
 			{APIGroups: []string{"driftgate.io"}, Resources: []string{"gitsources/status"}, Verbs: []string{"update", "patch"}},
+			// The Registrar creates the webhook configuration when it is missing and restores it.
+			{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"}},
 			{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
 		},
 	}, {
