@@ -1,0 +1,229 @@
+package failure_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"syscall"
+	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
+
+	"github.com/driftgate/driftgate/certs"
+	"github.com/driftgate/driftgate/internal/pki"
+	"github.com/driftgate/driftgate/internal/testenv"
+	"github.com/driftgate/driftgate/internal/testutil"
+)
+
+// serveOptions are what a test varies about a `driftgate serve` process.
+type serveOptions struct {
+	// port is the webhook port; zero means registeredPort.
+	port int
+	// kubeconfig is how driftgate reaches the API server; empty means directly, as itself.
+	kubeconfig string
+	// certs is the serving certificate's directory; empty means a fresh one.
+	certs *webhookCerts
+	// leaderElect turns leader election on.
+	leaderElect bool
+	// shutdownDelay is --shutdown-delay; empty means 1s.
+	shutdownDelay string
+}
+
+// server is a running `driftgate serve`.
+type server struct {
+	cmd   *exec.Cmd
+	port  int
+	probe string
+	certs *webhookCerts
+	out   *syncBuffer
+	done  chan struct{}
+	err   error
+}
+
+// serve starts `driftgate serve` and waits until it is ready; the test's end kills it if it
+// still runs and prints its log if the test failed.
+func serve(t *testing.T, o serveOptions) *server {
+	t.Helper()
+	if o.port == 0 {
+		o.port = registeredPort
+	}
+	if o.kubeconfig == "" {
+		o.kubeconfig = cluster.ServiceAccountKubeconfig(t, testenv.Self, "")
+	}
+	if o.certs == nil {
+		o.certs = newWebhookCerts(t)
+	}
+	if o.shutdownDelay == "" {
+		o.shutdownDelay = "1s"
+	}
+	probePort, err := freePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &server{port: o.port, probe: fmt.Sprintf("127.0.0.1:%d", probePort), certs: o.certs, out: &syncBuffer{}, done: make(chan struct{})}
+	s.cmd = exec.Command(cluster.CLIPath(t), "serve",
+		"--config="+writeConfig(t),
+		"--kubeconfig="+o.kubeconfig,
+		"--cert-mode=provided", "--cert-dir="+o.certs.dir,
+		"--webhook-port="+strconv.Itoa(o.port),
+		"--metrics-bind-address=0",
+		"--health-probe-bind-address="+s.probe,
+		"--leader-elect="+strconv.FormatBool(o.leaderElect),
+		"--shutdown-delay="+o.shutdownDelay,
+		"--enable-audit=false")
+	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
+	if err := s.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { s.err = s.cmd.Wait(); close(s.done) }()
+	t.Cleanup(func() {
+		s.kill()
+		if t.Failed() {
+			t.Logf("driftgate serve on port %d logged:\n%s", s.port, s.out.String())
+		}
+	})
+	testutil.WaitFor(t, "driftgate serve ready", s.ready)
+	if o.port == registeredPort {
+		waitCalled(t)
+	}
+	return s
+}
+
+// waitCalled waits until the API server calls the driftgate the registration names and gets
+// an answer: once driftgate has put its CA in the registration, a GitOps write to an owned
+// object goes through.
+func waitCalled(t *testing.T) {
+	t.Helper()
+	flux := cluster.ServiceAccount(t, testenv.Flux)
+	probe := configMap("default", "probe", fluxLabel, "x")
+	var last error
+	testutil.WaitFor(t, "the API server calling driftgate", func() bool {
+		last = flux.Client.Create(context.Background(), probe.DeepCopy(), client.DryRunAll)
+		return last == nil
+	})
+}
+
+// ready reports whether /readyz answers 200.
+func (s *server) ready() bool {
+	resp, err := http.Get("http://" + s.probe + "/readyz")
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
+
+// running reports whether the process has not exited.
+func (s *server) running() bool {
+	select {
+	case <-s.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (s *server) stop(t *testing.T) {
+	t.Helper()
+	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	<-s.done
+	if s.err != nil {
+		t.Fatalf("driftgate serve did not exit cleanly on SIGTERM: %v", s.err)
+	}
+}
+
+// kill stops the process at once, as a crash or an evicted node would.
+func (s *server) kill() {
+	if s.running() {
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
+
+// writeConfig writes the cluster's driftgate.yaml for serve.
+func writeConfig(t *testing.T) string {
+	t.Helper()
+	cfg := *cluster.Config
+	cfg.APIVersion, cfg.Kind = "driftgate.io/v1alpha1", "Config"
+	raw, err := yaml.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "driftgate.yaml")
+	if err := os.WriteFile(path, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// webhookCerts is a serving certificate's directory (tls.crt, tls.key, ca.crt) and its CA.
+type webhookCerts struct {
+	dir string
+	ca  pki.KeyPair
+}
+
+func newWebhookCerts(t *testing.T) *webhookCerts {
+	t.Helper()
+	ca, err := pki.NewCA("driftgate-test-webhook-ca")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &webhookCerts{dir: t.TempDir(), ca: ca}
+	w.renew(t)
+	if err := pki.WriteFiles(map[string][]byte{filepath.Join(w.dir, certs.CAName): ca.CertPEM()}); err != nil {
+		t.Fatal(err)
+	}
+	return w
+}
+
+// renew issues a new serving certificate from the same CA and swaps it in as cert-manager
+// and the kubelet do: written aside, then renamed over the served files. It returns it.
+func (w *webhookCerts) renew(t *testing.T) pki.KeyPair {
+	t.Helper()
+	leaf, err := w.ca.Issue(pki.ServingTemplate("driftgate-webhook"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	key, err := leaf.KeyPEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string][]byte{certs.KeyName: key, certs.CertName: leaf.CertPEM()} {
+		tmp := filepath.Join(w.dir, "."+name+".new")
+		if err := os.WriteFile(tmp, data, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, filepath.Join(w.dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return leaf
+}
+
+// syncBuffer is a bytes.Buffer safe for the process's two output streams and the test.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
