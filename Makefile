@@ -24,6 +24,16 @@ demo: build controlplane kubectl ## The main job: the whole story on a local clu
 kubectl: ## Build kubectl v1.37.1 for the local cluster into the user cache (skipped when present).
 	hack/kubectl.sh >/dev/null
 
+.PHONY: helm
+helm: ## Build helm v4.3.1 for the chart tests into the user cache (skipped when present).
+	hack/helm.sh >/dev/null
+
+IMG ?= ghcr.io/driftgate/driftgate:$(VERSION)
+
+.PHONY: docker-build
+docker-build: ## Build the container image IMG (needs a Docker engine; test/image checks the Dockerfile without one).
+	docker build --build-arg VERSION=$(VERSION) --build-arg COMMIT=$(COMMIT) -t $(IMG) .
+
 .PHONY: controlplane
 controlplane: ## Build kube-apiserver and etcd for envtest into the user cache (skipped when present).
 	hack/controlplane.sh >/dev/null
@@ -58,12 +68,12 @@ lint: ## gofmt and go vet.
 	go vet ./...
 
 .PHONY: test
-test: controlplane kubectl verify-generated lint build ## Run every test: unit, Rego, fuzz seeds, envtest (real kube-apiserver), policy fixtures.
+test: controlplane kubectl helm verify-generated lint build ## Run every test: unit, Rego, fuzz seeds, envtest (real kube-apiserver), chart, image, failure behaviour, policy fixtures.
 	bin/driftgate policy test
 	@test -x ../shared/bin/check-drift || { echo "../shared/bin/check-drift not found: check out the shared corpus next to this repository (CI has ../shared)" >&2; exit 1; }
 	../shared/bin/check-drift ../shared/fixtures/drift --bin bin/driftgate
 	../shared/bin/check-drift test/fixtures/drift --bin bin/driftgate
-	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" go test -count=1 ./...
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" HELM="$$(hack/helm.sh)" go test -count=1 ./...
 
 .PHONY: fuzz
 fuzz: ## Fuzz the admission decoder/handler, the changed-path diff and the drift diff for FUZZTIME each (default 30s).
