@@ -38,17 +38,20 @@ type Result struct {
 	Input *policies.Input
 	// Changes are the changed paths of an update with their old and new values.
 	Changes []fieldpath.Change
+	// Failed marks a refusal because driftgate could not decide (evaluation error, deadline,
+	// unreadable request) or could not keep the record the write needed.
+	Failed bool
 }
 
 // Decide decides req.
 func (d *Decider) Decide(ctx context.Context, req *Request) Result {
 	in, changes, err := d.input(ctx, req)
 	if err != nil {
-		return Result{Decision: policies.Deny("driftgate: " + err.Error() + "; denied"), Input: in}
+		return Result{Decision: policies.Deny("driftgate: " + err.Error() + "; denied"), Input: in, Failed: true}
 	}
 	dec, err := d.Engine.Evaluate(ctx, in)
 	if err != nil {
-		return Result{Decision: policies.Deny("driftgate: " + err.Error() + "; denied"), Input: in}
+		return Result{Decision: policies.Deny("driftgate: " + err.Error() + "; denied"), Input: in, Failed: true}
 	}
 	return Result{Decision: dec, Input: in, Changes: changes}
 }

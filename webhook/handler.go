@@ -86,6 +86,7 @@ func (h *Handler) answer(ctx context.Context, req *Request) (resp *admissionv1.A
 	defer func() {
 		if p := recover(); p != nil {
 			h.Log.Error(fmt.Errorf("%v", p), "admission handler panicked", logkeys.UID, req.UID)
+			h.Metrics.observe(&Result{Failed: true})
 			resp = refuse(http.StatusInternalServerError, "driftgate: internal error while deciding; denied")
 		}
 		resp.UID = req.UID
@@ -119,8 +120,10 @@ func (h *Handler) record(ctx context.Context, req *Request, res *Result) {
 	err := h.keep(ctx, req, res)
 	if err != nil {
 		h.Log.Error(err, "break-glass write not recorded, denying it", logkeys.UID, req.UID)
+		writer := res.Writer
 		res.Decision = policies.Deny("driftgate: this write must be recorded and the record could not be written (" +
 			err.Error() + "); denied, retry shortly")
+		res.Failed, res.Writer = true, writer
 	}
 }
 

@@ -13,7 +13,7 @@ type Metrics struct {
 func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	m := &Metrics{decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "driftgate_admission_decisions_total",
-		Help: "Admission decisions by result (allowed, denied, would_deny in warn/dryrun mode, break_glass) and writer class.",
+		Help: "Admission decisions by result (allowed, denied, would_deny in warn/dryrun mode, break_glass, error: denied because driftgate could not decide or record) and writer class.",
 	}, []string{"result", "writer"})}
 	if err := reg.Register(m.decisions); err != nil {
 		return nil, err
@@ -27,6 +27,8 @@ func (m *Metrics) observe(res *Result) {
 	}
 	result := "allowed"
 	switch {
+	case res.Failed:
+		result = "error"
 	case !res.Allowed:
 		result = "denied"
 	case res.Grant != "":

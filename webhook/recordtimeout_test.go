@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/driftgate/driftgate/internal/config"
@@ -31,7 +32,13 @@ func TestUnrecordableWriteIsDeniedBeforeTheAPIServerGivesUp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	reg := prometheus.NewPedanticRegistry()
+	metrics, err := webhook.NewMetrics(reg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	h := &webhook.Handler{
+		Metrics:       metrics,
 		Decider:       webhook.Offline(engine, cfg, clientgoscheme.Scheme, nil, config.ModeWarn, nil, time.Now()),
 		Exempt:        cfg.Exempt,
 		Log:           logr.Discard(),
@@ -50,19 +57,28 @@ func TestUnrecordableWriteIsDeniedBeforeTheAPIServerGivesUp(t *testing.T) {
 			t.Errorf("denial %q does not say %q", resp.Result.Message, want)
 		}
 	}
+	if n := personErrors(t, reg); n != 1 {
+		t.Errorf("error decisions counted: %v, want 1", n)
+	}
 }
 
-func TestRecordTimeoutLeavesTimeToAnswer(t *testing.T) {
-	for _, tc := range []struct {
-		seconds int32
-		want    time.Duration
-	}{
-		{1, 500 * time.Millisecond},
-		{3, 2500 * time.Millisecond},
-		{30, 29500 * time.Millisecond},
-	} {
-		if got := webhook.RecordTimeout(tc.seconds); got != tc.want {
-			t.Errorf("RecordTimeout(%d) = %s, want %s", tc.seconds, got, tc.want)
+// personErrors is the decisions counter's value for result "error" and writer "person".
+func personErrors(t *testing.T, reg *prometheus.Registry) float64 {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		for _, m := range mf.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["result"] == "error" && labels["writer"] == "person" {
+				return m.GetCounter().GetValue()
+			}
 		}
 	}
+	return 0
 }

@@ -45,7 +45,7 @@ func (r *Reconciler) trackBackports(ctx context.Context, source string) (map[str
 	}
 	d := r.editDiffer
 	r.pending = false
-	perSource, byTicket := map[string]int{}, map[string]int{}
+	perSource, byTicket := map[string]int{}, map[string]backlog{}
 	for i := range list.Items {
 		e := &list.Items[i]
 		if !open(e) {
@@ -56,7 +56,7 @@ func (r *Reconciler) trackBackports(ctx context.Context, source string) (map[str
 		}
 		if open(e) {
 			perSource[e.Status.GitSource]++
-			byTicket[ticketOf(e)]++
+			byTicket[ticketOf(e)] = byTicket[ticketOf(e)].add(e.CreationTimestamp.Time)
 		}
 	}
 	r.Metrics.observeBackports(byTicket)

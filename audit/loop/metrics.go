@@ -12,6 +12,7 @@ import (
 type Metrics struct {
 	drifted     *prometheus.GaugeVec
 	backport    *prometheus.GaugeVec
+	oldest      *prometheus.GaugeVec
 	duration    *prometheus.HistogramVec
 	lastSuccess *prometheus.GaugeVec
 	revision    *prometheus.GaugeVec
@@ -25,6 +26,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 			[]string{"source", "namespace", "kind"}),
 		backport: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "driftgate_backport_required_edits",
 			Help: "Break-glass edits whose backport state is Required, by ticket."}, []string{"ticket"}),
+		oldest: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "driftgate_backport_required_oldest_timestamp_seconds",
+			Help: "Unix time the oldest break-glass edit still Required was made, by ticket (alert on its age)."}, []string{"ticket"}),
 		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "driftgate_audit_duration_seconds",
 			Help: "Time to diff a source's manifests against the live objects.", Buckets: prometheus.ExponentialBuckets(0.001, 4, 10)},
 			[]string{"source"}),
@@ -33,7 +36,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		revision: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "driftgate_audit_revision_info",
 			Help: "The Git revision last audited, by source (value 1)."}, []string{"source", "revision"}),
 	}
-	for _, c := range []prometheus.Collector{m.drifted, m.backport, m.duration, m.lastSuccess, m.revision} {
+	for _, c := range []prometheus.Collector{m.drifted, m.backport, m.oldest, m.duration, m.lastSuccess, m.revision} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -57,13 +60,29 @@ func (m *Metrics) observeAudit(source string, rep *audit.Report, took time.Durat
 	}
 }
 
-func (m *Metrics) observeBackports(byTicket map[string]int) {
+// backlog is a ticket's edits still Required: how many, and when the oldest was made.
+type backlog struct {
+	n      int
+	oldest time.Time
+}
+
+func (b backlog) add(made time.Time) backlog {
+	if b.n == 0 || made.Before(b.oldest) {
+		b.oldest = made
+	}
+	b.n++
+	return b
+}
+
+func (m *Metrics) observeBackports(byTicket map[string]backlog) {
 	if m == nil {
 		return
 	}
 	m.backport.Reset()
-	for ticket, n := range byTicket {
-		m.backport.WithLabelValues(ticket).Set(float64(n))
+	m.oldest.Reset()
+	for ticket, b := range byTicket {
+		m.backport.WithLabelValues(ticket).Set(float64(b.n))
+		m.oldest.WithLabelValues(ticket).Set(float64(b.oldest.Unix()))
 	}
 }
 

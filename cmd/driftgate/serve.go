@@ -160,6 +160,9 @@ func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, 
 		return err
 	}
 	log.Info("webhook certificate", logkeys.CertMode, mode, logkeys.Dir, o.certDir)
+	if err := certs.RegisterExpiryMetric(metrics.Registry, o.certDir); err != nil {
+		return fmt.Errorf("registering the certificate metric: %w", err)
+	}
 	reg := &webhook.Registrar{Client: mgr.GetClient(), Config: cfg, Log: log.WithName("registration"),
 		CABundle: certs.CABundle(mode, certOpts, mgr.GetAPIReader())}
 	if err := reg.SetupWithManager(mgr); err != nil {
