@@ -7,6 +7,7 @@ import (
 
 	"github.com/go-logr/logr"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -31,7 +32,9 @@ import (
 // every change of the object and every resync, which picks up a new ca.crt.
 type Registrar struct {
 	Client client.Client
-	Config *config.Config
+	// APIReader reads the webhook Service uncached (one namespaced GET, no cluster-wide watch).
+	APIReader client.Reader
+	Config    *config.Config
 	// CABundle returns the CA the API server should trust, or nil when not known yet.
 	CABundle func(context.Context) ([]byte, error)
 	Log      logr.Logger
@@ -71,6 +74,9 @@ func (r *Registrar) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 const resync = time.Minute
 
 func (r *Registrar) create(ctx context.Context) error {
+	if gone, err := r.serviceGone(ctx); err != nil || gone {
+		return err
+	}
 	ca, err := r.CABundle(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the CA bundle for the webhook configuration: %w", err)
@@ -104,6 +110,25 @@ func (r *Registrar) correct(ctx context.Context, live *admissionregistrationv1.V
 	}
 	r.Log.Info("webhook configuration restored", logkeys.Name, live.Name)
 	return nil
+}
+
+// serviceGone reports whether the registration would name a Service that does not exist: while
+// driftgate is being uninstalled (the Service is deleted before the pods stop), recreating the
+// registration would only make every write to an owned object fail.
+func (r *Registrar) serviceGone(ctx context.Context) (bool, error) {
+	w := r.Config.Webhook
+	if w.URL != "" {
+		return false, nil
+	}
+	err := r.APIReader.Get(ctx, types.NamespacedName{Namespace: w.Namespace, Name: w.ServiceName}, &corev1.Service{})
+	if apierrors.IsNotFound(err) {
+		r.Log.Info("webhook Service is gone, not recreating the webhook configuration", logkeys.Name, w.ServiceName)
+		return true, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("reading the webhook Service %s/%s: %w", w.Namespace, w.ServiceName, err)
+	}
+	return false, nil
 }
 
 func caBundleOf(c *admissionregistrationv1.ValidatingWebhookConfiguration, webhook string) []byte {

@@ -163,7 +163,7 @@ func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, 
 	if err := certs.RegisterExpiryMetric(metrics.Registry, o.certDir); err != nil {
 		return fmt.Errorf("registering the certificate metric: %w", err)
 	}
-	reg := &webhook.Registrar{Client: mgr.GetClient(), Config: cfg, Log: log.WithName("registration"),
+	reg := &webhook.Registrar{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Config: cfg, Log: log.WithName("registration"),
 		CABundle: certs.CABundle(mode, certOpts, mgr.GetAPIReader())}
 	if err := reg.SetupWithManager(mgr); err != nil {
 		return fmt.Errorf("setting up the webhook registration: %w", err)
