@@ -132,10 +132,14 @@ func CABundle(mode Mode, opts Options, reader client.Reader) func(context.Contex
 		}
 	}
 	return func(context.Context) ([]byte, error) {
-		ca, err := os.ReadFile(filepath.Join(opts.CertDir, CAName))
+		path := filepath.Join(opts.CertDir, CAName)
+		ca, err := os.ReadFile(path)
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, nil
 		}
-		return ca, err
+		if err != nil {
+			return nil, fmt.Errorf("reading the CA %s: %w", path, err)
+		}
+		return ca, nil
 	}
 }

@@ -66,3 +66,6 @@ func (w *Watcher) reload(ctx context.Context) {
 	}
 	w.Log.Info("policy reloaded", logkeys.Dir, w.Dir, logkeys.Policy, w.Engine.Version())
 }
+
+// NeedLeaderElection is false: every replica serves admission, so every replica reloads.
+func (w *Watcher) NeedLeaderElection() bool { return false }

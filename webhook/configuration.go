@@ -65,6 +65,7 @@ func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1
 					`!(request.resource.group == %q && request.resource.resource == "breakglassedits" && request.userInfo.username == %q)`,
 					v1alpha1.GroupVersion.Group, cfg.SelfIdentity())},
 				OwnedCondition(cfg),
+				NotSystemCondition(cfg),
 			},
 			FailurePolicy:           &failure,
 			SideEffects:             ptr.To(admissionregistrationv1.SideEffectClassNoneOnDryRun),
@@ -113,6 +114,26 @@ func ownedExpression(labels, annotations string) string {
 		`(request.resource.group == "" && request.resource.resource == "namespaces" && %q in o.metadata.labels))) || `+
 		`(has(o.metadata.annotations) && %s.exists(k, k in o.metadata.annotations))))`,
 		v1alpha1.GroupVersion.Group, labels, config.ModeLabel, annotations)
+}
+
+// NotSystemConditionName names the match condition that leaves system controllers out.
+const NotSystemConditionName = "not-system-controllers"
+
+// NotSystemCondition leaves out the writes of system controllers (identities.system,
+// systemPrefixes, systemGroups), which the policy always allows and never records: the
+// endpoint controllers copy a Service's labels, ownership markers included, onto its
+// EndpointSlices, and the ReplicaSet controller a template's onto its Pods, so without it a
+// driftgate outage under failurePolicy Fail would stop Services and workloads from updating.
+func NotSystemCondition(cfg *config.Config) admissionregistrationv1.MatchCondition {
+	id := cfg.Identities
+	return admissionregistrationv1.MatchCondition{Name: NotSystemConditionName, Expression: notSystemExpression(
+		jsonList(id.System), jsonList(id.SystemPrefixes), jsonList(id.SystemGroups))}
+}
+
+// notSystemExpression is the CEL text of NotSystemCondition for lists already written as CEL.
+func notSystemExpression(users, prefixes, groups string) string {
+	return fmt.Sprintf(`!(request.userInfo.username in %s || %s.exists(p, request.userInfo.username.startsWith(p)) || `+
+		`(has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in %s)))`, users, prefixes, groups)
 }
 
 func argoLabel(m config.Markers) []string {

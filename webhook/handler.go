@@ -39,22 +39,34 @@ type Handler struct {
 	// Recorder keeps the record of every write allowed under a grant or by warn mode; a write
 	// that cannot be recorded is denied.
 	Recorder Recorder
-	// RecordTimeout bounds writing one record, so that an API server that does not answer
-	// turns into a denial driftgate explains, before the API server's own call times out.
-	// Zero means no bound beyond the request's.
-	RecordTimeout time.Duration
+	// AnswerTimeout bounds answering one request from its arrival, the lookups and the record
+	// included, so that an API server that does not answer driftgate turns into a denial
+	// driftgate explains before the API server's own call times out. Zero: no bound.
+	AnswerTimeout time.Duration
+	// Draining reports that the process is shutting down: answers then close their connection,
+	// so the API server's kept-alive connections move to another replica before this one stops.
+	Draining func() bool
 }
 
 // ServeHTTP implements http.Handler. Malformed input is answered with a 4xx-coded refusal that
 // says what is wrong; a panic with a refusal, never an allowed write.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if h.AnswerTimeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, h.AnswerTimeout)
+		defer cancel()
+	}
+	if h.Draining != nil && h.Draining() {
+		w.Header().Set("Connection", "close")
+	}
 	rev, err := readReview(r)
 	if err != nil {
 		h.Log.Info("bad admission request", logkeys.Error, err.Error())
 		writeReview(w, "", refuse(http.StatusBadRequest, err.Error()))
 		return
 	}
-	writeReview(w, rev.APIVersion, h.answer(r.Context(), rev.Request))
+	writeReview(w, rev.APIVersion, h.answer(ctx, rev.Request))
 }
 
 func readReview(r *http.Request) (*review, error) {
@@ -127,26 +139,21 @@ func (h *Handler) record(ctx context.Context, req *Request, res *Result) {
 	}
 }
 
-// keep writes the record within RecordTimeout.
+// keep writes the record before the answer's deadline.
 func (h *Handler) keep(ctx context.Context, req *Request, res *Result) error {
 	if h.Recorder == nil {
 		return errNoRecorder
 	}
-	if h.RecordTimeout <= 0 {
-		return h.Recorder.Record(ctx, req, res)
-	}
-	ctx, cancel := context.WithTimeout(ctx, h.RecordTimeout)
-	defer cancel()
 	err := h.Recorder.Record(ctx, req, res)
 	if err != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return fmt.Errorf("the API server did not answer within %s", h.RecordTimeout)
+		return fmt.Errorf("the API server did not answer within driftgate's %s deadline: %w", h.AnswerTimeout, err)
 	}
 	return err
 }
 
-// RecordTimeout is the bound on writing a record for a webhook the API server calls with
+// AnswerTimeout is the bound on answering a webhook call the API server makes with
 // timeoutSeconds: half a second less (a decision takes about a millisecond), at least half.
-func RecordTimeout(timeoutSeconds int32) time.Duration {
+func AnswerTimeout(timeoutSeconds int32) time.Duration {
 	t := time.Duration(timeoutSeconds) * time.Second
 	return max(t-500*time.Millisecond, t/2)
 }

@@ -25,7 +25,7 @@ func (stalledRecorder) Record(ctx context.Context, _ *webhook.Request, _ *webhoo
 
 // TestUnrecordableWriteIsDeniedBeforeTheAPIServerGivesUp: a write that must be recorded (warn
 // mode) while the API server does not answer is denied with a reason and a retry hint, once
-// RecordTimeout has passed, never allowed unrecorded.
+// AnswerTimeout has passed, never allowed unrecorded.
 func TestUnrecordableWriteIsDeniedBeforeTheAPIServerGivesUp(t *testing.T) {
 	cfg := config.Default()
 	engine, err := policies.NewEngine(context.Background(), policies.Data(cfg), cfg.EvaluationTimeout(), nil)
@@ -43,7 +43,7 @@ func TestUnrecordableWriteIsDeniedBeforeTheAPIServerGivesUp(t *testing.T) {
 		Exempt:        cfg.Exempt,
 		Log:           logr.Discard(),
 		Recorder:      stalledRecorder{},
-		RecordTimeout: 50 * time.Millisecond,
+		AnswerTimeout: 50 * time.Millisecond,
 	}
 	owned := `{"metadata":{"name":"web","namespace":"prod","labels":{"kustomize.toolkit.fluxcd.io/name":"apps"}},"data":{"a":"%s"}}`
 	resp := post(t, h, "application/json", reviewJSON(`{"uid":"u1","operation":"UPDATE","namespace":"prod","name":"web",`+
@@ -52,7 +52,7 @@ func TestUnrecordableWriteIsDeniedBeforeTheAPIServerGivesUp(t *testing.T) {
 	if resp.Allowed {
 		t.Fatalf("a write that could not be recorded was allowed: %+v", resp)
 	}
-	for _, want := range []string{"did not answer within 50ms", "retry shortly"} {
+	for _, want := range []string{"did not answer within driftgate's 50ms deadline", "retry shortly"} {
 		if resp.Result == nil || !strings.Contains(resp.Result.Message, want) {
 			t.Errorf("denial %q does not say %q", resp.Result.Message, want)
 		}
@@ -81,4 +81,19 @@ func personErrors(t *testing.T, reg *prometheus.Registry) float64 {
 		}
 	}
 	return 0
+}
+
+func TestAnswerTimeoutLeavesTimeToAnswer(t *testing.T) {
+	for _, tc := range []struct {
+		seconds int32
+		want    time.Duration
+	}{
+		{1, 500 * time.Millisecond},
+		{3, 2500 * time.Millisecond},
+		{30, 29500 * time.Millisecond},
+	} {
+		if got := webhook.AnswerTimeout(tc.seconds); got != tc.want {
+			t.Errorf("AnswerTimeout(%d) = %s, want %s", tc.seconds, got, tc.want)
+		}
+	}
 }

@@ -67,8 +67,14 @@ func (r *Registrar) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	if err != nil {
 		return ctrl.Result{}, fmt.Errorf("reading the webhook configuration %s: %w", req.Name, err)
 	}
-	return ctrl.Result{RequeueAfter: resync}, r.correct(ctx, &live)
+	if err := r.correct(ctx, &live); err != nil {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{RequeueAfter: resync}, nil
 }
+
+// caInjectionAnnotation asks cert-manager's CA injector to keep caBundle.
+const caInjectionAnnotation = "cert-manager.io/inject-ca-from"
 
 // resync is how often the configuration is checked without a change to it.
 const resync = time.Minute
@@ -82,7 +88,12 @@ func (r *Registrar) create(ctx context.Context) error {
 		return fmt.Errorf("reading the CA bundle for the webhook configuration: %w", err)
 	}
 	want := Configuration(r.Config, ca)
-	if err := r.Client.Create(ctx, want); err != nil && !apierrors.IsAlreadyExists(err) {
+	want.Labels, want.Annotations = r.Config.Webhook.Labels, r.Config.Webhook.Annotations
+	err = r.Client.Create(ctx, want)
+	if apierrors.IsAlreadyExists(err) {
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("creating the webhook configuration %s: %w", want.Name, err)
 	}
 	r.Log.Info("webhook configuration created", logkeys.Name, want.Name)
@@ -94,6 +105,9 @@ func (r *Registrar) correct(ctx context.Context, live *admissionregistrationv1.V
 	ca, err := r.CABundle(ctx)
 	if err != nil {
 		return fmt.Errorf("reading the CA bundle for the webhook configuration: %w", err)
+	}
+	if _, injected := live.Annotations[caInjectionAnnotation]; injected {
+		ca = nil // cert-manager's CA injector keeps it, from the Secret, ahead of the mounted file
 	}
 	want := Configuration(r.Config, ca).Webhooks
 	for i := range want {
@@ -136,9 +150,6 @@ func caBundleOf(c *admissionregistrationv1.ValidatingWebhookConfiguration, webho
 		if w.Name == webhook {
 			return w.ClientConfig.CABundle
 		}
-	}
-	if len(c.Webhooks) > 0 {
-		return c.Webhooks[0].ClientConfig.CABundle
 	}
 	return nil
 }

@@ -24,6 +24,8 @@ type Options struct {
 	Log     logr.Logger
 	// RecordClient writes edit records; nil means the manager's client.
 	RecordClient client.Client
+	// Draining reports a shutdown in progress (Handler.Draining); nil: never.
+	Draining func() bool
 }
 
 // Setup registers the admission handler with srv: grants and namespace modes from mgr's cache,
@@ -60,7 +62,8 @@ func Setup(ctx context.Context, mgr manager.Manager, srv crwebhook.Server, o Opt
 		Metrics:       o.Metrics,
 		Rules:         rules,
 		Recorder:      &EditRecorder{Client: records, Clock: clock.RealClock{}},
-		RecordTimeout: RecordTimeout(o.Config.Webhook.TimeoutSeconds),
+		AnswerTimeout: AnswerTimeout(o.Config.Webhook.TimeoutSeconds),
+		Draining:      o.Draining,
 	}
 	srv.Register(Path, h)
 	return nil

@@ -109,7 +109,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		return fmt.Errorf("adding the readiness check: %w", err)
 	}
 	if o.enableWebhook {
-		if err := setupWebhook(ctx, mgr, cfg, o, log); err != nil {
+		if err := setupWebhook(ctx, mgr, cfg, o, log, d.draining); err != nil {
 			return err
 		}
 	}
@@ -129,7 +129,8 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	return mgr.Start(d.run(ctx))
 }
 
-func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, o *serveOptions, log logr.Logger) error {
+func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, o *serveOptions, log logr.Logger,
+	draining func() bool) error {
 	engine, err := newEngine(ctx, cfg, cfg.Policy.Dir)
 	if err != nil {
 		return err
@@ -147,7 +148,8 @@ func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, 
 	}
 	srv := crwebhook.NewServer(crwebhook.Options{Port: o.webhookPort, CertDir: o.certDir,
 		CertName: certs.CertName, KeyName: certs.KeyName, TLSOpts: []func(*tls.Config){http1Only}})
-	if err := webhook.Setup(ctx, mgr, srv, webhook.Options{Config: cfg, Engine: engine, Metrics: m, Log: log.WithName("admission")}); err != nil {
+	if err := webhook.Setup(ctx, mgr, srv, webhook.Options{Config: cfg, Engine: engine, Metrics: m, Log: log.WithName("admission"),
+		Draining: draining}); err != nil {
 		return err
 	}
 	certOpts := certs.Options{

@@ -32,11 +32,14 @@ func (d *drain) run(signal context.Context) context.Context {
 		<-signal.Done()
 		d.stopping.Store(true)
 		d.log.Info("shutting down: readiness fails, serving until the delay has passed", logkeys.Delay, d.delay.String())
-		time.Sleep(d.delay)
+		<-time.After(d.delay)
 		cancel()
 	}()
 	return ctx
 }
+
+// draining reports that shutdown began.
+func (d *drain) draining() bool { return d.stopping.Load() }
 
 // ready is the readiness check that fails once shutdown began.
 func (d *drain) ready(*http.Request) error {

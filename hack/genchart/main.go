@@ -26,6 +26,9 @@ const (
 	exemptMark      = "HELM-EXEMPT"
 	labelsMark      = "HELM-LABELS"
 	annotationsMark = "HELM-ANNOTATIONS"
+	systemMark      = "HELM-SYSTEM"
+	prefixesMark    = "HELM-SYSPREFIXES"
+	groupsMark      = "HELM-SYSGROUPS"
 	timeoutMark     = 29
 )
 
@@ -49,9 +52,12 @@ func write(path string) error {
 		nsMark, "{{ .Release.Namespace }}",
 		svcMark, `{{ include "driftgate.fullname" . }}-webhook`,
 		saMark, `{{ include "driftgate.fullname" . }}`,
-		cfgMark, `{{ include "driftgate.fullname" . }}`+"\n"+certManagerAnnotation,
+		cfgMark, `{{ include "driftgate.fullname" . }}`+"\n"+`  labels: {{- include "driftgate.labels" . | nindent 4 }}`+"\n"+certManagerAnnotation,
 		`["`+labelsMark+`"]`, `{{ include "driftgate.markerLabels" . }}`,
 		`["`+annotationsMark+`"]`, `{{ include "driftgate.markerAnnotations" . }}`,
+		`["`+systemMark+`"]`, `{{ include "driftgate.systemUsers" . }}`,
+		`["`+prefixesMark+`"]`, `{{ include "driftgate.systemPrefixes" . }}`,
+		`["`+groupsMark+`"]`, `{{ include "driftgate.systemGroups" . }}`,
 		"failurePolicy: Fail", "failurePolicy: {{ .Values.webhook.failurePolicy }}",
 		fmt.Sprintf("timeoutSeconds: %d", timeoutMark), "timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}",
 	).Replace(string(out))
@@ -78,5 +84,8 @@ func placeholders() *config.Config {
 	cfg.Identities.Self = "system:serviceaccount:" + nsMark + ":" + saMark
 	cfg.ExemptNamespaces = []string{exemptMark}
 	cfg.Markers = config.Markers{Labels: []string{labelsMark}, Annotations: []string{annotationsMark}}
+	cfg.Identities.System = []string{systemMark}
+	cfg.Identities.SystemPrefixes = []string{prefixesMark}
+	cfg.Identities.SystemGroups = []string{groupsMark}
 	return cfg
 }

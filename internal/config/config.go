@@ -100,6 +100,11 @@ type Webhook struct {
 	// URL, when set, is where the API server calls the webhook instead of the Service: for a
 	// driftgate running outside the cluster (the local dev cluster, the tests). https only.
 	URL string `json:"url,omitempty"`
+	// Labels and Annotations are put on the configuration when driftgate recreates it: the
+	// chart passes its own (Helm's ownership, cert-manager's CA injection) so that a recreated
+	// object is still the release's.
+	Labels      map[string]string `json:"labels,omitempty"`
+	Annotations map[string]string `json:"annotations,omitempty"`
 }
 
 // BreakGlass bounds grants.

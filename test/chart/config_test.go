@@ -49,9 +49,24 @@ func wantConfig(vs valueSet, ns string) configSummary {
 		Webhook: config.Webhook{
 			Namespace: ns, ServiceName: vs.fullname + "-webhook", ConfigurationName: vs.fullname,
 			FailurePolicy: vs.failurePolicy, TimeoutSeconds: vs.timeoutSeconds,
+			Labels: map[string]string{
+				"app.kubernetes.io/name": "driftgate", "app.kubernetes.io/instance": release,
+				"app.kubernetes.io/version": "0.1.0", "app.kubernetes.io/managed-by": "Helm", "helm.sh/chart": "driftgate-0.1.0",
+			},
+			Annotations: recreatedAnnotations(vs, ns),
 		},
 		ClusterRole: vs.clusterRole,
 	}
+}
+
+// recreatedAnnotations are what a webhook configuration driftgate recreates carries: Helm's
+// ownership, and cert-manager's CA injection when it issues the certificate.
+func recreatedAnnotations(vs valueSet, ns string) map[string]string {
+	a := map[string]string{"meta.helm.sh/release-name": release, "meta.helm.sh/release-namespace": ns}
+	if vs.certManager {
+		a["cert-manager.io/inject-ca-from"] = ns + "/" + vs.fullname + "-webhook"
+	}
+	return a
 }
 
 // TestValuesConfigIsDefault: values.yaml's config writes out driftgate's defaults

@@ -24,10 +24,11 @@ func TestDownFailsClosedForOwnedObjectsOnly(t *testing.T) {
 	mustCreate(t, cluster.Person(t, "carol"), configMap(ns, "scratch", nil, "blue"))
 	mustCreate(t, admin, configMap("kube-system", "owned-"+ns, fluxLabel, "blue"))
 	mustCreate(t, admin, configMap(cluster.Config.Webhook.Namespace, "owned-"+ns, fluxLabel, "blue"))
+	mustCreate(t, cluster.ServiceAccount(t, testenv.Flux), configMap(ns, "collected", fluxLabel, "blue"))
 	waitEnforced(t, ns, "app")
 	s.stop(t)
 
-	carol, flux := cluster.Person(t, "carol"), cluster.ServiceAccount(t, testenv.Flux)
+	carol, flux, gc := cluster.Person(t, "carol"), cluster.ServiceAccount(t, testenv.Flux), cluster.ServiceAccount(t, testenv.GarbageCollector)
 	for _, tc := range []struct {
 		name  string
 		write func() error
@@ -36,6 +37,11 @@ func TestDownFailsClosedForOwnedObjectsOnly(t *testing.T) {
 		{"a person's write to an owned object", func() error { return setColor(carol, ns, "app", "red") }, webhookFailed},
 		{"GitOps' write to an owned object", func() error { return setColor(flux, ns, "app", "green") }, webhookFailed},
 		{"claiming an unowned object", func() error { return create(carol, configMap(ns, "claimed", fluxLabel, "x")) }, webhookFailed},
+		// System controllers are left out of the registration: the endpoint controllers copy a
+		// Service's markers onto its EndpointSlices, and they must go on working.
+		{"a system controller's write to an owned object", func() error {
+			return gc.Client.Delete(context.Background(), configMap(ns, "collected", nil, ""))
+		}, ""},
 		{"a person's write to an unowned object", func() error { return setColor(carol, ns, "scratch", "red") }, ""},
 		{"creating an unowned object", func() error { return create(carol, configMap(ns, "new", nil, "x")) }, ""},
 		{"deleting an unowned object", func() error { return carol.Client.Delete(context.Background(), configMap(ns, "new", nil, "")) }, ""},

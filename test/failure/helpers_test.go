@@ -103,6 +103,21 @@ func ownedNamespace(t *testing.T) string {
 // change the Flux-owned ConfigMap ns/app.
 func review(t *testing.T, s *server, ns string) (*admissionv1.AdmissionResponse, error) {
 	t.Helper()
+	resp, _, err := reviewWith(t, webhookClient(s, true), s, ns)
+	return resp, err
+}
+
+// freshReview is review over a new connection, with its own TLS handshake.
+func freshReview(t *testing.T, s *server, ns string) (*admissionv1.AdmissionResponse, error) {
+	t.Helper()
+	resp, _, err := reviewWith(t, webhookClient(s, false), s, ns)
+	return resp, err
+}
+
+// reviewWith sends the review with c and returns driftgate's answer and whether the server
+// closed the connection after it.
+func reviewWith(t *testing.T, c *http.Client, s *server, ns string) (*admissionv1.AdmissionResponse, bool, error) {
+	t.Helper()
 	body, err := json.Marshal(admissionv1.AdmissionReview{
 		TypeMeta: metav1.TypeMeta{APIVersion: "admission.k8s.io/v1", Kind: "AdmissionReview"},
 		Request:  carolsUpdate(t, ns),
@@ -110,16 +125,16 @@ func review(t *testing.T, s *server, ns string) (*admissionv1.AdmissionResponse,
 	if err != nil {
 		t.Fatal(err)
 	}
-	resp, err := webhookClient(s).Post(fmt.Sprintf("https://127.0.0.1:%d%s", s.port, webhook.Path), "application/json", bytes.NewReader(body))
+	resp, err := c.Post(fmt.Sprintf("https://127.0.0.1:%d%s", s.port, webhook.Path), "application/json", bytes.NewReader(body))
 	if err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	defer resp.Body.Close()
 	var out admissionv1.AdmissionReview
 	if err := json.NewDecoder(resp.Body).Decode(&out); err != nil || out.Response == nil {
-		return nil, fmt.Errorf("HTTP %d, not an AdmissionReview: %v", resp.StatusCode, err)
+		return nil, resp.Close, fmt.Errorf("HTTP %d, not an AdmissionReview: %v", resp.StatusCode, err)
 	}
-	return out.Response, nil
+	return out.Response, resp.Close, nil
 }
 
 func carolsUpdate(t *testing.T, ns string) *admissionv1.AdmissionRequest {
@@ -144,11 +159,13 @@ func carolsUpdate(t *testing.T, ns string) *admissionv1.AdmissionRequest {
 	return req
 }
 
-// webhookClient trusts the server's CA and speaks HTTP/1.1, as the API server would.
-func webhookClient(s *server) *http.Client {
+// webhookClient trusts the server's CA and speaks HTTP/1.1, as the API server would; without
+// keepAlive every request makes a new connection.
+func webhookClient(s *server, keepAlive bool) *http.Client {
 	pool := x509.NewCertPool()
 	pool.AddCert(s.certs.ca.Cert)
-	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	return &http.Client{Transport: &http.Transport{DisableKeepAlives: !keepAlive,
+		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
 }
 
 // isNotFound reports a NotFound API error.

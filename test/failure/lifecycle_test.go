@@ -33,9 +33,12 @@ func TestShutdownFailsReadinessThenDrains(t *testing.T) {
 	if !s.running() {
 		t.Fatal("driftgate exited as soon as it stopped being ready; it must serve through the shutdown delay")
 	}
-	resp, err := review(t, s, ns)
+	resp, closed, err := reviewWith(t, webhookClient(s, true), s, ns)
 	if err != nil || resp.Allowed || !strings.Contains(resp.Result.Message, ownedDenial) {
 		t.Errorf("a review sent after readiness failed got (%+v, %v), want driftgate's denial", resp, err)
+	}
+	if !closed {
+		t.Error("an answer while shutting down kept the connection open; want Connection: close, so the API server reconnects to another replica")
 	}
 	<-s.done
 	if s.err != nil {

@@ -13,16 +13,17 @@ import (
 	"github.com/driftgate/driftgate/internal/testutil"
 )
 
-// TestCertificateRotationLosesNoRequest: while the API server keeps calling driftgate, its
-// serving certificate is renewed three times, as cert-manager renews it (and the kubelet
-// updates the mounted Secret of the self-managed one): every admission request across the
-// rotations gets driftgate's answer, none fails.
+// TestCertificateRotationLosesNoRequest: while the API server keeps calling driftgate (over its
+// kept-alive connections) and a client calls it directly with a new TLS handshake per request
+// (as a new API server connection would), its serving certificate is renewed three times, as
+// cert-manager renews it (and the kubelet updates the mounted Secret of the self-managed one):
+// every admission request across the rotations gets driftgate's answer, none fails.
 func TestCertificateRotationLosesNoRequest(t *testing.T) {
 	s := serve(t, serveOptions{})
 	ns := ownedNamespace(t)
 	waitEnforced(t, ns, "app")
 
-	load := startLoad(t, ns)
+	load := startLoad(t, s, ns)
 	for i := range 3 {
 		leaf := s.certs.renew(t)
 		testutil.WaitFor(t, fmt.Sprintf("renewal %d served", i+1), func() bool {
@@ -50,19 +51,21 @@ type load struct {
 	failures []string
 }
 
-func startLoad(t *testing.T, ns string) *load {
+func startLoad(t *testing.T, s *server, ns string) *load {
 	t.Helper()
 	l := &load{done: make(chan struct{})}
 	carol, flux := cluster.Person(t, "carol"), cluster.ServiceAccount(t, testenv.Flux)
-	l.wg.Add(1)
+	l.wg.Add(2)
 	go func() {
 		defer l.wg.Done()
-		for i := 0; ; i++ {
-			select {
-			case <-l.done:
-				return
-			default:
-			}
+		for !l.stopped() {
+			resp, err := freshReview(t, s, ns)
+			l.check("a new connection", err, err == nil && !resp.Allowed && strings.Contains(resp.Result.Message, ownedDenial))
+		}
+	}()
+	go func() {
+		defer l.wg.Done()
+		for i := 0; !l.stopped(); i++ {
 			err := setColor(carol, ns, "app", "red", dryRun)
 			l.check("carol", err, err != nil && strings.Contains(err.Error(), ownedDenial))
 			err = setColor(flux, ns, "app", fmt.Sprintf("v%d", i), dryRun)
@@ -79,6 +82,15 @@ func (l *load) check(who string, err error, ok bool) {
 		l.mu.Lock()
 		l.failures = append(l.failures, fmt.Sprintf("%s: %v", who, err))
 		l.mu.Unlock()
+	}
+}
+
+func (l *load) stopped() bool {
+	select {
+	case <-l.done:
+		return true
+	default:
+		return false
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"syscall"
 	"testing"
 
+	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -91,16 +92,21 @@ func serve(t *testing.T, o serveOptions) *server {
 	})
 	testutil.WaitFor(t, "driftgate serve ready", s.ready)
 	if o.port == registeredPort {
-		waitCalled(t)
+		waitCalled(t, s)
 	}
 	return s
 }
 
-// waitCalled waits until the API server calls the driftgate the registration names and gets
-// an answer: once driftgate has put its CA in the registration, a GitOps write to an owned
-// object goes through.
-func waitCalled(t *testing.T) {
+// waitCalled waits until driftgate has registered itself with its CA and the API server calls
+// it: a GitOps write to an owned object goes through.
+func waitCalled(t *testing.T, s *server) {
 	t.Helper()
+	admin := cluster.AdminActor(t)
+	vwc := &admissionregistrationv1.ValidatingWebhookConfiguration{}
+	testutil.WaitFor(t, "driftgate registering itself with its CA", func() bool {
+		err := admin.Client.Get(context.Background(), client.ObjectKey{Name: cluster.Config.Webhook.ConfigurationName}, vwc)
+		return err == nil && len(vwc.Webhooks) > 0 && bytes.Equal(vwc.Webhooks[0].ClientConfig.CABundle, s.certs.ca.CertPEM())
+	})
 	flux := cluster.ServiceAccount(t, testenv.Flux)
 	probe := configMap("default", "probe", fluxLabel, "x")
 	var last error

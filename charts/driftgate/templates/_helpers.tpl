@@ -55,10 +55,22 @@ webhook section (from webhook.* and the release) and identities.self (the chart'
   "serviceName" (include "driftgate.serviceName" .)
   "configurationName" (include "driftgate.fullname" .)
   "failurePolicy" .Values.webhook.failurePolicy
-  "timeoutSeconds" .Values.webhook.timeoutSeconds -}}
+  "timeoutSeconds" .Values.webhook.timeoutSeconds
+  "labels" (include "driftgate.labels" . | fromYaml)
+  "annotations" (include "driftgate.webhookAnnotations" . | fromYaml) -}}
 {{- $self := printf "system:serviceaccount:%s:%s" .Release.Namespace (include "driftgate.fullname" .) -}}
 {{- $owned := dict "apiVersion" "driftgate.io/v1alpha1" "kind" "Config" "webhook" $webhook "identities" (dict "self" $self) -}}
 {{- mergeOverwrite $cfg $owned | toYaml -}}
+{{- end -}}
+
+{{/* What a webhook configuration driftgate recreates carries, to stay the release's (config
+webhook.annotations): Helm's ownership and, with cert-manager, its CA injection. */}}
+{{- define "driftgate.webhookAnnotations" -}}
+meta.helm.sh/release-name: {{ .Release.Name }}
+meta.helm.sh/release-namespace: {{ .Release.Namespace }}
+{{- if .Values.certManager.enabled }}
+cert-manager.io/inject-ca-from: {{ .Release.Namespace }}/{{ include "driftgate.fullname" . }}-webhook
+{{- end }}
 {{- end -}}
 
 {{/* The Git clones' directory, config.audit.workDir. */}}

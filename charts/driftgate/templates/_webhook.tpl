@@ -13,3 +13,16 @@ labels plus the Argo CD tracking label when set, and the marker annotations.
 {{- $m := .Values.config.markers | default dict -}}
 {{- toJson ($m.annotations | default list) -}}
 {{- end -}}
+{{- /*
+The system controllers the "not-system-controllers" match condition leaves out, as JSON lists,
+as webhook.NotSystemCondition builds them from driftgate.yaml's identities.
+*/ -}}
+{{- define "driftgate.systemUsers" -}}
+{{- toJson ((.Values.config.identities | default dict).system | default list) -}}
+{{- end -}}
+{{- define "driftgate.systemPrefixes" -}}
+{{- toJson ((.Values.config.identities | default dict).systemPrefixes | default list) -}}
+{{- end -}}
+{{- define "driftgate.systemGroups" -}}
+{{- toJson ((.Values.config.identities | default dict).systemGroups | default list) -}}
+{{- end -}}
