@@ -15,7 +15,6 @@ import (
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
@@ -162,23 +161,10 @@ func driftedObject(gs *v1alpha1.GitSource, ns, name string) (v1alpha1.DriftedObj
 // activeGrant: alice requests a grant for the ticket, bob approves, the webhook sees it Active.
 func activeGrant(t *testing.T, ns, ticket string) *v1alpha1.BreakGlassGrant {
 	t.Helper()
-	alice := cluster.Person(t, "alice")
-	g, err := (&breakglass.Ops{Client: alice.Client, User: alice.Name, Clock: clock.RealClock{}}).Request(context.Background(),
-		breakglass.Request{Namespaces: []string{ns}, Resources: []string{"deployments.apps"}, Duration: time.Hour,
-			Ticket: ticket, Reason: "checkout pods OOMKilled"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cluster.AdminActor(t).Client.Delete(context.Background(), g) })
-	bob := cluster.Person(t, "bob", approvers)
-	if _, err := (&breakglass.Ops{Client: bob.Client, User: bob.Name, Clock: clock.RealClock{}}).Approve(context.Background(), g.Name, ""); err != nil {
-		t.Fatal(err)
-	}
-	testutil.WaitFor(t, "grant "+g.Name+" Active in driftgate's cache", func() bool {
-		return cluster.Driftgate.Cache.Get(context.Background(), client.ObjectKey{Name: g.Name}, g) == nil &&
-			g.Status.Phase == v1alpha1.GrantActive
-	})
-	return g
+	g := cluster.ApprovedGrant(t, cluster.Person(t, "alice"), cluster.Person(t, "bob", approvers), breakglass.Request{
+		Namespaces: []string{ns}, Resources: []string{"deployments.apps"}, Duration: time.Hour,
+		Ticket: ticket, Reason: "checkout pods OOMKilled"}, "")
+	return cluster.WaitCached(t, g.Name, "Active", testenv.Active)
 }
 
 // edit has a person change the Deployment and returns the record of the write.

@@ -11,7 +11,6 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -22,10 +21,6 @@ import (
 )
 
 const approvers = "driftgate-approvers"
-
-func ops(a *testenv.Actor) *breakglass.Ops {
-	return &breakglass.Ops{Client: a.Client, User: a.Name, Clock: clock.RealClock{}}
-}
 
 func argoOwned(ns, name string) map[string]string {
 	return map[string]string{"argocd.argoproj.io/tracking-id": "checkout:apps/Deployment:" + ns + "/" + name}
@@ -65,35 +60,20 @@ func setImage(t *testing.T, a *testenv.Actor, ns, name, image string, opts ...cl
 // request has alice request a grant.
 func request(t *testing.T, alice *testenv.Actor, ns string, resources []string, d time.Duration) *v1alpha1.BreakGlassGrant {
 	t.Helper()
-	g, err := ops(alice).Request(context.Background(), breakglass.Request{
+	return cluster.RequestGrant(t, alice, breakglass.Request{
 		Namespaces: []string{ns}, Resources: resources, Duration: d,
 		Ticket: "INC-4242", Reason: "checkout pods OOMKilled, raising the memory limit",
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cluster.AdminActor(t).Client.Delete(context.Background(), g) })
-	return g
 }
 
 // activeGrant: alice requests, bob approves, and driftgate's webhook sees the grant Active.
 func activeGrant(t *testing.T, ns string, resources []string, d time.Duration) *v1alpha1.BreakGlassGrant {
 	t.Helper()
 	g := request(t, cluster.Person(t, "alice"), ns, resources, d)
-	if _, err := ops(cluster.Person(t, "bob", approvers)).Approve(context.Background(), g.Name, ""); err != nil {
+	if _, err := cluster.Person(t, "bob", approvers).Ops().Approve(context.Background(), g.Name, ""); err != nil {
 		t.Fatal(err)
 	}
-	return waitCached(t, g.Name, "Active", func(g *v1alpha1.BreakGlassGrant) bool { return g.Status.Phase == v1alpha1.GrantActive })
-}
-
-// waitCached waits until driftgate's webhook cache holds the grant in the state cond checks.
-func waitCached(t *testing.T, name, what string, cond func(*v1alpha1.BreakGlassGrant) bool) *v1alpha1.BreakGlassGrant {
-	t.Helper()
-	g := &v1alpha1.BreakGlassGrant{}
-	testutil.WaitFor(t, "grant "+name+" "+what+" in driftgate's cache", func() bool {
-		return cluster.Driftgate.Cache.Get(context.Background(), client.ObjectKey{Name: name}, g) == nil && cond(g)
-	})
-	return g
+	return cluster.WaitCached(t, g.Name, "Active", testenv.Active)
 }
 
 // waitPhase waits until the API server holds the grant in phase.
@@ -114,15 +94,6 @@ func roleBindingExists(t *testing.T, ns, grant string) bool {
 		t.Fatal(err)
 	}
 	return err == nil
-}
-
-func edits(t *testing.T, grant string) []v1alpha1.BreakGlassEdit {
-	t.Helper()
-	list, err := breakglass.Edits(context.Background(), cluster.AdminActor(t).Client, grant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return list
 }
 
 func wantDenied(t *testing.T, what string, err error, fragment string) {

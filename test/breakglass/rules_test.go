@@ -51,10 +51,10 @@ func TestRevokedGrantDeniesAtOnce(t *testing.T) {
 	alice := cluster.Person(t, "alice")
 	testutil.WaitFor(t, "alice's RBAC from the grant", func() bool { return setImage(t, alice, ns, "checkout", image) == nil })
 
-	if _, err := ops(alice).Revoke(ctx, g.Name, "fixed"); err != nil {
+	if _, err := alice.Ops().Revoke(ctx, g.Name, "fixed"); err != nil {
 		t.Fatal(err)
 	}
-	waitCached(t, g.Name, "revoked", func(g *v1alpha1.BreakGlassGrant) bool { return g.Spec.Revocation != nil })
+	cluster.WaitCached(t, g.Name, "revoked", func(g *v1alpha1.BreakGlassGrant) bool { return g.Spec.Revocation != nil })
 	err := setImage(t, alice, ns, "checkout", image+"-2")
 	wantDenied(t, "write after revocation", err, "")
 	waitPhase(t, g.Name, v1alpha1.GrantRevoked)
@@ -85,7 +85,7 @@ func TestGrantRequestRules(t *testing.T) {
 			if tt.mutate != nil {
 				tt.mutate(&r)
 			}
-			o := ops(cluster.Person(t, "alice"))
+			o := cluster.Person(t, "alice").Ops()
 			if tt.requester != "" {
 				o.User = tt.requester // the body claims someone else
 			}
@@ -115,11 +115,11 @@ func TestGrantsAreChangedOnlyByTheRules(t *testing.T) {
 	}
 	wantDenied(t, "an admin forging a record", admin.Client.Create(ctx, edit), "written only by driftgate")
 
-	if _, err := ops(cluster.Person(t, "bob", approvers)).Deny(ctx, g.Name, "use Git"); err != nil {
+	if _, err := cluster.Person(t, "bob", approvers).Ops().Deny(ctx, g.Name, "use Git"); err != nil {
 		t.Fatal(err)
 	}
 	denied := waitPhase(t, g.Name, v1alpha1.GrantDenied)
-	_, err := ops(cluster.Person(t, "dave", approvers)).Approve(ctx, denied.Name, "")
+	_, err := cluster.Person(t, "dave", approvers).Ops().Approve(ctx, denied.Name, "")
 	wantDenied(t, "approving a denied grant", err, "never changes again")
 }
 
@@ -177,7 +177,7 @@ func TestConcurrentWritesAreAllRecorded(t *testing.T) {
 		}
 	}
 	objects := map[string]int{}
-	for _, e := range edits(t, g.Name) {
+	for _, e := range cluster.Edits(t, g.Name) {
 		objects[e.Spec.Object.Name]++
 	}
 	if len(objects) != n {
@@ -222,10 +222,10 @@ func TestUnrecordableWriteIsDenied(t *testing.T) {
 		}}
 		return admin.Client.Create(ctx, r) == nil && !r.Status.Allowed
 	})
-	before := len(edits(t, g.Name))
+	before := len(cluster.Edits(t, g.Name))
 	err := setImage(t, alice, ns, "checkout", image+"-unrecorded")
 	wantDenied(t, "a write that cannot be recorded", err, "the record could not be written")
-	if after := len(edits(t, g.Name)); after != before {
+	if after := len(cluster.Edits(t, g.Name)); after != before {
 		t.Errorf("records went from %d to %d", before, after)
 	}
 }
@@ -239,7 +239,7 @@ func TestDryRunLeavesNoRecord(t *testing.T) {
 		return setImage(t, alice, ns, "checkout", image, client.DryRunAll) == nil
 	})
 	wantAllowed(t, "dry-run", setImage(t, alice, ns, "checkout", image+"-dry", client.DryRunAll))
-	if n := len(edits(t, g.Name)); n != 0 {
+	if n := len(cluster.Edits(t, g.Name)); n != 0 {
 		t.Errorf("dry-runs left %d records", n)
 	}
 }

@@ -31,11 +31,11 @@ func TestFullStory(t *testing.T) {
 	if p := waitPhase(t, g.Name, v1alpha1.GrantPending); roleBindingExists(t, ns, g.Name) {
 		t.Fatalf("pending grant %s already has a RoleBinding (phase %s)", g.Name, p.Status.Phase)
 	}
-	_, err = ops(alice).Approve(ctx, g.Name, "")
+	_, err = alice.Ops().Approve(ctx, g.Name, "")
 	wantDenied(t, "alice approving her own grant", err, "no one approves their own grant")
-	_, err = ops(carol).Approve(ctx, g.Name, "")
+	_, err = carol.Ops().Approve(ctx, g.Name, "")
 	wantDenied(t, "carol (not an approver) approving", err, "carol is not in an approver group")
-	if _, err := ops(bob).Approve(ctx, g.Name, "looks right"); err != nil {
+	if _, err := bob.Ops().Approve(ctx, g.Name, "looks right"); err != nil {
 		t.Fatal(err)
 	}
 
@@ -44,7 +44,7 @@ func TestFullStory(t *testing.T) {
 	if !roleBindingExists(t, ns, g.Name) {
 		t.Fatalf("active grant %s has no RoleBinding in %s", g.Name, ns)
 	}
-	waitCached(t, g.Name, "Active", func(g *v1alpha1.BreakGlassGrant) bool { return g.Status.Phase == v1alpha1.GrantActive })
+	cluster.WaitCached(t, g.Name, "Active", func(g *v1alpha1.BreakGlassGrant) bool { return g.Status.Phase == v1alpha1.GrantActive })
 	testutil.WaitFor(t, "alice's RBAC from the grant's RoleBinding", func() bool {
 		return setImage(t, alice, ns, "checkout", "registry.example.com/checkout:v1.2.4") == nil
 	})
@@ -82,7 +82,7 @@ func waitEvent(t *testing.T, grant, reason string) {
 
 func checkRecord(t *testing.T, grant, ns string) {
 	t.Helper()
-	list := edits(t, grant)
+	list := cluster.Edits(t, grant)
 	if len(list) != 1 {
 		t.Fatalf("grant %s has %d records, want 1", grant, len(list))
 	}

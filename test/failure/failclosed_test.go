@@ -22,9 +22,9 @@ func TestDownFailsClosedForOwnedObjectsOnly(t *testing.T) {
 	ns := ownedNamespace(t)
 	admin := cluster.AdminActor(t)
 	mustCreate(t, cluster.Person(t, "carol"), configMap(ns, "scratch", nil, "blue"))
-	mustCreate(t, admin, configMap("kube-system", "owned-"+ns, fluxLabel, "blue"))
-	mustCreate(t, admin, configMap(cluster.Config.Webhook.Namespace, "owned-"+ns, fluxLabel, "blue"))
-	mustCreate(t, cluster.ServiceAccount(t, testenv.Flux), configMap(ns, "collected", fluxLabel, "blue"))
+	mustCreate(t, admin, configMap("kube-system", "owned-"+ns, fluxLabel(), "blue"))
+	mustCreate(t, admin, configMap(cluster.Config.Webhook.Namespace, "owned-"+ns, fluxLabel(), "blue"))
+	mustCreate(t, cluster.ServiceAccount(t, testenv.Flux), configMap(ns, "collected", fluxLabel(), "blue"))
 	waitEnforced(t, ns, "app")
 	s.stop(t)
 
@@ -36,7 +36,7 @@ func TestDownFailsClosedForOwnedObjectsOnly(t *testing.T) {
 	}{
 		{"a person's write to an owned object", func() error { return setColor(carol, ns, "app", "red") }, webhookFailed},
 		{"GitOps' write to an owned object", func() error { return setColor(flux, ns, "app", "green") }, webhookFailed},
-		{"claiming an unowned object", func() error { return create(carol, configMap(ns, "claimed", fluxLabel, "x")) }, webhookFailed},
+		{"claiming an unowned object", func() error { return create(carol, configMap(ns, "claimed", fluxLabel(), "x")) }, webhookFailed},
 		// System controllers are left out of the registration: the endpoint controllers copy a
 		// Service's markers onto its EndpointSlices, and they must go on working.
 		{"a system controller's write to an owned object", func() error {

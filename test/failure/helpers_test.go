@@ -3,8 +3,6 @@ package failure_test
 import (
 	"bytes"
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,7 +11,6 @@ import (
 
 	admissionv1 "k8s.io/api/admission/v1"
 	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -23,8 +20,10 @@ import (
 	"github.com/driftgate/driftgate/webhook"
 )
 
-// fluxLabel marks what Flux's kustomize-controller applies.
-var fluxLabel = map[string]string{"kustomize.toolkit.fluxcd.io/name": "apps"}
+// fluxLabel() marks what Flux's kustomize-controller applies.
+func fluxLabel() map[string]string {
+	return map[string]string{"kustomize.toolkit.fluxcd.io/name": "apps"}
+}
 
 // Answers the API server gives, by the text that tells them apart.
 const (
@@ -63,9 +62,6 @@ func setColor(a *testenv.Actor, ns, name, value string, opts ...client.UpdateOpt
 	return a.Client.Update(context.Background(), cm, opts...)
 }
 
-// dryRun makes an update a server-side dry run.
-var dryRun = client.DryRunAll
-
 // waitEnforced waits until the API server calls driftgate and driftgate refuses a person's
 // write to an owned object in ns (the ConfigMap name must exist and be Flux-owned).
 func waitEnforced(t *testing.T, ns, name string) {
@@ -73,7 +69,7 @@ func waitEnforced(t *testing.T, ns, name string) {
 	carol := cluster.Person(t, "carol")
 	var last error
 	testutil.WaitFor(t, "driftgate enforcing", func() bool {
-		last = setColor(carol, ns, name, "enforced?", dryRun)
+		last = setColor(carol, ns, name, "enforced?", client.DryRunAll)
 		return last != nil && strings.Contains(last.Error(), ownedDenial)
 	})
 }
@@ -95,7 +91,7 @@ func wantAnswer(t *testing.T, what string, err error, want string) {
 func ownedNamespace(t *testing.T) string {
 	t.Helper()
 	ns := cluster.Namespace(t, nil)
-	mustCreate(t, cluster.ServiceAccount(t, testenv.Flux), configMap(ns, "app", fluxLabel, "blue"))
+	mustCreate(t, cluster.ServiceAccount(t, testenv.Flux), configMap(ns, "app", fluxLabel(), "blue"))
 	return ns
 }
 
@@ -140,7 +136,7 @@ func reviewWith(t *testing.T, c *http.Client, s *server, ns string) (*admissionv
 func carolsUpdate(t *testing.T, ns string) *admissionv1.AdmissionRequest {
 	t.Helper()
 	raw := func(value string) []byte {
-		cm := configMap(ns, "app", fluxLabel, value)
+		cm := configMap(ns, "app", fluxLabel(), value)
 		cm.APIVersion, cm.Kind = "v1", "ConfigMap"
 		b, err := json.Marshal(cm)
 		if err != nil {
@@ -162,11 +158,5 @@ func carolsUpdate(t *testing.T, ns string) *admissionv1.AdmissionRequest {
 // webhookClient trusts the server's CA and speaks HTTP/1.1, as the API server would; without
 // keepAlive every request makes a new connection.
 func webhookClient(s *server, keepAlive bool) *http.Client {
-	pool := x509.NewCertPool()
-	pool.AddCert(s.certs.ca.Cert)
-	return &http.Client{Transport: &http.Transport{DisableKeepAlives: !keepAlive,
-		TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	return &http.Client{Transport: &http.Transport{DisableKeepAlives: !keepAlive, TLSClientConfig: s.certs.clientTLS()}}
 }
-
-// isNotFound reports a NotFound API error.
-func isNotFound(err error) bool { return apierrors.IsNotFound(err) }

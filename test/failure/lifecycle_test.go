@@ -2,9 +2,6 @@ package failure_test
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
-	"fmt"
 	"strings"
 	"syscall"
 	"testing"
@@ -105,10 +102,7 @@ func leaseHolder(t *testing.T) string {
 // negotiatedProtocol is the ALPN protocol the webhook server picks from h2 and http/1.1.
 func negotiatedProtocol(t *testing.T, s *server) string {
 	t.Helper()
-	pool := x509.NewCertPool()
-	pool.AddCert(s.certs.ca.Cert)
-	conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", s.port),
-		&tls.Config{RootCAs: pool, NextProtos: []string{"h2", "http/1.1"}, MinVersion: tls.VersionTLS12})
+	conn, err := s.dial("h2", "http/1.1")
 	if err != nil {
 		t.Fatal(err)
 	}

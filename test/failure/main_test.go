@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strings"
 	"testing"
 
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -43,7 +42,6 @@ func run(m *testing.M) int {
 	registeredPort = port
 	cfg := config.Default()
 	cfg.Webhook.URL = fmt.Sprintf("https://127.0.0.1:%d%s", port, webhook.Path)
-	self := cfg.SelfIdentity()
 	return testenv.Run(m, testenv.Options{
 		Config:       cfg,
 		External:     true,
@@ -51,7 +49,7 @@ func run(m *testing.M) int {
 		ClusterRoles: []rbacv1.ClusterRole{personRole(), leaseRole()},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
 			testenv.Binding("test-person", "test-person", testenv.GroupSubject("system:authenticated")),
-			testenv.Binding("test-driftgate-leases", "test-leases", testenv.ServiceAccountSubject(cfg.Webhook.Namespace, serviceAccountName(self))),
+			testenv.Binding("test-driftgate-leases", "test-leases", testenv.UserSubject(cfg.SelfIdentity())),
 		},
 	}, func(c *testenv.Cluster) { cluster = c })
 }
@@ -79,9 +77,6 @@ func leaseRole() rbacv1.ClusterRole {
 		},
 	}
 }
-
-// serviceAccountName is NAME in system:serviceaccount:NS:NAME.
-func serviceAccountName(user string) string { return user[strings.LastIndex(user, ":")+1:] }
 
 func freePort() (int, error) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")

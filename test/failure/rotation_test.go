@@ -1,13 +1,14 @@
 package failure_test
 
 import (
-	"crypto/tls"
 	"crypto/x509"
 	"fmt"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/internal/testenv"
 	"github.com/driftgate/driftgate/internal/testutil"
@@ -66,9 +67,9 @@ func startLoad(t *testing.T, s *server, ns string) *load {
 	go func() {
 		defer l.wg.Done()
 		for i := 0; !l.stopped(); i++ {
-			err := setColor(carol, ns, "app", "red", dryRun)
+			err := setColor(carol, ns, "app", "red", client.DryRunAll)
 			l.check("carol", err, err != nil && strings.Contains(err.Error(), ownedDenial))
-			err = setColor(flux, ns, "app", fmt.Sprintf("v%d", i), dryRun)
+			err = setColor(flux, ns, "app", fmt.Sprintf("v%d", i), client.DryRunAll)
 			l.check("Flux", err, err == nil)
 		}
 	}()
@@ -109,9 +110,7 @@ func (l *load) stop() []string {
 
 // servedCertificate is the certificate driftgate's webhook server presents now.
 func servedCertificate(s *server) (*x509.Certificate, error) {
-	pool := x509.NewCertPool()
-	pool.AddCert(s.certs.ca.Cert)
-	conn, err := tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", s.port), &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12})
+	conn, err := s.dial()
 	if err != nil {
 		return nil, err
 	}

@@ -3,6 +3,8 @@ package failure_test
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"fmt"
 	"net/http"
 	"os"
@@ -108,7 +110,7 @@ func waitCalled(t *testing.T, s *server) {
 		return err == nil && len(vwc.Webhooks) > 0 && bytes.Equal(vwc.Webhooks[0].ClientConfig.CABundle, s.certs.ca.CertPEM())
 	})
 	flux := cluster.ServiceAccount(t, testenv.Flux)
-	probe := configMap("default", "probe", fluxLabel, "x")
+	probe := configMap("default", "probe", fluxLabel(), "x")
 	var last error
 	testutil.WaitFor(t, "the API server calling driftgate", func() bool {
 		last = flux.Client.Create(context.Background(), probe.DeepCopy(), client.DryRunAll)
@@ -124,6 +126,11 @@ func (s *server) ready() bool {
 	}
 	resp.Body.Close()
 	return resp.StatusCode == http.StatusOK
+}
+
+// dial opens a TLS connection to the webhook server, offering nextProtos.
+func (s *server) dial(nextProtos ...string) (*tls.Conn, error) {
+	return tls.Dial("tcp", fmt.Sprintf("127.0.0.1:%d", s.port), s.certs.clientTLS(nextProtos...))
 }
 
 // running reports whether the process has not exited.
@@ -190,6 +197,13 @@ func newWebhookCerts(t *testing.T) *webhookCerts {
 		t.Fatal(err)
 	}
 	return w
+}
+
+// clientTLS trusts the CA, as the API server does with the registration's caBundle.
+func (w *webhookCerts) clientTLS(nextProtos ...string) *tls.Config {
+	pool := x509.NewCertPool()
+	pool.AddCert(w.ca.Cert)
+	return &tls.Config{RootCAs: pool, NextProtos: nextProtos, MinVersion: tls.VersionTLS12}
 }
 
 // renew issues a new serving certificate from the same CA and swaps it in as cert-manager

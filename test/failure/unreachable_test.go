@@ -1,12 +1,11 @@
 package failure_test
 
 import (
-	"context"
 	"net/url"
 	"testing"
 	"time"
 
-	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/breakglass"
@@ -30,7 +29,7 @@ func TestAPIServerUnreachable(t *testing.T) {
 	alice := cluster.Person(t, "alice")
 	grant := activeGrant(t, ns)
 	testutil.WaitFor(t, "alice's grant in driftgate's cache", func() bool {
-		return setColor(alice, ns, "app", "red", dryRun) == nil
+		return setColor(alice, ns, "app", "red", client.DryRunAll) == nil
 	})
 
 	p.freeze()
@@ -46,7 +45,7 @@ func TestAPIServerUnreachable(t *testing.T) {
 	testutil.WaitFor(t, "alice's write allowed once the API server is back", func() bool {
 		return setColor(alice, ns, "app", "red") == nil
 	})
-	if n := len(edits(t, grant.Name)); n != 1 {
+	if n := len(cluster.Edits(t, grant.Name)); n != 1 {
 		t.Errorf("%d records under the grant, want 1: the allowed write's", n)
 	}
 }
@@ -54,24 +53,7 @@ func TestAPIServerUnreachable(t *testing.T) {
 // activeGrant has alice request a grant for ConfigMaps in ns and bob approve it.
 func activeGrant(t *testing.T, ns string) *v1alpha1.BreakGlassGrant {
 	t.Helper()
-	alice, bob := cluster.Person(t, "alice"), cluster.Person(t, "bob", approvers)
-	g, err := (&breakglass.Ops{Client: alice.Client, User: alice.Name, Clock: clock.RealClock{}}).Request(context.Background(),
-		breakglass.Request{Namespaces: []string{ns}, Resources: []string{"configmaps"}, Duration: time.Hour,
-			Ticket: "INC-7", Reason: "colour is wrong in production"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := (&breakglass.Ops{Client: bob.Client, User: bob.Name, Clock: clock.RealClock{}}).Approve(context.Background(), g.Name, ""); err != nil {
-		t.Fatal(err)
-	}
-	return g
-}
-
-func edits(t *testing.T, grant string) []v1alpha1.BreakGlassEdit {
-	t.Helper()
-	list, err := breakglass.Edits(context.Background(), cluster.AdminActor(t).Client, grant)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return list
+	return cluster.ApprovedGrant(t, cluster.Person(t, "alice"), cluster.Person(t, "bob", approvers), breakglass.Request{
+		Namespaces: []string{ns}, Resources: []string{"configmaps"}, Duration: time.Hour,
+		Ticket: "INC-7", Reason: "colour is wrong in production"}, "")
 }

@@ -8,21 +8,15 @@ import (
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/breakglass"
 	"github.com/driftgate/driftgate/internal/testenv"
-	"github.com/driftgate/driftgate/internal/testutil"
 )
 
 const approvers = "driftgate-approvers"
-
-func ops(a *testenv.Actor) *breakglass.Ops {
-	return &breakglass.Ops{Client: a.Client, User: a.Name, Clock: clock.RealClock{}}
-}
 
 // ownedDeployment has Argo CD create a Deployment it owns.
 func ownedDeployment(t *testing.T, ns, name string) {
@@ -60,22 +54,11 @@ func update(t *testing.T, a *testenv.Actor, ns, name string, change func(*appsv1
 // Active.
 func activeGrant(t *testing.T, ns, ticket string) *v1alpha1.BreakGlassGrant {
 	t.Helper()
-	ctx := context.Background()
-	g, err := ops(cluster.Person(t, "alice")).Request(ctx, breakglass.Request{
+	g := cluster.ApprovedGrant(t, cluster.Person(t, "alice"), cluster.Person(t, "bob", approvers), breakglass.Request{
 		Namespaces: []string{ns}, Resources: []string{"deployments.apps"}, Duration: time.Hour,
 		Ticket: ticket, Reason: "checkout pods OOMKilled, raising the memory limit",
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cluster.AdminActor(t).Client.Delete(context.Background(), g) })
-	if _, err := ops(cluster.Person(t, "bob", approvers)).Approve(ctx, g.Name, "paged in"); err != nil {
-		t.Fatal(err)
-	}
-	testutil.WaitFor(t, "grant "+g.Name+" Active in driftgate's cache", func() bool {
-		return cluster.Driftgate.Cache.Get(ctx, client.ObjectKey{Name: g.Name}, g) == nil && g.Status.Phase == v1alpha1.GrantActive
-	})
-	return g
+	}, "paged in")
+	return cluster.WaitCached(t, g.Name, "Active", testenv.Active)
 }
 
 // resolve sets an edit's status as driftgate's audit would: only driftgate writes it.

@@ -1,7 +1,6 @@
 package report_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -14,7 +13,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
-	"github.com/driftgate/driftgate/breakglass"
 	"github.com/driftgate/driftgate/internal/testutil"
 	"github.com/driftgate/driftgate/report"
 )
@@ -86,10 +84,7 @@ func write(t *testing.T, ns, grant string) (*v1alpha1.BreakGlassEdit, *v1alpha1.
 	if err := update(t, alice, ns, "checkout", func(d *appsv1.Deployment) { d.Spec.Replicas = ptrInt(4) }); err != nil {
 		t.Fatal(err)
 	}
-	list, err := breakglass.Edits(context.Background(), cluster.AdminActor(t).Client, grant)
-	if err != nil {
-		t.Fatal(err)
-	}
+	list := cluster.Edits(t, grant)
 	image := slices.IndexFunc(list, func(e v1alpha1.BreakGlassEdit) bool { return hasPath(e, imagePath) })
 	replicas := slices.IndexFunc(list, func(e v1alpha1.BreakGlassEdit) bool { return hasPath(e, "spec.replicas") })
 	if len(list) != 2 || image < 0 || replicas < 0 {
