@@ -3,12 +3,11 @@ package report
 import (
 	"bytes"
 	"flag"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/driftgate/driftgate/internal/testutil"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
@@ -36,25 +35,8 @@ func TestGolden(t *testing.T) {
 				t.Fatal(err)
 			}
 			checkNoSecrets(t, b.String())
-			golden(t, filepath.Join("testdata", tt.name+".golden"), b.String())
+			testutil.Golden(t, filepath.Join("testdata", tt.name+".golden"), b.String(), *update, "./report")
 		})
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./report -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s differs (-want +got); go test ./report -update rewrites it:\n%s", path, diff)
 	}
 }
 

@@ -1,12 +1,11 @@
 package chart_test
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
+	"github.com/driftgate/driftgate/internal/testutil"
 )
 
 // goldenNamespace is the release namespace of the golden render.
@@ -31,18 +30,5 @@ func TestLint(t *testing.T) {
 // chart installs by default is reviewed as a diff of that file.
 func TestGolden(t *testing.T) {
 	got := renderText(t, valueSets[0], goldenNamespace)
-	path := filepath.Join("testdata", "default.golden.yaml")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run `go test ./test/chart -update` to create it)", err)
-	}
-	if diff := cmp.Diff(strings.Split(string(want), "\n"), strings.Split(got, "\n")); diff != "" {
-		t.Errorf("the default render differs from %s (-want +got):\n%s\nIf the change is intended, run `go test ./test/chart -update` and review the diff.", path, diff)
-	}
+	testutil.Golden(t, filepath.Join("testdata", "default.golden.yaml"), got, *update, "./test/chart")
 }
