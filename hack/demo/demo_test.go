@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/driftgate/driftgate/internal/testutil"
 )
 
 // TestDemo runs the demo end to end, as `make demo` does but in a temporary state dir: it must
@@ -26,7 +28,7 @@ func TestDemo(t *testing.T) {
 	root := repoRoot()
 	kubectl := kubectlPath(t, root)
 	tmp := t.TempDir()
-	driftgate := buildDriftgate(t, root, tmp)
+	driftgate := testutil.MustBuildDriftgate(t, tmp)
 	dir := filepath.Join(tmp, "demo")
 	t.Chdir(root)
 	t.Cleanup(func() { stopLeftovers(t, root, dir, assets) })
@@ -202,20 +204,6 @@ func kubectlPath(t *testing.T, root string) string {
 		t.Fatalf("hack/kubectl.sh: %v\n%s", err, stderr.String())
 	}
 	return strings.TrimSpace(string(out))
-}
-
-// buildDriftgate builds bin/driftgate's equivalent into dir, with `make build`'s flags so the
-// build cache is shared.
-func buildDriftgate(t *testing.T, root, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "driftgate")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/driftgate")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building driftgate: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // repoRoot is the module root, found from this file's location.

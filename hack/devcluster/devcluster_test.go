@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -17,6 +16,8 @@ import (
 	"k8s.io/client-go/rest"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
+
+	"github.com/driftgate/driftgate/internal/testutil"
 )
 
 // TestUpDown brings a cluster up in a temporary state dir, checks that driftgate guards it,
@@ -29,7 +30,7 @@ func TestUpDown(t *testing.T) {
 	root := repoRoot()
 	tmp := t.TempDir()
 	dir := filepath.Join(tmp, "dev")
-	flags := []string{"--dir", dir, "--assets", assets, "--driftgate", buildDriftgate(t, root, tmp),
+	flags := []string{"--dir", dir, "--assets", assets, "--driftgate", testutil.MustBuildDriftgate(t, tmp),
 		"--crds", filepath.Join(root, "charts", "driftgate", "crds")}
 	t.Cleanup(func() { _, _ = devcluster(context.Background(), "down", flags) })
 
@@ -133,20 +134,6 @@ func pids(t *testing.T, dir string) []process {
 		t.Fatalf("running: %v, want all of %v", live, components())
 	}
 	return live
-}
-
-// buildDriftgate builds bin/driftgate's equivalent into dir, with `make build`'s flags so the
-// build cache is shared.
-func buildDriftgate(t *testing.T, root, dir string) string {
-	t.Helper()
-	bin := filepath.Join(dir, "driftgate")
-	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "./cmd/driftgate")
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("building driftgate: %v\n%s", err, out)
-	}
-	return bin
 }
 
 // repoRoot is the module root, found from this file's location.

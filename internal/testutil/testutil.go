@@ -4,6 +4,7 @@ package testutil
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -51,12 +52,26 @@ func WaitWithin(t testing.TB, what string, d time.Duration, cond func() bool) {
 	t.Fatalf("%s did not happen within %s", what, d)
 }
 
-// BuildDriftgate builds the driftgate binary into dir and returns its path.
+// BuildDriftgate builds the driftgate binary into dir, with `make build`'s flags so the build
+// cache is shared, and returns its path.
 func BuildDriftgate(dir string) (string, error) {
 	bin := filepath.Join(dir, "driftgate")
-	cmd := exec.Command("go", "build", "-o", bin, "github.com/driftgate/driftgate/cmd/driftgate")
-	cmd.Stderr = os.Stderr
-	return bin, cmd.Run()
+	cmd := exec.Command("go", "build", "-trimpath", "-o", bin, "github.com/driftgate/driftgate/cmd/driftgate")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building driftgate: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// MustBuildDriftgate is BuildDriftgate failing the test on error.
+func MustBuildDriftgate(t testing.TB, dir string) string {
+	t.Helper()
+	bin, err := BuildDriftgate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }
 
 // Run runs a binary and returns its stdout, stderr and exit code; it fails the test only when
