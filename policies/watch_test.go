@@ -79,3 +79,11 @@ func nextReload(t *testing.T, reloads <-chan error) error {
 		return nil
 	}
 }
+
+// TestWatcherRunsOnEveryReplica: every replica serves admission, so every replica must reload
+// the policy; a runnable that needs leader election would run on the leader only.
+func TestWatcherRunsOnEveryReplica(t *testing.T) {
+	if (&policies.Watcher{}).NeedLeaderElection() {
+		t.Error("the policy watcher asks for leader election; followers would keep the old policy")
+	}
+}
