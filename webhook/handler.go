@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"bytes"
 	"context"
 	stdjson "encoding/json"
 	"errors"
@@ -60,37 +61,53 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.Draining != nil && h.Draining() {
 		w.Header().Set("Connection", "close")
 	}
-	rev, err := readReview(r)
+	apiVersion, req, err := readReview(r)
 	if err != nil {
 		h.Log.Info("bad admission request", logkeys.Error, err.Error())
 		writeReview(w, "", refuse(http.StatusBadRequest, err.Error()))
 		return
 	}
-	writeReview(w, rev.APIVersion, h.answer(ctx, rev.Request))
+	writeReview(w, apiVersion, h.answer(ctx, req))
 }
 
-func readReview(r *http.Request) (*review, error) {
+// readReview reads the AdmissionReview in the body: its apiVersion and its request, decoded.
+func readReview(r *http.Request) (string, *Request, error) {
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
-		return nil, fmt.Errorf("content type %q: want application/json", r.Header.Get("Content-Type"))
+		return "", nil, fmt.Errorf("content type %q: want application/json", r.Header.Get("Content-Type"))
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
+	body, err := readBody(r)
 	if err != nil {
-		return nil, fmt.Errorf("reading the request body: %w", err)
-	}
-	if len(body) == 0 {
-		return nil, errEmptyBody
-	}
-	if len(body) > maxBody {
-		return nil, fmt.Errorf("request body is larger than %d bytes", maxBody)
+		return "", nil, err
 	}
 	var rev review
 	if err := json.Unmarshal(body, &rev); err != nil {
-		return nil, explain(body, err)
+		return "", nil, explain(body, err)
 	}
 	if rev.Request == nil || rev.Request.UID == "" || rev.Request.Operation == "" {
-		return nil, errNoRequest
+		return "", nil, errNoRequest
 	}
-	return &rev, nil
+	w := rev.Request
+	req, err := decodeObjects(&w.AdmissionRequest, w.OldObject, w.Object)
+	return rev.APIVersion, req, err
+}
+
+// readBody reads the body in one buffer of the announced size (the API server announces it).
+func readBody(r *http.Request) ([]byte, error) {
+	if r.ContentLength > maxBody {
+		return nil, errTooLarge
+	}
+	var buf bytes.Buffer
+	buf.Grow(int(max(r.ContentLength, 0)) + bytes.MinRead)
+	if _, err := buf.ReadFrom(io.LimitReader(r.Body, maxBody+1)); err != nil {
+		return nil, fmt.Errorf("reading the request body: %w", err)
+	}
+	switch {
+	case buf.Len() == 0:
+		return nil, errEmptyBody
+	case buf.Len() > maxBody:
+		return nil, errTooLarge
+	}
+	return buf.Bytes(), nil
 }
 
 // answer decides one request; a panic anywhere below is a refusal.
@@ -229,5 +246,6 @@ func (e constError) Error() string { return string(e) }
 const (
 	errNoRequest  = constError("the AdmissionReview has no request (or no request.uid/operation)")
 	errEmptyBody  = constError("request body is empty")
+	errTooLarge   = constError("request body is larger than 7 MiB")
 	errNoRecorder = constError("no recorder configured")
 )

@@ -3,47 +3,62 @@ package webhook
 import (
 	"fmt"
 
-	json "github.com/goccy/go-json"
 	admissionv1 "k8s.io/api/admission/v1"
 	"k8s.io/apimachinery/pkg/runtime"
+
+	"github.com/driftgate/driftgate/internal/jsonpair"
 )
 
-// Request is an AdmissionRequest with its objects decoded. Decoding the review straight into it
-// reads the body once: the outer Object and OldObject shadow the embedded raw ones.
+// Request is an AdmissionRequest with its objects decoded (the embedded raw ones are cleared).
+// The two objects share the values they have in common: neither may be modified.
 type Request struct {
 	admissionv1.AdmissionRequest
-	Object    map[string]any `json:"object"`
-	OldObject map[string]any `json:"oldObject"`
+	Object    map[string]any
+	OldObject map[string]any
 }
 
-// review is an AdmissionReview as decoded by the handler.
+// review is an AdmissionReview as the handler reads it.
 type review struct {
-	APIVersion string   `json:"apiVersion"`
-	Kind       string   `json:"kind"`
-	Request    *Request `json:"request"`
+	APIVersion string       `json:"apiVersion"`
+	Kind       string       `json:"kind"`
+	Request    *wireRequest `json:"request"`
 }
 
-// RequestFrom decodes the objects of a typed AdmissionRequest (offline evaluation, fixtures).
+// wireRequest is an AdmissionRequest with its objects still encoded, as they arrive; the outer
+// fields shadow the embedded ones.
+type wireRequest struct {
+	admissionv1.AdmissionRequest
+	Object    rawJSON `json:"object"`
+	OldObject rawJSON `json:"oldObject"`
+}
+
+// rawJSON keeps the bytes of a value it is decoded from without copying them: the request body
+// they come from is read once and never reused, and the decoder hands over its own copy.
+type rawJSON []byte
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (r *rawJSON) UnmarshalJSON(data []byte) error {
+	*r = data
+	return nil
+}
+
+// RequestFrom decodes the objects of an AdmissionRequest.
 func RequestFrom(ar *admissionv1.AdmissionRequest) (*Request, error) {
-	r := &Request{AdmissionRequest: *ar}
-	var err error
-	if r.Object, err = decodeRaw(ar.Object, "object"); err != nil {
-		return nil, err
-	}
-	if r.OldObject, err = decodeRaw(ar.OldObject, "oldObject"); err != nil {
-		return nil, err
-	}
-	r.AdmissionRequest.Object, r.AdmissionRequest.OldObject = runtime.RawExtension{}, runtime.RawExtension{}
-	return r, nil
+	return decodeObjects(ar, ar.OldObject.Raw, ar.Object.Raw)
 }
 
-func decodeRaw(raw runtime.RawExtension, which string) (map[string]any, error) {
-	if len(raw.Raw) == 0 || string(raw.Raw) == "null" {
-		return nil, nil
+// decodeObjects decodes the objects of a request. An update's object is decoded sharing what it
+// has in common with its oldObject: that is most of it, decoded and compared once.
+func decodeObjects(ar *admissionv1.AdmissionRequest, oldRaw, newRaw []byte) (*Request, error) {
+	r := &Request{AdmissionRequest: *ar}
+	r.AdmissionRequest.Object, r.AdmissionRequest.OldObject = runtime.RawExtension{}, runtime.RawExtension{}
+	old, err := jsonpair.NewBase(oldRaw)
+	if err != nil {
+		return nil, fmt.Errorf("request.oldObject is not a JSON object: %w", err)
 	}
-	var content map[string]any
-	if err := json.Unmarshal(raw.Raw, &content); err != nil {
-		return nil, fmt.Errorf("request.%s is not a JSON object: %w", which, err)
+	r.OldObject = old.Object
+	if r.Object, err = old.Decode(newRaw); err != nil {
+		return nil, fmt.Errorf("request.object is not a JSON object: %w", err)
 	}
-	return content, nil
+	return r, nil
 }

@@ -159,13 +159,17 @@ func (d *differ) item(old, new map[string]any, items Schema, inOld, inNew bool) 
 	}
 }
 
-// equal compares decoded JSON without reflection for the common shapes.
+// equal compares decoded JSON without reflection for the common shapes. A map or list both
+// versions share (see package jsonpair) is equal without a look inside.
 func equal(a, b any) bool {
 	switch x := a.(type) {
 	case map[string]any:
 		y, ok := b.(map[string]any)
 		if !ok || len(x) != len(y) {
 			return false
+		}
+		if sameMap(x, y) {
+			return true
 		}
 		for k, v := range x {
 			w, ok := y[k]
@@ -178,6 +182,9 @@ func equal(a, b any) bool {
 		y, ok := b.([]any)
 		if !ok || len(x) != len(y) {
 			return false
+		}
+		if len(x) > 0 && &x[0] == &y[0] {
+			return true
 		}
 		for i := range x {
 			if !equal(x[i], y[i]) {
@@ -199,6 +206,11 @@ func equal(a, b any) bool {
 	default:
 		return reflect.DeepEqual(a, b)
 	}
+}
+
+// sameMap reports whether x and y are one map.
+func sameMap(x, y map[string]any) bool {
+	return reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
 }
 
 type keyedItem struct {
