@@ -76,8 +76,9 @@ test: controlplane kubectl helm verify-generated lint build ## Run every test: u
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" HELM="$$(hack/helm.sh)" go test -count=1 ./...
 
 .PHONY: fuzz
-fuzz: ## Fuzz the admission decoder/handler, the changed-path diff and the drift diff for FUZZTIME each (default 30s).
+fuzz: ## Fuzz the admission decoder/handler, the shared object decoding, the changed-path diff and the drift diff for FUZZTIME each (default 30s).
 	go test ./webhook -run '^$$' -fuzz FuzzHandler -fuzztime $${FUZZTIME:-30s}
+	go test ./internal/jsonpair -run '^$$' -fuzz FuzzSharing -fuzztime $${FUZZTIME:-30s}
 	go test ./internal/fieldpath -run '^$$' -fuzz FuzzDiff -fuzztime $${FUZZTIME:-30s}
 	go test ./audit -run '^$$' -fuzz FuzzDiff -fuzztime $${FUZZTIME:-30s}
 

@@ -19,13 +19,13 @@ import (
 	"io"
 	"net/http"
 	"os"
+	"os/signal"
 	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
-
-	admissionv1 "k8s.io/api/admission/v1"
 
 	"github.com/driftgate/driftgate/test/loadgen"
 )
@@ -41,10 +41,15 @@ type options struct {
 	connections int
 	http2       bool
 	cpuProfile  string
+	serve       string
 	template    []byte // the review, with uidMark where each request's UID goes
 }
 
-const uidMark = "UIDPLACEHOLDER-0000"
+// uidMark is where each request's UID (uidFormat, as long) goes in the review.
+const (
+	uidMark   = "UIDPLACEHOLDER00"
+	uidFormat = "req-%012d"
+)
 
 func main() {
 	var o options
@@ -58,6 +63,7 @@ func main() {
 	flag.IntVar(&o.connections, "connections", 8, "keep-alive connections")
 	flag.BoolVar(&o.http2, "http2", false, "use HTTP/2 to the in-process server (default HTTP/1.1 keep-alive)")
 	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run (client and in-process server)")
+	flag.StringVar(&o.serve, "serve", "", "only serve the in-process handler on this address (e.g. 127.0.0.1:9443) until interrupted, for a generator in another process")
 	flag.Parse()
 	if err := run(&o); err != nil {
 		fmt.Fprintln(os.Stderr, "load: "+err.Error())
@@ -69,10 +75,13 @@ func run(o *options) error {
 	if o.rate <= 0 || o.duration <= 0 {
 		return errors.New("--rate and --duration must be positive")
 	}
+	if o.serve != "" {
+		return serveOnly(o)
+	}
 	o.template = loadgen.UpdateReview(uidMark, o.user)
 	client := &http.Client{Timeout: 10 * time.Second}
 	if o.url == "" {
-		srv, err := startInProcess(o.grants, o.http2)
+		srv, err := startInProcess(o.grants, o.http2, "")
 		if err != nil {
 			return err
 		}
@@ -125,6 +134,13 @@ func fire(client *http.Client, o *options, d time.Duration) *result {
 	var errs atomic.Int64
 	var firstErr atomic.Value
 	var wg sync.WaitGroup
+	// The generator shares the machine's cores with the server: each request's body is the
+	// template with its UID written in place, in a reused buffer, not a fresh copy.
+	uidAt := bytes.Index(o.template, []byte(uidMark))
+	bodies := &sync.Pool{New: func() any {
+		b := make([]byte, len(o.template))
+		return &b
+	}}
 	start := time.Now()
 	for i := range n {
 		scheduled := start.Add(time.Duration(i) * interval)
@@ -135,7 +151,7 @@ func fire(client *http.Client, o *options, d time.Duration) *result {
 		go func(i int) {
 			defer wg.Done()
 			sent := time.Now()
-			if err := send(client, o.url, fmt.Sprintf("req-%012d", i), o.template); err != nil {
+			if err := send(client, o.url, bodies, o.template, uidAt, fmt.Sprintf(uidFormat, i)); err != nil {
 				errs.Add(1)
 				firstErr.CompareAndSwap(nil, err.Error())
 			}
@@ -151,33 +167,47 @@ func fire(client *http.Client, o *options, d time.Duration) *result {
 	return r
 }
 
-func send(client *http.Client, url, uid string, template []byte) error {
-	body := bytes.Replace(template, []byte(uidMark), []byte(uid), 1)
-	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, url, bytes.NewReader(body))
+func send(client *http.Client, url string, bodies *sync.Pool, template []byte, uidAt int, uid string) error {
+	body := bodies.Get().(*[]byte)
+	copy(*body, template)
+	copy((*body)[uidAt:], uid)
+	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, url, bytes.NewReader(*body))
 	if err != nil {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := client.Do(req)
 	if err != nil {
-		return err
+		return err // the body may still be being written: not reused
 	}
 	defer resp.Body.Close()
 	answer, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return err
 	}
+	bodies.Put(body) // sent: the server answered
 	if resp.StatusCode != http.StatusOK {
 		return fmt.Errorf("HTTP %d", resp.StatusCode)
 	}
-	var out admissionv1.AdmissionReview
-	if err := json.Unmarshal(answer, &out); err != nil || out.Response == nil || string(out.Response.UID) != uid {
+	var out answerReview
+	if err := json.Unmarshal(answer, &out); err != nil || out.Response == nil || out.Response.UID != uid {
 		return fmt.Errorf("bad AdmissionReview answer: %.120s", answer)
 	}
 	if !out.Response.Allowed { // the generated writes are all ones driftgate allows
-		return fmt.Errorf("denied: %.120s", out.Response.Result.Message)
+		return fmt.Errorf("denied: %.120s", out.Response.Status.Message)
 	}
 	return nil
+}
+
+// answerReview is the part of an AdmissionReview answer the tool checks.
+type answerReview struct {
+	Response *struct {
+		UID     string `json:"uid"`
+		Allowed bool   `json:"allowed"`
+		Status  struct {
+			Message string `json:"message"`
+		} `json:"status"`
+	} `json:"response"`
 }
 
 func (r *result) print(d time.Duration) {
@@ -194,4 +224,18 @@ func printPercentiles(label string, samples []time.Duration) {
 	slices.Sort(l)
 	pct := func(p float64) time.Duration { return l[min(len(l)-1, int(float64(len(l))*p))].Round(time.Microsecond) }
 	fmt.Printf("%s p50 %s, p99 %s, p99.9 %s, max %s\n", label, pct(0.50), pct(0.99), pct(0.999), pct(1))
+}
+
+// serveOnly serves the in-process handler until SIGINT or SIGTERM.
+func serveOnly(o *options) error {
+	srv, err := startInProcess(o.grants, o.http2, o.serve)
+	if err != nil {
+		return err
+	}
+	defer srv.Close()
+	fmt.Printf("serving %s/validate with %d grants; interrupt to stop\n", srv.URL, o.grants)
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	<-ctx.Done()
+	return nil
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"sync/atomic"
@@ -23,7 +24,7 @@ type inProcess struct {
 
 // startInProcess serves driftgate's admission handler (the same http.Handler the webhook
 // server registers, over TLS) with n grants loaded.
-func startInProcess(n int, http2 bool) (*inProcess, error) {
+func startInProcess(n int, http2 bool, addr string) (*inProcess, error) {
 	cfg := config.Default()
 	engine, err := policies.NewEngine(context.Background(), policies.Data(cfg), cfg.EvaluationTimeout(), nil)
 	if err != nil {
@@ -38,6 +39,14 @@ func startInProcess(n int, http2 bool) (*inProcess, error) {
 	mux := http.NewServeMux()
 	mux.Handle(webhook.Path, h)
 	srv := httptest.NewUnstartedServer(mux)
+	if addr != "" {
+		l, err := net.Listen("tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		srv.Listener.Close()
+		srv.Listener = l
+	}
 	srv.EnableHTTP2 = http2
 	srv.StartTLS()
 	return &inProcess{srv}, nil
