@@ -17,6 +17,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/driftgate/driftgate/breakglass"
+	"github.com/driftgate/driftgate/internal/jsonpair"
 	"github.com/driftgate/driftgate/internal/logkeys"
 	"github.com/driftgate/driftgate/policies"
 )
@@ -47,6 +48,8 @@ type Handler struct {
 	// Draining reports that the process is shutting down: answers then close their connection,
 	// so the API server's kept-alive connections move to another replica before this one stops.
 	Draining func() bool
+
+	objects jsonpair.Decoder // keeps its scratch space from one review for the next
 }
 
 // ServeHTTP implements http.Handler. Malformed input is answered with a 4xx-coded refusal that
@@ -61,7 +64,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if h.Draining != nil && h.Draining() {
 		w.Header().Set("Connection", "close")
 	}
-	apiVersion, req, err := readReview(r)
+	apiVersion, req, err := h.readReview(r)
 	if err != nil {
 		h.Log.Info("bad admission request", logkeys.Error, err.Error())
 		writeReview(w, "", refuse(http.StatusBadRequest, err.Error()))
@@ -71,7 +74,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // readReview reads the AdmissionReview in the body: its apiVersion and its request, decoded.
-func readReview(r *http.Request) (string, *Request, error) {
+func (h *Handler) readReview(r *http.Request) (string, *Request, error) {
 	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct != "application/json" {
 		return "", nil, fmt.Errorf("content type %q: want application/json", r.Header.Get("Content-Type"))
 	}
@@ -87,7 +90,7 @@ func readReview(r *http.Request) (string, *Request, error) {
 		return "", nil, errNoRequest
 	}
 	w := rev.Request
-	req, err := decodeObjects(&w.AdmissionRequest, w.OldObject, w.Object)
+	req, err := decodeObjects(&h.objects, &w.AdmissionRequest, w.OldObject, w.Object)
 	return rev.APIVersion, req, err
 }
 

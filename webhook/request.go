@@ -1,6 +1,7 @@
 package webhook
 
 import (
+	"errors"
 	"fmt"
 
 	admissionv1 "k8s.io/api/admission/v1"
@@ -44,21 +45,22 @@ func (r *rawJSON) UnmarshalJSON(data []byte) error {
 
 // RequestFrom decodes the objects of an AdmissionRequest.
 func RequestFrom(ar *admissionv1.AdmissionRequest) (*Request, error) {
-	return decodeObjects(ar, ar.OldObject.Raw, ar.Object.Raw)
+	var d jsonpair.Decoder
+	return decodeObjects(&d, ar, ar.OldObject.Raw, ar.Object.Raw)
 }
 
 // decodeObjects decodes the objects of a request. An update's object is decoded sharing what it
 // has in common with its oldObject: that is most of it, decoded and compared once.
-func decodeObjects(ar *admissionv1.AdmissionRequest, oldRaw, newRaw []byte) (*Request, error) {
+func decodeObjects(d *jsonpair.Decoder, ar *admissionv1.AdmissionRequest, oldRaw, newRaw []byte) (*Request, error) {
 	r := &Request{AdmissionRequest: *ar}
 	r.AdmissionRequest.Object, r.AdmissionRequest.OldObject = runtime.RawExtension{}, runtime.RawExtension{}
-	old, err := jsonpair.NewBase(oldRaw)
-	if err != nil {
-		return nil, fmt.Errorf("request.oldObject is not a JSON object: %w", err)
-	}
-	r.OldObject = old.Object
-	if r.Object, err = old.Decode(newRaw); err != nil {
-		return nil, fmt.Errorf("request.object is not a JSON object: %w", err)
+	var err error
+	if r.OldObject, r.Object, err = d.Decode(oldRaw, newRaw); err != nil {
+		var e *jsonpair.Error
+		if errors.As(err, &e) && e.New {
+			return nil, fmt.Errorf("request.object is not a JSON object: %w", e.Err)
+		}
+		return nil, fmt.Errorf("request.oldObject is not a JSON object: %w", errors.Unwrap(err))
 	}
 	return r, nil
 }

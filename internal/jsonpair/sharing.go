@@ -2,60 +2,110 @@ package jsonpair
 
 import (
 	"bytes"
+	"sync"
 
 	json "github.com/goccy/go-json"
 )
 
-// Base is one decoded version of an object, which another version can be decoded against.
-type Base struct {
-	// Object is the decoded object; nil for an absent one (empty input or null).
-	Object map[string]any
-	tape   *tape
+// Error says which version could not be decoded.
+type Error struct {
+	New bool // the new version; else the old one
+	Err error
 }
 
-// NewBase decodes raw, a JSON object.
-func NewBase(raw []byte) (*Base, error) {
-	if absent(raw) {
-		return &Base{}, nil
+func (e *Error) Error() string {
+	if e.New {
+		return "new version: " + e.Err.Error()
 	}
-	t, err := scan(raw)
+	return "old version: " + e.Err.Error()
+}
+
+func (e *Error) Unwrap() error { return e.Err }
+
+// Decoder decodes the two versions of objects. Its zero value is ready to use, and it is safe
+// for concurrent use: it keeps the scratch space of one decoding for the next.
+type Decoder struct {
+	nodes sync.Pool // of *[]node
+}
+
+// maxPooled bounds the scratch space kept for reuse (a tape of 65,536 nodes, about 1.3 MB), so
+// one huge document does not stay.
+const maxPooled = 1 << 16
+
+// Decode decodes the old and the new version of an object, each a JSON object or absent (empty
+// or null, decoded as nil). The new one shares with the old one every value it holds byte for
+// byte at the same place: that value is the old one's own, not a copy.
+func (d *Decoder) Decode(oldRaw, newRaw []byte) (old, new map[string]any, err error) {
+	base, err := d.scan(oldRaw)
+	defer d.release(base)
 	if err != nil {
-		return nil, err
+		return nil, nil, &Error{Err: err}
+	}
+	if old, err = decodeObject(oldRaw, base); err != nil {
+		return nil, nil, &Error{Err: err}
+	}
+	t, err := d.scan(newRaw)
+	defer d.release(t)
+	switch {
+	case err != nil:
+		return nil, nil, &Error{New: true, Err: err}
+	case old == nil:
+		new, err = decodeObject(newRaw, t)
+	default:
+		new, err = decodeSharing(newRaw, t, base, old)
+	}
+	if err != nil {
+		return nil, nil, &Error{New: true, Err: err}
+	}
+	return old, new, nil
+}
+
+// scan returns the tape of raw; nil for an absent version.
+func (d *Decoder) scan(raw []byte) (*tape, error) {
+	if absent(raw) {
+		return nil, nil
+	}
+	var nodes []node
+	if p, ok := d.nodes.Get().(*[]node); ok {
+		nodes = *p
+	}
+	return scan(raw, nodes)
+}
+
+// release keeps the tape's nodes for the next decoding; the tape is not used afterwards.
+func (d *Decoder) release(t *tape) {
+	if t == nil || cap(t.nodes) > maxPooled {
+		return
+	}
+	nodes := t.nodes[:0]
+	t.nodes = nil
+	d.nodes.Put(&nodes)
+}
+
+// decodeObject decodes raw, a JSON object, whose tape is t (nil: absent).
+func decodeObject(raw []byte, t *tape) (map[string]any, error) {
+	if t == nil {
+		return nil, nil
 	}
 	t.s = string(raw) // one copy that every string value and key is a slice of
 	v, err := t.decode(0)
-	if err != nil {
+	if err != nil || v == nil { // null with spaces around it
 		return nil, err
-	}
-	if v == nil { // null with spaces around it
-		return &Base{}, nil
 	}
 	m, ok := v.(map[string]any)
 	if !ok {
 		return nil, notAnObject(raw)
 	}
-	return &Base{Object: m, tape: t}, nil
+	return m, nil
 }
 
-// Decode decodes raw, a JSON object, sharing with the base every value raw holds byte for byte
-// at the same place: that value is the base's own, not a copy. Empty input and null decode to nil.
-func (b *Base) Decode(raw []byte) (map[string]any, error) {
-	if absent(raw) {
+// decodeSharing decodes raw, a JSON object whose tape is t, sharing with old, whose tape is base.
+func decodeSharing(raw []byte, t, base *tape, old map[string]any) (map[string]any, error) {
+	if t == nil {
 		return nil, nil
 	}
-	if b.Object == nil {
-		base, err := NewBase(raw)
-		if err != nil {
-			return nil, err
-		}
-		return base.Object, nil
-	}
-	t, err := scan(raw)
-	if err != nil {
-		return nil, err
-	}
-	s := sharer{new: t, base: b.tape}
-	v, err := s.value(0, 0, b.Object)
+	s := sharer{new: t, base: base}
+	v, err := s.value(0, 0, old)
 	if err != nil || v == nil {
 		return nil, err
 	}

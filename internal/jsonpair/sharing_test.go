@@ -30,6 +30,7 @@ func TestSharingDecodesAsTheDecoderDoes(t *testing.T) {
 		{"item added and removed", `{"l":[{"a":1},{"b":2}],"m":{"x":[1,2,3]}}`, `{"l":[{"a":1},{"b":2},{"c":3}],"m":{"x":[1,2]}}`, nil},
 		{"type changed", `{"a":{"b":1},"c":[1],"d":"x"}`, `{"a":[1],"c":{"b":1},"d":{"e":null}}`, nil},
 		{"whitespace", `{"a": {"b": 1}, "c": [1, 2]}`, ` { "a" : {"b": 1} ,"c":[ 1,2 ] } `, []string{"a"}},
+		{"no old version", ``, `{"a":{"b":1}}`, nil},
 		{"escaped keys", `{"a\u0062":{"x":1},"é":{"y":1}}`, `{"ab":{"x":1},"é":{"y":1},"\t":1}`, []string{"é"}},
 		{"key twice in the base", `{"a":{"x":1},"a":{"x":2}}`, `{"a":{"x":1},"b":1}`, nil},
 		{"key twice in the new", `{"a":{"x":1}}`, `{"a":{"x":1},"a":{"x":2}}`, nil},
@@ -39,17 +40,17 @@ func TestSharingDecodesAsTheDecoderDoes(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b, err := NewBase([]byte(tt.base))
-			if err != nil {
-				t.Fatalf("NewBase: %v", err)
-			}
-			if diff := cmp.Diff(mustObject(t, tt.base), b.Object); diff != "" {
-				t.Errorf("NewBase differs from the decoder (-want +got):\n%s", diff)
-			}
-			base := b.Object
-			got, err := b.Decode([]byte(tt.raw))
+			var d Decoder
+			base, got, err := d.Decode([]byte(tt.base), []byte(tt.raw))
 			if err != nil {
 				t.Fatalf("Decode: %v", err)
+			}
+			var want map[string]any
+			if tt.base != "" {
+				want = mustObject(t, tt.base)
+			}
+			if diff := cmp.Diff(want, base); diff != "" {
+				t.Errorf("old version differs from decoding it alone (-want +got):\n%s", diff)
 			}
 			if diff := cmp.Diff(mustObject(t, tt.raw), got); diff != "" {
 				t.Errorf("Sharing differs from decoding alone (-want +got):\n%s", diff)
@@ -71,11 +72,8 @@ func TestSharingRefusesWhatTheDecoderRefuses(t *testing.T) {
 		`{"a":{"b":[1,2]},c:"d"}`, `[1,2]`, `"x"`, `{"a":{"b":[1,2]},"c":"d",}`, `{"a":{"b":[1,2]},"c" "d"}`,
 		`{"a":{"b":[1,2]},"c":tru}`,
 	} {
-		b, err := NewBase([]byte(base))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got, err := b.Decode([]byte(raw)); err == nil {
+		var d Decoder
+		if _, got, err := d.Decode([]byte(base), []byte(raw)); err == nil {
 			t.Errorf("Sharing(%s) = %v, want an error", raw, got)
 		}
 	}
@@ -95,25 +93,20 @@ func FuzzSharing(f *testing.F) {
 		f.Add([]byte(seed[0]), []byte(seed[1]))
 	}
 	f.Fuzz(func(t *testing.T, baseRaw, raw []byte) {
-		check(t, "NewBase", baseRaw, func() (map[string]any, error) {
-			b, err := NewBase(baseRaw)
-			if err != nil {
-				return nil, err
-			}
-			return b.Object, nil
-		})
-		base, err := NewBase(baseRaw)
+		var d Decoder
+		old, _, err := d.Decode(baseRaw, nil)
+		check(t, "old", baseRaw, old, err)
 		if err != nil {
 			return
 		}
-		check(t, "Decode", raw, func() (map[string]any, error) { return base.Decode(raw) })
+		_, new, err := d.Decode(baseRaw, raw)
+		check(t, "new", raw, new, err)
 	})
 }
 
 // check compares decode's answer for raw with the decoder's and encoding/json's.
-func check(t *testing.T, what string, raw []byte, decode func() (map[string]any, error)) {
+func check(t *testing.T, what string, raw []byte, got map[string]any, err error) {
 	t.Helper()
-	got, err := decode()
 	var want, std map[string]any
 	wantErr := json.Unmarshal(raw, &want)
 	stdErr := stdjson.Unmarshal(raw, &std)

@@ -33,20 +33,21 @@ type node struct {
 func (n *node) span(b []byte) []byte { return b[n.start:n.end] }
 func (n *node) key(b []byte) []byte  { return b[n.kStart:n.kEnd] }
 
-// scan builds the tape of b, which must be one JSON value with optional surrounding whitespace.
-func scan(b []byte) (*tape, error) {
+// scan builds the tape of b, which must be one JSON value with optional surrounding whitespace,
+// in nodes (a slice to reuse, or nil).
+func scan(b []byte, nodes []node) (*tape, error) {
 	if len(b) > 1<<31-1 {
 		return nil, fmt.Errorf("JSON document of %d bytes is too large", len(b))
 	}
-	t := &tape{b: b, nodes: make([]node, 0, len(b)/16)}
+	if cap(nodes) < len(b)/16 {
+		nodes = make([]node, 0, len(b)/16)
+	}
+	t := &tape{b: b, nodes: nodes[:0]}
 	i, err := t.value(skip(b, 0), 0, 0, 0)
-	if err != nil {
-		return nil, err
+	if err == nil && skip(b, i) != len(b) {
+		err = syntaxError(b, skip(b, i), "after the top-level value")
 	}
-	if i = skip(b, i); i != len(b) {
-		return nil, syntaxError(b, i, "after the top-level value")
-	}
-	return t, nil
+	return t, err
 }
 
 // value records the value at b[i] and returns the offset after it.
