@@ -1,10 +1,12 @@
 // Command load sends UPDATE AdmissionReviews of a ~14 KB Deployment to a driftgate webhook over
 // keep-alive TLS at a fixed rate and prints latency percentiles, throughput and errors.
 //
-// With no --url it starts driftgate's real admission handler in-process, over TLS on loopback,
-// with --grants break-glass grants loaded, and measures that.
+// With no --url it serves driftgate's real admission handler, with --grants break-glass grants
+// loaded, over TLS on loopback in a process of its own (itself, run with --serve), as a webhook
+// runs apart from the API server that calls it, and measures that; --in-process serves it in the
+// generator's own process instead.
 //
-//	go run ./test/load --rate 1000 --duration 20s
+//	go run ./test/load --rate 1000 --duration 20s --server-gogc 400
 //	go run ./test/load --url https://127.0.0.1:9443/validate --insecure --rate 2000
 package main
 
@@ -42,6 +44,8 @@ type options struct {
 	http2       bool
 	cpuProfile  string
 	serve       string
+	inProcess   bool
+	serverGOGC  string
 	template    []byte // the review, with uidMark where each request's UID goes
 }
 
@@ -62,8 +66,10 @@ func main() {
 	flag.StringVar(&o.user, "user", "alice", "requesting user (alice holds a covering grant)")
 	flag.IntVar(&o.connections, "connections", 8, "keep-alive connections")
 	flag.BoolVar(&o.http2, "http2", false, "use HTTP/2 to the in-process server (default HTTP/1.1 keep-alive)")
-	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured run (client and in-process server)")
-	flag.StringVar(&o.serve, "serve", "", "only serve the in-process handler on this address (e.g. 127.0.0.1:9443) until interrupted, for a generator in another process")
+	flag.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the webhook server (with --in-process: of the measured run, generator and server)")
+	flag.StringVar(&o.serve, "serve", "", "only serve the handler on this address (e.g. 127.0.0.1:9443) until interrupted, for a generator in another process")
+	flag.BoolVar(&o.inProcess, "in-process", false, "serve the handler in the generator's own process")
+	flag.StringVar(&o.serverGOGC, "server-gogc", "", "GOGC of the server process (the chart's is 400); empty: inherited")
 	flag.Parse()
 	if err := run(&o); err != nil {
 		fmt.Fprintln(os.Stderr, "load: "+err.Error())
@@ -80,7 +86,8 @@ func run(o *options) error {
 	}
 	o.template = loadgen.UpdateReview(uidMark, o.user)
 	client := &http.Client{Timeout: 10 * time.Second}
-	if o.url == "" {
+	switch {
+	case o.inProcess:
 		srv, err := startInProcess(o.grants, o.http2, "")
 		if err != nil {
 			return err
@@ -88,16 +95,25 @@ func run(o *options) error {
 		defer srv.Close()
 		o.url = srv.URL + "/validate"
 		client.Transport = srv.transport(o.connections)
-	} else {
+	case o.url == "":
+		srv, err := startServer(o)
+		if err != nil {
+			return err
+		}
+		defer srv.stop()
+		o.url, o.insecure = srv.url, true // the test certificate of net/http/httptest
+		fallthrough
+	default:
 		client.Transport = &http.Transport{
 			TLSClientConfig:     &tls.Config{InsecureSkipVerify: o.insecure}, //nolint:gosec // operator's choice for a test target
 			MaxIdleConnsPerHost: o.connections, MaxConnsPerHost: o.connections,
+			ForceAttemptHTTP2: o.http2,
 		}
 	}
-	fmt.Printf("target %s, %d req/s, warm-up %s, measured %s, user %s, %d grants in-process, %d-byte review\n",
+	fmt.Printf("target %s, %d req/s, warm-up %s, measured %s, user %s, %d grants, %d-byte review\n",
 		o.url, o.rate, o.warmup, o.duration, o.user, o.grants, len(o.template))
 	fire(client, o, o.warmup) // warm connections and caches
-	if o.cpuProfile != "" {
+	if o.cpuProfile != "" && o.inProcess {
 		f, err := os.Create(o.cpuProfile)
 		if err != nil {
 			return err
@@ -226,14 +242,25 @@ func printPercentiles(label string, samples []time.Duration) {
 	fmt.Printf("%s p50 %s, p99 %s, p99.9 %s, max %s\n", label, pct(0.50), pct(0.99), pct(0.999), pct(1))
 }
 
-// serveOnly serves the in-process handler until SIGINT or SIGTERM.
+// serveOnly serves the handler until SIGINT or SIGTERM. Its first line of output is the URL.
 func serveOnly(o *options) error {
 	srv, err := startInProcess(o.grants, o.http2, o.serve)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
-	fmt.Printf("serving %s/validate with %d grants; interrupt to stop\n", srv.URL, o.grants)
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Printf("%s/validate\n", srv.URL)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
