@@ -18,49 +18,35 @@ type Request struct {
 	OldObject map[string]any
 }
 
-// review is an AdmissionReview as the handler reads it.
+// review is an AdmissionReview as the handler reads it, without its objects (see readReview).
 type review struct {
-	APIVersion string       `json:"apiVersion"`
-	Kind       string       `json:"kind"`
-	Request    *wireRequest `json:"request"`
+	APIVersion string                        `json:"apiVersion"`
+	Kind       string                        `json:"kind"`
+	Request    *admissionv1.AdmissionRequest `json:"request"`
 }
 
-// wireRequest is an AdmissionRequest with its objects still encoded, as they arrive; the outer
-// fields shadow the embedded ones.
-type wireRequest struct {
-	admissionv1.AdmissionRequest
-	Object    rawJSON `json:"object"`
-	OldObject rawJSON `json:"oldObject"`
-}
-
-// rawJSON keeps the bytes of a value it is decoded from without copying them: the request body
-// they come from is read once and never reused, and the decoder hands over its own copy.
-type rawJSON []byte
-
-// UnmarshalJSON implements json.Unmarshaler.
-func (r *rawJSON) UnmarshalJSON(data []byte) error {
-	*r = data
-	return nil
-}
-
-// RequestFrom decodes the objects of an AdmissionRequest.
+// RequestFrom decodes the objects of an AdmissionRequest. An update's object is decoded sharing
+// what it has in common with its oldObject: that is most of it, decoded and compared once.
 func RequestFrom(ar *admissionv1.AdmissionRequest) (*Request, error) {
 	var d jsonpair.Decoder
-	return decodeObjects(&d, ar, ar.OldObject.Raw, ar.Object.Raw)
+	old, new, err := d.Decode(ar.OldObject.Raw, ar.Object.Raw)
+	if err != nil {
+		return nil, objectError(err)
+	}
+	return withObjects(ar, old, new), nil
 }
 
-// decodeObjects decodes the objects of a request. An update's object is decoded sharing what it
-// has in common with its oldObject: that is most of it, decoded and compared once.
-func decodeObjects(d *jsonpair.Decoder, ar *admissionv1.AdmissionRequest, oldRaw, newRaw []byte) (*Request, error) {
-	r := &Request{AdmissionRequest: *ar}
+func withObjects(ar *admissionv1.AdmissionRequest, old, new map[string]any) *Request {
+	r := &Request{AdmissionRequest: *ar, OldObject: old, Object: new}
 	r.AdmissionRequest.Object, r.AdmissionRequest.OldObject = runtime.RawExtension{}, runtime.RawExtension{}
-	var err error
-	if r.OldObject, r.Object, err = d.Decode(oldRaw, newRaw); err != nil {
-		var e *jsonpair.Error
-		if errors.As(err, &e) && e.New {
-			return nil, fmt.Errorf("request.object is not a JSON object: %w", e.Err)
-		}
-		return nil, fmt.Errorf("request.oldObject is not a JSON object: %w", errors.Unwrap(err))
+	return r
+}
+
+// objectError says which object of the request could not be decoded.
+func objectError(err error) error {
+	var e *jsonpair.Error
+	if errors.As(err, &e) && e.New {
+		return fmt.Errorf("request.object is not a JSON object: %w", e.Err)
 	}
-	return r, nil
+	return fmt.Errorf("request.oldObject is not a JSON object: %w", errors.Unwrap(err))
 }

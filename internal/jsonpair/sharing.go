@@ -36,23 +36,36 @@ const maxPooled = 1 << 16
 // or null, decoded as nil). The new one shares with the old one every value it holds byte for
 // byte at the same place: that value is the old one's own, not a copy.
 func (d *Decoder) Decode(oldRaw, newRaw []byte) (old, new map[string]any, err error) {
-	base, err := d.scan(oldRaw)
-	defer d.release(base)
-	if err != nil {
+	var oldV, newV Value
+	if !absent(oldRaw) {
+		doc, err := d.Scan(oldRaw)
+		if err != nil {
+			return nil, nil, &Error{Err: err}
+		}
+		defer d.Release(doc)
+		oldV = doc.Root()
+	}
+	if !absent(newRaw) {
+		doc, err := d.Scan(newRaw)
+		if err != nil {
+			return nil, nil, &Error{New: true, Err: err}
+		}
+		defer d.Release(doc)
+		newV = doc.Root()
+	}
+	return DecodeValues(oldV, newV)
+}
+
+// DecodeValues decodes the old and the new version of an object, values of scanned documents
+// (the same one or two), as Decode does. An absent Value, or null, decodes as nil.
+func DecodeValues(oldV, newV Value) (old, new map[string]any, err error) {
+	if old, err = oldV.object(); err != nil {
 		return nil, nil, &Error{Err: err}
 	}
-	if old, err = decodeObject(oldRaw, base); err != nil {
-		return nil, nil, &Error{Err: err}
-	}
-	t, err := d.scan(newRaw)
-	defer d.release(t)
-	switch {
-	case err != nil:
-		return nil, nil, &Error{New: true, Err: err}
-	case old == nil:
-		new, err = decodeObject(newRaw, t)
-	default:
-		new, err = decodeSharing(newRaw, t, base, old)
+	if old == nil {
+		new, err = newV.object()
+	} else {
+		new, err = newV.sharing(oldV, old)
 	}
 	if err != nil {
 		return nil, nil, &Error{New: true, Err: err}
@@ -60,63 +73,68 @@ func (d *Decoder) Decode(oldRaw, newRaw []byte) (old, new map[string]any, err er
 	return old, new, nil
 }
 
-// scan returns the tape of raw; nil for an absent version.
-func (d *Decoder) scan(raw []byte) (*tape, error) {
-	if absent(raw) {
-		return nil, nil
-	}
+// Scan scans b, one JSON value. The Document is used until it is released.
+func (d *Decoder) Scan(b []byte) (*Document, error) {
 	var nodes []node
 	if p, ok := d.nodes.Get().(*[]node); ok {
 		nodes = *p
 	}
-	return scan(raw, nodes)
+	t, err := scan(b, nodes)
+	if err != nil {
+		return nil, err
+	}
+	return &Document{t: t}, nil
 }
 
-// release keeps the tape's nodes for the next decoding; the tape is not used afterwards.
-func (d *Decoder) release(t *tape) {
-	if t == nil || cap(t.nodes) > maxPooled {
+// Release keeps the document's scratch space for the next one; neither the document nor its
+// Values are used afterwards. What was decoded from them stays valid.
+func (d *Decoder) Release(doc *Document) {
+	if doc == nil || cap(doc.t.nodes) > maxPooled {
 		return
 	}
-	nodes := t.nodes[:0]
-	t.nodes = nil
+	nodes := doc.t.nodes[:0]
+	doc.t.nodes = nil
 	d.nodes.Put(&nodes)
 }
 
-// decodeObject decodes raw, a JSON object, whose tape is t (nil: absent).
-func decodeObject(raw []byte, t *tape) (map[string]any, error) {
-	if t == nil {
-		return nil, nil
-	}
-	t.s = string(raw) // one copy that every string value and key is a slice of
-	v, err := t.decode(0)
-	if err != nil || v == nil { // null with spaces around it
-		return nil, err
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, notAnObject(raw)
-	}
-	return m, nil
-}
-
-// decodeSharing decodes raw, a JSON object whose tape is t, sharing with old, whose tape is base.
-func decodeSharing(raw []byte, t, base *tape, old map[string]any) (map[string]any, error) {
-	if t == nil {
-		return nil, nil
-	}
-	s := sharer{new: t, base: base}
-	v, err := s.value(0, 0, old)
-	if err != nil || v == nil {
-		return nil, err
-	}
-	m, ok := v.(map[string]any)
-	if !ok {
-		return nil, notAnObject(raw)
-	}
-	return m, nil
-}
-
 func absent(raw []byte) bool { return len(raw) == 0 || string(raw) == "null" }
+
+// object decodes v, a JSON object or absent.
+func (v Value) object() (map[string]any, error) {
+	if v.absent() {
+		return nil, nil
+	}
+	t := v.doc.t
+	if t.s == "" {
+		t.s = string(t.b) // one copy that every string value and key is a slice of
+	}
+	d, err := t.decode(v.node)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := d.(map[string]any)
+	if !ok {
+		return nil, notAnObject(v.span())
+	}
+	return m, nil
+}
+
+// sharing decodes v, a JSON object or absent, sharing with base, decoded as old.
+func (v Value) sharing(base Value, old map[string]any) (map[string]any, error) {
+	if v.absent() {
+		return nil, nil
+	}
+	s := sharer{new: v.doc.t, base: base.doc.t}
+	d, err := s.value(v.node, base.node, old)
+	if err != nil {
+		return nil, err
+	}
+	m, ok := d.(map[string]any)
+	if !ok {
+		return nil, notAnObject(v.span())
+	}
+	return m, nil
+}
 
 // notAnObject is the decoder's own error for a value that is not an object.
 func notAnObject(raw []byte) error {
