@@ -21,7 +21,7 @@ func startServer(o *options) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	args := []string{"--serve", "127.0.0.1:0", "--grants", strconv.Itoa(o.grants), "--http2=" + strconv.FormatBool(o.http2)}
+	args := []string{"--serve", "127.0.0.1:0", "--grants", strconv.Itoa(o.grants)}
 	if o.cpuProfile != "" {
 		args = append(args, "--cpuprofile", o.cpuProfile)
 	}

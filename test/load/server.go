@@ -24,7 +24,7 @@ type inProcess struct {
 
 // startInProcess serves driftgate's admission handler (the same http.Handler the webhook
 // server registers, over TLS) with n grants loaded.
-func startInProcess(n int, http2 bool, addr string) (*inProcess, error) {
+func startInProcess(n int, addr string) (*inProcess, error) {
 	cfg := config.Default()
 	engine, err := policies.NewEngine(context.Background(), policies.Data(cfg), cfg.EvaluationTimeout(), nil)
 	if err != nil {
@@ -47,7 +47,6 @@ func startInProcess(n int, http2 bool, addr string) (*inProcess, error) {
 		srv.Listener.Close()
 		srv.Listener = l
 	}
-	srv.EnableHTTP2 = http2
 	srv.StartTLS()
 	return &inProcess{srv}, nil
 }
@@ -60,11 +59,4 @@ func (m *memoryRecorder) Record(_ context.Context, req *webhook.Request, res *we
 	_ = webhook.NewEdit(req, res, metav1.Now())
 	m.n.Add(1)
 	return nil
-}
-
-func (s *inProcess) transport(conns int) http.RoundTripper {
-	t := s.Client().Transport.(*http.Transport).Clone()
-	t.ForceAttemptHTTP2 = s.EnableHTTP2
-	t.MaxIdleConnsPerHost, t.MaxConnsPerHost = conns, conns
-	return t
 }
