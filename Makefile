@@ -83,8 +83,8 @@ fuzz: ## Fuzz the admission decoder/handler, the shared object decoding, the cha
 	go test ./audit -run '^$$' -fuzz FuzzDiff -fuzztime $${FUZZTIME:-30s}
 
 .PHONY: bench
-bench: ## Benchmark the decision path.
-	go test ./webhook ./policies -run '^$$' -bench . -benchmem
+bench: ## Benchmark the decision path, a whole answer and the objects' decoding.
+	go test ./webhook ./policies ./internal/jsonpair -run '^$$' -bench . -benchmem
 
 .PHONY: clean
 clean: ## Remove build output (the control-plane cache stays).
