@@ -28,13 +28,7 @@ import (
 func BenchmarkDecide(b *testing.B) {
 	for _, user := range []string{"alice", "system:serviceaccount:argocd:argocd-application-controller", "mallory"} {
 		b.Run(user, func(b *testing.B) {
-			cfg := config.Default()
-			engine, err := policies.NewEngine(context.Background(), policies.Data(cfg), cfg.EvaluationTimeout(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			now := time.Now()
-			d := webhook.Offline(engine, cfg, clientgoscheme.Scheme, loadgen.Grants(1000, now), config.ModeEnforce, nil, now)
+			d := benchDecider(b)
 			var review admissionv1.AdmissionReview
 			if err := json.Unmarshal(loadgen.UpdateReview("u", user), &review); err != nil {
 				b.Fatal(err)
@@ -55,15 +49,9 @@ func BenchmarkDecide(b *testing.B) {
 func BenchmarkServeHTTP(b *testing.B) {
 	for _, user := range []string{"alice", "system:serviceaccount:argocd:argocd-application-controller"} {
 		b.Run(user, func(b *testing.B) {
-			cfg := config.Default()
-			engine, err := policies.NewEngine(context.Background(), policies.Data(cfg), cfg.EvaluationTimeout(), nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			now := time.Now()
 			h := &webhook.Handler{
-				Decider:  webhook.Offline(engine, cfg, clientgoscheme.Scheme, loadgen.Grants(1000, now), config.ModeEnforce, nil, now),
-				Exempt:   cfg.Exempt,
+				Decider:  benchDecider(b),
+				Exempt:   func(string) bool { return false },
 				Log:      logr.Discard(),
 				Recorder: buildOnly{},
 			}
@@ -79,6 +67,17 @@ func BenchmarkServeHTTP(b *testing.B) {
 			})
 		})
 	}
+}
+
+// benchDecider decides offline with the default configuration in enforce mode and 1,000 grants.
+func benchDecider(b *testing.B) *webhook.Decider {
+	cfg := config.Default()
+	engine, err := policies.NewEngine(context.Background(), policies.Data(cfg), cfg.EvaluationTimeout(), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	now := time.Now()
+	return webhook.Offline(engine, cfg, clientgoscheme.Scheme, loadgen.Grants(1000, now), config.ModeEnforce, nil, now)
 }
 
 // buildOnly builds each break-glass record as the webhook would and keeps none of them.

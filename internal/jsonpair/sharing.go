@@ -108,15 +108,7 @@ func (v Value) object() (map[string]any, error) {
 	if t.s == "" {
 		t.s = string(t.b) // one copy that every string value and key is a slice of
 	}
-	d, err := t.decode(v.node)
-	if err != nil {
-		return nil, err
-	}
-	m, ok := d.(map[string]any)
-	if !ok {
-		return nil, notAnObject(v.span())
-	}
-	return m, nil
+	return v.asObject(t.decode(v.node))
 }
 
 // sharing decodes v, a JSON object or absent, sharing with base, decoded as old.
@@ -125,7 +117,11 @@ func (v Value) sharing(base Value, old map[string]any) (map[string]any, error) {
 		return nil, nil
 	}
 	s := sharer{new: v.doc.t, base: base.doc.t}
-	d, err := s.value(v.node, base.node, old)
+	return v.asObject(s.value(v.node, base.node, old))
+}
+
+// asObject is d, v decoded, as an object, or the decoder's own error for a value that is not one.
+func (v Value) asObject(d any, err error) (map[string]any, error) {
 	if err != nil {
 		return nil, err
 	}

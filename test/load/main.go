@@ -96,18 +96,14 @@ func run(o *options) error {
 		res.print(o.warmup)
 		return errors.New("errors during the warm-up")
 	}
-	if o.cpuProfile != "" && o.inProcess {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
+	stopProfile := func() {}
+	if o.inProcess {
+		if stopProfile, err = startProfile(o.cpuProfile); err != nil {
 			return err
 		}
 	}
 	res := g.fire(o.rate, o.connections, o.duration)
-	pprof.StopCPUProfile()
+	stopProfile()
 	res.print(o.duration)
 	if res.errors > 0 {
 		os.Exit(1)
@@ -145,20 +141,34 @@ func serveOnly(o *options) error {
 		return err
 	}
 	defer srv.Close()
-	if o.cpuProfile != "" {
-		f, err := os.Create(o.cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := startProfile(o.cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	fmt.Printf("%s/validate\n", srv.URL)
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	<-ctx.Done()
 	return nil
+}
+
+// startProfile starts a CPU profile written to path (none when path is empty) and returns what
+// stops it.
+func startProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
