@@ -97,8 +97,10 @@ func (h *Handler) readReview(r *http.Request) (string, *Request, error) {
 		return "", nil, explain(body, err)
 	}
 	defer h.objects.Release(doc)
-	request := doc.Root().Member("request")
-	oldV, newV := request.Member("oldObject"), request.Member("object")
+	oldV, newV, err := objectsOf(doc)
+	if err != nil {
+		return "", nil, err
+	}
 	var rev review
 	if err := json.Unmarshal(withoutValues(body, oldV, newV), &rev); err != nil {
 		return "", nil, explain(body, err)
@@ -108,9 +110,26 @@ func (h *Handler) readReview(r *http.Request) (string, *Request, error) {
 	}
 	old, new, err := jsonpair.DecodeValues(oldV, newV)
 	if err != nil {
-		return "", nil, objectError(err)
+		return "", nil, explain(body, objectError(err))
 	}
 	return rev.APIVersion, withObjects(rev.Request, old, new), nil
+}
+
+// objectsOf finds request.oldObject and request.object. A review that spells those keys (or
+// "request") in two ways, or gives one twice, is refused: the decoder of the typed fields would
+// take one of them and these another.
+func objectsOf(doc *jsonpair.Document) (old, new jsonpair.Value, err error) {
+	request, err := doc.Root().Only("request")
+	if err == nil {
+		old, err = request.Only("oldObject")
+	}
+	if err == nil {
+		new, err = request.Only("object")
+	}
+	if err != nil {
+		return old, new, fmt.Errorf("not an AdmissionReview the API server sends: %w", err)
+	}
+	return old, new, nil
 }
 
 // withoutValues is a copy of body with the given values replaced by null.

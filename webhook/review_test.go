@@ -28,7 +28,6 @@ func TestReadReviewDecodesAsTheTypedRequest(t *testing.T) {
 		"objects last":       `{"request":{` + request + `,"object":` + new + `,"oldObject":` + old + `},"kind":"AdmissionReview"}`,
 		"spaced":             "{ \"request\" : {\n" + request + ",\n \"object\" : " + new + " ,\"oldObject\": null } }",
 		"escaped keys":       `{"request":{` + request + `,"\u006fbject":` + new + `,"old\u004fbject":` + old + `}}`,
-		"object given twice": `{"request":{` + request + `,"object":` + old + `,"object":` + new + `}}`,
 		"create":             `{"request":{` + strings.Replace(request, "UPDATE", "CREATE", 1) + `,"object":` + new + `}}`,
 	}
 	for name, body := range tests {
@@ -50,6 +49,29 @@ func TestReadReviewDecodesAsTheTypedRequest(t *testing.T) {
 			}
 			if diff := cmp.Diff(want, got); diff != "" {
 				t.Errorf("readReview differs from the typed decoding (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestReviewsTheDecodersCouldReadTwoWaysAreRefused: a key of the objects' path given twice or in
+// other letter cases would let the typed fields come from one member and the objects from another.
+func TestReviewsTheDecodersCouldReadTwoWaysAreRefused(t *testing.T) {
+	const request = `"uid":"u1","kind":{"group":"apps","version":"v1","kind":"Deployment"},` +
+		`"resource":{"group":"apps","version":"v1","resource":"deployments"},"namespace":"prod","name":"web",` +
+		`"operation":"UPDATE","userInfo":{"username":"alice"},"oldObject":{}`
+	for name, body := range map[string]string{
+		"object twice, the first invalid": `{"request":{` + request + `,"object":{"a":tru},"object":{"b":1}}}`,
+		"request in other cases":          `{"Request":{` + request + `,"object":{}}}`,
+		"request twice":                   `{"request":{` + request + `,"object":{}},"request":{"namespace":"prod"}}`,
+		"oldObject in other cases":        `{"request":{` + request + `,"object":{},"OldObject":{}}}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodPost, Path, strings.NewReader(body))
+			r.Header.Set("Content-Type", "application/json")
+			var h Handler
+			if _, got, err := h.readReview(r); err == nil {
+				t.Fatalf("readReview = %+v, want an error", got)
 			}
 		})
 	}

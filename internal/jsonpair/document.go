@@ -1,6 +1,10 @@
 package jsonpair
 
-import "bytes"
+import (
+	"bytes"
+	"fmt"
+	"strings"
+)
 
 // Document is a JSON document scanned once: its values can be found by key and decoded without
 // scanning it again.
@@ -17,23 +21,32 @@ type Value struct {
 // Root is the document's top-level value.
 func (doc *Document) Root() Value { return Value{doc: doc} }
 
-// Member is the value of v's member named key, absent when v is not an object or has no such
-// member. Of a key given twice, it is the last, as decoding keeps.
-func (v Value) Member(key string) Value {
+// Only is the value of v's member named key, absent when v is not an object or has no such
+// member. A key given twice, or spelled in other letter cases (which encoding/json and
+// goccy/go-json take for the same struct field), is an error: which member counts would depend on
+// the decoder.
+func (v Value) Only(key string) (Value, error) {
 	if v.doc == nil {
-		return Value{}
+		return Value{}, nil
 	}
 	t := v.doc.t
 	if t.b[t.nodes[v.node].start] != '{' {
-		return Value{}
+		return Value{}, nil
 	}
 	found := Value{}
 	for c := range t.children(v.node) {
-		if k, err := t.key(c); err == nil && k == key {
-			found = Value{doc: v.doc, node: c}
+		k, err := t.key(c)
+		switch {
+		case err != nil || !strings.EqualFold(k, key):
+			continue
+		case k != key:
+			return Value{}, fmt.Errorf("key %q where %q belongs", k, key)
+		case found.doc != nil:
+			return Value{}, fmt.Errorf("key %q given twice", key)
 		}
+		found = Value{doc: v.doc, node: c}
 	}
-	return found
+	return found, nil
 }
 
 // Span is where v is in the document's bytes; 0, 0 when v is absent.

@@ -2,33 +2,42 @@ package jsonpair
 
 import "testing"
 
-func TestMember(t *testing.T) {
-	const doc = `{"a":{"b":[1,2],"c":null},"a":{"b":"last","\u0063":{}},"s":"x"}`
+func TestOnly(t *testing.T) {
 	tests := []struct {
-		path []string
-		want string // the member's bytes; "" for absent
+		doc     string
+		path    []string
+		want    string // the member's bytes; "" for absent
+		wantErr bool
 	}{
-		{[]string{"a", "b"}, `"last"`},
-		{[]string{"a", "c"}, `{}`},
-		{[]string{"s"}, `"x"`},
-		{[]string{"s", "x"}, ``},
-		{[]string{"missing"}, ``},
-		{[]string{"missing", "b"}, ``},
+		{`{"a":{"b":[1,2],"c":null},"s":"x"}`, []string{"a", "b"}, `[1,2]`, false},
+		{`{"a":{"b":[1,2],"\u0063":{}}}`, []string{"a", "c"}, `{}`, false},
+		{`{"a":{"b":1},"s":"x"}`, []string{"s", "x"}, ``, false},
+		{`{"a":{"b":1}}`, []string{"missing", "b"}, ``, false},
+		{`[{"a":1}]`, []string{"a"}, ``, false},
+		{`{"a":{"b":1},"a":{"b":2}}`, []string{"a", "b"}, ``, true},
+		{`{"a":{"b":1,"B":2}}`, []string{"a", "b"}, ``, true},
+		{`{"A":{"b":1}}`, []string{"a", "b"}, ``, true},
 	}
-	var d Decoder
-	document, err := d.Scan([]byte(doc))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer d.Release(document)
 	for _, tt := range tests {
-		v := document.Root()
+		var d Decoder
+		doc, err := d.Scan([]byte(tt.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := doc.Root()
 		for _, k := range tt.path {
-			v = v.Member(k)
+			if v, err = v.Only(k); err != nil {
+				break
+			}
+		}
+		if (err != nil) != tt.wantErr {
+			t.Errorf("%s %v: error %v, want error %v", tt.doc, tt.path, err, tt.wantErr)
+			continue
 		}
 		start, end := v.Span()
-		if got := doc[start:end]; got != tt.want {
-			t.Errorf("member %v = %q, want %q", tt.path, got, tt.want)
+		if got := tt.doc[start:end]; err == nil && got != tt.want {
+			t.Errorf("%s %v = %q, want %q", tt.doc, tt.path, got, tt.want)
 		}
+		d.Release(doc)
 	}
 }

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -31,8 +32,11 @@ type generator struct {
 	request []byte // request line, headers and body
 	body    []byte // the body, within request
 	uidAt   int    // offset of the UID in request
-	path    string
+	workers []*worker
 }
+
+// timeout bounds one request: a server that stops answering shows as errors, not as a hang.
+const timeout = 10 * time.Second
 
 func newGenerator(target string, cfg *tls.Config, body []byte) (*generator, error) {
 	u, err := url.Parse(target)
@@ -50,13 +54,21 @@ func newGenerator(target string, cfg *tls.Config, body []byte) (*generator, erro
 	if u.Port() == "" {
 		addr += ":443"
 	}
-	return &generator{addr: addr, tls: cfg, request: request, body: request[len(head):], uidAt: at, path: u.RequestURI()}, nil
+	return &generator{addr: addr, tls: cfg, request: request, body: request[len(head):], uidAt: at}, nil
 }
 
-// fire sends requests open-loop at rate for d over conns connections. Each request is timed
-// twice: from its scheduled start (a stalled server, or requests waiting for a free connection,
-// show as latency rather than a lower rate) and from its actual send (what the server and the
-// connection took).
+// close closes the connections.
+func (g *generator) close() {
+	for _, w := range g.workers {
+		w.close()
+	}
+}
+
+// fire sends requests open-loop at rate for d over conns connections, kept from one call to the
+// next (the warm-up opens them). Each request is timed twice: from its scheduled start (a stalled
+// server, or requests waiting for a free connection, show as latency rather than a lower rate) and
+// from its actual send (what the server and the connection took; a connection's dial is not part
+// of it).
 func (g *generator) fire(rate, conns int, d time.Duration) *result {
 	interval := time.Second / time.Duration(rate)
 	n := int(d / interval)
@@ -66,13 +78,18 @@ func (g *generator) fire(rate, conns int, d time.Duration) *result {
 	jobs := make(chan int, n)
 	start := time.Now()
 	var wg sync.WaitGroup
-	for range conns {
+	for len(g.workers) < conns {
+		g.workers = append(g.workers, &worker{g: g, request: bytes.Clone(g.request)})
+	}
+	for _, w := range g.workers[:conns] {
 		wg.Go(func() {
-			w := worker{g: g, request: bytes.Clone(g.request)}
-			defer w.close()
 			for i := range jobs {
+				err := w.dial()
 				sent := time.Now()
-				if err := w.send(fmt.Sprintf(uidFormat, i)); err != nil {
+				if err == nil {
+					err = w.send(fmt.Sprintf(uidFormat, i))
+				}
+				if err != nil {
 					errs.Add(1)
 					firstErr.Do(func() { r.firstErr = err.Error() })
 				}
@@ -102,13 +119,23 @@ type worker struct {
 	r       *bufio.Reader
 }
 
+// dial opens the worker's connection unless it is open.
+func (w *worker) dial() error {
+	if w.conn != nil {
+		return nil
+	}
+	conn, err := tls.DialWithDialer(&net.Dialer{Timeout: timeout}, "tcp", w.g.addr, w.g.tls)
+	if err != nil {
+		return err
+	}
+	w.conn, w.r = conn, bufio.NewReaderSize(conn, 16<<10)
+	return nil
+}
+
 func (w *worker) send(uid string) error {
-	if w.conn == nil {
-		conn, err := tls.Dial("tcp", w.g.addr, w.g.tls)
-		if err != nil {
-			return err
-		}
-		w.conn, w.r = conn, bufio.NewReaderSize(conn, 16<<10)
+	if err := w.conn.SetDeadline(time.Now().Add(timeout)); err != nil {
+		w.close()
+		return err
 	}
 	copy(w.request[w.g.uidAt:], uid)
 	if _, err := w.conn.Write(w.request); err != nil {

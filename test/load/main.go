@@ -56,11 +56,22 @@ func main() {
 	flag.BoolVar(&o.inProcess, "in-process", false, "serve the handler in the generator's own process")
 	flag.StringVar(&o.serverGOGC, "server-gogc", "", "GOGC of the server process (the chart's is 400); empty: inherited")
 	flag.Parse()
-	if err := run(&o); err != nil {
+	err := run(&o)
+	switch {
+	case errors.Is(err, errMeasured):
+		os.Exit(1)
+	case err != nil:
 		fmt.Fprintln(os.Stderr, "load: "+err.Error())
 		os.Exit(2)
 	}
 }
+
+// errMeasured: requests failed; they are counted and the first is shown in the results.
+const errMeasured = constError("requests failed")
+
+type constError string
+
+func (e constError) Error() string { return string(e) }
 
 func run(o *options) error {
 	if o.rate <= 0 || o.duration <= 0 || o.connections <= 0 {
@@ -90,6 +101,7 @@ func run(o *options) error {
 	if err != nil {
 		return err
 	}
+	defer g.close()
 	fmt.Printf("target %s, %d req/s, warm-up %s, measured %s, user %s, %d grants, %d-byte review, %d connections\n",
 		o.url, o.rate, o.warmup, o.duration, o.user, o.grants, len(g.body), o.connections)
 	if res := g.fire(o.rate, o.connections, o.warmup); res.errors > 0 { // warm connections and caches
@@ -106,7 +118,7 @@ func run(o *options) error {
 	stopProfile()
 	res.print(o.duration)
 	if res.errors > 0 {
-		os.Exit(1)
+		return errMeasured
 	}
 	return nil
 }
