@@ -135,14 +135,16 @@ func objectsOf(doc *jsonpair.Document) (old, new jsonpair.Value, err error) {
 // withoutValues is a copy of body with the given values replaced by null.
 func withoutValues(body []byte, values ...jsonpair.Value) []byte {
 	type span struct{ start, end int }
-	var spans []span
+	spans := make([]span, 0, len(values))
+	size := len(body)
 	for _, v := range values {
 		if start, end := v.Span(); end > start {
 			spans = append(spans, span{start, end})
+			size -= end - start - len("null")
 		}
 	}
 	slices.SortFunc(spans, func(a, b span) int { return a.start - b.start })
-	out := make([]byte, 0, len(body)/8)
+	out := make([]byte, 0, size)
 	at := 0
 	for _, s := range spans {
 		out = append(append(out, body[at:s.start]...), "null"...)

@@ -90,7 +90,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	}
 	mgr, err := ctrl.NewManager(restCfg, manager.Options{
 		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr, TLSOpts: []func(*tls.Config){http1Only}},
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:  o.probeAddr,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        LeaderElectionID,
@@ -200,8 +200,8 @@ func (a afterReady) NeedLeaderElection() bool { return false }
 // LeaderElectionID is the Lease the replicas elect a leader with, in driftgate's namespace.
 const LeaderElectionID = "driftgate.driftgate.io"
 
-// http1Only turns HTTP/2 off (CVE-2023-44487, rapid reset); the API server and Prometheus
-// fall back to HTTP/1.1.
+// http1Only turns HTTP/2 off on the webhook server (CVE-2023-44487, rapid reset); the API server
+// falls back to HTTP/1.1. The metrics server serves plain HTTP/1.1 without it.
 func http1Only(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {

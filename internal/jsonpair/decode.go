@@ -77,6 +77,16 @@ func (t *tape) key(i int32) (string, error) {
 	return k, err
 }
 
+// keyBytes is the key of member i as bytes: in place when it is plain, else decoded.
+func (t *tape) keyBytes(i int32) ([]byte, error) {
+	n := &t.nodes[i]
+	if inner := t.b[n.kStart+1 : n.kEnd-1]; plain(inner) {
+		return inner, nil
+	}
+	k, err := t.key(i)
+	return []byte(k), err
+}
+
 func (t *tape) str(start, end int32) string {
 	if t.s != "" {
 		return t.s[start:end]

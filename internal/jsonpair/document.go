@@ -3,7 +3,6 @@ package jsonpair
 import (
 	"bytes"
 	"fmt"
-	"strings"
 )
 
 // Document is a JSON document scanned once: its values can be found by key and decoded without
@@ -35,11 +34,11 @@ func (v Value) Only(key string) (Value, error) {
 	}
 	found := Value{}
 	for c := range t.children(v.node) {
-		k, err := t.key(c)
+		k, err := t.keyBytes(c)
 		switch {
-		case err != nil || !strings.EqualFold(k, key):
+		case err != nil || !bytes.EqualFold(k, []byte(key)):
 			continue
-		case k != key:
+		case string(k) != key:
 			return Value{}, fmt.Errorf("key %q where %q belongs", k, key)
 		case found.doc != nil:
 			return Value{}, fmt.Errorf("key %q given twice", key)

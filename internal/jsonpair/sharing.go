@@ -166,7 +166,7 @@ func (s *sharer) value(ni, bi int32, bv any) (any, error) {
 }
 
 func (s *sharer) object(ni, bi int32, base map[string]any) (any, error) {
-	bm := members{t: s.base}
+	bm := members{t: s.base, members: make([]int32, 0, len(base))}
 	for c := range s.base.children(bi) {
 		bm.members = append(bm.members, c)
 	}
@@ -199,7 +199,7 @@ func (s *sharer) object(ni, bi int32, base map[string]any) (any, error) {
 }
 
 func (s *sharer) array(ni, bi int32, base []any) (any, error) {
-	var items []int32
+	items := make([]int32, 0, len(base))
 	for c := range s.base.children(bi) {
 		items = append(items, c)
 	}
