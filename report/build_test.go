@@ -67,8 +67,14 @@ func TestVerdict(t *testing.T) {
 			if diff := cmp.Diff(tt.want, r.Verdict); diff != "" {
 				t.Errorf("verdict (-want +got):\n%s", diff)
 			}
-			if tt.approvers != "" && r.Grants[0].Approvers() != tt.approvers {
-				t.Errorf("approvers = %q, want %q", r.Grants[0].Approvers(), tt.approvers)
+			if tt.approvers != "" {
+				names := []string{}
+				for _, a := range r.Grants[0].Approvals {
+					names = append(names, a.User)
+				}
+				if got := strings.Join(names, ", "); got != tt.approvers && (got != "" || tt.approvers != "unapproved") {
+					t.Errorf("approvers = %q, want %q", got, tt.approvers)
+				}
 			}
 			for _, e := range r.Edits {
 				if e.GrantFound != tt.grantFound {

@@ -56,18 +56,6 @@ func approvalsOf(g *v1alpha1.BreakGlassGrant) []Approval {
 	return out
 }
 
-// Approvers is "bob, carol", or "unapproved" when nobody approved the grant.
-func (g Grant) Approvers() string {
-	if len(g.Approvals) == 0 {
-		return "unapproved"
-	}
-	names := make([]string, 0, len(g.Approvals))
-	for _, a := range g.Approvals {
-		names = append(names, a.User)
-	}
-	return strings.Join(names, ", ")
-}
-
 // Window is "activatedAt → expiresAt", or "never active".
 func (g Grant) Window() string {
 	if g.ActivatedAt == nil {

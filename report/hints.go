@@ -31,9 +31,6 @@ func backportHint(it OpenItem, s style) string {
 	if len(it.Paths) == 0 {
 		return "open a PR matching " + obj + " in " + where(it, s, "the file that defines "+obj) + " to the live object"
 	}
-	if len(it.Paths) == 0 {
-		return "open a PR making " + where(it, s, "the file that defines "+obj) + " match the live " + obj
-	}
 	return "open a PR changing " + codeList(it.Paths, s) + " in " + where(it, s, "the file that defines "+obj)
 }
 

@@ -44,7 +44,7 @@ func (t tree) checkKustomization(top, dir string, seen map[string]bool) error {
 	for _, r := range dirRefs(k) {
 		p, ok := localRef(dir, r.value)
 		switch {
-		case !ok || isRemoteRef(r.value):
+		case !ok: // remote references were refused above
 			continue
 		case t.confined && !t.inside(p):
 			return fail(r, ErrOutsideRepository)

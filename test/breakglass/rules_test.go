@@ -43,6 +43,8 @@ func TestExpiredGrantAllowsNothingWithControllerStopped(t *testing.T) {
 	wantDenied(t, "write under an expired grant nobody cleaned up", err, "holds no active break-glass grant")
 }
 
+// TestRevokedGrantDeniesAtOnce: driftgate denies writes under a revoked grant itself, before the
+// grant controller removes its RoleBinding (stopped here, so RBAC still lets alice write).
 func TestRevokedGrantDeniesAtOnce(t *testing.T) {
 	ctx := context.Background()
 	ns := cluster.Namespace(t, nil)
@@ -51,12 +53,28 @@ func TestRevokedGrantDeniesAtOnce(t *testing.T) {
 	alice := cluster.Person(t, "alice")
 	testutil.WaitFor(t, "alice's RBAC from the grant", func() bool { return setImage(t, alice, ns, "checkout", image) == nil })
 
+	cluster.StopGrantController()
+	running := false
+	start := func() {
+		if !running {
+			running = true
+			if err := cluster.StartGrantController(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	t.Cleanup(start)
 	if _, err := alice.Ops().Revoke(ctx, g.Name, "fixed"); err != nil {
 		t.Fatal(err)
 	}
 	cluster.WaitCached(t, g.Name, "revoked", func(g *v1alpha1.BreakGlassGrant) bool { return g.Spec.Revocation != nil })
+	if !roleBindingExists(t, ns, g.Name) {
+		t.Fatalf("the RoleBinding of %s is gone with the controller stopped", g.Name)
+	}
 	err := setImage(t, alice, ns, "checkout", image+"-2")
-	wantDenied(t, "write after revocation", err, "")
+	wantDenied(t, "write after revocation", err, "holds no active break-glass grant")
+
+	start()
 	waitPhase(t, g.Name, v1alpha1.GrantRevoked)
 	testutil.WaitFor(t, "the RoleBinding of the revoked grant to go", func() bool { return !roleBindingExists(t, ns, g.Name) })
 }

@@ -7,6 +7,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/internal/testenv"
@@ -49,7 +51,14 @@ func TestDownFailsClosedForOwnedObjectsOnly(t *testing.T) {
 		{"an owned object in driftgate's namespace", func() error {
 			return setColor(admin, cluster.Config.Webhook.Namespace, "owned-"+ns, "red")
 		}, ""},
-		{"a new namespace", func() error { _ = cluster.Namespace(t, nil); return nil }, ""},
+		{"a new namespace", func() error {
+			n := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "new-"}}
+			err := admin.Client.Create(context.Background(), n)
+			if err == nil {
+				t.Cleanup(func() { _ = admin.Client.Delete(context.Background(), n) })
+			}
+			return err
+		}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) { wantAnswer(t, tc.name, tc.write(), tc.want) })
 	}

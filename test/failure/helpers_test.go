@@ -68,6 +68,11 @@ func waitEnforced(t *testing.T, ns, name string) {
 	t.Helper()
 	carol := cluster.Person(t, "carol")
 	var last error
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last answer while waiting: %v", last)
+		}
+	})
 	testutil.WaitFor(t, "driftgate enforcing", func() bool {
 		last = setColor(carol, ns, name, "enforced?", client.DryRunAll)
 		return last != nil && strings.Contains(last.Error(), ownedDenial)

@@ -112,6 +112,11 @@ func waitCalled(t *testing.T, s *server) {
 	flux := cluster.ServiceAccount(t, testenv.Flux)
 	probe := configMap("default", "probe", fluxLabel(), "x")
 	var last error
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("last answer while waiting: %v", last)
+		}
+	})
 	testutil.WaitFor(t, "the API server calling driftgate", func() bool {
 		last = flux.Client.Create(context.Background(), probe.DeepCopy(), client.DryRunAll)
 		return last == nil

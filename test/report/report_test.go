@@ -122,7 +122,7 @@ func checkNotReady(t *testing.T, r report.Report, grant, backported, open, ns st
 		!strings.HasPrefix(it.Revert, "revert it live: kubectl -n "+ns+" edit deployments.apps/checkout and set spec.replicas back to 2") {
 		t.Errorf("open item = %+v", it)
 	}
-	if len(r.Grants) != 1 || r.Grants[0].Name != grant || r.Grants[0].Requester != "alice" || r.Grants[0].Approvers() != "bob" {
+	if len(r.Grants) != 1 || r.Grants[0].Name != grant || r.Grants[0].Requester != "alice" || len(r.Grants[0].Approvals) != 1 || r.Grants[0].Approvals[0].User != "bob" {
 		t.Errorf("grants = %+v, want %s requested by alice, approved by bob", r.Grants, grant)
 	}
 	states := map[string]string{}
