@@ -1,6 +1,11 @@
 package main
 
-import "testing"
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+)
 
 // TestExitCodes checks the SPEC's exit codes: 0 success or allowed, 1 denied or failed check,
 // 2 usage or runtime error.
@@ -28,6 +33,46 @@ func TestExitCodes(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := execute(tt.args); got != tt.want {
 				t.Errorf("driftgate %v exited %d, want %d", tt.args, got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPolicyEvalJSON: `policy eval -o json` gives at least allowed, reason, warnings and grant
+// (issue 2, CLI).
+func TestPolicyEvalJSON(t *testing.T) {
+	tests := []struct {
+		name        string
+		args        []string
+		wantAllowed bool
+		wantGrant   string
+		wantWarning bool
+	}{
+		{"break-glass write", []string{"--grants", "testdata/grants.yaml"}, true, "inc-4242-alice", true},
+		{"denied write", nil, false, "", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := newRootCommand()
+			var out bytes.Buffer
+			cmd.SetOut(&out)
+			cmd.SetArgs(append([]string{"policy", "eval", "--review", "testdata/review-alice.json", "--now=2026-11-21T10:30:00Z", "-o", "json"}, tt.args...))
+			_ = cmd.Execute() // a denial ends with exit code 1; the answer is on stdout either way
+			var got struct {
+				Allowed  *bool    `json:"allowed"`
+				Reason   *string  `json:"reason"`
+				Warnings []string `json:"warnings"`
+				Grant    *string  `json:"grant"`
+			}
+			if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+				t.Fatalf("output is not JSON (%v): %s", err, out.String())
+			}
+			if got.Allowed == nil || got.Reason == nil || got.Grant == nil || !strings.Contains(out.String(), `"warnings"`) {
+				t.Fatalf("output lacks allowed, reason, warnings or grant: %s", out.String())
+			}
+			if *got.Allowed != tt.wantAllowed || *got.Grant != tt.wantGrant || *got.Reason == "" || (len(got.Warnings) > 0) != tt.wantWarning {
+				t.Errorf("allowed %v, grant %q, reason %q, warnings %q; want allowed %v, grant %q, a reason, warnings %v",
+					*got.Allowed, *got.Grant, *got.Reason, got.Warnings, tt.wantAllowed, tt.wantGrant, tt.wantWarning)
 			}
 		})
 	}
