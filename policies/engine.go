@@ -24,6 +24,7 @@ const Query = "data.driftgate.admission.decision"
 type Engine struct {
 	data    map[string]any
 	timeout time.Duration
+	keys    *inputKeys
 	current atomic.Pointer[compiled]
 }
 
@@ -34,7 +35,7 @@ type compiled struct {
 
 // NewEngine compiles the embedded policy plus extra with data as data.driftgate.config's source.
 func NewEngine(ctx context.Context, data map[string]any, timeout time.Duration, extra Modules) (*Engine, error) {
-	e := &Engine{data: data, timeout: timeout}
+	e := &Engine{data: data, timeout: timeout, keys: newInputKeys()}
 	if err := e.Load(ctx, extra); err != nil {
 		return nil, err
 	}
@@ -86,7 +87,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (d Decision, err error
 	}()
 	ctx, cancel := context.WithTimeout(ctx, e.timeout)
 	defer cancel()
-	rs, err := e.current.Load().eval(ctx, in)
+	rs, err := e.current.Load().eval(ctx, in.value(e.keys))
 	if err != nil {
 		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 			return Decision{}, fmt.Errorf("policy evaluation exceeded its %s deadline", e.timeout)
@@ -96,15 +97,15 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (d Decision, err error
 	return decisionOf(rs)
 }
 
-// eval evaluates the query on in until ctx is done. The deadline cancels the evaluation through
+// eval evaluates the query on input until ctx is done. The deadline cancels the evaluation through
 // a callback, not the goroutine per evaluation that PreparedEvalQuery.Eval starts when given no
 // canceller.
-func (c *compiled) eval(ctx context.Context, in *Input) (rego.ResultSet, error) {
+func (c *compiled) eval(ctx context.Context, input ast.Value) (rego.ResultSet, error) {
 	halt := topdown.NewCancel()
 	stop := context.AfterFunc(ctx, halt.Cancel)
 	defer stop()
 	return c.query.Eval(ctx,
-		rego.EvalParsedInput(in.value()),
+		rego.EvalParsedInput(input),
 		rego.EvalExternalCancel(halt),
 		rego.EvalMetrics(metrics.NoOp()), // nothing reads them; a fresh set costs three maps
 	)

@@ -48,33 +48,57 @@ type Grant struct {
 	ExpiresAt string // RFC 3339, UTC
 }
 
-func (in *Input) value() ast.Value {
+// value is the input as the AST value the evaluation reads. Its keys are the terms in keys, made
+// once per engine rather than once per request.
+func (in *Input) value(k *inputKeys) ast.Value {
 	return ast.NewObject(
-		item("operation", ast.String(in.Operation)),
-		item("user", ast.NewObject(
-			item("name", ast.String(in.User)),
-			item("groups", stringArray(in.Groups)),
+		item(k.operation, ast.String(in.Operation)),
+		item(k.user, ast.NewObject(
+			item(k.name, ast.String(in.User)),
+			item(k.groups, stringArray(in.Groups)),
 		)),
-		item("resource", ast.String(in.Resource)),
-		item("subresource", ast.String(in.Subresource)),
-		item("kind", ast.String(in.Kind)),
-		item("namespace", ast.String(in.Namespace)),
-		item("name", ast.String(in.Name)),
-		item("dryRun", ast.Boolean(in.DryRun)),
-		item("mode", ast.String(in.Mode)),
-		item("time", ast.String(in.Time)),
-		item("ownership", ast.NewObject(
-			item("owned", ast.Boolean(in.Ownership.Owned)),
-			item("owner", ast.String(in.Ownership.Owner)),
-			item("marker", ast.String(in.Ownership.Marker)),
+		item(k.resource, ast.String(in.Resource)),
+		item(k.subresource, ast.String(in.Subresource)),
+		item(k.kind, ast.String(in.Kind)),
+		item(k.namespace, ast.String(in.Namespace)),
+		item(k.name, ast.String(in.Name)),
+		item(k.dryRun, ast.Boolean(in.DryRun)),
+		item(k.mode, ast.String(in.Mode)),
+		item(k.time, ast.String(in.Time)),
+		item(k.ownership, ast.NewObject(
+			item(k.owned, ast.Boolean(in.Ownership.Owned)),
+			item(k.owner, ast.String(in.Ownership.Owner)),
+			item(k.marker, ast.String(in.Ownership.Marker)),
 		)),
-		item("changedPaths", stringArray(in.ChangedPaths)),
-		item("guardedChanges", guarded(in.GuardedChanges)),
-		item("grants", grants(in.Grants)),
+		item(k.changedPaths, stringArray(in.ChangedPaths)),
+		item(k.guardedChanges, k.guarded(in.GuardedChanges)),
+		item(k.grants, k.grantList(in.Grants)),
 	)
 }
 
-func item(k string, v ast.Value) [2]*ast.Term { return ast.Item(ast.StringTerm(k), ast.NewTerm(v)) }
+// inputKeys are the terms of the input's keys. Terms are immutable once built, so every
+// evaluation can share them.
+type inputKeys struct {
+	operation, user, name, groups, resource, subresource, kind, namespace, dryRun, mode, time,
+	ownership, owned, owner, marker, changedPaths, guardedChanges, path, grants, ticket, phase,
+	expiresAt *ast.Term
+}
+
+func newInputKeys() *inputKeys {
+	return &inputKeys{
+		operation: ast.StringTerm("operation"), user: ast.StringTerm("user"), name: ast.StringTerm("name"),
+		groups: ast.StringTerm("groups"), resource: ast.StringTerm("resource"),
+		subresource: ast.StringTerm("subresource"), kind: ast.StringTerm("kind"),
+		namespace: ast.StringTerm("namespace"), dryRun: ast.StringTerm("dryRun"), mode: ast.StringTerm("mode"),
+		time: ast.StringTerm("time"), ownership: ast.StringTerm("ownership"), owned: ast.StringTerm("owned"),
+		owner: ast.StringTerm("owner"), marker: ast.StringTerm("marker"),
+		changedPaths: ast.StringTerm("changedPaths"), guardedChanges: ast.StringTerm("guardedChanges"),
+		path: ast.StringTerm("path"), grants: ast.StringTerm("grants"), ticket: ast.StringTerm("ticket"),
+		phase: ast.StringTerm("phase"), expiresAt: ast.StringTerm("expiresAt"),
+	}
+}
+
+func item(k *ast.Term, v ast.Value) [2]*ast.Term { return ast.Item(k, ast.NewTerm(v)) }
 
 func stringArray(ss []string) ast.Value {
 	terms := make([]*ast.Term, len(ss))
@@ -84,22 +108,22 @@ func stringArray(ss []string) ast.Value {
 	return ast.NewArray(terms...)
 }
 
-func guarded(cs []GuardedChange) ast.Value {
+func (k *inputKeys) guarded(cs []GuardedChange) ast.Value {
 	terms := make([]*ast.Term, len(cs))
 	for i, c := range cs {
-		terms[i] = ast.NewTerm(ast.NewObject(item("path", ast.String(c.Path)), item("kind", ast.String(c.Kind))))
+		terms[i] = ast.NewTerm(ast.NewObject(item(k.path, ast.String(c.Path)), item(k.kind, ast.String(c.Kind))))
 	}
 	return ast.NewArray(terms...)
 }
 
-func grants(gs []Grant) ast.Value {
+func (k *inputKeys) grantList(gs []Grant) ast.Value {
 	terms := make([]*ast.Term, len(gs))
 	for i, g := range gs {
 		terms[i] = ast.NewTerm(ast.NewObject(
-			item("name", ast.String(g.Name)),
-			item("ticket", ast.String(g.Ticket)),
-			item("phase", ast.String(g.Phase)),
-			item("expiresAt", ast.String(g.ExpiresAt)),
+			item(k.name, ast.String(g.Name)),
+			item(k.ticket, ast.String(g.Ticket)),
+			item(k.phase, ast.String(g.Phase)),
+			item(k.expiresAt, ast.String(g.ExpiresAt)),
 		))
 	}
 	return ast.NewArray(terms...)

@@ -101,7 +101,7 @@ func (d *Decider) object(req *Request, in *policies.Input, oldObj, newObj *objec
 		return nil, nil
 	}
 	gvk := schema.GroupVersionKind{Group: req.Kind.Group, Version: req.Kind.Version, Kind: req.Kind.Kind}
-	changes := fieldpath.Diff(comparable(oldObj.content), comparable(newObj.content), d.schema(gvk))
+	changes := fieldpath.Diff(oldObj.content, newObj.content, d.schema(gvk), bookkeeping)
 	in.ChangedPaths = paths(changes)
 	return changes, nil
 }
@@ -126,7 +126,7 @@ func (d *Decider) subresource(ctx context.Context, req *Request, in *policies.In
 		return nil
 	}
 	// Only the spec of a Scale maps onto the parent (spec.replicas).
-	changes := fieldpath.Diff(specOnly(oldObj.content), specOnly(newObj.content), nil)
+	changes := fieldpath.Diff(specOnly(oldObj.content), specOnly(newObj.content), nil, nil)
 	in.ChangedPaths = paths(changes)
 	return changes
 }

@@ -1,5 +1,7 @@
 package webhook
 
+import "github.com/driftgate/driftgate/internal/fieldpath"
+
 // object is one version of the object under review.
 type object struct {
 	content map[string]any
@@ -31,30 +33,13 @@ func stringMap(v any) map[string]string {
 	return out
 }
 
-// comparable returns a shallow copy of content without status and the metadata the API server
-// maintains itself (never a change a writer made). kubectl's last-applied-configuration is kept:
-// rewriting it changes what the next apply prunes.
-func comparable(content map[string]any) map[string]any {
-	out := make(map[string]any, len(content))
-	for k, v := range content {
-		if k != "status" {
-			out[k] = v
-		}
-	}
-	md, ok := content["metadata"].(map[string]any)
-	if !ok {
-		return out
-	}
-	clean := make(map[string]any, len(md))
-	for k, v := range md {
-		clean[k] = v
-	}
-	for _, k := range []string{
-		"resourceVersion", "generation", "uid", "creationTimestamp", "managedFields", "selfLink",
-		"deletionTimestamp", "deletionGracePeriodSeconds",
-	} {
-		delete(clean, k)
-	}
-	out["metadata"] = clean
-	return out
+// bookkeeping is what a writer's change never is: the status and the metadata the API server
+// maintains itself. kubectl's last-applied-configuration is compared: rewriting it changes what the
+// next apply prunes. It is read only.
+var bookkeeping = fieldpath.Skip{
+	"status": nil,
+	"metadata": {
+		"resourceVersion": nil, "generation": nil, "uid": nil, "creationTimestamp": nil, "managedFields": nil,
+		"selfLink": nil, "deletionTimestamp": nil, "deletionGracePeriodSeconds": nil,
+	},
 }

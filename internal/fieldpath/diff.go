@@ -14,12 +14,27 @@ type Change struct {
 
 // Diff returns the paths at which old and new differ, in path order. Both are decoded JSON
 // (map[string]any, []any, scalars). A map or keyed list absent on one side counts as empty, so an
-// addition is reported at its own key or item, never at the map. sch may be nil.
-func Diff(old, new map[string]any, sch Schema) []Change {
-	d := &differ{}
-	d.maps(old, new, sch)
+// addition is reported at its own key or item, never at the map. sch and skip may be nil.
+func Diff(old, new map[string]any, sch Schema, skip Skip) []Change {
+	d := &differ{segs: make([]segment, 0, 16)} // deeper than most objects go
+	d.maps(old, new, sch, skip)
 	sort.Slice(d.out, func(i, j int) bool { return d.out[i].Path < d.out[j].Path })
 	return d.out
+}
+
+// Skip names the map keys a Diff leaves out, from the top of the object down through maps: a key
+// mapped to nil is left out whole, a key mapped to a Skip is compared except for what that names.
+// Skip{"status": nil, "metadata": {"resourceVersion": nil}} compares neither the status nor the
+// resource version.
+type Skip map[string]Skip
+
+// at returns what to skip below key, and whether key is skipped whole.
+func (s Skip) at(key string) (below Skip, whole bool) {
+	if s == nil {
+		return nil, false
+	}
+	below, ok := s[key]
+	return below, ok && below == nil
 }
 
 // differ walks two objects. The path is a stack of segments rendered only when a change is found:
@@ -54,18 +69,23 @@ func (d *differ) change(old, new any) {
 	d.out = append(d.out, Change{Path: path, Old: old, New: new})
 }
 
-func (d *differ) maps(old, new map[string]any, sch Schema) {
+func (d *differ) maps(old, new map[string]any, sch Schema, skip Skip) {
 	for k, ov := range old {
-		d.value(k, ov, new[k], sch)
+		if below, whole := skip.at(k); !whole {
+			d.value(k, ov, new[k], sch, below)
+		}
 	}
 	for k, nv := range new {
-		if _, ok := old[k]; !ok {
-			d.value(k, nil, nv, sch)
+		if _, ok := old[k]; ok {
+			continue
+		}
+		if below, whole := skip.at(k); !whole {
+			d.value(k, nil, nv, sch, below)
 		}
 	}
 }
 
-func (d *differ) value(key string, ov, nv any, sch Schema) {
+func (d *differ) value(key string, ov, nv any, sch Schema, skip Skip) {
 	d.push(segment{key: key, index: -1})
 	defer d.pop()
 	om, oIsMap := ov.(map[string]any)
@@ -74,7 +94,7 @@ func (d *differ) value(key string, ov, nv any, sch Schema) {
 		// Most of an object is unchanged: comparing a subtree costs far less than walking it
 		// with paths and schema lookups, and an equal one holds no change.
 		if !equal(om, nm) {
-			d.maps(om, nm, fieldOf(sch, key))
+			d.maps(om, nm, fieldOf(sch, key), skip)
 		}
 		return
 	}
@@ -155,7 +175,7 @@ func (d *differ) item(old, new map[string]any, items Schema, inOld, inNew bool) 
 	case !inOld && inNew:
 		d.change(nil, new)
 	case !equal(old, new):
-		d.maps(old, new, items)
+		d.maps(old, new, items, nil)
 	}
 }
 

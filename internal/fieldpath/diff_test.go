@@ -102,7 +102,7 @@ func TestDiff(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var got []string
-			for _, c := range fieldpath.Diff(obj(t, tt.old), obj(t, tt.new), tt.schema) {
+			for _, c := range fieldpath.Diff(obj(t, tt.old), obj(t, tt.new), tt.schema, nil) {
 				got = append(got, c.Path)
 			}
 			if diff := cmp.Diff(tt.want, got); diff != "" {
@@ -113,10 +113,36 @@ func TestDiff(t *testing.T) {
 }
 
 func TestDiffValues(t *testing.T) {
-	got := fieldpath.Diff(obj(t, `{"data":{"A":"1"}}`), obj(t, `{"data":{"A":"2","B":"3"}}`), nil)
+	got := fieldpath.Diff(obj(t, `{"data":{"A":"1"}}`), obj(t, `{"data":{"A":"2","B":"3"}}`), nil, nil)
 	want := []fieldpath.Change{{Path: "data.A", Old: "1", New: "2"}, {Path: "data.B", New: "3"}}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("changes (-want +got):\n%s", diff)
+	}
+}
+
+func TestDiffSkip(t *testing.T) {
+	skip := fieldpath.Skip{"status": nil, "metadata": {"resourceVersion": nil}}
+	tests := []struct {
+		name     string
+		old, new string
+		want     []string
+	}{
+		{"a key skipped whole", `{"status":{"a":1}}`, `{"status":{"a":2},"spec":{"x":1}}`, []string{"spec.x"}},
+		{"a key skipped below", `{"metadata":{"resourceVersion":"1","name":"a"}}`, `{"metadata":{"resourceVersion":"2","name":"b"}}`, []string{"metadata.name"}},
+		{"added or removed skipped keys", `{"metadata":{"resourceVersion":"1"}}`, `{"status":{}}`, nil},
+		{"only the named level", `{"spec":{"status":1,"resourceVersion":1}}`, `{"spec":{"status":2,"resourceVersion":2}}`, []string{"spec.resourceVersion", "spec.status"}},
+		{"no map to skip in", `{"metadata":"x"}`, `{"metadata":"y"}`, []string{"metadata"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, c := range fieldpath.Diff(obj(t, tt.old), obj(t, tt.new), nil, skip) {
+				got = append(got, c.Path)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("changed paths (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
@@ -130,9 +156,9 @@ func FuzzDiff(f *testing.F) {
 		if json.Unmarshal([]byte(a), &old) != nil || json.Unmarshal([]byte(b), &new) != nil {
 			return
 		}
-		if len(fieldpath.Diff(old, old, deploy)) != 0 {
+		if len(fieldpath.Diff(old, old, deploy, nil)) != 0 {
 			t.Fatalf("an object differs from itself: %s", a)
 		}
-		_ = fieldpath.Diff(old, new, deploy)
+		_ = fieldpath.Diff(old, new, deploy, nil)
 	})
 }

@@ -1,6 +1,8 @@
 package fieldpath
 
 import (
+	"sync"
+
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
@@ -26,31 +28,51 @@ func TypedSchema(scheme *runtime.Scheme, gvk schema.GroupVersionKind) Schema {
 	if err != nil {
 		return nil
 	}
-	return typed{meta}
+	return newTyped(meta)
 }
 
+// typed answers from the Go type's struct tags, found by reflection once per field: it keeps
+// what it found, so a schema kept across diffs (one per kind) soon answers from memory. Only
+// fields of the type are kept, never the keys of an object's own maps (label names).
 type typed struct {
-	meta strategicpatch.LookupPatchMeta
+	meta   strategicpatch.LookupPatchMeta
+	fields sync.Map // field name -> *typed
+	lists  sync.Map // field name -> list
 }
 
-func (t typed) Field(key string) Schema {
+type list struct {
+	mergeKey string
+	items    Schema
+}
+
+func newTyped(meta strategicpatch.LookupPatchMeta) *typed { return &typed{meta: meta} }
+
+func (t *typed) Field(key string) Schema {
+	if f, ok := t.fields.Load(key); ok {
+		return f.(*typed)
+	}
 	sub, _, err := t.meta.LookupPatchMetadataForStruct(key)
 	if err != nil || sub == nil {
 		return nil
 	}
-	return typed{sub}
+	f, _ := t.fields.LoadOrStore(key, newTyped(sub))
+	return f.(*typed)
 }
 
-func (t typed) List(key string) (string, Schema) {
+func (t *typed) List(key string) (string, Schema) {
+	if l, ok := t.lists.Load(key); ok {
+		return l.(list).mergeKey, l.(list).items
+	}
 	sub, pm, err := t.meta.LookupPatchMetadataForSlice(key)
 	if err != nil {
 		return "", nil
 	}
-	var items Schema
+	l := list{mergeKey: pm.GetPatchMergeKey()}
 	if sub != nil {
-		items = typed{sub}
+		l.items = newTyped(sub)
 	}
-	return pm.GetPatchMergeKey(), items
+	stored, _ := t.lists.LoadOrStore(key, l)
+	return stored.(list).mergeKey, stored.(list).items
 }
 
 // SecondKey is the second list-map key of the built-in lists keyed by more than one field, added
