@@ -84,6 +84,69 @@ func TestEngineDecisions(t *testing.T) {
 	}
 }
 
+// personDenial is the default policy's refusal of personInput.
+const personDenial = `Deployment prod/checkout is owned by Argo CD application "checkout"; alice is not a GitOps identity ` +
+	`and holds no active break-glass grant for deployments.apps in namespace prod. Change it in Git, or request ` +
+	`break-glass: driftgate breakglass request --namespace prod --resource deployments.apps --for 1h --ticket <TICKET> --reason "<why>"`
+
+// TestOperatorRules checks the answers when operators' warn and deny rules are loaded: the policy
+// answers the usual case, no warn rules, on branches of its own (see admission.rego).
+func TestOperatorRules(t *testing.T) {
+	extra := policies.Modules{"extra.rego": `package driftgate.admission
+warn contains "check the dashboard" if input.namespace == "prod"
+warn contains "a dry-run" if input.dryRun
+deny contains "prod is frozen" if input.user.name == "system:serviceaccount:argocd:argocd-application-controller"
+`}
+	e := newEngine(t, extra, time.Second)
+	grant := policies.Grant{Name: "inc-1-alice", Ticket: "INC-1", Phase: "Active", ExpiresAt: "2026-11-21T11:00:00Z"}
+	bgWarning := func(object string) string {
+		return "driftgate: break-glass write to " + object + ` (owned by Argo CD application "checkout") under grant inc-1-alice, ` +
+			"ticket INC-1: it is recorded and must be backported to Git or reverted"
+	}
+	tests := []struct {
+		name         string
+		edit         func(*policies.Input)
+		wantAllowed  bool
+		wantReason   string
+		wantWarnings []string
+	}{
+		{"GitOps write, warned", func(in *policies.Input) { in.User = "system:serviceaccount:flux-system:kustomize-controller" },
+			true, "GitOps identity", []string{"driftgate: check the dashboard"}},
+		{"GitOps write, denied", func(in *policies.Input) { in.User = "system:serviceaccount:argocd:argocd-application-controller" },
+			false, "prod is frozen", []string{"driftgate: check the dashboard"}},
+		{"break-glass write, warnings sorted", func(in *policies.Input) { in.Grants = []policies.Grant{grant}; in.DryRun = true },
+			true, "break-glass grant inc-1-alice (ticket INC-1)",
+			[]string{"driftgate: a dry-run", bgWarning("Deployment prod/checkout"), "driftgate: check the dashboard"}},
+		{"break-glass write to a cluster-scoped object", func(in *policies.Input) {
+			in.Grants, in.Namespace, in.Kind, in.Name = []policies.Grant{grant}, "", "ClusterRole", "view"
+		}, true, "break-glass grant inc-1-alice (ticket INC-1)", []string{bgWarning("ClusterRole view")}},
+		{"refusal, warned", func(*policies.Input) {}, false, "", []string{"driftgate: check the dashboard"}},
+		{"refusal in warn mode", func(in *policies.Input) { in.Mode = "warn" }, true, "", []string{
+			"driftgate warn mode: this write would be denied: " + personDenial,
+			"driftgate: check the dashboard",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			in := personInput()
+			tt.edit(in)
+			got, err := e.Evaluate(context.Background(), in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got.Allowed != tt.wantAllowed {
+				t.Errorf("allowed = %v, want %v (%s)", got.Allowed, tt.wantAllowed, got.Reason)
+			}
+			if tt.wantReason != "" && got.Reason != tt.wantReason {
+				t.Errorf("reason = %q, want %q", got.Reason, tt.wantReason)
+			}
+			if diff := cmp.Diff(tt.wantWarnings, got.Warnings); diff != "" {
+				t.Errorf("warnings (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 func TestEngineFailsClosed(t *testing.T) {
 	tests := []struct {
 		name    string
