@@ -130,13 +130,50 @@ request_hint := sprintf(
 
 # ---- the answer ------------------------------------------------------------------------------
 # One branch per outcome; only the branches up to the one taken are evaluated, and every rule they
-# read is evaluated once. Each rule read and each value assembled costs about a microsecond, so the
-# common writes (a GitOps controller's, a person's under a grant, a refusal) have branches of their
-# own for the usual case, no warn rules: a constant answer where there is one, and no sorting of
-# warnings that cannot exist. The general branch after each gives the same answer when warn rules
-# exist (`not data.driftgate.admission.warn` holds only when no warn rule is defined).
+# read is evaluated once (deny, writer and live_grants are read from the cache after that). Each
+# rule read and each value assembled costs about a microsecond, so the common writes have branches
+# of their own for the usual case: a GitOps controller's write, a person's namespaced write under a
+# grant that is not a dry-run, and a refusal in enforce mode, each with no warn rules defined
+# (`not data.driftgate.admission.warn` holds only then). They answer with constants where they can
+# and sort no warnings; the general branches after them give the same answer in every case.
 
-decision := allowed_decision if {
+decision := {
+	"allowed": true,
+	"reason": "GitOps identity",
+	"writer": "gitops",
+	"warnings": [],
+	"grant": "",
+	"ticket": "",
+	"record": false,
+	"auditAnnotations": {},
+} if {
+	writer == "gitops"
+	not data.driftgate.admission.warn
+	count(deny) == 0
+} else := {
+	"allowed": true,
+	"reason": sprintf("break-glass grant %s (ticket %s)", [g.name, g.ticket]),
+	"writer": "person",
+	"warnings": [sprintf(
+		"driftgate: break-glass write to %s %s/%s (owned by %s) under grant %s, ticket %s: it is recorded and must be backported to Git or reverted",
+		[input.kind, input.namespace, input.name, input.ownership.owner, g.name, g.ticket],
+	)],
+	"grant": g.name,
+	"ticket": g.ticket,
+	"record": true,
+	"auditAnnotations": {"grant": g.name, "ticket": g.ticket},
+} if {
+	# break_glass spelled out (a refusal fails the first line), for a namespaced object
+	# (object_ref spelled out).
+	g := live_grants[0]
+	writer == "person"
+	input.ownership.owned
+	count(deny) == 0
+	not permitted
+	input.namespace != ""
+	input.dryRun == false
+	not data.driftgate.admission.warn
+} else := allowed_decision if {
 	count(deny) == 0
 } else := {
 	"allowed": false,
@@ -174,41 +211,9 @@ decision := allowed_decision if {
 
 # allowed_decision is the decision for a write nothing denies. Its branches exclude each other
 # (writer is one of exactly four names, so writer == "person" is "not always_allowed"; the
-# plain_reason branch is undefined for a person's write to an owned object), so their order is only
-# the cost of reaching each: the common writes come first.
+# plain_reason branch is undefined for a person's write to an owned object), so their order does
+# not change the answer.
 allowed_decision := {
-	"allowed": true,
-	"reason": "GitOps identity",
-	"writer": "gitops",
-	"warnings": [],
-	"grant": "",
-	"ticket": "",
-	"record": false,
-	"auditAnnotations": {},
-} if {
-	writer == "gitops"
-	not data.driftgate.admission.warn
-} else := {
-	"allowed": true,
-	"reason": sprintf("break-glass grant %s (ticket %s)", [g.name, g.ticket]),
-	"writer": "person",
-	"warnings": [sprintf(
-		"driftgate: break-glass write to %s %s/%s (owned by %s) under grant %s, ticket %s: it is recorded and must be backported to Git or reverted",
-		[input.kind, input.namespace, input.name, input.ownership.owner, g.name, g.ticket],
-	)],
-	"grant": g.name,
-	"ticket": g.ticket,
-	"record": not_dry_run,
-	"auditAnnotations": {"grant": g.name, "ticket": g.ticket},
-} if {
-	# break_glass, spelled out, for a namespaced object (object_ref spelled out) and no warn rules.
-	writer == "person"
-	input.ownership.owned
-	not permitted
-	g := live_grants[0]
-	input.namespace != ""
-	not data.driftgate.admission.warn
-} else := {
 	"allowed": true,
 	"reason": sprintf("break-glass grant %s (ticket %s)", [g.name, g.ticket]),
 	"writer": writer,
