@@ -2,6 +2,7 @@ package fieldpath
 
 import (
 	"reflect"
+	"slices"
 	"sort"
 )
 
@@ -127,6 +128,9 @@ func (d *differ) lists(key string, old, new []any, sch Schema) {
 		}
 	}
 	if mergeKey != "-" {
+		if d.inOrder(mergeKey, old, new, items) {
+			return
+		}
 		if oldIdx, newIdx, ok := keyed(mergeKey, old, new); ok {
 			d.keyedItems(oldIdx, newIdx, items)
 			return
@@ -150,6 +154,42 @@ func (d *differ) lists(key string, old, new []any, sch Schema) {
 		d.pop()
 	}
 }
+
+// inOrder compares a keyed list whose items are where they were: the same merge key values, all
+// different, in the same order. That is most updates, and it needs no index of either side. It
+// reports false, having compared nothing, for any other list.
+func (d *differ) inOrder(mergeKey string, old, new []any, items Schema) bool {
+	if len(old) != len(new) || len(old) > maxInOrder {
+		return false
+	}
+	var ids [maxInOrder]string
+	for i := range old {
+		om, oOK := old[i].(map[string]any)
+		nm, nOK := new[i].(map[string]any)
+		if !oOK || !nOK {
+			return false
+		}
+		ov, oOK := KeyValue(om, mergeKey)
+		nv, nOK := KeyValue(nm, mergeKey)
+		if !oOK || !nOK || ov != nv || slices.Contains(ids[:i], ov) {
+			return false
+		}
+		ids[i] = ov
+	}
+	for i := range old {
+		om, nm := old[i].(map[string]any), new[i].(map[string]any)
+		if !equal(om, nm) {
+			d.push(segment{keys: []string{mergeKey}, values: []any{om[mergeKey]}})
+			d.maps(om, nm, items, nil)
+			d.pop()
+		}
+	}
+	return true
+}
+
+// maxInOrder bounds the lists inOrder takes: it checks the merge key values are all different
+// by comparing each with those before it.
+const maxInOrder = 16
 
 func (d *differ) keyedItems(oldIdx, newIdx map[string]keyedItem, items Schema) {
 	for id, oi := range oldIdx {

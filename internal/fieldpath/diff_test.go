@@ -2,6 +2,7 @@ package fieldpath_test
 
 import (
 	"encoding/json"
+	"slices"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -144,6 +145,57 @@ func TestDiffSkip(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestDiffIgnoresItemOrder checks that a keyed list whose items stay in order (compared item by
+// item) and the same list reordered (compared through an index of each side) give the same
+// changes.
+func TestDiffIgnoresItemOrder(t *testing.T) {
+	deploy := fieldpath.TypedSchema(clientgoscheme.Scheme, appsv1.SchemeGroupVersion.WithKind("Deployment"))
+	containers := func(items string) string { return `{"spec":{"template":{"spec":{"containers":[` + items + `]}}}}` }
+	tests := []struct{ name, old, new string }{
+		{"image changed", `{"name":"a","image":"1"},{"name":"b","image":"1"}`, `{"name":"a","image":"2"},{"name":"b","image":"1"}`},
+		{"two items changed", `{"name":"a","image":"1"},{"name":"b","args":["x"]}`, `{"name":"a","image":"2"},{"name":"b","args":["y"]}`},
+		{"item added", `{"name":"a","image":"1"}`, `{"name":"a","image":"1"},{"name":"b","image":"1"}`},
+		{"item replaced", `{"name":"a","image":"1"},{"name":"b"}`, `{"name":"a","image":"1"},{"name":"c"}`},
+		{"ports keyed by two keys", `{"name":"a","ports":[{"containerPort":53,"protocol":"TCP"},{"containerPort":53,"protocol":"UDP","name":"x"}]}`,
+			`{"name":"a","ports":[{"containerPort":53,"protocol":"TCP"},{"containerPort":53,"protocol":"UDP","name":"y"}]}`},
+		{"a number and a string of one value", `{"name":1,"image":"1"},{"name":"b"}`, `{"name":"1","image":"2"},{"name":"b"}`},
+	}
+	paths := func(old, new map[string]any) []string {
+		var out []string
+		for _, c := range fieldpath.Diff(old, new, deploy, nil) {
+			out = append(out, c.Path)
+		}
+		return out
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			old, new := obj(t, containers(tt.old)), obj(t, containers(tt.new))
+			inOrder := paths(old, new)
+			if len(inOrder) == 0 {
+				t.Fatal("no change found")
+			}
+			for _, o := range []map[string]any{old, reversed(t, old)} {
+				for _, n := range []map[string]any{new, reversed(t, new)} {
+					if diff := cmp.Diff(inOrder, paths(o, n)); diff != "" {
+						t.Errorf("changes with items reordered (-in order +reordered):\n%s", diff)
+					}
+				}
+			}
+		})
+	}
+}
+
+// reversed returns a copy of a Deployment object with its containers in reverse order.
+func reversed(t *testing.T, o map[string]any) map[string]any {
+	t.Helper()
+	raw, _ := json.Marshal(o)
+	c := obj(t, string(raw))
+	pod := c["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+	list := pod["containers"].([]any)
+	slices.Reverse(list)
+	return c
 }
 
 func FuzzDiff(f *testing.F) {
