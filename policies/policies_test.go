@@ -38,6 +38,18 @@ func personInput() *policies.Input {
 	}
 }
 
+// evaluate decides personInput changed by edit.
+func evaluate(t *testing.T, e *policies.Engine, edit func(*policies.Input)) policies.Decision {
+	t.Helper()
+	in := personInput()
+	edit(in)
+	d, err := e.Evaluate(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
 func newEngine(t testing.TB, extra policies.Modules, timeout time.Duration) *policies.Engine {
 	t.Helper()
 	e, err := policies.NewEngine(context.Background(), policies.Data(config.Default()), timeout, extra)
@@ -65,12 +77,7 @@ func TestEngineDecisions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := personInput()
-			tt.edit(in)
-			got, err := e.Evaluate(context.Background(), in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := evaluate(t, e, tt.edit)
 			if !got.Allowed {
 				got.Reason = "" // deny texts are checked by the Rego tests
 			}
@@ -128,12 +135,7 @@ deny contains "prod is frozen" if input.user.name == "system:serviceaccount:argo
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			in := personInput()
-			tt.edit(in)
-			got, err := e.Evaluate(context.Background(), in)
-			if err != nil {
-				t.Fatal(err)
-			}
+			got := evaluate(t, e, tt.edit)
 			if got.Allowed != tt.wantAllowed {
 				t.Errorf("allowed = %v, want %v (%s)", got.Allowed, tt.wantAllowed, got.Reason)
 			}
