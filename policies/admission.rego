@@ -33,7 +33,7 @@ writer := "gitops" if {
 	data.driftgate.config.systemGroups[group]
 } else := "person"
 
-# system_identity, always_allowed, break_glass and enforced (like object_ref, namespace_text and
+# system_identity, always_allowed and break_glass (like object_ref, namespace_text and
 # request_hint below) are not read by the decision wherever it spells them out more cheaply; they
 # stay defined for operators' policies.
 system_identity if data.driftgate.config.systemIdentities[input.user.name]
@@ -163,13 +163,14 @@ decision := {
 	"record": true,
 	"auditAnnotations": {"grant": g.name, "ticket": g.ticket},
 } if {
-	# break_glass spelled out (a refusal fails the first line), for a namespaced object
-	# (object_ref spelled out).
-	g := live_grants[0]
+	# break_glass spelled out, in its order (a grant's times are parsed only for a person's
+	# write to an owned object that no permit rule lets through, as in deny's rule), for a
+	# namespaced object (object_ref spelled out).
 	writer == "person"
 	input.ownership.owned
-	count(deny) == 0
 	not permitted
+	g := live_grants[0]
+	count(deny) == 0
 	input.namespace != ""
 	input.dryRun == false
 	not data.driftgate.admission.warn
@@ -185,7 +186,9 @@ decision := {
 	"record": false,
 	"auditAnnotations": {},
 } if {
-	not input.mode in {"warn", "dryrun"} # enforced, spelled out
+	# enforced, spelled out: an operator's rule can make more writes enforced, never fewer, and
+	# the general branch below reads the rule.
+	not input.mode in {"warn", "dryrun"}
 	not data.driftgate.admission.warn
 } else := {
 	"allowed": false,
@@ -197,7 +200,7 @@ decision := {
 	"record": false,
 	"auditAnnotations": {},
 } if {
-	not input.mode in {"warn", "dryrun"}
+	enforced
 } else := {
 	"allowed": true,
 	"reason": sprintf("%s mode: would deny: %s", [input.mode, denials]),

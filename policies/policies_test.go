@@ -103,8 +103,15 @@ func TestOperatorRules(t *testing.T) {
 warn contains "check the dashboard" if input.namespace == "prod"
 warn contains "a dry-run" if input.dryRun
 deny contains "prod is frozen" if input.user.name == "system:serviceaccount:argocd:argocd-application-controller"
+permit contains "hotfix window" if input.name == "hotfix"
+enforced if input.name == "frozen"
 `}
-	e := newEngine(t, extra, time.Second)
+	// Without warn rules the policy takes its branches for the usual case.
+	noWarn := policies.Modules{"extra.rego": `package driftgate.admission
+permit contains "hotfix window" if input.name == "hotfix"
+enforced if input.name == "frozen"
+`}
+	engines := map[bool]*policies.Engine{true: newEngine(t, extra, time.Second), false: newEngine(t, noWarn, time.Second)}
 	grant := policies.Grant{Name: "inc-1-alice", Ticket: "INC-1", Phase: "Active", ExpiresAt: "2026-11-21T11:00:00Z"}
 	bgWarning := func(object string) string {
 		return "driftgate: break-glass write to " + object + ` (owned by Argo CD application "checkout") under grant inc-1-alice, ` +
@@ -116,30 +123,45 @@ deny contains "prod is frozen" if input.user.name == "system:serviceaccount:argo
 		wantAllowed  bool
 		wantReason   string
 		wantWarnings []string
+		noWarnRules  bool
 	}{
 		{"GitOps write, warned", func(in *policies.Input) { in.User = "system:serviceaccount:flux-system:kustomize-controller" },
-			true, "GitOps identity", []string{"driftgate: check the dashboard"}},
+			true, "GitOps identity", []string{"driftgate: check the dashboard"}, false},
 		{"GitOps write, denied", func(in *policies.Input) { in.User = "system:serviceaccount:argocd:argocd-application-controller" },
-			false, "prod is frozen", []string{"driftgate: check the dashboard"}},
-		{"break-glass write, warnings sorted", func(in *policies.Input) { in.Grants = []policies.Grant{grant}; in.DryRun = true },
+			false, "prod is frozen", []string{"driftgate: check the dashboard"}, false},
+		{"break-glass write, warned", func(in *policies.Input) { in.Grants = []policies.Grant{grant} },
 			true, "break-glass grant inc-1-alice (ticket INC-1)",
-			[]string{"driftgate: a dry-run", bgWarning("Deployment prod/checkout"), "driftgate: check the dashboard"}},
+			[]string{bgWarning("Deployment prod/checkout"), "driftgate: check the dashboard"}, false},
+		{"break-glass dry-run, warnings sorted", func(in *policies.Input) { in.Grants = []policies.Grant{grant}; in.DryRun = true },
+			true, "break-glass grant inc-1-alice (ticket INC-1)",
+			[]string{"driftgate: a dry-run", bgWarning("Deployment prod/checkout"), "driftgate: check the dashboard"}, false},
 		{"break-glass write to a cluster-scoped object", func(in *policies.Input) {
 			in.Grants, in.Namespace, in.Kind, in.Name = []policies.Grant{grant}, "", "ClusterRole", "view"
-		}, true, "break-glass grant inc-1-alice (ticket INC-1)", []string{bgWarning("ClusterRole view")}},
-		{"refusal, warned", func(*policies.Input) {}, false, "", []string{"driftgate: check the dashboard"}},
-		{"refusal in warn mode", func(in *policies.Input) { in.Mode = "warn" }, true, "", []string{
+		}, true, "break-glass grant inc-1-alice (ticket INC-1)", []string{bgWarning("ClusterRole view")}, false},
+		{"a permit rule comes before a grant", func(in *policies.Input) { in.Grants, in.Name = []policies.Grant{grant}, "hotfix" },
+			true, "permitted by policy: hotfix window", []string{"driftgate: check the dashboard"}, false},
+		{"refusal, warned", func(*policies.Input) {}, false, personDenial, []string{"driftgate: check the dashboard"}, false},
+		{"refusal in warn mode", func(in *policies.Input) { in.Mode = "warn" }, true, "warn mode: would deny: " + personDenial, []string{
 			"driftgate warn mode: this write would be denied: " + personDenial,
 			"driftgate: check the dashboard",
-		}},
+		}, false},
+		{"refusal in warn mode where an operator rule enforces", func(in *policies.Input) { in.Mode, in.Name = "warn", "frozen" },
+			false, strings.Replace(personDenial, "prod/checkout", "prod/frozen", 1), []string{"driftgate: check the dashboard"}, false},
+		{"no warn rules: a permit rule comes before a grant", func(in *policies.Input) { in.Grants, in.Name = []policies.Grant{grant}, "hotfix" },
+			true, "permitted by policy: hotfix window", []string{}, true},
+		{"no warn rules: a system controller's write with an unreadable grant", func(in *policies.Input) {
+			in.User, in.Grants = "system:kube-controller-manager", []policies.Grant{{Name: "x", Phase: "Active", ExpiresAt: "soon"}}
+		}, true, "system controller", []string{}, true},
+		{"no warn rules: refusal in warn mode where an operator rule enforces", func(in *policies.Input) { in.Mode, in.Name = "warn", "frozen" },
+			false, strings.Replace(personDenial, "prod/checkout", "prod/frozen", 1), []string{}, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := evaluate(t, e, tt.edit)
+			got := evaluate(t, engines[!tt.noWarnRules], tt.edit)
 			if got.Allowed != tt.wantAllowed {
 				t.Errorf("allowed = %v, want %v (%s)", got.Allowed, tt.wantAllowed, got.Reason)
 			}
-			if tt.wantReason != "" && got.Reason != tt.wantReason {
+			if got.Reason != tt.wantReason {
 				t.Errorf("reason = %q, want %q", got.Reason, tt.wantReason)
 			}
 			if diff := cmp.Diff(tt.wantWarnings, got.Warnings); diff != "" {

@@ -153,32 +153,38 @@ func TestDiffSkip(t *testing.T) {
 func TestDiffIgnoresItemOrder(t *testing.T) {
 	deploy := fieldpath.TypedSchema(clientgoscheme.Scheme, appsv1.SchemeGroupVersion.WithKind("Deployment"))
 	containers := func(items string) string { return `{"spec":{"template":{"spec":{"containers":[` + items + `]}}}}` }
-	tests := []struct{ name, old, new string }{
-		{"image changed", `{"name":"a","image":"1"},{"name":"b","image":"1"}`, `{"name":"a","image":"2"},{"name":"b","image":"1"}`},
-		{"two items changed", `{"name":"a","image":"1"},{"name":"b","args":["x"]}`, `{"name":"a","image":"2"},{"name":"b","args":["y"]}`},
-		{"item added", `{"name":"a","image":"1"}`, `{"name":"a","image":"1"},{"name":"b","image":"1"}`},
-		{"item replaced", `{"name":"a","image":"1"},{"name":"b"}`, `{"name":"a","image":"1"},{"name":"c"}`},
-		{"ports keyed by two keys", `{"name":"a","ports":[{"containerPort":53,"protocol":"TCP"},{"containerPort":53,"protocol":"UDP","name":"x"}]}`,
-			`{"name":"a","ports":[{"containerPort":53,"protocol":"TCP"},{"containerPort":53,"protocol":"UDP","name":"y"}]}`},
-		{"a number and a string of one value", `{"name":1,"image":"1"},{"name":"b"}`, `{"name":"1","image":"2"},{"name":"b"}`},
-	}
-	paths := func(old, new map[string]any) []string {
-		var out []string
-		for _, c := range fieldpath.Diff(old, new, deploy, nil) {
-			out = append(out, c.Path)
-		}
-		return out
+	const c = "spec.template.spec.containers"
+	tests := []struct {
+		name, old, new string
+		want           []string
+	}{
+		{"image changed", `{"name":"a","image":"1"},{"name":"b","image":"1"}`, `{"name":"a","image":"2"},{"name":"b","image":"1"}`,
+			[]string{c + "[name=a].image"}},
+		{"two items changed", `{"name":"a","image":"1"},{"name":"b","args":["x"]}`, `{"name":"a","image":"2"},{"name":"b","args":["y"]}`,
+			[]string{c + "[name=a].image", c + "[name=b].args"}},
+		{"item added", `{"name":"a","image":"1"}`, `{"name":"a","image":"1"},{"name":"b","image":"1"}`, []string{c + "[name=b]"}},
+		{"item replaced", `{"name":"a","image":"1"},{"name":"b"}`, `{"name":"a","image":"1"},{"name":"c"}`,
+			[]string{c + "[name=b]", c + "[name=c]"}},
+		{"ports keyed by two keys, in order", `{"name":"a","ports":[{"containerPort":53,"protocol":"TCP"},{"containerPort":53,"protocol":"UDP","name":"x"}]},{"name":"b"}`,
+			`{"name":"a","ports":[{"containerPort":53,"protocol":"TCP"},{"containerPort":53,"protocol":"UDP","name":"y"}]},{"name":"b"}`,
+			[]string{c + "[name=a].ports[containerPort=53,protocol=UDP].name"}},
+		{"a number and a string of one value", `{"name":1,"image":"1"},{"name":"b"}`, `{"name":"1","image":"2"},{"name":"b"}`,
+			[]string{c + "[name=1].image", c + "[name=1].name"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			old, new := obj(t, containers(tt.old)), obj(t, containers(tt.new))
-			inOrder := paths(old, new)
-			if len(inOrder) == 0 {
-				t.Fatal("no change found")
+			inOrder := fieldpath.Diff(old, new, deploy, nil)
+			var paths []string
+			for _, ch := range inOrder {
+				paths = append(paths, ch.Path)
+			}
+			if diff := cmp.Diff(tt.want, paths); diff != "" {
+				t.Fatalf("changed paths (-want +got):\n%s", diff)
 			}
 			for _, o := range []map[string]any{old, reversed(t, old)} {
 				for _, n := range []map[string]any{new, reversed(t, new)} {
-					if diff := cmp.Diff(inOrder, paths(o, n)); diff != "" {
+					if diff := cmp.Diff(inOrder, fieldpath.Diff(o, n, deploy, nil)); diff != "" {
 						t.Errorf("changes with items reordered (-in order +reordered):\n%s", diff)
 					}
 				}
