@@ -102,8 +102,8 @@ func (d *Differ) isGitOps(manager string) bool {
 }
 
 // schemaFor returns the typed schema of a built-in kind, or for other kinds one that knows only
-// metadata (lists then go by `name` when every item has one), memoized: one per kind for the
-// Differ's life.
+// metadata (lists then go by `name` when every item has one): one per kind for the Differ's life,
+// remembering its lookups (fieldpath.TypedSchema memoizes them).
 func (d *Differ) schemaFor(o Object) fieldpath.Schema {
 	gv, err := schema.ParseGroupVersion(o.APIVersion())
 	if err != nil {
@@ -115,10 +115,10 @@ func (d *Differ) schemaFor(o Object) fieldpath.Schema {
 	if s, ok := d.schemas[gvk]; ok {
 		return s
 	}
-	s := memoize(fieldpath.TypedSchema(d.scheme, gvk))
+	s := fieldpath.TypedSchema(d.scheme, gvk)
 	if s == nil {
 		meta := fieldpath.TypedSchema(d.scheme, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"})
-		s = customSchema{meta: memoize(fieldOf(meta, "metadata"))}
+		s = customSchema{meta: fieldOf(meta, "metadata")}
 	}
 	d.schemas[gvk] = s
 	return s

@@ -1,8 +1,6 @@
 package fieldpath
 
 import (
-	"sync"
-
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/strategicpatch"
@@ -28,51 +26,32 @@ func TypedSchema(scheme *runtime.Scheme, gvk schema.GroupVersionKind) Schema {
 	if err != nil {
 		return nil
 	}
-	return newTyped(meta)
+	return memoize(typed{meta})
 }
 
-// typed answers from the Go type's struct tags, found by reflection once per field: it keeps
-// what it found, so a schema kept across diffs (one per kind) soon answers from memory. Only
-// fields of the type are kept, never the keys of an object's own maps (label names).
+// typed answers from the Go type's struct tags, by reflection on every lookup (see memo).
 type typed struct {
-	meta   strategicpatch.LookupPatchMeta
-	fields sync.Map // field name -> *typed
-	lists  sync.Map // field name -> list
+	meta strategicpatch.LookupPatchMeta
 }
 
-type list struct {
-	mergeKey string
-	items    Schema
-}
-
-func newTyped(meta strategicpatch.LookupPatchMeta) *typed { return &typed{meta: meta} }
-
-func (t *typed) Field(key string) Schema {
-	if f, ok := t.fields.Load(key); ok {
-		return f.(*typed)
-	}
+func (t typed) Field(key string) Schema {
 	sub, _, err := t.meta.LookupPatchMetadataForStruct(key)
 	if err != nil || sub == nil {
 		return nil
 	}
-	f, _ := t.fields.LoadOrStore(key, newTyped(sub))
-	return f.(*typed)
+	return typed{sub}
 }
 
-func (t *typed) List(key string) (string, Schema) {
-	if l, ok := t.lists.Load(key); ok {
-		return l.(list).mergeKey, l.(list).items
-	}
+func (t typed) List(key string) (string, Schema) {
 	sub, pm, err := t.meta.LookupPatchMetadataForSlice(key)
 	if err != nil {
 		return "", nil
 	}
-	l := list{mergeKey: pm.GetPatchMergeKey()}
+	var items Schema
 	if sub != nil {
-		l.items = newTyped(sub)
+		items = typed{sub}
 	}
-	stored, _ := t.lists.LoadOrStore(key, l)
-	return stored.(list).mergeKey, stored.(list).items
+	return pm.GetPatchMergeKey(), items
 }
 
 // SecondKey is the second list-map key of the built-in lists keyed by more than one field, added

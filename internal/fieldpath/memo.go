@@ -1,10 +1,8 @@
-package audit
+package fieldpath
 
 import (
 	"sync"
 	"sync/atomic"
-
-	"github.com/driftgate/driftgate/internal/fieldpath"
 )
 
 // memoLimit bounds the lookups one memoSchema remembers. A struct has fewer fields; a map (labels,
@@ -12,43 +10,43 @@ import (
 const memoLimit = 256
 
 // memoSchema remembers the answers of a typed schema. The typed schema reflects over the Go
-// type's fields and tags on every lookup, and the walk asks the same questions for every object
+// type's fields and tags on every lookup, and a diff asks the same questions for every object
 // of a kind: remembered, a lookup is one map read. It is safe for concurrent use.
 type memoSchema struct {
-	inner  fieldpath.Schema
-	fields sync.Map // key → fieldpath.Schema (nil: not a field)
+	inner  Schema
+	fields sync.Map // key → Schema (nil: not a field)
 	lists  sync.Map // key → memoList
 	stored atomic.Int32
 }
 
 type memoList struct {
 	mergeKey string
-	items    fieldpath.Schema
+	items    Schema
 }
 
 // memoize wraps a schema; nil stays nil.
-func memoize(s fieldpath.Schema) fieldpath.Schema {
+func memoize(s Schema) Schema {
 	if s == nil {
 		return nil
 	}
 	return &memoSchema{inner: s}
 }
 
-func (m *memoSchema) Field(key string) fieldpath.Schema {
+func (m *memoSchema) Field(key string) Schema {
 	if v, ok := m.fields.Load(key); ok {
-		s, _ := v.(fieldpath.Schema)
+		s, _ := v.(Schema)
 		return s
 	}
 	s := memoize(m.inner.Field(key))
 	if m.stored.Add(1) <= memoLimit {
 		if v, loaded := m.fields.LoadOrStore(key, s); loaded {
-			s, _ = v.(fieldpath.Schema)
+			s, _ = v.(Schema)
 		}
 	}
 	return s
 }
 
-func (m *memoSchema) List(key string) (string, fieldpath.Schema) {
+func (m *memoSchema) List(key string) (string, Schema) {
 	if v, ok := m.lists.Load(key); ok {
 		l := v.(memoList)
 		return l.mergeKey, l.items
