@@ -30,10 +30,11 @@ func normalizeSecret(obj map[string]any) map[string]any {
 // isSecretData reports whether the node is (under) a Secret's data or stringData: its path's
 // first segment is the key data or stringData.
 func (w *walker) isSecretData(n node) bool {
-	if n.depth == 0 || w.segs[0].kind != keySegment {
+	if n.depth == 0 {
 		return false
 	}
-	return w.segs[0].key == "data" || w.segs[0].key == "stringData"
+	key, ok := w.segs[0].MapKey()
+	return ok && (key == "data" || key == "stringData")
 }
 
 // mask hides a Secret value: present values read "(sensitive)", absent ones stay null.

@@ -33,32 +33,14 @@ type walker struct {
 	secret bool
 	ignore []pathPattern
 	fields []Field
-	// segs is the path of the node being walked (and of its ancestors, as prefixes). Paths are
-	// rendered only when needed, mostly for drifted fields: rendering every node's path would
-	// cost more than the rest of the walk of an unchanged object.
-	segs []segment
+	// segs is the path of the node being walked (and of its ancestors, as prefixes), rendered
+	// only when needed, mostly for drifted fields.
+	segs []fieldpath.Segment
 }
-
-// segment is one step of a path: a map key, a keyed-list item or a list index.
-type segment struct {
-	kind   segmentKind
-	key    string
-	keys   []string
-	values []any
-	index  int
-}
-
-type segmentKind uint8
-
-const (
-	keySegment segmentKind = iota
-	itemSegment
-	indexSegment
-)
 
 // enter makes s the last segment of the path of a child of n, and returns the child's depth.
 // The child's path stays valid while it and its descendants are walked.
-func (w *walker) enter(n node, s segment) int {
+func (w *walker) enter(n node, s fieldpath.Segment) int {
 	w.segs = append(w.segs[:n.depth], s)
 	return n.depth + 1
 }
@@ -67,20 +49,7 @@ func (w *walker) enter(n node, s segment) int {
 func (w *walker) path(n node) string { return w.pathTo(n.depth) }
 
 // pathTo renders the path of the walked node's ancestor at depth.
-func (w *walker) pathTo(depth int) string {
-	p := ""
-	for _, s := range w.segs[:depth] {
-		switch s.kind {
-		case itemSegment:
-			p = fieldpath.Item(p, s.keys, s.values)
-		case indexSegment:
-			p = fieldpath.Index(p, s.index)
-		default:
-			p = fieldpath.Key(p, s.key)
-		}
-	}
-	return p
-}
+func (w *walker) pathTo(depth int) string { return fieldpath.Path(w.segs[:depth]) }
 
 // under reports whether n's parent path is exactly the map keys given.
 func (w *walker) under(n node, keys ...string) bool {
@@ -88,7 +57,7 @@ func (w *walker) under(n node, keys ...string) bool {
 		return false
 	}
 	for i, k := range keys {
-		if s := w.segs[i]; s.kind != keySegment || s.key != k {
+		if key, ok := w.segs[i].MapKey(); !ok || key != k {
 			return false
 		}
 	}
@@ -97,7 +66,7 @@ func (w *walker) under(n node, keys ...string) bool {
 
 func (w *walker) child(n node, key string) node {
 	return node{
-		depth:     w.enter(n, segment{kind: keySegment, key: key}),
+		depth:     w.enter(n, fieldpath.KeySegment(key)),
 		key:       key,
 		parentKey: n.key,
 		parent:    n.sch,
@@ -109,7 +78,7 @@ func (w *walker) child(n node, key string) node {
 
 func (w *walker) keyedChild(n node, shape listShape, it keyedItem, live map[string]any) node {
 	return node{
-		depth:     w.enter(n, segment{kind: itemSegment, keys: it.keys, values: it.values}),
+		depth:     w.enter(n, fieldpath.ItemSegment(it.keys, it.values)),
 		parentKey: n.key,
 		sch:       shape.items,
 		own:       n.own.item(live),
@@ -123,7 +92,7 @@ func (w *walker) indexChild(n node, shape listShape, i int) node {
 		la = l[i]
 	}
 	return node{
-		depth:     w.enter(n, segment{kind: indexSegment, index: i}),
+		depth:     w.enter(n, fieldpath.IndexSegment(i)),
 		parentKey: n.key,
 		sch:       shape.items,
 		own:       n.own.index(i),

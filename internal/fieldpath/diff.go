@@ -3,7 +3,7 @@ package fieldpath
 import (
 	"reflect"
 	"slices"
-	"sort"
+	"strings"
 )
 
 // Change is one path at which two versions differ. Old or New is nil where the path is absent.
@@ -17,9 +17,9 @@ type Change struct {
 // (map[string]any, []any, scalars). A map or keyed list absent on one side counts as empty, so an
 // addition is reported at its own key or item, never at the map. sch and skip may be nil.
 func Diff(old, new map[string]any, sch Schema, skip Skip) []Change {
-	d := &differ{segs: make([]segment, 0, 16)} // deeper than most objects go
+	d := &differ{segs: make([]Segment, 0, 16)} // deeper than most objects go
 	d.maps(old, new, sch, skip)
-	sort.Slice(d.out, func(i, j int) bool { return d.out[i].Path < d.out[j].Path })
+	slices.SortFunc(d.out, func(a, b Change) int { return strings.Compare(a.Path, b.Path) })
 	return d.out
 }
 
@@ -38,43 +38,32 @@ func (s Skip) at(key string) (below Skip, whole bool) {
 	return below, ok && below == nil
 }
 
-// differ walks two objects. The path is a stack of segments rendered only when a change is found:
-// most of an object is unchanged, and building every visited path would dominate the cost.
+// differ walks two objects. The path is a stack of segments rendered only when a change is found.
 type differ struct {
-	segs []segment
+	segs []Segment
 	out  []Change
 }
 
-type segment struct {
-	key    string // a map key, when values is nil and index < 0
-	keys   []string
-	values []any
-	index  int
-}
-
-func (d *differ) push(s segment) { d.segs = append(d.segs, s) }
+func (d *differ) push(s Segment) { d.segs = append(d.segs, s) }
 func (d *differ) pop()           { d.segs = d.segs[:len(d.segs)-1] }
 
 func (d *differ) change(old, new any) {
-	path := ""
-	for _, s := range d.segs {
-		switch {
-		case s.values != nil:
-			path = Item(path, s.keys, s.values)
-		case s.index >= 0:
-			path = Index(path, s.index)
-		default:
-			path = Key(path, s.key)
-		}
-	}
-	d.out = append(d.out, Change{Path: path, Old: old, New: new})
+	d.out = append(d.out, Change{Path: Path(d.segs), Old: old, New: new})
 }
 
 func (d *differ) maps(old, new map[string]any, sch Schema, skip Skip) {
+	inBoth := 0
 	for k, ov := range old {
-		if below, whole := skip.at(k); !whole {
-			d.value(k, ov, new[k], sch, below)
+		nv, ok := new[k]
+		if ok {
+			inBoth++
 		}
+		if below, whole := skip.at(k); !whole {
+			d.value(k, ov, nv, sch, below)
+		}
+	}
+	if inBoth == len(new) {
+		return // new has no key old lacks
 	}
 	for k, nv := range new {
 		if _, ok := old[k]; ok {
@@ -87,14 +76,15 @@ func (d *differ) maps(old, new map[string]any, sch Schema, skip Skip) {
 }
 
 func (d *differ) value(key string, ov, nv any, sch Schema, skip Skip) {
-	d.push(segment{key: key, index: -1})
+	d.push(KeySegment(key))
 	defer d.pop()
 	om, oIsMap := ov.(map[string]any)
 	nm, nIsMap := nv.(map[string]any)
 	if (oIsMap || ov == nil) && (nIsMap || nv == nil) && (oIsMap || nIsMap) {
-		// Most of an object is unchanged: comparing a subtree costs far less than walking it
-		// with paths and schema lookups, and an equal one holds no change.
-		if !equal(om, nm) {
+		// Most of an object is unchanged, and what is unchanged the two versions share (see
+		// package jsonpair): a shared map holds no change. Walking an equal map that is not
+		// shared finds none either, only more slowly.
+		if !sameMap(om, nm) {
 			d.maps(om, nm, fieldOf(sch, key), skip)
 		}
 		return
@@ -118,7 +108,7 @@ func fieldOf(sch Schema, key string) Schema {
 }
 
 func (d *differ) lists(key string, old, new []any, sch Schema) {
-	if equal(old, new) {
+	if equalLists(old, new) {
 		return
 	}
 	mergeKey, items := "name", Schema(nil) // unknown kinds (CRDs): name, when every item has one
@@ -149,7 +139,7 @@ func (d *differ) lists(key string, old, new []any, sch Schema) {
 		if i < len(new) {
 			nm = new[i].(map[string]any)
 		}
-		d.push(segment{index: i})
+		d.push(IndexSegment(i))
 		d.item(om, nm, items, i < len(old), i < len(new))
 		d.pop()
 	}
@@ -179,7 +169,7 @@ func (d *differ) inOrder(mergeKey string, old, new []any, items Schema) bool {
 	for i := range old {
 		om, nm := old[i].(map[string]any), new[i].(map[string]any)
 		if !equal(om, nm) {
-			d.push(segment{keys: []string{mergeKey}, values: []any{om[mergeKey]}})
+			d.push(ItemSegment([]string{mergeKey}, []any{om[mergeKey]}))
 			d.maps(om, nm, items, nil)
 			d.pop()
 		}
@@ -194,13 +184,13 @@ const maxInOrder = 16
 func (d *differ) keyedItems(oldIdx, newIdx map[string]keyedItem, items Schema) {
 	for id, oi := range oldIdx {
 		ni, ok := newIdx[id]
-		d.push(segment{keys: oi.keys, values: oi.values})
+		d.push(ItemSegment(oi.keys, oi.values))
 		d.item(oi.item, ni.item, items, true, ok)
 		d.pop()
 	}
 	for id, ni := range newIdx {
 		if _, ok := oldIdx[id]; !ok {
-			d.push(segment{keys: ni.keys, values: ni.values})
+			d.push(ItemSegment(ni.keys, ni.values))
 			d.item(nil, ni.item, items, false, true)
 			d.pop()
 		}
@@ -240,18 +230,7 @@ func equal(a, b any) bool {
 		return true
 	case []any:
 		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		if len(x) > 0 && &x[0] == &y[0] {
-			return true
-		}
-		for i := range x {
-			if !equal(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
+		return ok && equalLists(x, y)
 	case string:
 		y, ok := b.(string)
 		return ok && x == y
@@ -266,6 +245,22 @@ func equal(a, b any) bool {
 	default:
 		return reflect.DeepEqual(a, b)
 	}
+}
+
+// equalLists is equal for lists. A list both versions share is equal without a look inside.
+func equalLists(x, y []any) bool {
+	if len(x) != len(y) {
+		return false
+	}
+	if len(x) > 0 && &x[0] == &y[0] {
+		return true
+	}
+	for i := range x {
+		if !equal(x[i], y[i]) {
+			return false
+		}
+	}
+	return true
 }
 
 // sameMap reports whether x and y are one map.

@@ -11,6 +11,7 @@ import (
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/driftgate/driftgate/internal/fieldpath"
+	"github.com/driftgate/driftgate/internal/jsonpair"
 )
 
 func obj(t *testing.T, s string) map[string]any {
@@ -34,6 +35,29 @@ func TestKeyNotation(t *testing.T) {
 	for _, tt := range tests {
 		if got := fieldpath.Key(tt.parent, tt.key); got != tt.want {
 			t.Errorf("Key(%q, %q) = %q, want %q", tt.parent, tt.key, got, tt.want)
+		}
+	}
+}
+
+func TestPath(t *testing.T) {
+	tests := []struct {
+		segs []fieldpath.Segment
+		want string
+	}{
+		{nil, ""},
+		{[]fieldpath.Segment{fieldpath.KeySegment("spec"), fieldpath.KeySegment("replicas")}, "spec.replicas"},
+		{[]fieldpath.Segment{fieldpath.KeySegment("a.b")}, `["a.b"]`},
+		{[]fieldpath.Segment{fieldpath.KeySegment("data"), fieldpath.KeySegment("")}, `data[""]`},
+		{[]fieldpath.Segment{
+			fieldpath.KeySegment("spec"), fieldpath.KeySegment("ports"),
+			fieldpath.ItemSegment([]string{"port", "protocol"}, []any{float64(53), "UDP"}), fieldpath.KeySegment("targetPort"),
+		}, "spec.ports[port=53,protocol=UDP].targetPort"},
+		{[]fieldpath.Segment{fieldpath.KeySegment("args"), fieldpath.IndexSegment(2)}, "args[2]"},
+		{[]fieldpath.Segment{fieldpath.IndexSegment(0), fieldpath.KeySegment("name")}, "[0].name"},
+	}
+	for _, tt := range tests {
+		if got := fieldpath.Path(tt.segs); got != tt.want {
+			t.Errorf("Path(%v) = %q, want %q", tt.segs, got, tt.want)
 		}
 	}
 }
@@ -208,15 +232,31 @@ func FuzzDiff(f *testing.F) {
 	f.Add(`{"spec":{"replicas":1}}`, `{"spec":{"replicas":2}}`)
 	f.Add(`{"a":[{"name":"x"},{"name":"x"}]}`, `{"a":[{"name":1},{"port":53}]}`)
 	f.Add(`{"a":[1,{"b":2}]}`, `{"a":null}`)
+	f.Add(`{"metadata":{"labels":{"a":"1"}},"spec":{"template":{"spec":{"containers":[{"name":"app","image":"a:1","env":[{"name":"X","value":"1"}]}]}}}}`,
+		`{"metadata":{"labels":{"a":"1"}},"spec":{"template":{"spec":{"containers":[{"name":"app","image":"a:2","env":[{"name":"X","value":"1"}]}]}}}}`)
+	f.Add(`{"spec":{"a":{"b":1},"c":{}}}`, `{"spec":{"a":{"b":1},"d":{}}}`)
 	deploy := fieldpath.TypedSchema(clientgoscheme.Scheme, appsv1.SchemeGroupVersion.WithKind("Deployment"))
 	f.Fuzz(func(t *testing.T, a, b string) {
-		var old, new map[string]any
+		var old, old2, new map[string]any
 		if json.Unmarshal([]byte(a), &old) != nil || json.Unmarshal([]byte(b), &new) != nil {
 			return
 		}
-		if len(fieldpath.Diff(old, old, deploy, nil)) != 0 {
-			t.Fatalf("an object differs from itself: %s", a)
+		_ = json.Unmarshal([]byte(a), &old2)
+		if got := fieldpath.Diff(old, old2, deploy, nil); len(got) != 0 {
+			t.Fatalf("an object differs from a copy of itself: %s: %v", a, got)
 		}
-		_ = fieldpath.Diff(old, new, deploy, nil)
+		// Versions decoded sharing what they have in common (as the webhook decodes them) differ
+		// exactly as separately decoded ones do.
+		var dec jsonpair.Decoder
+		sharedOld, sharedNew, err := dec.Decode([]byte(a), []byte(b))
+		if err != nil || sharedOld == nil || sharedNew == nil {
+			return
+		}
+		aloneOld, _, _ := dec.Decode([]byte(a), nil)
+		_, aloneNew, _ := dec.Decode(nil, []byte(b))
+		want := fieldpath.Diff(aloneOld, aloneNew, deploy, nil)
+		if diff := cmp.Diff(want, fieldpath.Diff(sharedOld, sharedNew, deploy, nil)); diff != "" {
+			t.Errorf("shared decoding changes the diff of %s and %s (-separate +shared):\n%s", a, b, diff)
+		}
 	})
 }

@@ -8,19 +8,93 @@ import (
 
 // Key appends a map key to path: ".key", or `["key"]` when key is not [A-Za-z0-9_-]+.
 func Key(path, key string) string {
-	if plainKey(key) {
-		if path == "" {
-			return key
-		}
-		return path + "." + key
-	}
-	return path + "[" + strconv.Quote(key) + "]"
+	var b strings.Builder
+	b.WriteString(path)
+	writeKey(&b, key)
+	return b.String()
 }
 
 // Item appends a keyed-list item to path: "[name=app]" or "[port=53,protocol=UDP]".
 func Item(path string, keys []string, values []any) string {
 	var b strings.Builder
 	b.WriteString(path)
+	writeItem(&b, keys, values)
+	return b.String()
+}
+
+// Index appends a list index to path: "[0]".
+func Index(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
+}
+
+// Segment is one step of a path: a map key, a keyed-list item or a list index. A walk keeps the
+// path to where it is as a stack of segments and renders it (Path) only when it needs it, mostly
+// where it finds a change: rendering every visited path would cost more than the walk.
+type Segment struct {
+	kind   segmentKind
+	key    string
+	keys   []string
+	values []any
+	index  int
+}
+
+type segmentKind uint8
+
+const (
+	keySegment segmentKind = iota
+	itemSegment
+	indexSegment
+)
+
+// KeySegment is the step to a map key.
+func KeySegment(key string) Segment { return Segment{kind: keySegment, key: key} }
+
+// ItemSegment is the step to the keyed-list item whose keys have values.
+func ItemSegment(keys []string, values []any) Segment {
+	return Segment{kind: itemSegment, keys: keys, values: values}
+}
+
+// IndexSegment is the step to a list index.
+func IndexSegment(i int) Segment { return Segment{kind: indexSegment, index: i} }
+
+// MapKey returns the map key s steps to; ok is false for a list item or index.
+func (s Segment) MapKey() (key string, ok bool) { return s.key, s.kind == keySegment }
+
+// Path renders segs in one piece: Path of KeySegment("spec"), KeySegment("replicas") is
+// "spec.replicas".
+func Path(segs []Segment) string {
+	var b strings.Builder
+	for _, s := range segs {
+		switch s.kind {
+		case itemSegment:
+			writeItem(&b, s.keys, s.values)
+		case indexSegment:
+			b.WriteByte('[')
+			b.WriteString(strconv.Itoa(s.index))
+			b.WriteByte(']')
+		default:
+			writeKey(&b, s.key)
+		}
+	}
+	return b.String()
+}
+
+// writeKey writes a map key after what b holds (see Key).
+func writeKey(b *strings.Builder, key string) {
+	if !plainKey(key) {
+		b.WriteByte('[')
+		b.WriteString(strconv.Quote(key))
+		b.WriteByte(']')
+		return
+	}
+	if b.Len() > 0 {
+		b.WriteByte('.')
+	}
+	b.WriteString(key)
+}
+
+// writeItem writes a keyed-list item after what b holds (see Item).
+func writeItem(b *strings.Builder, keys []string, values []any) {
 	b.WriteByte('[')
 	for i, k := range keys {
 		if i > 0 {
@@ -31,12 +105,6 @@ func Item(path string, keys []string, values []any) string {
 		b.WriteString(itemValue(Scalar(values[i])))
 	}
 	b.WriteByte(']')
-	return b.String()
-}
-
-// Index appends a list index to path: "[0]".
-func Index(path string, i int) string {
-	return path + "[" + strconv.Itoa(i) + "]"
 }
 
 // itemValue quotes a key value that would break the notation (brackets, commas, quotes, '=').
