@@ -120,7 +120,7 @@ func (d *Decider) subresource(ctx context.Context, req *Request, in *policies.In
 		if parent.Kind != "" {
 			in.Kind = parent.Kind
 		}
-		in.Ownership = d.Markers.Ownership(&meta{Labels: parent.Labels, Annotations: parent.Annotations})
+		in.Ownership = d.Markers.Ownership(metaFrom(parent.Labels, parent.Annotations))
 	}
 	if oldObj == nil || newObj == nil {
 		return nil

@@ -15,22 +15,12 @@ func newObject(content map[string]any) *object {
 	return &object{content: content, meta: metaOf(content)}
 }
 
+// metaOf reads the labels and annotations of decoded object content in place.
 func metaOf(content map[string]any) *meta {
 	md, _ := content["metadata"].(map[string]any)
-	return &meta{Labels: stringMap(md["labels"]), Annotations: stringMap(md["annotations"])}
-}
-
-func stringMap(v any) map[string]string {
-	m, _ := v.(map[string]any)
-	if len(m) == 0 {
-		return nil
-	}
-	out := make(map[string]string, len(m))
-	for k, val := range m {
-		s, _ := val.(string)
-		out[k] = s
-	}
-	return out
+	labels, _ := md["labels"].(map[string]any)
+	annotations, _ := md["annotations"].(map[string]any)
+	return &meta{Labels: labels, Annotations: annotations}
 }
 
 // bookkeeping is what a writer's change never is: the status and the metadata the API server

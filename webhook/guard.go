@@ -17,9 +17,9 @@ func (m Markers) GuardedChanges(old, new *meta, namespace bool) []policies.Guard
 		old = &meta{}
 	}
 	var out []policies.GuardedChange
-	add := func(section string, key string, oldMap, newMap map[string]string, kind string) {
-		ov, oOK := oldMap[key]
-		nv, nOK := newMap[key]
+	add := func(section string, key string, oldMap, newMap map[string]any, kind string) {
+		ov, oOK := value(oldMap, key)
+		nv, nOK := value(newMap, key)
 		if ov != nv || oOK != nOK {
 			out = append(out, policies.GuardedChange{Path: fieldpath.Key("metadata."+section, key), Kind: kind})
 		}

@@ -35,10 +35,33 @@ func MarkersFrom(cfg *config.Config) Markers {
 	}
 }
 
-// meta is the part of an object's metadata admission looks at.
+// meta is the part of an object's metadata admission looks at, as decoded JSON holds it.
 type meta struct {
-	Labels      map[string]string
-	Annotations map[string]string
+	Labels      map[string]any
+	Annotations map[string]any
+}
+
+// metaFrom is the meta of typed metadata.
+func metaFrom(labels, annotations map[string]string) *meta {
+	return &meta{Labels: anyMap(labels), Annotations: anyMap(annotations)}
+}
+
+func anyMap(m map[string]string) map[string]any {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string]any, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+// value looks key up in labels or annotations; a value that is not a string reads as "".
+func value(m map[string]any, key string) (string, bool) {
+	v, ok := m[key]
+	s, _ := v.(string)
+	return s, ok
 }
 
 // Ownership reports who owns an object, looking at the new version first and then the old one,
@@ -57,17 +80,17 @@ func (m Markers) Ownership(versions ...*meta) policies.Ownership {
 
 func (m Markers) ownerOf(v *meta) (policies.Ownership, bool) {
 	for _, key := range m.Annotations {
-		if val, ok := v.Annotations[key]; ok {
+		if val, ok := value(v.Annotations, key); ok {
 			return policies.Ownership{Owned: true, Marker: key, Owner: describe(key, val, v.Labels)}, true
 		}
 	}
 	for _, key := range m.Labels {
-		if val, ok := v.Labels[key]; ok {
+		if val, ok := value(v.Labels, key); ok {
 			return policies.Ownership{Owned: true, Marker: key, Owner: describe(key, val, v.Labels)}, true
 		}
 	}
 	if key := m.ArgoCDLabel; key != "" {
-		if val, ok := v.Labels[key]; ok {
+		if val, ok := value(v.Labels, key); ok {
 			return policies.Ownership{Owned: true, Marker: key, Owner: fmt.Sprintf("Argo CD application %q", val)}, true
 		}
 	}
@@ -75,22 +98,24 @@ func (m Markers) ownerOf(v *meta) (policies.Ownership, bool) {
 }
 
 // describe names the owner as Argo CD and Flux users know it.
-func describe(key, val string, labels map[string]string) string {
+func describe(key, val string, labels map[string]any) string {
 	switch key {
 	case argoTrackingID:
 		// <app>:<group>/<kind>:<namespace>/<name>, where app may be <app-namespace>_<app>.
 		app, _, _ := strings.Cut(val, ":")
 		return fmt.Sprintf("Argo CD application %q", strings.Replace(app, "_", "/", 1))
 	case fluxKustomization:
-		return "Flux Kustomization " + qualified(labels[fluxKustomizationNS], val)
+		return "Flux Kustomization " + qualified(labels, fluxKustomizationNS, val)
 	case fluxHelmRelease:
-		return "Flux HelmRelease " + qualified(labels[fluxHelmReleaseNS], val)
+		return "Flux HelmRelease " + qualified(labels, fluxHelmReleaseNS, val)
 	default:
 		return fmt.Sprintf("%q (%s)", val, key)
 	}
 }
 
-func qualified(ns, name string) string {
+// qualified is name qualified by the namespace the label nsKey holds, if any.
+func qualified(labels map[string]any, nsKey, name string) string {
+	ns, _ := value(labels, nsKey)
 	if ns == "" {
 		return name
 	}
