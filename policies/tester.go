@@ -14,7 +14,7 @@ type TestResult struct {
 	Name   string // package.rule
 	File   string
 	Passed bool
-	Detail string // the failing expression or the error
+	Detail string // why it failed (the error, or that the test is false); empty exactly when it passed
 }
 
 // RunTests runs every test_ rule in mods (policy and *_test.rego files together) with data as
@@ -44,8 +44,8 @@ func RunTests(ctx context.Context, mods Modules, data map[string]any) ([]TestRes
 		switch {
 		case r.Error != nil:
 			res.Detail = r.Error.Error()
-		case r.FailedAt != nil:
-			res.Detail = "failed at " + r.FailedAt.String()
+		case !res.Passed:
+			res.Detail = "the test is false or undefined"
 		}
 		out = append(out, res)
 	}
