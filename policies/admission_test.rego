@@ -23,13 +23,20 @@ base := {
 	"dryRun": false,
 	"mode": "enforce",
 	"time": "2026-11-21T10:30:00Z",
+	"timeNs": time.parse_rfc3339_ns("2026-11-21T10:30:00Z"),
 	"ownership": {"owned": true, "owner": "Argo CD application \"checkout\"", "marker": "argocd.argoproj.io/tracking-id"},
 	"changedPaths": ["spec.replicas"],
 	"guardedChanges": [],
 	"grants": [],
 }
 
-grant := {"name": "inc-1-alice", "ticket": "INC-1", "phase": "Active", "expiresAt": "2026-11-21T11:00:00Z"}
+grant := {
+	"name": "inc-1-alice", "ticket": "INC-1", "phase": "Active",
+	"expiresAt": "2026-11-21T11:00:00Z", "expiresAtNs": time.parse_rfc3339_ns("2026-11-21T11:00:00Z"),
+}
+
+# expiring is grant with its expiry at t.
+expiring(t) := object.union(grant, {"expiresAt": t, "expiresAtNs": time.parse_rfc3339_ns(t)})
 
 decide(patch) := d if {
 	d := admission.decision with input as object.union(base, patch) with data.driftgate.config as cfg
@@ -131,9 +138,50 @@ test_mode_switch_by_gitops_allowed if {
 }
 
 test_expired_grant_allows_nothing if {
-	d := decide({"grants": [object.union(grant, {"expiresAt": "2026-11-21T10:29:59Z"})]})
-	not d.allowed
+	every t in ["2026-11-21T10:29:59Z", "2026-11-21T10:30:00Z"] {
+		d := decide({"grants": [expiring(t)]})
+		not d.allowed
+		d.grant == ""
+	}
+}
+
+test_grant_expiring_after_the_request_allows if {
+	decide({"grants": [expiring("2026-11-21T10:30:01Z")]}).allowed
+}
+
+# Only the numeric expiry counts: a grant without one, or with one that is not a number, is not
+# live (fail closed).
+test_grant_without_numeric_expiry_allows_nothing if {
+	every g in [object.remove(grant, ["expiresAtNs"]), object.union(grant, {"expiresAtNs": "2026-11-21T11:00:00Z"})] {
+		d := decide({"grants": [g]})
+		not d.allowed
+		d.grant == ""
+	}
+}
+
+# A grant changes nothing for a write that needs none: no warning, no record.
+test_grant_unused_by_system_controller if {
+	d := decide({"user": {"name": "system:kube-controller-manager", "groups": []}, "grants": [grant]})
+	d.allowed
+	d.reason == "system controller"
 	d.grant == ""
+	not d.record
+	d.warnings == []
+}
+
+test_grant_unused_on_unowned_object if {
+	d := decide({"ownership": {"owned": false}, "grants": [grant]})
+	d.allowed
+	d.reason == "not GitOps-owned"
+	d.grant == ""
+	not d.record
+	d.warnings == []
+}
+
+test_system_controller_allowed_with_expired_grant if {
+	d := decide({"user": {"name": "system:kube-controller-manager", "groups": []}, "grants": [expiring("2026-11-21T10:00:00Z")]})
+	d.allowed
+	d.reason == "system controller"
 }
 
 test_pending_grant_allows_nothing if {

@@ -12,12 +12,11 @@ import (
 // BenchmarkEvaluate measures the Rego decision alone (input already built) on each path a write
 // can take, reporting the median of single evaluations as p50-ns.
 func BenchmarkEvaluate(b *testing.B) {
-	grant := policies.Grant{Name: "inc-1-alice", Ticket: "INC-1", Phase: "Active", ExpiresAt: "2026-11-21T11:00:00Z"}
 	paths := map[string]func(*policies.Input){
 		"gitops-controller": func(in *policies.Input) { in.User = "system:serviceaccount:argocd:argocd-application-controller" },
 		"unowned-object":    func(in *policies.Input) { in.Ownership = policies.Ownership{} },
 		"person-denied":     func(*policies.Input) {},
-		"break-glass":       func(in *policies.Input) { in.Grants = []policies.Grant{grant} },
+		"break-glass":       func(in *policies.Input) { in.Grants = []policies.Grant{activeGrant} },
 	}
 	e := newEngine(b, nil, time.Second)
 	for _, name := range []string{"gitops-controller", "unowned-object", "person-denied", "break-glass"} {

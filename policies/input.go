@@ -1,6 +1,10 @@
 package policies
 
 import (
+	"math"
+	"strconv"
+	"time"
+
 	"github.com/open-policy-agent/opa/v1/ast"
 )
 
@@ -18,7 +22,7 @@ type Input struct {
 	Name           string
 	DryRun         bool
 	Mode           string
-	Time           string // RFC 3339, UTC
+	Time           time.Time
 	Ownership      Ownership
 	ChangedPaths   []string
 	GuardedChanges []GuardedChange
@@ -45,7 +49,7 @@ type Grant struct {
 	Name      string
 	Ticket    string
 	Phase     string
-	ExpiresAt string // RFC 3339, UTC
+	ExpiresAt time.Time
 }
 
 // value is the input as the AST value the evaluation reads. Its keys are the terms in keys, made
@@ -64,7 +68,8 @@ func (in *Input) value(k *inputKeys) ast.Value {
 		item(k.name, ast.String(in.Name)),
 		item(k.dryRun, ast.Boolean(in.DryRun)),
 		item(k.mode, ast.String(in.Mode)),
-		item(k.time, ast.String(in.Time)),
+		item(k.time, ast.String(in.Time.UTC().Format(time.RFC3339Nano))),
+		item(k.timeNs, nanos(in.Time)),
 		item(k.ownership, ast.NewObject(
 			item(k.owned, ast.Boolean(in.Ownership.Owned)),
 			item(k.owner, ast.String(in.Ownership.Owner)),
@@ -81,7 +86,7 @@ func (in *Input) value(k *inputKeys) ast.Value {
 type inputKeys struct {
 	operation, user, name, groups, resource, subresource, kind, namespace, dryRun, mode, time,
 	ownership, owned, owner, marker, changedPaths, guardedChanges, path, grants, ticket, phase,
-	expiresAt *ast.Term
+	expiresAt, timeNs, expiresAtNs *ast.Term
 }
 
 func newInputKeys() *inputKeys {
@@ -95,6 +100,7 @@ func newInputKeys() *inputKeys {
 		changedPaths: ast.StringTerm("changedPaths"), guardedChanges: ast.StringTerm("guardedChanges"),
 		path: ast.StringTerm("path"), grants: ast.StringTerm("grants"), ticket: ast.StringTerm("ticket"),
 		phase: ast.StringTerm("phase"), expiresAt: ast.StringTerm("expiresAt"),
+		timeNs: ast.StringTerm("timeNs"), expiresAtNs: ast.StringTerm("expiresAtNs"),
 	}
 }
 
@@ -123,8 +129,23 @@ func (k *inputKeys) grantList(gs []Grant) ast.Value {
 			item(k.name, ast.String(g.Name)),
 			item(k.ticket, ast.String(g.Ticket)),
 			item(k.phase, ast.String(g.Phase)),
-			item(k.expiresAt, ast.String(g.ExpiresAt)),
+			item(k.expiresAt, ast.String(g.ExpiresAt.UTC().Format(time.RFC3339))),
+			item(k.expiresAtNs, nanos(g.ExpiresAt)),
 		))
 	}
 	return ast.NewArray(terms...)
+}
+
+// nanos is t in nanoseconds since the Unix epoch, as OPA's time built-ins count: comparing two
+// of them costs far less than parsing two RFC 3339 strings. Times outside what nanoseconds can
+// count (before 1678, after 2262) read as the least or greatest count, so they still compare.
+func nanos(t time.Time) ast.Value {
+	n := t.UnixNano()
+	switch {
+	case t.Before(time.Unix(0, math.MinInt64)):
+		n = math.MinInt64
+	case t.After(time.Unix(0, math.MaxInt64)):
+		n = math.MaxInt64
+	}
+	return ast.Number(strconv.FormatInt(n, 10))
 }

@@ -29,11 +29,17 @@ func TestRegoUnitTests(t *testing.T) {
 	}
 }
 
+// requestTime is personInput's time; activeGrant covers it.
+var (
+	requestTime = time.Date(2026, 11, 21, 10, 30, 0, 0, time.UTC)
+	activeGrant = policies.Grant{Name: "inc-1-alice", Ticket: "INC-1", Phase: "Active", ExpiresAt: requestTime.Add(30 * time.Minute)}
+)
+
 func personInput() *policies.Input {
 	return &policies.Input{
 		Operation: "UPDATE", User: "alice", Groups: []string{"system:authenticated"},
 		Resource: "deployments.apps", Kind: "Deployment", Namespace: "prod", Name: "checkout",
-		Mode: "enforce", Time: "2026-11-21T10:30:00Z",
+		Mode: "enforce", Time: requestTime,
 		Ownership: policies.Ownership{Owned: true, Owner: `Argo CD application "checkout"`, Marker: "argocd.argoproj.io/tracking-id"},
 	}
 }
@@ -61,7 +67,6 @@ func newEngine(t testing.TB, extra policies.Modules, timeout time.Duration) *pol
 
 func TestEngineDecisions(t *testing.T) {
 	e := newEngine(t, nil, time.Second)
-	grant := policies.Grant{Name: "inc-1-alice", Ticket: "INC-1", Phase: "Active", ExpiresAt: "2026-11-21T11:00:00Z"}
 	tests := []struct {
 		name string
 		edit func(*policies.Input)
@@ -70,7 +75,7 @@ func TestEngineDecisions(t *testing.T) {
 		{"person denied", func(*policies.Input) {}, policies.Decision{Allowed: false, Writer: "person", Warnings: []string{}}},
 		{"gitops allowed", func(in *policies.Input) { in.User = "system:serviceaccount:flux-system:kustomize-controller" },
 			policies.Decision{Allowed: true, Reason: "GitOps identity", Writer: "gitops", Warnings: []string{}}},
-		{"grant allows", func(in *policies.Input) { in.Grants = []policies.Grant{grant} },
+		{"grant allows", func(in *policies.Input) { in.Grants = []policies.Grant{activeGrant} },
 			policies.Decision{Allowed: true, Reason: "break-glass grant inc-1-alice (ticket INC-1)", Writer: "person",
 				Grant: "inc-1-alice", Ticket: "INC-1", Record: true,
 				AuditAnnotations: map[string]string{"grant": "inc-1-alice", "ticket": "INC-1"}}},
@@ -112,7 +117,10 @@ permit contains "hotfix window" if input.name == "hotfix"
 enforced if input.name == "frozen"
 `}
 	engines := map[bool]*policies.Engine{true: newEngine(t, extra, time.Second), false: newEngine(t, noWarn, time.Second)}
-	grant := policies.Grant{Name: "inc-1-alice", Ticket: "INC-1", Phase: "Active", ExpiresAt: "2026-11-21T11:00:00Z"}
+	expired, expiringNow, revoked := activeGrant, activeGrant, activeGrant
+	expired.ExpiresAt = requestTime.Add(-time.Second)
+	expiringNow.ExpiresAt = requestTime
+	revoked.Phase = "Revoked"
 	bgWarning := func(object string) string {
 		return "driftgate: break-glass write to " + object + ` (owned by Argo CD application "checkout") under grant inc-1-alice, ` +
 			"ticket INC-1: it is recorded and must be backported to Git or reverted"
@@ -129,16 +137,16 @@ enforced if input.name == "frozen"
 			true, "GitOps identity", []string{"driftgate: check the dashboard"}, false},
 		{"GitOps write, denied", func(in *policies.Input) { in.User = "system:serviceaccount:argocd:argocd-application-controller" },
 			false, "prod is frozen", []string{"driftgate: check the dashboard"}, false},
-		{"break-glass write, warned", func(in *policies.Input) { in.Grants = []policies.Grant{grant} },
+		{"break-glass write, warned", func(in *policies.Input) { in.Grants = []policies.Grant{activeGrant} },
 			true, "break-glass grant inc-1-alice (ticket INC-1)",
 			[]string{bgWarning("Deployment prod/checkout"), "driftgate: check the dashboard"}, false},
-		{"break-glass dry-run, warnings sorted", func(in *policies.Input) { in.Grants = []policies.Grant{grant}; in.DryRun = true },
+		{"break-glass dry-run, warnings sorted", func(in *policies.Input) { in.Grants = []policies.Grant{activeGrant}; in.DryRun = true },
 			true, "break-glass grant inc-1-alice (ticket INC-1)",
 			[]string{"driftgate: a dry-run", bgWarning("Deployment prod/checkout"), "driftgate: check the dashboard"}, false},
 		{"break-glass write to a cluster-scoped object", func(in *policies.Input) {
-			in.Grants, in.Namespace, in.Kind, in.Name = []policies.Grant{grant}, "", "ClusterRole", "view"
+			in.Grants, in.Namespace, in.Kind, in.Name = []policies.Grant{activeGrant}, "", "ClusterRole", "view"
 		}, true, "break-glass grant inc-1-alice (ticket INC-1)", []string{bgWarning("ClusterRole view")}, false},
-		{"a permit rule comes before a grant", func(in *policies.Input) { in.Grants, in.Name = []policies.Grant{grant}, "hotfix" },
+		{"a permit rule comes before a grant", func(in *policies.Input) { in.Grants, in.Name = []policies.Grant{activeGrant}, "hotfix" },
 			true, "permitted by policy: hotfix window", []string{"driftgate: check the dashboard"}, false},
 		{"refusal, warned", func(*policies.Input) {}, false, personDenial, []string{"driftgate: check the dashboard"}, false},
 		{"refusal in warn mode", func(in *policies.Input) { in.Mode = "warn" }, true, "warn mode: would deny: " + personDenial, []string{
@@ -147,10 +155,16 @@ enforced if input.name == "frozen"
 		}, false},
 		{"refusal in warn mode where an operator rule enforces", func(in *policies.Input) { in.Mode, in.Name = "warn", "frozen" },
 			false, strings.Replace(personDenial, "prod/checkout", "prod/frozen", 1), []string{"driftgate: check the dashboard"}, false},
-		{"no warn rules: a permit rule comes before a grant", func(in *policies.Input) { in.Grants, in.Name = []policies.Grant{grant}, "hotfix" },
+		{"no warn rules: a permit rule comes before a grant", func(in *policies.Input) { in.Grants, in.Name = []policies.Grant{activeGrant}, "hotfix" },
 			true, "permitted by policy: hotfix window", []string{}, true},
-		{"no warn rules: a system controller's write with an unreadable grant", func(in *policies.Input) {
-			in.User, in.Grants = "system:kube-controller-manager", []policies.Grant{{Name: "x", Phase: "Active", ExpiresAt: "soon"}}
+		{"no warn rules: an expired grant allows nothing", func(in *policies.Input) { in.Grants = []policies.Grant{expired} },
+			false, personDenial, []string{}, true},
+		{"no warn rules: a grant expiring now allows nothing", func(in *policies.Input) { in.Grants = []policies.Grant{expiringNow} },
+			false, personDenial, []string{}, true},
+		{"no warn rules: a grant that is not active allows nothing", func(in *policies.Input) { in.Grants = []policies.Grant{revoked} },
+			false, personDenial, []string{}, true},
+		{"no warn rules: a system controller's write with an expired grant", func(in *policies.Input) {
+			in.User, in.Grants = "system:kube-controller-manager", []policies.Grant{expired}
 		}, true, "system controller", []string{}, true},
 		{"no warn rules: refusal in warn mode where an operator rule enforces", func(in *policies.Input) { in.Mode, in.Name = "warn", "frozen" },
 			false, strings.Replace(personDenial, "prod/checkout", "prod/frozen", 1), []string{}, true},

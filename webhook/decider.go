@@ -68,7 +68,7 @@ func (d *Decider) input(ctx context.Context, req *Request) (*policies.Input, []f
 		Namespace:   req.Namespace,
 		Name:        req.Name,
 		DryRun:      req.DryRun != nil && *req.DryRun,
-		Time:        now.Format(time.RFC3339Nano),
+		Time:        now,
 	}
 	oldObj, newObj := newObject(req.OldObject), newObject(req.Object)
 	var changes []fieldpath.Change
@@ -146,7 +146,7 @@ func (d *Decider) coveringGrants(ctx context.Context, in *policies.Input, now ti
 			Name:      g.Name,
 			Ticket:    g.Spec.Ticket,
 			Phase:     string(g.Status.Phase),
-			ExpiresAt: g.Status.ExpiresAt.UTC().Format(time.RFC3339),
+			ExpiresAt: g.Status.ExpiresAt.Time,
 		})
 	}
 	// The policy names the first covering grant; make that choice independent of cache order.
