@@ -55,30 +55,90 @@ type Grant struct {
 // value is the input as the AST value the evaluation reads. Its keys are the terms in keys, made
 // once per engine rather than once per request.
 func (in *Input) value(k *inputKeys) ast.Value {
+	b := &inputBuilder{keys: k, terms: make([]ast.Term, 0, in.termCount())}
+	return b.input(in)
+}
+
+func (b *inputBuilder) input(in *Input) ast.Value {
+	k := b.keys
 	return ast.NewObject(
-		item(k.operation, ast.String(in.Operation)),
-		item(k.user, ast.NewObject(
-			item(k.name, ast.String(in.User)),
-			item(k.groups, stringArray(in.Groups)),
+		b.item(k.operation, ast.String(in.Operation)),
+		b.item(k.user, ast.NewObject(
+			b.item(k.name, ast.String(in.User)),
+			b.item(k.groups, b.strings(in.Groups)),
 		)),
-		item(k.resource, ast.String(in.Resource)),
-		item(k.subresource, ast.String(in.Subresource)),
-		item(k.kind, ast.String(in.Kind)),
-		item(k.namespace, ast.String(in.Namespace)),
-		item(k.name, ast.String(in.Name)),
-		item(k.dryRun, ast.Boolean(in.DryRun)),
-		item(k.mode, ast.String(in.Mode)),
-		item(k.time, ast.String(in.Time.UTC().Format(time.RFC3339Nano))),
-		item(k.timeNs, nanos(in.Time)),
-		item(k.ownership, ast.NewObject(
-			item(k.owned, ast.Boolean(in.Ownership.Owned)),
-			item(k.owner, ast.String(in.Ownership.Owner)),
-			item(k.marker, ast.String(in.Ownership.Marker)),
+		b.item(k.resource, ast.String(in.Resource)),
+		b.item(k.subresource, ast.String(in.Subresource)),
+		b.item(k.kind, ast.String(in.Kind)),
+		b.item(k.namespace, ast.String(in.Namespace)),
+		b.item(k.name, ast.String(in.Name)),
+		b.item(k.dryRun, ast.Boolean(in.DryRun)),
+		b.item(k.mode, ast.String(in.Mode)),
+		b.item(k.time, ast.String(in.Time.UTC().Format(time.RFC3339Nano))),
+		b.item(k.timeNs, nanos(in.Time)),
+		b.item(k.ownership, ast.NewObject(
+			b.item(k.owned, ast.Boolean(in.Ownership.Owned)),
+			b.item(k.owner, ast.String(in.Ownership.Owner)),
+			b.item(k.marker, ast.String(in.Ownership.Marker)),
 		)),
-		item(k.changedPaths, stringArray(in.ChangedPaths)),
-		item(k.guardedChanges, k.guarded(in.GuardedChanges)),
-		item(k.grants, k.grantList(in.Grants)),
+		b.item(k.changedPaths, b.strings(in.ChangedPaths)),
+		b.item(k.guardedChanges, b.guarded(in.GuardedChanges)),
+		b.item(k.grants, b.grantList(in.Grants)),
 	)
+}
+
+// termCount is the number of value terms value makes.
+func (in *Input) termCount() int {
+	return 20 + len(in.Groups) + len(in.ChangedPaths) + 3*len(in.GuardedChanges) + 6*len(in.Grants)
+}
+
+// inputBuilder makes the value terms of one input from one block of memory: an input has a few
+// dozen of them, and allocating each alone costs more than filling them in.
+type inputBuilder struct {
+	keys  *inputKeys
+	terms []ast.Term
+}
+
+func (b *inputBuilder) term(v ast.Value) *ast.Term {
+	if len(b.terms) == cap(b.terms) {
+		b.terms = make([]ast.Term, 0, 8) // termCount was short; the terms made so far stay valid
+	}
+	b.terms = append(b.terms, ast.Term{Value: v})
+	return &b.terms[len(b.terms)-1]
+}
+
+func (b *inputBuilder) item(k *ast.Term, v ast.Value) [2]*ast.Term { return ast.Item(k, b.term(v)) }
+
+func (b *inputBuilder) strings(ss []string) ast.Value {
+	terms := make([]*ast.Term, len(ss))
+	for i, s := range ss {
+		terms[i] = b.term(ast.String(s))
+	}
+	return ast.NewArray(terms...)
+}
+
+func (b *inputBuilder) guarded(cs []GuardedChange) ast.Value {
+	k := b.keys
+	terms := make([]*ast.Term, len(cs))
+	for i, c := range cs {
+		terms[i] = b.term(ast.NewObject(b.item(k.path, ast.String(c.Path)), b.item(k.kind, ast.String(c.Kind))))
+	}
+	return ast.NewArray(terms...)
+}
+
+func (b *inputBuilder) grantList(gs []Grant) ast.Value {
+	k := b.keys
+	terms := make([]*ast.Term, len(gs))
+	for i, g := range gs {
+		terms[i] = b.term(ast.NewObject(
+			b.item(k.name, ast.String(g.Name)),
+			b.item(k.ticket, ast.String(g.Ticket)),
+			b.item(k.phase, ast.String(g.Phase)),
+			b.item(k.expiresAt, ast.String(g.ExpiresAt.UTC().Format(time.RFC3339))),
+			b.item(k.expiresAtNs, nanos(g.ExpiresAt)),
+		))
+	}
+	return ast.NewArray(terms...)
 }
 
 // inputKeys are the terms of the input's keys. Terms are immutable once built, so every
@@ -102,38 +162,6 @@ func newInputKeys() *inputKeys {
 		phase: ast.StringTerm("phase"), expiresAt: ast.StringTerm("expiresAt"),
 		timeNs: ast.StringTerm("timeNs"), expiresAtNs: ast.StringTerm("expiresAtNs"),
 	}
-}
-
-func item(k *ast.Term, v ast.Value) [2]*ast.Term { return ast.Item(k, ast.NewTerm(v)) }
-
-func stringArray(ss []string) ast.Value {
-	terms := make([]*ast.Term, len(ss))
-	for i, s := range ss {
-		terms[i] = ast.StringTerm(s)
-	}
-	return ast.NewArray(terms...)
-}
-
-func (k *inputKeys) guarded(cs []GuardedChange) ast.Value {
-	terms := make([]*ast.Term, len(cs))
-	for i, c := range cs {
-		terms[i] = ast.NewTerm(ast.NewObject(item(k.path, ast.String(c.Path)), item(k.kind, ast.String(c.Kind))))
-	}
-	return ast.NewArray(terms...)
-}
-
-func (k *inputKeys) grantList(gs []Grant) ast.Value {
-	terms := make([]*ast.Term, len(gs))
-	for i, g := range gs {
-		terms[i] = ast.NewTerm(ast.NewObject(
-			item(k.name, ast.String(g.Name)),
-			item(k.ticket, ast.String(g.Ticket)),
-			item(k.phase, ast.String(g.Phase)),
-			item(k.expiresAt, ast.String(g.ExpiresAt.UTC().Format(time.RFC3339))),
-			item(k.expiresAtNs, nanos(g.ExpiresAt)),
-		))
-	}
-	return ast.NewArray(terms...)
 }
 
 // nanos is t in nanoseconds since the Unix epoch, as OPA's time built-ins count: comparing two
