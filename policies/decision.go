@@ -1,7 +1,6 @@
 package policies
 
 import (
-	"errors"
 	"fmt"
 
 	"github.com/open-policy-agent/opa/v1/ast"
@@ -71,8 +70,8 @@ func field[T any](m map[string]any, key string) (T, error) {
 // decisionFromValue reads the decision straight from its AST value. A decision of the shape the
 // policy produces (every field of its expected type) is read without building Go maps; any other
 // goes through JSON conversion and decisionFrom, so both read the same decision identically.
-func decisionFromValue(v ast.Value) (Decision, error) {
-	if d, ok := plainDecision(v); ok {
+func decisionFromValue(v ast.Value, k *decisionKeys) (Decision, error) {
+	if d, ok := plainDecision(v, k); ok {
 		return d, nil
 	}
 	j, err := ast.JSON(v)
@@ -82,28 +81,40 @@ func decisionFromValue(v ast.Value) (Decision, error) {
 	return decisionFrom(j)
 }
 
+// decisionKeys are the terms of the decision's keys, made once per engine.
+type decisionKeys struct {
+	allowed, reason, writer, grant, ticket, record, warnings, auditAnnotations *ast.Term
+}
+
+func newDecisionKeys() *decisionKeys {
+	return &decisionKeys{
+		allowed: ast.StringTerm("allowed"), reason: ast.StringTerm("reason"), writer: ast.StringTerm("writer"),
+		grant: ast.StringTerm("grant"), ticket: ast.StringTerm("ticket"), record: ast.StringTerm("record"),
+		warnings: ast.StringTerm("warnings"), auditAnnotations: ast.StringTerm("auditAnnotations"),
+	}
+}
+
 // plainDecision reads a decision whose fields all have their expected types; ok is false for
 // any other value.
-func plainDecision(v ast.Value) (d Decision, ok bool) {
+func plainDecision(v ast.Value, k *decisionKeys) (d Decision, ok bool) {
 	obj, isObj := v.(ast.Object)
 	if !isObj || obj.Len() != 8 {
 		return Decision{}, false
 	}
 	var ok1, ok2, ok3, ok4, ok5, ok6, ok7, ok8 bool
-	d.Allowed, ok1 = boolOf(obj, "allowed")
-	d.Reason, ok2 = stringOf(obj, "reason")
-	d.Writer, ok3 = stringOf(obj, "writer")
-	d.Grant, ok4 = stringOf(obj, "grant")
-	d.Ticket, ok5 = stringOf(obj, "ticket")
-	d.Record, ok6 = boolOf(obj, "record")
-	d.Warnings, ok7 = stringsOf(obj.Get(ast.InternedTerm("warnings")))
-	d.AuditAnnotations, ok8 = annotationsOf(obj.Get(ast.InternedTerm("auditAnnotations")))
+	d.Allowed, ok1 = boolOf(obj.Get(k.allowed))
+	d.Reason, ok2 = stringOf(obj.Get(k.reason))
+	d.Writer, ok3 = stringOf(obj.Get(k.writer))
+	d.Grant, ok4 = stringOf(obj.Get(k.grant))
+	d.Ticket, ok5 = stringOf(obj.Get(k.ticket))
+	d.Record, ok6 = boolOf(obj.Get(k.record))
+	d.Warnings, ok7 = stringsOf(obj.Get(k.warnings))
+	d.AuditAnnotations, ok8 = annotationsOf(obj.Get(k.auditAnnotations))
 	return d, ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && ok8
 }
 
-// stringOf reads obj[key] when it is a string.
-func stringOf(obj ast.Object, key string) (string, bool) {
-	t := obj.Get(ast.InternedTerm(key))
+// stringOf reads t when it is a string.
+func stringOf(t *ast.Term) (string, bool) {
 	if t == nil {
 		return "", false
 	}
@@ -111,9 +122,8 @@ func stringOf(obj ast.Object, key string) (string, bool) {
 	return string(s), ok
 }
 
-// boolOf reads obj[key] when it is a boolean.
-func boolOf(obj ast.Object, key string) (bool, bool) {
-	t := obj.Get(ast.InternedTerm(key))
+// boolOf reads t when it is a boolean.
+func boolOf(t *ast.Term) (bool, bool) {
 	if t == nil {
 		return false, false
 	}
@@ -153,16 +163,15 @@ func annotationsOf(t *ast.Term) (map[string]string, bool) {
 	if obj.Len() == 0 {
 		return nil, true
 	}
-	notPlain := errors.New("annotation is not a string")
 	out := make(map[string]string, obj.Len())
-	err := obj.Iter(func(k, v *ast.Term) error {
+	notPlain := obj.Until(func(k, v *ast.Term) bool {
 		ks, kok := k.Value.(ast.String)
 		vs, vok := v.Value.(ast.String)
 		if !kok || !vok {
-			return notPlain
+			return true
 		}
 		out[string(ks)] = string(vs)
-		return nil
+		return false
 	})
-	return out, err == nil
+	return out, !notPlain
 }

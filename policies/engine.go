@@ -25,6 +25,7 @@ type Engine struct {
 	data    map[string]any
 	timeout time.Duration
 	keys    *inputKeys
+	outKeys *decisionKeys
 	current atomic.Pointer[compiled]
 }
 
@@ -35,7 +36,7 @@ type compiled struct {
 
 // NewEngine compiles the embedded policy plus extra with data as data.driftgate.config's source.
 func NewEngine(ctx context.Context, data map[string]any, timeout time.Duration, extra Modules) (*Engine, error) {
-	e := &Engine{data: data, timeout: timeout, keys: newInputKeys()}
+	e := &Engine{data: data, timeout: timeout, keys: newInputKeys(), outKeys: newDecisionKeys()}
 	if err := e.Load(ctx, extra); err != nil {
 		return nil, err
 	}
@@ -94,7 +95,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (d Decision, err error
 		}
 		return Decision{}, fmt.Errorf("policy evaluation failed: %w", err)
 	}
-	return decisionOf(rs)
+	return decisionOf(rs, e.outKeys)
 }
 
 // eval evaluates the query on input until ctx is done. The deadline cancels the evaluation through
@@ -112,7 +113,7 @@ func (c *compiled) eval(ctx context.Context, input ast.Value) (rego.ResultSet, e
 }
 
 // decisionOf reads the decision from the query's result, an AST value (see astResult).
-func decisionOf(rs rego.ResultSet) (Decision, error) {
+func decisionOf(rs rego.ResultSet, k *decisionKeys) (Decision, error) {
 	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
 		return Decision{}, fmt.Errorf("policy gave no decision (%s is undefined)", Query)
 	}
@@ -120,7 +121,7 @@ func decisionOf(rs rego.ResultSet) (Decision, error) {
 	if !ok {
 		return Decision{}, fmt.Errorf("policy result is %T, not an AST value", rs[0].Expressions[0].Value)
 	}
-	return decisionFromValue(v)
+	return decisionFromValue(v, k)
 }
 
 // astResult hands a query result over as its AST value.
