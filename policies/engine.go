@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
@@ -86,11 +85,11 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (d Decision, err error
 			err = fmt.Errorf("policy evaluation panicked: %v", r)
 		}
 	}()
-	ctx, cancel := context.WithTimeout(ctx, e.timeout)
-	defer cancel()
-	rs, err := e.current.Load().eval(ctx, in.value(e.keys))
-	if err != nil {
-		if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	halt := topdown.NewCancel()
+	deadline := time.AfterFunc(e.timeout, halt.Cancel)
+	rs, err := e.current.Load().eval(ctx, in.value(e.keys), halt)
+	if expired := !deadline.Stop(); err != nil {
+		if expired {
 			return Decision{}, fmt.Errorf("policy evaluation exceeded its %s deadline", e.timeout)
 		}
 		return Decision{}, fmt.Errorf("policy evaluation failed: %w", err)
@@ -98,11 +97,10 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (d Decision, err error
 	return decisionOf(rs, e.outKeys)
 }
 
-// eval evaluates the query on input until ctx is done. The deadline cancels the evaluation through
-// a callback, not the goroutine per evaluation that PreparedEvalQuery.Eval starts when given no
-// canceller.
-func (c *compiled) eval(ctx context.Context, input ast.Value) (rego.ResultSet, error) {
-	halt := topdown.NewCancel()
+// eval evaluates the query on input until halt is cancelled or ctx is done. Both stop the
+// evaluation through a callback: a timer for the deadline costs less than a context with one, and
+// PreparedEvalQuery.Eval, given no canceller, starts a goroutine per evaluation.
+func (c *compiled) eval(ctx context.Context, input ast.Value, halt topdown.Cancel) (rego.ResultSet, error) {
 	stop := context.AfterFunc(ctx, halt.Cancel)
 	defer stop()
 	return c.query.Eval(ctx,
