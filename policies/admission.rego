@@ -54,10 +54,12 @@ always_allowed if writer in {"gitops", "self", "system"}
 
 # input.grants already cover the user, namespace and resource; expiry is checked once more here
 # against the request time, so an expired grant allows nothing whatever its phase says. The times
-# are compared in nanoseconds (parsing two RFC 3339 strings costs more than the rest of the rule),
-# and a grant without a numeric expiry is not live. Evaluating live_grants never fails, so the
-# rules below may read it first.
+# are compared in nanoseconds (parsing two RFC 3339 strings costs more than the rest of the rule).
+# Both must be numbers (Rego orders null and booleans before numbers): without a numeric request
+# time no grant is live, nor is a grant without a numeric expiry. Evaluating live_grants never
+# fails, so the rules below may read it first.
 live_grants := [g |
+	is_number(input.timeNs)
 	some g in input.grants
 	g.phase == "Active"
 	is_number(g.expiresAtNs)

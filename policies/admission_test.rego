@@ -178,6 +178,18 @@ test_grant_unused_on_unowned_object if {
 	d.warnings == []
 }
 
+# Without a numeric request time no grant is live, whatever the grant says.
+test_grant_without_numeric_request_time_allows_nothing if {
+	every t in [null, false, true, "2026-11-21T10:30:00Z"] {
+		d := decide({"timeNs": t, "grants": [grant]})
+		not d.allowed
+		d.grant == ""
+	}
+	d := admission.decision with input as object.remove(object.union(base, {"grants": [grant]}), ["timeNs"])
+		with data.driftgate.config as cfg
+	not d.allowed
+}
+
 test_system_controller_allowed_with_expired_grant if {
 	d := decide({"user": {"name": "system:kube-controller-manager", "groups": []}, "grants": [expiring("2026-11-21T10:00:00Z")]})
 	d.allowed

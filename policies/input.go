@@ -75,7 +75,7 @@ func (b *inputBuilder) input(in *Input) ast.Value {
 		b.item(k.dryRun, ast.Boolean(in.DryRun)),
 		b.item(k.mode, ast.String(in.Mode)),
 		b.item(k.time, ast.String(in.Time.UTC().Format(time.RFC3339Nano))),
-		b.item(k.timeNs, nanos(in.Time)),
+		b.item(k.timeNs, requestNanos(in.Time)),
 		b.item(k.ownership, ast.NewObject(
 			b.item(k.owned, ast.Boolean(in.Ownership.Owned)),
 			b.item(k.owner, ast.String(in.Ownership.Owner)),
@@ -162,6 +162,14 @@ func newInputKeys() *inputKeys {
 		phase: ast.StringTerm("phase"), expiresAt: ast.StringTerm("expiresAt"),
 		timeNs: ast.StringTerm("timeNs"), expiresAtNs: ast.StringTerm("expiresAtNs"),
 	}
+}
+
+// requestNanos is the request time for timeNs; an unset time is null, which makes no grant live.
+func requestNanos(t time.Time) ast.Value {
+	if t.IsZero() {
+		return ast.Null{}
+	}
+	return nanos(t)
 }
 
 // nanos is t in nanoseconds since the Unix epoch, as OPA's time built-ins count: comparing two

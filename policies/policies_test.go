@@ -163,6 +163,9 @@ enforced if input.name == "frozen"
 			false, personDenial, []string{}, true},
 		{"no warn rules: a grant that is not active allows nothing", func(in *policies.Input) { in.Grants = []policies.Grant{revoked} },
 			false, personDenial, []string{}, true},
+		{"no warn rules: a request without a time allows no grant", func(in *policies.Input) {
+			in.Grants, in.Time = []policies.Grant{activeGrant}, time.Time{}
+		}, false, personDenial, []string{}, true},
 		{"no warn rules: a system controller's write with an expired grant", func(in *policies.Input) {
 			in.User, in.Grants = "system:kube-controller-manager", []policies.Grant{expired}
 		}, true, "system controller", []string{}, true},

@@ -14,7 +14,9 @@ type TestResult struct {
 	Name   string // package.rule
 	File   string
 	Passed bool
-	Detail string // why it failed (the error, or that the test is false); empty exactly when it passed
+	// Skipped marks a test OPA skips (a todo_test_ rule): neither passed nor failed.
+	Skipped bool
+	Detail string // why it failed (the error, or that the test is false); empty unless it failed
 }
 
 // RunTests runs every test_ rule in mods (policy and *_test.rego files together) with data as
@@ -37,14 +39,14 @@ func RunTests(ctx context.Context, mods Modules, data map[string]any) ([]TestRes
 	}
 	var out []TestResult
 	for r := range ch {
-		res := TestResult{Name: r.Package + "." + r.Name, Passed: r.Pass()}
+		res := TestResult{Name: r.Package + "." + r.Name, Passed: r.Pass(), Skipped: r.Skip}
 		if r.Location != nil {
 			res.File = r.Location.File
 		}
 		switch {
 		case r.Error != nil:
 			res.Detail = r.Error.Error()
-		case !res.Passed:
+		case !res.Passed && !res.Skipped:
 			res.Detail = "the test is false or undefined"
 		}
 		out = append(out, res)

@@ -19,6 +19,7 @@ func TestExitCodes(t *testing.T) {
 		{"version", []string{"version"}, 0},
 		{"shipped policy tests", []string{"policy", "test"}, 0},
 		{"a failing Rego test", []string{"policy", "test", "testdata/failing-policy"}, 1},
+		{"a skipped Rego test", []string{"policy", "test", "testdata/todo-policy"}, 0},
 		{"gitops write allowed", []string{"policy", "eval", "--review", "testdata/review-argocd.json", at}, 0},
 		{"person denied", []string{"policy", "eval", "--review", "testdata/review-alice.json", at}, 1},
 		{"person with grant allowed", []string{"policy", "eval", "--review", "testdata/review-alice.json", "--grants", "testdata/grants.yaml", at, "-o", "json"}, 0},

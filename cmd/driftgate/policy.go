@@ -63,47 +63,77 @@ func runPolicyTests(ctx context.Context, out io.Writer, cfg *config.Config, dir 
 			return fmt.Errorf("reading policies: %w", err)
 		}
 	}
-	passed, failed := 0, 0
-	report := func(name, problem string) {
-		if problem == "" {
-			passed++
-			fmt.Fprintf(out, "PASS %s\n", name)
-			return
-		}
-		failed++
-		fmt.Fprintf(out, "FAIL %s: %s\n", name, problem)
-	}
 	results, err := policies.RunTests(ctx, policies.Merge(policies.Embedded(true), extra), policies.Data(cfg))
 	if err != nil {
 		return err
 	}
+	t := &tally{out: out}
 	for _, r := range results {
-		report(r.Name, r.Detail)
+		if r.Skipped {
+			t.skip(r.Name)
+			continue
+		}
+		t.report(r.Name, r.Detail)
 	}
-	engine, err := policies.NewEngine(ctx, policies.Data(cfg), cfg.EvaluationTimeout(), extra)
+	fixtures, err := runFixtures(ctx, cfg, dir, extra)
 	if err != nil {
 		return err
+	}
+	for _, f := range fixtures {
+		t.report("fixture "+f.Name, f.Problem)
+	}
+	return t.summary()
+}
+
+// runFixtures decides the shipped decision fixtures and those in dir/fixtures, if dir is given.
+func runFixtures(ctx context.Context, cfg *config.Config, dir string, extra policies.Modules) ([]webhook.FixtureResult, error) {
+	engine, err := policies.NewEngine(ctx, policies.Data(cfg), cfg.EvaluationTimeout(), extra)
+	if err != nil {
+		return nil, err
 	}
 	scheme, err := newScheme()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	fixtures, err := webhook.RunFixtures(ctx, policies.Fixtures, "fixtures", engine, cfg, scheme)
-	if err != nil {
-		return err
+	if err != nil || dir == "" {
+		return fixtures, err
 	}
-	if dir != "" {
-		own, err := webhook.RunFixtures(ctx, os.DirFS(dir), "fixtures", engine, cfg, scheme)
-		if err != nil {
-			return err
-		}
-		fixtures = append(fixtures, own...)
+	own, err := webhook.RunFixtures(ctx, os.DirFS(dir), "fixtures", engine, cfg, scheme)
+	return append(fixtures, own...), err
+}
+
+// tally prints each test's outcome and counts them.
+type tally struct {
+	out                     io.Writer
+	passed, failed, skipped int
+}
+
+// report records a test that passed (problem is empty) or failed.
+func (t *tally) report(name, problem string) {
+	if problem == "" {
+		t.passed++
+		fmt.Fprintf(t.out, "PASS %s\n", name)
+		return
 	}
-	for _, f := range fixtures {
-		report("fixture "+f.Name, f.Problem)
+	t.failed++
+	fmt.Fprintf(t.out, "FAIL %s: %s\n", name, problem)
+}
+
+// skip records a test OPA skips (todo_test_ rules).
+func (t *tally) skip(name string) {
+	t.skipped++
+	fmt.Fprintf(t.out, "SKIP %s\n", name)
+}
+
+// summary prints the counts; it is exit code 1 when a test failed.
+func (t *tally) summary() error {
+	if t.skipped > 0 {
+		fmt.Fprintf(t.out, "%d passed, %d failed, %d skipped\n", t.passed, t.failed, t.skipped)
+	} else {
+		fmt.Fprintf(t.out, "%d passed, %d failed\n", t.passed, t.failed)
 	}
-	fmt.Fprintf(out, "%d passed, %d failed\n", passed, failed)
-	if failed > 0 {
+	if t.failed > 0 {
 		return exitCode(1)
 	}
 	return nil
