@@ -16,7 +16,7 @@ type TestResult struct {
 	Passed bool
 	// Skipped marks a test OPA skips (a todo_test_ rule): neither passed nor failed.
 	Skipped bool
-	Detail string // why it failed (the error, or that the test is false); empty unless it failed
+	Detail  string // why it failed (the error, or that the test is false); empty unless it failed
 }
 
 // RunTests runs every test_ rule in mods (policy and *_test.rego files together) with data as
