@@ -60,7 +60,7 @@ func changesOf(e *v1alpha1.BreakGlassEdit) []Change {
 	secret := isSecret(e.Spec.Object)
 	out := make([]Change, 0, len(e.Spec.Changes))
 	for _, c := range e.Spec.Changes {
-		mask := secret && sensitivePath(c.Path)
+		mask := secret && v1alpha1.SecretValuePath(c.Path)
 		out = append(out, Change{Path: c.Path, Old: value(c.Old, mask), New: value(c.New, mask)})
 	}
 	return out
@@ -72,7 +72,7 @@ func value(v *apiextensionsv1.JSON, mask bool) json.RawMessage {
 		return json.RawMessage("null")
 	}
 	if mask {
-		return json.RawMessage(`"` + Sensitive + `"`)
+		return json.RawMessage(`"` + v1alpha1.Sensitive + `"`)
 	}
 	var b bytes.Buffer
 	if err := json.Compact(&b, v.Raw); err != nil {

@@ -3,6 +3,8 @@ package report
 import (
 	"encoding/json"
 	"strings"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
 )
 
 // style renders the parts of a hint: code (paths, files, commands) and plain text (object names,
@@ -105,7 +107,7 @@ func restores(paths []string, e Edit, s style) string {
 func restore(path string, e Edit, s style) string {
 	c, ok := changeAt(e, path)
 	switch {
-	case !ok || string(c.Old) == `"`+Sensitive+`"` || len(c.Old) > maxHintValue || strings.HasPrefix(string(c.Old), `"(`):
+	case !ok || string(c.Old) == `"`+v1alpha1.Sensitive+`"` || len(c.Old) > maxHintValue || strings.HasPrefix(string(c.Old), `"(`):
 		return "set " + s.code(path) + " back to its value in Git"
 	case string(c.Old) == "null":
 		return "remove " + s.code(path)

@@ -21,7 +21,6 @@ import (
 const (
 	maxRecordedChanges = 200
 	maxRecordedValue   = 4 << 10
-	sensitive          = "(sensitive)"
 )
 
 // Recorder keeps the ledger of writes made outside GitOps.
@@ -127,7 +126,7 @@ func recordedChanges(changes []fieldpath.Change, secret bool) ([]v1alpha1.FieldC
 	}
 	out := make([]v1alpha1.FieldChange, 0, len(changes))
 	for _, c := range changes {
-		mask := secret && secretPath(c.Path)
+		mask := secret && v1alpha1.SecretValuePath(c.Path)
 		fc := v1alpha1.FieldChange{Path: c.Path}
 		var cut bool
 		fc.Old, cut = recordedValue(c.Old, mask)
@@ -139,18 +138,12 @@ func recordedChanges(changes []fieldpath.Change, secret bool) ([]v1alpha1.FieldC
 	return out, truncated
 }
 
-// secretPath reports paths of a Secret that hold or reveal its values.
-func secretPath(path string) bool {
-	return strings.HasPrefix(path, "data") || strings.HasPrefix(path, "stringData") ||
-		strings.HasPrefix(path, `metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"]`)
-}
-
 func recordedValue(v any, mask bool) (*apiextensionsv1.JSON, bool) {
 	if v == nil {
 		return nil, false
 	}
 	if mask {
-		v = sensitive
+		v = v1alpha1.Sensitive
 	}
 	raw, err := stdjson.Marshal(v)
 	if err != nil || len(raw) > maxRecordedValue {

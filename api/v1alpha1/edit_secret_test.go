@@ -1,0 +1,26 @@
+package v1alpha1
+
+import "testing"
+
+func TestSecretValuePath(t *testing.T) {
+	tests := []struct {
+		path string
+		want bool
+	}{
+		{"data.password", true},
+		{`data["tls.key"]`, true},
+		{`stringData["db.url"]`, true},
+		{`metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"]`, true},
+		{"metadata.annotations", true},
+		{"metadata", true},
+		{`metadata.annotations["team"]`, false},
+		{`metadata.labels["app"]`, false},
+		{"type", false},
+		{"immutable", false},
+	}
+	for _, tt := range tests {
+		if got := SecretValuePath(tt.path); got != tt.want {
+			t.Errorf("SecretValuePath(%q) = %v, want %v", tt.path, got, tt.want)
+		}
+	}
+}
