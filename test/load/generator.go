@@ -72,7 +72,7 @@ func (g *generator) close() {
 func (g *generator) fire(rate, conns int, d time.Duration) *result {
 	interval := time.Second / time.Duration(rate)
 	n := int(d / interval)
-	r := &result{latencies: make([]time.Duration, n), service: make([]time.Duration, n)}
+	r := &result{latencies: make([]time.Duration, n), service: make([]time.Duration, n), failed: make([]bool, n)}
 	var errs atomic.Int64
 	var firstErr sync.Once
 	jobs := make(chan int, n)
@@ -91,6 +91,7 @@ func (g *generator) fire(rate, conns int, d time.Duration) *result {
 				}
 				if err != nil {
 					errs.Add(1)
+					r.failed[i] = true
 					firstErr.Do(func() { r.firstErr = err.Error() })
 				}
 				done := time.Now()

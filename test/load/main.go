@@ -126,20 +126,37 @@ func run(o *options) error {
 type result struct {
 	latencies []time.Duration // from the request's scheduled start
 	service   []time.Duration // from the moment it was actually sent
+	failed    []bool          // the request got no answer, or not an allowed one
 	errors    int64
 	firstErr  string
 }
 
 func (r *result) print(d time.Duration) {
 	fmt.Printf("requests %d, errors %d, throughput %.0f req/s\n", len(r.latencies), r.errors, float64(len(r.latencies))/d.Seconds())
-	printPercentiles("latency from send    ", r.service)
-	printPercentiles("latency from schedule", r.latencies)
+	printPercentiles("latency from send    ", r.answered(r.service))
+	printPercentiles("latency from schedule", r.answered(r.latencies))
 	if r.firstErr != "" {
 		fmt.Printf("first error: %s\n", r.firstErr)
 	}
 }
 
+// answered keeps the samples of requests that did not fail: a failure's time (a refused
+// connection, a timeout) says nothing about how fast the webhook answers.
+func (r *result) answered(samples []time.Duration) []time.Duration {
+	out := make([]time.Duration, 0, len(samples))
+	for i, d := range samples {
+		if !r.failed[i] {
+			out = append(out, d)
+		}
+	}
+	return out
+}
+
 func printPercentiles(label string, samples []time.Duration) {
+	if len(samples) == 0 {
+		fmt.Printf("%s no answered requests\n", label)
+		return
+	}
 	l := slices.Clone(samples)
 	slices.Sort(l)
 	pct := func(p float64) time.Duration { return l[min(len(l)-1, int(float64(len(l))*p))].Round(time.Microsecond) }
