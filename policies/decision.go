@@ -70,7 +70,7 @@ func field[T any](m map[string]any, key string) (T, error) {
 // decisionFromValue reads the decision straight from its AST value. A decision of the shape the
 // policy produces (every field of its expected type) is read without building Go maps; any other
 // goes through JSON conversion and decisionFrom, so both read the same decision identically.
-func decisionFromValue(v ast.Value, k *decisionKeys) (Decision, error) {
+func decisionFromValue(v ast.Value, k *keys) (Decision, error) {
 	if d, ok := plainDecision(v, k); ok {
 		return d, nil
 	}
@@ -81,22 +81,9 @@ func decisionFromValue(v ast.Value, k *decisionKeys) (Decision, error) {
 	return decisionFrom(j)
 }
 
-// decisionKeys are the terms of the decision's keys, made once per engine.
-type decisionKeys struct {
-	allowed, reason, writer, grant, ticket, record, warnings, auditAnnotations *ast.Term
-}
-
-func newDecisionKeys() *decisionKeys {
-	return &decisionKeys{
-		allowed: ast.StringTerm("allowed"), reason: ast.StringTerm("reason"), writer: ast.StringTerm("writer"),
-		grant: ast.StringTerm("grant"), ticket: ast.StringTerm("ticket"), record: ast.StringTerm("record"),
-		warnings: ast.StringTerm("warnings"), auditAnnotations: ast.StringTerm("auditAnnotations"),
-	}
-}
-
 // plainDecision reads a decision whose fields all have their expected types; ok is false for
 // any other value.
-func plainDecision(v ast.Value, k *decisionKeys) (d Decision, ok bool) {
+func plainDecision(v ast.Value, k *keys) (d Decision, ok bool) {
 	obj, isObj := v.(ast.Object)
 	if !isObj || obj.Len() != 8 {
 		return Decision{}, false

@@ -28,7 +28,7 @@ func TestDecisionFromValueMatchesJSON(t *testing.T) {
 			t.Fatal(err)
 		}
 		want, wantErr := decisionFrom(j)
-		got, gotErr := decisionFromValue(v, newDecisionKeys())
+		got, gotErr := decisionFromValue(v, newKeys())
 		if (wantErr == nil) != (gotErr == nil) || (wantErr != nil && wantErr.Error() != gotErr.Error()) {
 			t.Errorf("%s: error %v, want %v", doc, gotErr, wantErr)
 		}

@@ -23,8 +23,7 @@ const Query = "data.driftgate.admission.decision"
 type Engine struct {
 	data    map[string]any
 	timeout time.Duration
-	keys    *inputKeys
-	outKeys *decisionKeys
+	keys    *keys
 	current atomic.Pointer[compiled]
 }
 
@@ -35,7 +34,7 @@ type compiled struct {
 
 // NewEngine compiles the embedded policy plus extra with data as data.driftgate.config's source.
 func NewEngine(ctx context.Context, data map[string]any, timeout time.Duration, extra Modules) (*Engine, error) {
-	e := &Engine{data: data, timeout: timeout, keys: newInputKeys(), outKeys: newDecisionKeys()}
+	e := &Engine{data: data, timeout: timeout, keys: newKeys()}
 	if err := e.Load(ctx, extra); err != nil {
 		return nil, err
 	}
@@ -94,7 +93,7 @@ func (e *Engine) Evaluate(ctx context.Context, in *Input) (d Decision, err error
 		}
 		return Decision{}, fmt.Errorf("policy evaluation failed: %w", err)
 	}
-	return decisionOf(rs, e.outKeys)
+	return decisionOf(rs, e.keys)
 }
 
 // eval evaluates the query on input until halt is cancelled or ctx is done. Both stop the
@@ -111,7 +110,7 @@ func (c *compiled) eval(ctx context.Context, input ast.Value, halt topdown.Cance
 }
 
 // decisionOf reads the decision from the query's result, an AST value (see astResult).
-func decisionOf(rs rego.ResultSet, k *decisionKeys) (Decision, error) {
+func decisionOf(rs rego.ResultSet, k *keys) (Decision, error) {
 	if len(rs) != 1 || len(rs[0].Expressions) != 1 {
 		return Decision{}, fmt.Errorf("policy gave no decision (%s is undefined)", Query)
 	}

@@ -52,9 +52,8 @@ type Grant struct {
 	ExpiresAt time.Time
 }
 
-// value is the input as the AST value the evaluation reads. Its keys are the terms in keys, made
-// once per engine rather than once per request.
-func (in *Input) value(k *inputKeys) ast.Value {
+// value is the input as the AST value the evaluation reads, its keys the terms in k.
+func (in *Input) value(k *keys) ast.Value {
 	b := &inputBuilder{keys: k, terms: make([]ast.Term, 0, in.termCount())}
 	return b.input(in)
 }
@@ -95,7 +94,7 @@ func (in *Input) termCount() int {
 // inputBuilder makes the value terms of one input from one block of memory: an input has a few
 // dozen of them, and allocating each alone costs more than filling them in.
 type inputBuilder struct {
-	keys  *inputKeys
+	keys  *keys
 	terms []ast.Term
 }
 
@@ -139,29 +138,6 @@ func (b *inputBuilder) grantList(gs []Grant) ast.Value {
 		))
 	}
 	return ast.NewArray(terms...)
-}
-
-// inputKeys are the terms of the input's keys. Terms are immutable once built, so every
-// evaluation can share them.
-type inputKeys struct {
-	operation, user, name, groups, resource, subresource, kind, namespace, dryRun, mode, time,
-	ownership, owned, owner, marker, changedPaths, guardedChanges, path, grants, ticket, phase,
-	expiresAt, timeNs, expiresAtNs *ast.Term
-}
-
-func newInputKeys() *inputKeys {
-	return &inputKeys{
-		operation: ast.StringTerm("operation"), user: ast.StringTerm("user"), name: ast.StringTerm("name"),
-		groups: ast.StringTerm("groups"), resource: ast.StringTerm("resource"),
-		subresource: ast.StringTerm("subresource"), kind: ast.StringTerm("kind"),
-		namespace: ast.StringTerm("namespace"), dryRun: ast.StringTerm("dryRun"), mode: ast.StringTerm("mode"),
-		time: ast.StringTerm("time"), ownership: ast.StringTerm("ownership"), owned: ast.StringTerm("owned"),
-		owner: ast.StringTerm("owner"), marker: ast.StringTerm("marker"),
-		changedPaths: ast.StringTerm("changedPaths"), guardedChanges: ast.StringTerm("guardedChanges"),
-		path: ast.StringTerm("path"), grants: ast.StringTerm("grants"), ticket: ast.StringTerm("ticket"),
-		phase: ast.StringTerm("phase"), expiresAt: ast.StringTerm("expiresAt"),
-		timeNs: ast.StringTerm("timeNs"), expiresAtNs: ast.StringTerm("expiresAtNs"),
-	}
 }
 
 // requestNanos is the request time for timeNs; an unset time is null, which makes no grant live.

@@ -24,7 +24,7 @@ func TestTermCount(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			b := &inputBuilder{keys: newInputKeys(), terms: make([]ast.Term, 0, tt.in.termCount())}
+			b := &inputBuilder{keys: newKeys(), terms: make([]ast.Term, 0, tt.in.termCount())}
 			b.input(&tt.in)
 			if len(b.terms) != tt.in.termCount() {
 				t.Errorf("made %d terms, termCount says %d", len(b.terms), tt.in.termCount())

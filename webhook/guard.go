@@ -18,8 +18,8 @@ func (m Markers) GuardedChanges(old, new *meta, namespace bool) []policies.Guard
 	}
 	var out []policies.GuardedChange
 	add := func(section string, key string, oldMap, newMap map[string]any, kind string) {
-		ov, oOK := value(oldMap, key)
-		nv, nOK := value(newMap, key)
+		ov, oOK := metaValue(oldMap, key)
+		nv, nOK := metaValue(newMap, key)
 		if ov != nv || oOK != nOK {
 			out = append(out, policies.GuardedChange{Path: fieldpath.Key("metadata."+section, key), Kind: kind})
 		}

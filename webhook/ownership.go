@@ -57,8 +57,8 @@ func anyMap(m map[string]string) map[string]any {
 	return out
 }
 
-// value looks key up in labels or annotations; a value that is not a string reads as "".
-func value(m map[string]any, key string) (string, bool) {
+// metaValue looks key up in labels or annotations; a value that is not a string reads as "".
+func metaValue(m map[string]any, key string) (string, bool) {
 	v, ok := m[key]
 	s, _ := v.(string)
 	return s, ok
@@ -80,17 +80,17 @@ func (m Markers) Ownership(versions ...*meta) policies.Ownership {
 
 func (m Markers) ownerOf(v *meta) (policies.Ownership, bool) {
 	for _, key := range m.Annotations {
-		if val, ok := value(v.Annotations, key); ok {
+		if val, ok := metaValue(v.Annotations, key); ok {
 			return policies.Ownership{Owned: true, Marker: key, Owner: describe(key, val, v.Labels)}, true
 		}
 	}
 	for _, key := range m.Labels {
-		if val, ok := value(v.Labels, key); ok {
+		if val, ok := metaValue(v.Labels, key); ok {
 			return policies.Ownership{Owned: true, Marker: key, Owner: describe(key, val, v.Labels)}, true
 		}
 	}
 	if key := m.ArgoCDLabel; key != "" {
-		if val, ok := value(v.Labels, key); ok {
+		if val, ok := metaValue(v.Labels, key); ok {
 			return policies.Ownership{Owned: true, Marker: key, Owner: fmt.Sprintf("Argo CD application %q", val)}, true
 		}
 	}
@@ -115,7 +115,7 @@ func describe(key, val string, labels map[string]any) string {
 
 // qualified is name qualified by the namespace the label nsKey holds, if any.
 func qualified(labels map[string]any, nsKey, name string) string {
-	ns, _ := value(labels, nsKey)
+	ns, _ := metaValue(labels, nsKey)
 	if ns == "" {
 		return name
 	}
