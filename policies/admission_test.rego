@@ -276,3 +276,63 @@ test_cluster_scoped_message if {
 	contains(d.reason, "the cluster scope")
 	not contains(d.reason, "--namespace")
 }
+
+# ---- helper rules operators' policies read (docs/policies.md) ----------------------------------
+# The decision spells most of them out; these tests keep them saying what the decision does.
+
+helpers(patch) := h if {
+	inp := object.union(base, patch)
+	si := system_identity with input as inp with data.driftgate.config as cfg
+	aa := always_allowed with input as inp with data.driftgate.config as cfg
+	bg := break_glass with input as inp with data.driftgate.config as cfg
+	ref := admission.object_ref with input as inp with data.driftgate.config as cfg
+	nt := admission.namespace_text with input as inp with data.driftgate.config as cfg
+	hint := admission.request_hint with input as inp with data.driftgate.config as cfg
+	h := {
+		"system_identity": si, "always_allowed": aa, "break_glass": bg,
+		"object_ref": ref, "namespace_text": nt, "request_hint": hint,
+	}
+}
+
+# The helpers below read the boolean rules as true or false (they are undefined when false).
+system_identity := true if admission.system_identity
+
+else := false
+
+always_allowed := true if admission.always_allowed
+
+else := false
+
+break_glass := true if admission.break_glass
+
+else := false
+
+test_helpers_for_a_break_glass_write if {
+	helpers({"grants": [grant]}) == {
+		"system_identity": false, "always_allowed": false, "break_glass": true,
+		"object_ref": "Deployment prod/checkout", "namespace_text": "namespace prod",
+		"request_hint": "driftgate breakglass request --namespace prod --resource deployments.apps --for 1h --ticket <TICKET> --reason \"<why>\"",
+	}
+}
+
+test_helpers_for_system_and_gitops_writers if {
+	every name in ["system:kube-controller-manager", "system:serviceaccount:kube-system:generic-garbage-collector"] {
+		h := helpers({"user": {"name": name, "groups": []}, "grants": [grant]})
+		h.system_identity
+		h.always_allowed
+		not h.break_glass
+	}
+	h := helpers({"user": {"name": "system:serviceaccount:argocd:argocd-application-controller", "groups": []}})
+	not h.system_identity
+	h.always_allowed
+	node := helpers({"user": {"name": "kubelet", "groups": ["system:nodes"]}})
+	node.system_identity
+}
+
+test_helpers_for_a_cluster_scoped_object if {
+	h := helpers({"namespace": "", "kind": "ClusterRole", "name": "view", "grants": [expiring("2026-11-21T10:00:00Z")]})
+	h.object_ref == "ClusterRole view"
+	h.namespace_text == "the cluster scope"
+	h.request_hint == "break-glass grants cover namespaces only; change cluster-scoped objects in Git"
+	not h.break_glass
+}
