@@ -57,7 +57,7 @@ func backportOf(e *v1alpha1.BreakGlassEdit) Backport {
 
 // changesOf lists the changed paths in recorded order, values compact, Secret values masked.
 func changesOf(e *v1alpha1.BreakGlassEdit) []Change {
-	secret := isSecret(e.Spec.Object)
+	secret := e.Spec.Object.IsSecret()
 	out := make([]Change, 0, len(e.Spec.Changes))
 	for _, c := range e.Spec.Changes {
 		mask := secret && v1alpha1.SecretValuePath(c.Path)

@@ -66,8 +66,7 @@ func NewEdit(req *Request, res *Result, now metav1.Time) *v1alpha1.BreakGlassEdi
 	}
 	setLabel(edit.Labels, v1alpha1.GrantLabel, res.Grant)
 	setLabel(edit.Labels, v1alpha1.TicketLabel, res.Ticket)
-	secret := req.Resource.Group == "" && req.Resource.Resource == "secrets"
-	edit.Spec.Changes, edit.Spec.ChangesTruncated = recordedChanges(res.Changes, secret)
+	edit.Spec.Changes, edit.Spec.ChangesTruncated = recordedChanges(res.Changes, ref.IsSecret())
 	return edit
 }
 

@@ -19,15 +19,16 @@ func TestNewEditMasksSecretsAndBoundsValues(t *testing.T) {
 	long := strings.Repeat("x", 5000)
 	tests := []struct {
 		name      string
+		kind      string
 		resource  string
 		changes   []fieldpath.Change
 		want      []string
 		truncated bool
 	}{
-		{"configmap values kept", "configmaps",
+		{"configmap values kept", "ConfigMap", "configmaps",
 			[]fieldpath.Change{{Path: "data.LOG_LEVEL", Old: "info", New: "debug"}, {Path: "data.NEW", New: "1"}},
 			[]string{`data.LOG_LEVEL "info" "debug"`, `data.NEW <nil> "1"`}, false},
-		{"secret values masked", "secrets",
+		{"secret values masked", "Secret", "secrets",
 			[]fieldpath.Change{
 				{Path: "data.password", Old: "czNjcjN0", New: "bjN3"},
 				{Path: `metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"]`, New: `{"data":{"password":"bjN3"}}`},
@@ -36,7 +37,7 @@ func TestNewEditMasksSecretsAndBoundsValues(t *testing.T) {
 			[]string{`data.password "(sensitive)" "(sensitive)"`,
 				`metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"] <nil> "(sensitive)"`,
 				`metadata.labels["team"] "a" "b"`}, false},
-		{"long values cut", "configmaps",
+		{"long values cut", "ConfigMap", "configmaps",
 			[]fieldpath.Change{{Path: "data.BIG", Old: "a", New: long}},
 			[]string{`data.BIG "a" "(5002 bytes, not recorded)"`}, true},
 	}
@@ -44,7 +45,7 @@ func TestNewEditMasksSecretsAndBoundsValues(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			req := &webhook.Request{AdmissionRequest: admissionv1.AdmissionRequest{
 				UID: "0F9A-uid", Operation: admissionv1.Update, Namespace: "prod", Name: "x",
-				Kind:     metav1.GroupVersionKind{Version: "v1", Kind: "Secret"},
+				Kind:     metav1.GroupVersionKind{Version: "v1", Kind: tt.kind},
 				Resource: metav1.GroupVersionResource{Version: "v1", Resource: tt.resource},
 				UserInfo: authUser("alice"),
 			}}

@@ -24,3 +24,21 @@ func TestSecretValuePath(t *testing.T) {
 		}
 	}
 }
+
+func TestIsSecret(t *testing.T) {
+	tests := []struct {
+		ref  ObjectReference
+		want bool
+	}{
+		{ObjectReference{APIVersion: "v1", Kind: "Secret", Resource: "secrets"}, true},
+		{ObjectReference{Resource: "secrets"}, true},
+		{ObjectReference{APIVersion: "v1", Kind: "Secret"}, true},
+		{ObjectReference{APIVersion: "v1", Kind: "ConfigMap", Resource: "configmaps"}, false},
+		{ObjectReference{APIVersion: "example.com/v1", Kind: "Secret", Resource: "secrets.example.com"}, false},
+	}
+	for _, tt := range tests {
+		if got := tt.ref.IsSecret(); got != tt.want {
+			t.Errorf("%+v.IsSecret() = %v, want %v", tt.ref, got, tt.want)
+		}
+	}
+}
