@@ -38,7 +38,7 @@ func (m *memoSchema) Field(key string) Schema {
 		return s
 	}
 	s := memoize(m.inner.Field(key))
-	if m.stored.Add(1) <= memoLimit {
+	if m.room() {
 		if v, loaded := m.fields.LoadOrStore(key, s); loaded {
 			s, _ = v.(Schema)
 		}
@@ -53,10 +53,24 @@ func (m *memoSchema) List(key string) (string, Schema) {
 	}
 	mergeKey, items := m.inner.List(key)
 	l := memoList{mergeKey: mergeKey, items: memoize(items)}
-	if m.stored.Add(1) <= memoLimit {
+	if m.room() {
 		if v, loaded := m.lists.LoadOrStore(key, l); loaded {
 			l = v.(memoList)
 		}
 	}
 	return l.mergeKey, l.items
+}
+
+// room takes a place in the memo if one is left. Once it is full the count stays put, so it
+// cannot wrap around however many lookups miss.
+func (m *memoSchema) room() bool {
+	for {
+		n := m.stored.Load()
+		if n >= memoLimit {
+			return false
+		}
+		if m.stored.CompareAndSwap(n, n+1) {
+			return true
+		}
+	}
 }

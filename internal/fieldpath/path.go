@@ -14,19 +14,6 @@ func Key(path, key string) string {
 	return b.String()
 }
 
-// Item appends a keyed-list item to path: "[name=app]" or "[port=53,protocol=UDP]".
-func Item(path string, keys []string, values []any) string {
-	var b strings.Builder
-	b.WriteString(path)
-	writeItem(&b, keys, values)
-	return b.String()
-}
-
-// Index appends a list index to path: "[0]".
-func Index(path string, i int) string {
-	return path + "[" + strconv.Itoa(i) + "]"
-}
-
 // Segment is one step of a path: a map key, a keyed-list item or a list index. A walk keeps the
 // path to where it is as a stack of segments and renders it (Path) only when it needs it, mostly
 // where it finds a change: rendering every visited path would cost more than the walk.
