@@ -110,7 +110,7 @@ func (h *Handler) readReview(r *http.Request) (string, *Request, error) {
 	}
 	old, new, err := jsonpair.DecodeValues(oldV, newV)
 	if err != nil {
-		return "", nil, explain(body, objectError(err))
+		return "", nil, objectError(err)
 	}
 	return rev.APIVersion, withObjects(rev.Request, old, new), nil
 }

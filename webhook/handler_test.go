@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -77,6 +78,10 @@ func TestBadInputIsRefusedWithAReason(t *testing.T) {
 			http.StatusBadRequest, "request.object is not a JSON object"},
 		{"object is a list", "application/json", reviewJSON(head + `"operation":"CREATE","object":[1,2]}`),
 			http.StatusBadRequest, "request.object is not a JSON object"},
+		{"oldObject is a number", "application/json", reviewJSON(head + `"operation":"UPDATE","object":{},"oldObject":7}`),
+			http.StatusBadRequest, "request.oldObject is not a JSON object"},
+		{"larger than 7 MiB", "application/json", reviewJSON(head + `"operation":"CREATE","object":{"a":"` +
+			strings.Repeat("x", 7<<20) + `"}}`), http.StatusBadRequest, "larger than 7 MiB"},
 		{"no object at all", "application/json", reviewJSON(head + `"operation":"UPDATE"}`),
 			http.StatusForbidden, "has neither object nor oldObject"},
 		{"scale without a parent", "application/json", reviewJSON(head + `"subResource":"scale","operation":"UPDATE",` +
@@ -100,6 +105,24 @@ func TestBadInputIsRefusedWithAReason(t *testing.T) {
 				t.Errorf("reason %q does not say %q", resp.Result.Message, tt.wantReason)
 			}
 		})
+	}
+}
+
+// TestUnannouncedLargeBody: a body larger than the limit is refused also when its size is not
+// announced (chunked), by reading at most one byte past the limit.
+func TestUnannouncedLargeBody(t *testing.T) {
+	body := reviewJSON(`{"uid":"u1","operation":"CREATE","object":{"a":"` + strings.Repeat("x", 7<<20) + `"}}`)
+	req := httptest.NewRequest(http.MethodPost, webhook.Path, io.NopCloser(bytes.NewReader(body)))
+	req.ContentLength = -1
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	offlineWebhook(t).ServeHTTP(rec, req)
+	var review admissionv1.AdmissionReview
+	if err := json.Unmarshal(rec.Body.Bytes(), &review); err != nil || review.Response == nil {
+		t.Fatalf("answer is not an AdmissionReview (%v): %.200s", err, rec.Body.String())
+	}
+	if r := review.Response; r.Allowed || r.Result == nil || !strings.Contains(r.Result.Message, "larger than 7 MiB") {
+		t.Errorf("answer %+v, want a refusal saying the body is larger than 7 MiB", r.Result)
 	}
 }
 

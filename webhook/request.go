@@ -44,9 +44,13 @@ func withObjects(ar *admissionv1.AdmissionRequest, old, new map[string]any) *Req
 
 // objectError says which object of the request could not be decoded.
 func objectError(err error) error {
+	field, cause := "request.oldObject", err
 	var e *jsonpair.Error
-	if errors.As(err, &e) && e.New {
-		return fmt.Errorf("request.object is not a JSON object: %w", e.Err)
+	if errors.As(err, &e) {
+		cause = e.Err
+		if e.New {
+			field = "request.object"
+		}
 	}
-	return fmt.Errorf("request.oldObject is not a JSON object: %w", errors.Unwrap(err))
+	return fmt.Errorf("%s is not a JSON object: %w", field, cause)
 }
