@@ -37,7 +37,7 @@ const maxPooled = 1 << 16
 // byte at the same place: that value is the old one's own, not a copy.
 func (d *Decoder) Decode(oldRaw, newRaw []byte) (old, new map[string]any, err error) {
 	var oldV, newV Value
-	if !absent(oldRaw) {
+	if len(oldRaw) > 0 { // null scans as an absent Value
 		doc, err := d.Scan(oldRaw)
 		if err != nil {
 			return nil, nil, &Error{Err: err}
@@ -45,7 +45,7 @@ func (d *Decoder) Decode(oldRaw, newRaw []byte) (old, new map[string]any, err er
 		defer d.Release(doc)
 		oldV = doc.Root()
 	}
-	if !absent(newRaw) {
+	if len(newRaw) > 0 {
 		doc, err := d.Scan(newRaw)
 		if err != nil {
 			return nil, nil, &Error{New: true, Err: err}
@@ -96,8 +96,6 @@ func (d *Decoder) Release(doc *Document) {
 	doc.t.nodes = nil
 	d.nodes.Put(&nodes)
 }
-
-func absent(raw []byte) bool { return len(raw) == 0 || string(raw) == "null" }
 
 // object decodes v, a JSON object or absent.
 func (v Value) object() (map[string]any, error) {

@@ -89,6 +89,8 @@ func FuzzSharing(f *testing.F) {
 		{`{"a":[[[[]]]]}`, `{"a":[[[[1]]]]}`},
 		{`{"s":"\ud83d\ude00"}`, `{"s":"\ud83d\ude01","n":-1.5e3}`},
 		{`{}`, `{"a":true,"b":false,"c":null}`},
+		{`null`, ` null `},
+		{`{"a":1}`, `null`},
 	} {
 		f.Add([]byte(seed[0]), []byte(seed[1]))
 	}
