@@ -79,3 +79,35 @@ func TestPolicyEvalJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestPolicyTestOutput: `policy test` names a failing test with a reason, a skipped one as SKIP,
+// and counts both in its summary.
+func TestPolicyTestOutput(t *testing.T) {
+	tests := []struct {
+		dir  string
+		want []string
+	}{
+		{"testdata/failing-policy", []string{
+			"FAIL data.driftgate.admission_test.test_gitops_writer_is_a_person: the test is false or undefined",
+			" passed, 1 failed\n",
+		}},
+		{"testdata/todo-policy", []string{
+			"SKIP data.driftgate.admission_test.todo_test_rollout_restart_permitted\n",
+			" passed, 0 failed, 1 skipped\n",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.dir, func(t *testing.T) {
+			cmd := newRootCommand()
+			var out bytes.Buffer
+			cmd.SetOut(&out)
+			cmd.SetArgs([]string{"policy", "test", tt.dir})
+			_ = cmd.Execute() // a failure ends with exit code 1 (TestExitCodes)
+			for _, w := range tt.want {
+				if !strings.Contains(out.String(), w) {
+					t.Errorf("output lacks %q:\n%s", w, out.String())
+				}
+			}
+		})
+	}
+}

@@ -29,6 +29,7 @@ type podSummary struct {
 	Readiness, Liveness   string
 	CertSecret            string
 	GOMEMLIMITFromLimit   bool
+	GOGC                  string
 	GraceCoversDelay      bool
 }
 
@@ -56,7 +57,7 @@ func wantPod(vs valueSet) podSummary {
 			"--enable-audit=" + boolString(vs.audit), "--leader-elect=true",
 		},
 		Readiness: "/readyz probes", Liveness: "/healthz probes", CertSecret: vs.certSecret,
-		GOMEMLIMITFromLimit: true, GraceCoversDelay: true,
+		GOMEMLIMITFromLimit: true, GOGC: vs.gogc, GraceCoversDelay: true,
 	}
 }
 
@@ -85,6 +86,11 @@ func summarizePod(t *testing.T, d *appsv1.Deployment) podSummary {
 	s.Args = keyArgs(c.Args)
 	s.Readiness, s.Liveness = probe(c.ReadinessProbe), probe(c.LivenessProbe)
 	s.CertSecret = certVolume(spec)
+	for _, e := range c.Env {
+		if e.Name == "GOGC" {
+			s.GOGC = e.Value
+		}
+	}
 	s.GOMEMLIMITFromLimit = slices.ContainsFunc(c.Env, func(e corev1.EnvVar) bool {
 		return e.Name == "GOMEMLIMIT" && e.ValueFrom != nil && e.ValueFrom.ResourceFieldRef != nil &&
 			e.ValueFrom.ResourceFieldRef.Resource == "limits.memory"

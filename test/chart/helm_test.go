@@ -40,6 +40,7 @@ type valueSet struct {
 	priorityClass  string
 	spreadKeys     []string // topologySpreadConstraints' topology keys
 	clusterRole    string   // config.breakGlass.clusterRole
+	gogc           string   // the container's GOGC
 }
 
 var defaultGitOps = []string{
@@ -52,7 +53,7 @@ var valueSets = []valueSet{{
 	name: "default", fullname: "driftgate", replicas: 2, mode: "enforce", gitops: defaultGitOps,
 	failurePolicy: "Fail", timeoutSeconds: 3, certMode: "self", certSecret: "driftgate-webhook-cert",
 	pdb: true, audit: true, readAll: true, priorityClass: "system-cluster-critical",
-	spreadKeys: []string{"kubernetes.io/hostname"}, clusterRole: "edit",
+	spreadKeys: []string{"kubernetes.io/hostname"}, clusterRole: "edit", gogc: "400",
 }, {
 	name: "custom", file: "values-custom.yaml", fullname: "gate", replicas: 3, mode: "warn",
 	exempt: []string{"tools"},
@@ -62,11 +63,11 @@ var valueSets = []valueSet{{
 	},
 	failurePolicy: "Ignore", timeoutSeconds: 10, certMode: "provided", certSecret: "gate-webhook-cert",
 	certManager: true, serviceMonitor: true, pdb: true, priorityClass: "system-node-critical",
-	spreadKeys: []string{"topology.kubernetes.io/zone"}, clusterRole: "incident-editor",
+	spreadKeys: []string{"topology.kubernetes.io/zone"}, clusterRole: "incident-editor", gogc: "100",
 }, {
 	name: "provided-secret", file: "values-provided.yaml", fullname: "driftgate", replicas: 1,
 	mode: "enforce", gitops: defaultGitOps, failurePolicy: "Fail", timeoutSeconds: 3,
-	certMode: "provided", certSecret: "my-webhook-tls", audit: true, clusterRole: "admin",
+	certMode: "provided", certSecret: "my-webhook-tls", audit: true, clusterRole: "admin", gogc: "400",
 }}
 
 // helm runs the helm CLI with its state in a temporary directory and returns its stdout.

@@ -103,8 +103,8 @@ func run(o *options) error {
 	}
 	defer g.close()
 	fmt.Printf("target %s, %d req/s, warm-up %s, measured %s, user %s, %d grants, %d-byte review, %d connections\n",
-		o.url, o.rate, o.warmup, o.duration, o.user, o.grants, len(g.body), o.connections)
-	if res := g.fire(o.rate, o.connections, o.warmup); res.errors > 0 { // warm connections and caches
+		o.url, o.rate, o.warmup, o.duration, o.user, o.grants, g.bodyLen, o.connections)
+	if res := g.fire(o.rate, o.connections, o.warmup); res.failures() > 0 { // warm connections and caches
 		res.print(o.warmup)
 		return errors.New("errors during the warm-up")
 	}
@@ -117,7 +117,7 @@ func run(o *options) error {
 	res := g.fire(o.rate, o.connections, o.duration)
 	stopProfile()
 	res.print(o.duration)
-	if res.errors > 0 {
+	if res.failures() > 0 {
 		return errMeasured
 	}
 	return nil
@@ -127,17 +127,27 @@ type result struct {
 	latencies []time.Duration // from the request's scheduled start
 	service   []time.Duration // from the moment it was actually sent
 	failed    []bool          // the request got no answer, or not an allowed one
-	errors    int64
 	firstErr  string
 }
 
 func (r *result) print(d time.Duration) {
-	fmt.Printf("requests %d, errors %d, throughput %.0f req/s\n", len(r.latencies), r.errors, float64(len(r.latencies))/d.Seconds())
+	fmt.Printf("requests %d, errors %d, throughput %.0f req/s\n", len(r.latencies), r.failures(), float64(len(r.latencies))/d.Seconds())
 	printPercentiles("latency from send    ", r.answered(r.service))
 	printPercentiles("latency from schedule", r.answered(r.latencies))
 	if r.firstErr != "" {
 		fmt.Printf("first error: %s\n", r.firstErr)
 	}
+}
+
+// failures counts the failed requests.
+func (r *result) failures() int {
+	n := 0
+	for _, f := range r.failed {
+		if f {
+			n++
+		}
+	}
+	return n
 }
 
 // answered keeps the samples of requests that did not fail: a failure's time (a refused
