@@ -10,18 +10,13 @@
 set -euo pipefail
 # shellcheck source=lib/kubebuild.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/kubebuild.sh"
+# shellcheck source=lib/stage.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/stage.sh"
 
 KUBE_VERSION="${KUBE_VERSION:-1.37.1}"   # the same as hack/controlplane.sh
-CACHE_ROOT="${XDG_CACHE_HOME:-$HOME/.cache}/driftgate/kubectl"
-DEST="${CACHE_ROOT}/${KUBE_VERSION}"
-
-log() { echo "kubectl: $*" >&2; }
-
-build_kubectl() {
-  log "building kubectl v${KUBE_VERSION} (a few minutes cold on 2 cores)"
-  build_kube_command "$KUBE_VERSION" kubectl "$DEST"
-}
+DEST="${CACHE_HOME}/kubectl/${KUBE_VERSION}"
 
 mkdir -p "$DEST"
-[ -x "$DEST/kubectl" ] || build_kubectl
+[ -x "$DEST/kubectl" ] || stage "kubectl v${KUBE_VERSION}" "the demo's and the local cluster's client" 4 \
+  "${CACHE_HOME}/logs/kubectl-${KUBE_VERSION}.log" -- build_kube_command "$KUBE_VERSION" kubectl "$DEST"
 echo "$DEST/kubectl"

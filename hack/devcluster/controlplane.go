@@ -8,13 +8,15 @@ import (
 	"time"
 
 	"k8s.io/client-go/rest"
+
+	"github.com/driftgate/driftgate/internal/supervise"
 )
 
 // serviceIPRange is the (unused: nothing runs pods) service network kube-apiserver requires.
 const serviceIPRange = "10.0.0.0/24"
 
 // startEtcd runs a single-member etcd on loopback, without fsync (a dev cluster).
-func startEtcd(l layout, o *options, p ports) (process, error) {
+func startEtcd(l layout, o *options, p ports) (*supervise.Process, error) {
 	client := "http://" + localAddr(p.EtcdClient)
 	peer := "http://" + localAddr(p.EtcdPeer)
 	return startProcess(l, etcdName, filepath.Join(o.assets, "etcd"), []string{
@@ -32,7 +34,7 @@ func startEtcd(l layout, o *options, p ports) (process, error) {
 // startAPIServer runs kube-apiserver on loopback with TLS, client-certificate and service
 // account token authentication, and Node+RBAC authorization. The ServiceAccount admission plugin
 // is off, as in envtest: no controller manager creates the default service accounts.
-func startAPIServer(l layout, o *options, p ports) (process, error) {
+func startAPIServer(l layout, o *options, p ports) (*supervise.Process, error) {
 	pki := func(name string) string { return filepath.Join(l.pki(), name) }
 	return startProcess(l, apiserverName, filepath.Join(o.assets, "kube-apiserver"), []string{
 		"--etcd-servers=http://" + localAddr(p.EtcdClient),
@@ -55,36 +57,18 @@ func startAPIServer(l layout, o *options, p ports) (process, error) {
 func apiServerURL(p ports) string { return "https://" + localAddr(p.APIServer) }
 
 // waitEtcd waits for etcd's /health.
-func waitEtcd(ctx context.Context, l layout, o *options, proc process, p ports) error {
-	return waitReady(ctx, l, o, proc, http.DefaultClient, "http://"+localAddr(p.EtcdClient)+"/health")
+func waitEtcd(ctx context.Context, o *options, proc *supervise.Process, p ports) error {
+	url := "http://" + localAddr(p.EtcdClient) + "/health"
+	return waitReady(ctx, o, proc, func(ctx context.Context) bool { return answersOK(ctx, http.DefaultClient, url) })
 }
 
 // waitAPIServer waits for kube-apiserver's /readyz, asked as the admin.
-func waitAPIServer(ctx context.Context, l layout, o *options, proc process, cfg *rest.Config) error {
+func waitAPIServer(ctx context.Context, o *options, proc *supervise.Process, cfg *rest.Config) error {
 	c, err := rest.HTTPClientFor(cfg)
 	if err != nil {
 		return fmt.Errorf("client for kube-apiserver: %w", err)
 	}
-	return waitReady(ctx, l, o, proc, c, cfg.Host+"/readyz")
-}
-
-// waitReady polls url until it answers 200 OK, the process exits, or o.timeout passes.
-func waitReady(ctx context.Context, l layout, o *options, proc process, c *http.Client, url string) error {
-	deadline := time.Now().Add(o.timeout)
-	for !answersOK(ctx, c, url) {
-		if !alive(proc) {
-			return fmt.Errorf("%s exited before it was ready: see %s", proc.Name, l.log(proc.Name))
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s did not become ready within %s: see %s", proc.Name, seconds(o.timeout), l.log(proc.Name))
-		}
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %s: %w", proc.Name, ctx.Err())
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-	return nil
+	return waitReady(ctx, o, proc, func(ctx context.Context) bool { return answersOK(ctx, c, cfg.Host+"/readyz") })
 }
 
 func answersOK(ctx context.Context, c *http.Client, url string) bool {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/internal/supervise"
 	"github.com/driftgate/driftgate/webhook"
 )
 
@@ -75,10 +76,11 @@ func auditAvailable(bin string) bool {
 }
 
 // startDriftgate runs `driftgate serve` and waits for its /readyz (the webhook server started).
-func startDriftgate(ctx context.Context, l layout, o *options, p ports) (process, error) {
+func startDriftgate(ctx context.Context, l layout, o *options, p ports) (*supervise.Process, error) {
 	proc, err := startProcess(l, driftgateName, o.driftgate, serveArgs(l, o, p))
 	if err != nil {
 		return proc, err
 	}
-	return proc, waitReady(ctx, l, o, proc, http.DefaultClient, "http://"+localAddr(p.Probe)+"/readyz")
+	url := "http://" + localAddr(p.Probe) + "/readyz"
+	return proc, waitReady(ctx, o, proc, func(ctx context.Context) bool { return answersOK(ctx, http.DefaultClient, url) })
 }

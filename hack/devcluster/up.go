@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/driftgate/driftgate/internal/supervise"
 	"github.com/driftgate/driftgate/webhook"
 )
 
@@ -84,7 +85,7 @@ func startControlPlane(ctx context.Context, l layout, o *options, s *state, pk *
 	if err := record(l, s, etcd, err, out); err != nil {
 		return err
 	}
-	if err := waitEtcd(ctx, l, o, etcd, s.Ports); err != nil {
+	if err := waitEtcd(ctx, o, etcd, s.Ports); err != nil {
 		return err
 	}
 	api, err := startAPIServer(l, o, s.Ports)
@@ -98,7 +99,7 @@ func startControlPlane(ctx context.Context, l layout, o *options, s *state, pk *
 	if err != nil {
 		return err
 	}
-	return waitAPIServer(ctx, l, o, api, admin)
+	return waitAPIServer(ctx, o, api, admin)
 }
 
 func startAndRegisterDriftgate(ctx context.Context, l layout, o *options, s *state, pk *clusterPKI, out io.Writer) error {
@@ -132,9 +133,9 @@ func startAndRegisterDriftgate(ctx context.Context, l layout, o *options, s *sta
 
 // record keeps a started process in state.json, then passes on the error of starting or
 // waiting for it.
-func record(l layout, s *state, p process, startErr error, out io.Writer) error {
-	if p.PID > 0 {
-		s.Processes[p.Name] = p
+func record(l layout, s *state, p *supervise.Process, startErr error, out io.Writer) error {
+	if p != nil {
+		s.Processes[p.Name] = process{Name: p.Name, Record: p.Record}
 		if err := l.saveState(s); err != nil {
 			return err
 		}

@@ -23,7 +23,7 @@ build_kube_command() {
       > replaces.txt
     [ -s replaces.txt ] || { echo "${cmd}: no v0.0.0 requirements found in $kmod" >&2; exit 1; }
     while read -r p; do go mod edit -replace "${p}=${p}@${staging}"; done < replaces.txt
-    GOFLAGS=-mod=mod go get "k8s.io/kubernetes/cmd/${cmd}@v${version}" >&2
+    GOFLAGS=-mod=mod go get "k8s.io/kubernetes/cmd/${cmd}@v${version}"
     local major="${version%%.*}" minor; minor="${version#*.}"; minor="${minor%%.*}"
     local ld=""
     for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do

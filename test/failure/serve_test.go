@@ -8,12 +8,11 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
-	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -21,6 +20,7 @@ import (
 
 	"github.com/driftgate/driftgate/certs"
 	"github.com/driftgate/driftgate/internal/pki"
+	"github.com/driftgate/driftgate/internal/supervise"
 	"github.com/driftgate/driftgate/internal/testenv"
 	"github.com/driftgate/driftgate/internal/testutil"
 )
@@ -41,13 +41,10 @@ type serveOptions struct {
 
 // server is a running `driftgate serve`.
 type server struct {
-	cmd   *exec.Cmd
+	proc  *supervise.Process
 	port  int
 	probe string
 	certs *webhookCerts
-	out   *syncBuffer
-	done  chan struct{}
-	err   error
 }
 
 // serve starts `driftgate serve` and waits until it is ready; the test's end kills it if it
@@ -70,29 +67,31 @@ func serve(t *testing.T, o serveOptions) *server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &server{port: o.port, probe: fmt.Sprintf("127.0.0.1:%d", probePort), certs: o.certs, out: &syncBuffer{}, done: make(chan struct{})}
-	s.cmd = exec.Command(cluster.CLIPath(t), "serve",
-		"--config="+writeConfig(t),
-		"--kubeconfig="+o.kubeconfig,
-		"--cert-mode=provided", "--cert-dir="+o.certs.dir,
-		"--webhook-port="+strconv.Itoa(o.port),
+	s := &server{port: o.port, probe: fmt.Sprintf("127.0.0.1:%d", probePort), certs: o.certs}
+	s.proc, err = supervise.Start(supervise.Spec{Name: "driftgate serve", Path: cluster.CLIPath(t), Log: filepath.Join(t.TempDir(), "serve.log"), Args: []string{
+		"serve",
+		"--config=" + writeConfig(t),
+		"--kubeconfig=" + o.kubeconfig,
+		"--cert-mode=provided", "--cert-dir=" + o.certs.dir,
+		"--webhook-port=" + strconv.Itoa(o.port),
 		"--metrics-bind-address=0",
-		"--health-probe-bind-address="+s.probe,
-		"--leader-elect="+strconv.FormatBool(o.leaderElect),
-		"--shutdown-delay="+o.shutdownDelay,
-		"--enable-audit=false")
-	s.cmd.Stdout, s.cmd.Stderr = s.out, s.out
-	if err := s.cmd.Start(); err != nil {
+		"--health-probe-bind-address=" + s.probe,
+		"--leader-elect=" + strconv.FormatBool(o.leaderElect),
+		"--shutdown-delay=" + o.shutdownDelay,
+		"--enable-audit=false"}})
+	if err != nil {
 		t.Fatal(err)
 	}
-	go func() { s.err = s.cmd.Wait(); close(s.done) }()
 	t.Cleanup(func() {
 		s.kill()
 		if t.Failed() {
-			t.Logf("driftgate serve on port %d logged:\n%s", s.port, s.out.String())
+			raw, _ := os.ReadFile(s.proc.Log)
+			t.Logf("driftgate serve on port %d logged:\n%s", s.port, raw)
 		}
 	})
-	testutil.WaitFor(t, "driftgate serve ready", s.ready)
+	if err := s.proc.WaitReady(context.Background(), 30*time.Second, s.ready); err != nil {
+		t.Fatal(err)
+	}
 	if o.port == registeredPort {
 		waitCalled(t, s)
 	}
@@ -124,8 +123,12 @@ func waitCalled(t *testing.T, s *server) {
 }
 
 // ready reports whether /readyz answers 200.
-func (s *server) ready() bool {
-	resp, err := http.Get("http://" + s.probe + "/readyz")
+func (s *server) ready(ctx context.Context) bool {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.probe+"/readyz", nil)
+	if err != nil {
+		return false
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		return false
 	}
@@ -139,33 +142,23 @@ func (s *server) dial(nextProtos ...string) (*tls.Conn, error) {
 }
 
 // running reports whether the process has not exited.
-func (s *server) running() bool {
-	select {
-	case <-s.done:
-		return false
-	default:
-		return true
-	}
-}
+func (s *server) running() bool { return !s.proc.Exited() }
 
 // stop sends SIGTERM and waits for a clean exit.
 func (s *server) stop(t *testing.T) {
 	t.Helper()
-	if err := s.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+	if err := s.proc.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	<-s.done
-	if s.err != nil {
-		t.Fatalf("driftgate serve did not exit cleanly on SIGTERM: %v", s.err)
+	if err := s.proc.Wait(); err != nil {
+		t.Fatalf("driftgate serve did not exit cleanly on SIGTERM: %v", err)
 	}
 }
 
 // kill stops the process at once, as a crash or an evicted node would.
 func (s *server) kill() {
-	if s.running() {
-		_ = s.cmd.Process.Kill()
-		<-s.done
-	}
+	_ = s.proc.Signal(syscall.SIGKILL)
+	_ = s.proc.Wait()
 }
 
 // writeConfig writes the cluster's driftgate.yaml for serve.
@@ -233,22 +226,4 @@ func (w *webhookCerts) renew(t *testing.T) pki.KeyPair {
 		}
 	}
 	return leaf
-}
-
-// syncBuffer is a bytes.Buffer safe for the process's two output streams and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }

@@ -1,0 +1,131 @@
+package supervise
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestTellsExitedFromRunning starts a component that exits at once and one that runs on, and
+// checks that each is told for what it is, from the first instant after start on.
+func TestTellsExitedFromRunning(t *testing.T) {
+	dir := t.TempDir()
+	long, err := Start(Spec{Name: "long", Path: "/bin/sleep", Args: []string{"60"}, Log: filepath.Join(dir, "long.log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = long.Stop(time.Second) })
+	if long.Exited() {
+		t.Fatal("a process that runs for a minute reads as exited right after start")
+	}
+	if !Alive(long.Record) {
+		t.Fatal("Alive says a process that runs for a minute is gone, right after start")
+	}
+
+	short, err := Start(Spec{Name: "short", Path: "/bin/sh", Args: []string{"-c", "echo first; echo 'cannot bind 127.0.0.1:2379'; exit 3"}, Log: filepath.Join(dir, "short.log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-short.Done()
+	var exit *ExitError
+	if !errors.As(short.ExitError(), &exit) {
+		t.Fatalf("ExitError of an exited process = %v, want an *ExitError", short.ExitError())
+	}
+	if exit.Status != "exit status 3" || exit.Tail != "first\ncannot bind 127.0.0.1:2379" {
+		t.Errorf("ExitError = %+v, want status \"exit status 3\" and the two lines it wrote", exit)
+	}
+	if long.Exited() || long.ExitError() != nil {
+		t.Error("the long-lived process reads as exited")
+	}
+}
+
+// TestAliveRightAfterStart checks Alive, the check for processes of an earlier run, on many
+// processes just started: none may read as gone in the window between fork and exec.
+func TestAliveRightAfterStart(t *testing.T) {
+	dir := t.TempDir()
+	for i := range 100 {
+		p, err := Start(Spec{Name: "sleep", Path: "/bin/sleep", Args: []string{"30"}, Log: filepath.Join(dir, "sleep.log")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		alive := Alive(p.Record)
+		if err := p.Stop(time.Second); err != nil {
+			t.Fatal(err)
+		}
+		if !alive {
+			t.Fatalf("start %d: Alive said a process just started is gone", i)
+		}
+		if Alive(p.Record) {
+			t.Fatalf("start %d: Alive says a stopped process runs", i)
+		}
+	}
+}
+
+// TestWaitReady covers the three ends of a wait: ready, exited early, still starting at the
+// deadline.
+func TestWaitReady(t *testing.T) {
+	tests := []struct {
+		name    string
+		script  string
+		ready   bool
+		timeout time.Duration
+		wantErr string // "" for ready
+	}{
+		{name: "ready", script: "sleep 30", ready: true, timeout: time.Minute},
+		{name: "exits early", script: "echo 'etcdmain: listen tcp: address already in use' >&2; exit 1", timeout: time.Minute,
+			wantErr: "early exited (exit status 1); last lines of"},
+		{name: "never ready", script: "echo starting; sleep 30", timeout: 500 * time.Millisecond,
+			wantErr: "early did not become ready within"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			log := filepath.Join(t.TempDir(), "c.log")
+			p, err := Start(Spec{Name: "early", Path: "/bin/sh", Args: []string{"-c", tc.script}, Log: log})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = p.Stop(time.Second) })
+			err = p.WaitReady(context.Background(), tc.timeout, func(context.Context) bool { return tc.ready })
+			if tc.wantErr == "" {
+				if err != nil {
+					t.Fatalf("WaitReady = %v, want ready", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Fatalf("WaitReady = %v, want an error containing %q", err, tc.wantErr)
+			}
+			raw, _ := os.ReadFile(log)
+			if line := strings.TrimSpace(string(raw)); !strings.Contains(err.Error(), line) {
+				t.Errorf("the error does not show the log's line %q: %v", line, err)
+			}
+		})
+	}
+}
+
+func TestTail(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name, content, want string
+	}{
+		{name: "empty", content: "", want: ""},
+		{name: "fewer lines", content: "a\nb\n", want: "a\nb"},
+		{name: "more lines", content: strings.Repeat("x\n", 30) + "last\n", want: strings.Repeat("x\n", tailLines-1) + "last"},
+	}
+	for _, tc := range tests {
+		path := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(path, []byte(tc.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if got := Tail(path, tailLines); got != tc.want {
+			t.Errorf("%s: Tail = %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := Tail(filepath.Join(dir, "missing"), tailLines); got != "" {
+		t.Errorf("Tail of a missing file = %q, want empty", got)
+	}
+}
