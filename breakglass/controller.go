@@ -23,8 +23,9 @@ import (
 )
 
 // Controller moves grants through their lifecycle (see Next) and keeps their RBAC: while a
-// grant is Active, a RoleBinding per scoped namespace binds the requester to the configured
-// ClusterRole; in every other phase there is none. It never decides admission: the webhook
+// grant is Active, each namespace of its scope has a Role with exactly what the grant names
+// (GrantRules: the resources it names, with the verbs the configured ClusterRole allows on them)
+// and a RoleBinding of the requester to it; in every other phase there are none. It never decides admission: the webhook
 // checks a grant's phase and expiry itself, so a stopped controller never extends a grant.
 type Controller struct {
 	Client client.Client
@@ -33,12 +34,13 @@ type Controller struct {
 	Events events.EventRecorder
 }
 
-// SetupWithManager registers the controller; it also watches the RoleBindings it owns, so one
-// deleted by hand comes back while the grant is Active.
+// SetupWithManager registers the controller; it also watches the Roles and RoleBindings it
+// owns, so one deleted or changed by hand is put back while the grant is Active.
 func (c *Controller) SetupWithManager(mgr ctrl.Manager) error {
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("breakglassgrant").
 		For(&v1alpha1.BreakGlassGrant{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
+		Owns(&rbacv1.Role{}).
 		Owns(&rbacv1.RoleBinding{}).
 		Complete(c)
 }
@@ -51,7 +53,7 @@ func (c *Controller) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	step := Next(&g, c.Config, c.Clock.Now())
 	// RBAC first: bound before the grant reads Active, unbound before it reads anything else.
-	if err := c.syncRoleBindings(ctx, &g, step.Phase == v1alpha1.GrantActive); err != nil {
+	if err := c.syncRBAC(ctx, &g, step.Phase == v1alpha1.GrantActive); err != nil {
 		return ctrl.Result{}, err
 	}
 	if err := c.updateStatus(ctx, &g, step); err != nil {
@@ -96,41 +98,105 @@ func eventType(p v1alpha1.GrantPhase) string {
 	return corev1.EventTypeNormal
 }
 
-// RoleBindingName is the name of the RoleBinding an active grant has in each of its namespaces.
+// RoleBindingName is the name of the Role and the RoleBinding an active grant has in each of its
+// namespaces.
 func RoleBindingName(grant string) string {
 	return "driftgate-breakglass-" + grant
 }
 
-func (c *Controller) syncRoleBindings(ctx context.Context, g *v1alpha1.BreakGlassGrant, bound bool) error {
+// syncRBAC makes the grant's Role and RoleBinding in each namespace of its scope when bound, and
+// removes them otherwise: the binding first, so no moment binds more than the grant names.
+func (c *Controller) syncRBAC(ctx context.Context, g *v1alpha1.BreakGlassGrant, bound bool) error {
+	var rules []rbacv1.PolicyRule
+	if bound {
+		roleRules, err := c.clusterRoleRules(ctx)
+		if err != nil {
+			return err
+		}
+		rules = GrantRules(g.Spec.Scope, roleRules)
+	}
 	for _, ns := range g.Spec.Scope.Namespaces {
-		rb := &rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Name: RoleBindingName(g.Name), Namespace: ns}}
+		meta := metav1.ObjectMeta{Name: RoleBindingName(g.Name), Namespace: ns}
 		if !bound {
-			if err := c.Client.Delete(ctx, rb); client.IgnoreNotFound(err) != nil {
-				return fmt.Errorf("removing RoleBinding %s/%s of grant %s: %w", ns, rb.Name, g.Name, err)
+			for _, obj := range []client.Object{&rbacv1.RoleBinding{ObjectMeta: meta}, &rbacv1.Role{ObjectMeta: meta}} {
+				if err := c.Client.Delete(ctx, obj); client.IgnoreNotFound(err) != nil {
+					return fmt.Errorf("removing %T %s/%s of grant %s: %w", obj, ns, meta.Name, g.Name, err)
+				}
 			}
 			continue
 		}
-		if err := c.bind(ctx, g, rb); err != nil {
+		if err := c.bind(ctx, g, meta, rules); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func (c *Controller) bind(ctx context.Context, g *v1alpha1.BreakGlassGrant, rb *rbacv1.RoleBinding) error {
-	_, err := ctrl.CreateOrUpdate(ctx, c.Client, rb, func() error {
-		rb.Labels = map[string]string{"app.kubernetes.io/managed-by": "driftgate"}
-		rb.RoleRef = rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: c.Config.ClusterRole}
-		rb.Subjects = []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: g.Spec.Requester}}
-		return ctrl.SetControllerReference(g, rb, c.Client.Scheme())
+// clusterRoleRules are the rules of the configured ClusterRole, with those of the ClusterRoles
+// its aggregation rule selects (which the aggregation controller copies into it in time).
+func (c *Controller) clusterRoleRules(ctx context.Context) ([]rbacv1.PolicyRule, error) {
+	var role rbacv1.ClusterRole
+	if err := c.Client.Get(ctx, client.ObjectKey{Name: c.Config.ClusterRole}, &role); err != nil {
+		return nil, fmt.Errorf("reading ClusterRole %s (breakGlass.clusterRole): %w", c.Config.ClusterRole, err)
+	}
+	rules := role.Rules
+	if role.AggregationRule == nil {
+		return rules, nil
+	}
+	for _, sel := range role.AggregationRule.ClusterRoleSelectors {
+		selector, err := metav1.LabelSelectorAsSelector(&sel)
+		if err != nil {
+			return nil, fmt.Errorf("ClusterRole %s has an aggregation selector that does not parse: %w", role.Name, err)
+		}
+		var parts rbacv1.ClusterRoleList
+		if err := c.Client.List(ctx, &parts, client.MatchingLabelsSelector{Selector: selector}); err != nil {
+			return nil, fmt.Errorf("listing the ClusterRoles aggregated into %s: %w", role.Name, err)
+		}
+		for _, p := range parts.Items {
+			rules = append(rules, p.Rules...)
+		}
+	}
+	return rules, nil
+}
+
+// bind writes the grant's Role, then its RoleBinding, in one namespace.
+func (c *Controller) bind(ctx context.Context, g *v1alpha1.BreakGlassGrant, meta metav1.ObjectMeta, rules []rbacv1.PolicyRule) error {
+	labels := map[string]string{"app.kubernetes.io/managed-by": "driftgate"}
+	role := &rbacv1.Role{ObjectMeta: meta}
+	_, err := ctrl.CreateOrUpdate(ctx, c.Client, role, func() error {
+		role.Labels, role.Rules = labels, rules
+		return ctrl.SetControllerReference(g, role, c.Client.Scheme())
 	})
+	ref := rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: meta.Name}
+	if err == nil {
+		err = c.dropOtherBinding(ctx, meta, ref)
+	}
+	if err == nil {
+		rb := &rbacv1.RoleBinding{ObjectMeta: meta}
+		_, err = ctrl.CreateOrUpdate(ctx, c.Client, rb, func() error {
+			rb.Labels, rb.RoleRef = labels, ref
+			rb.Subjects = []rbacv1.Subject{{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: g.Spec.Requester}}
+			return ctrl.SetControllerReference(g, rb, c.Client.Scheme())
+		})
+	}
 	switch {
 	case apierrors.IsNotFound(err):
 		// The namespace does not exist: nothing to bind there, nothing to write there either.
-		ctrl.LoggerFrom(ctx).Info("namespace of a grant does not exist", logkeys.Grant, g.Name, logkeys.Namespace, rb.Namespace)
+		ctrl.LoggerFrom(ctx).Info("namespace of a grant does not exist", logkeys.Grant, g.Name, logkeys.Namespace, meta.Namespace)
 		return nil
 	case err != nil:
-		return fmt.Errorf("binding %s in %s for grant %s: %w", c.Config.ClusterRole, rb.Namespace, g.Name, err)
+		return fmt.Errorf("binding grant %s's Role in %s: %w", g.Name, meta.Namespace, err)
 	}
 	return nil
+}
+
+// dropOtherBinding deletes the grant's RoleBinding when it binds anything but ref (one an earlier
+// driftgate made to the whole ClusterRole): a roleRef cannot be changed in place.
+func (c *Controller) dropOtherBinding(ctx context.Context, meta metav1.ObjectMeta, ref rbacv1.RoleRef) error {
+	var rb rbacv1.RoleBinding
+	err := c.Client.Get(ctx, client.ObjectKey{Namespace: meta.Namespace, Name: meta.Name}, &rb)
+	if err != nil || rb.RoleRef == ref {
+		return client.IgnoreNotFound(err)
+	}
+	return client.IgnoreNotFound(c.Client.Delete(ctx, &rb))
 }

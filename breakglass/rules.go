@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/clock"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
@@ -18,26 +19,39 @@ import (
 type Writer struct {
 	User   string
 	Groups []string
+	// Credential is the kind of credential the request was authenticated with ("JTI",
+	// "X509SHA256"); empty for an impersonated name.
+	Credential string
 }
 
 // Rules checks writes to grants and edit records. Only driftgate itself writes status and
 // records; people request, approve, deny and revoke grants under the rules below.
 type Rules struct {
 	Config config.BreakGlass
-	// Self is driftgate's own user name.
-	Self string
+	// Self is driftgate's own user name; a request counts as driftgate's only when it carries
+	// a credential id or SelfWithoutCredential is set (identities.withoutCredential names it).
+	Self                  string
+	SelfWithoutCredential bool
 	// Exempt reports namespaces driftgate never intercepts; no grant may cover them.
 	Exempt func(namespace string) bool
 	// Clock is the webhook's clock: approvals, denials and revocations are stamped near it, and
 	// no approval is taken once the pending timeout has passed.
 	Clock clock.PassiveClock
+	// IdentityNamespaces are where GitOps or driftgate service accounts live: refused unless
+	// Config.IdentityNamespacesAllowed names them.
+	IdentityNamespaces []string
+	// KnownResource, when set, reports why a scope's resource does not exist in the cluster
+	// ("deployments" without its group), nil when it does.
+	KnownResource func(group, resource string) error
 
 	ticket *regexp.Regexp
 }
 
 // NewRules builds Rules from a validated configuration.
 func NewRules(cfg *config.Config) (*Rules, error) {
-	r := &Rules{Config: cfg.BreakGlass, Self: cfg.SelfIdentity(), Exempt: cfg.Exempt, Clock: clock.RealClock{}}
+	r := &Rules{Config: cfg.BreakGlass, Self: cfg.SelfIdentity(), Exempt: cfg.Exempt, Clock: clock.RealClock{},
+		SelfWithoutCredential: slices.Contains(cfg.IdentitiesWithoutCredential(), cfg.SelfIdentity()),
+		IdentityNamespaces:    cfg.IdentityNamespaces()}
 	if cfg.BreakGlass.TicketPattern != "" {
 		re, err := regexp.Compile(cfg.BreakGlass.TicketPattern)
 		if err != nil {
@@ -65,7 +79,7 @@ const (
 // CheckGrant reports why w may not make this write to a grant; nil allows it. old is nil on
 // CREATE, obj is nil on DELETE.
 func (r *Rules) CheckGrant(op Operation, subresource string, w Writer, old, obj *v1alpha1.BreakGlassGrant) error {
-	if w.User == r.Self {
+	if r.isSelf(w) {
 		return nil
 	}
 	if subresource != "" {
@@ -88,7 +102,7 @@ func (r *Rules) CheckGrant(op Operation, subresource string, w Writer, old, obj 
 // CheckEdit reports why w may not make this write to an edit record. Records are written only
 // by driftgate; a resolved one (Backported or Reverted) may be deleted.
 func (r *Rules) CheckEdit(op Operation, w Writer, old *v1alpha1.BreakGlassEdit) error {
-	if w.User == r.Self {
+	if r.isSelf(w) {
 		return nil
 	}
 	if op == Delete && old != nil && (old.Status.Backport == v1alpha1.Backported || old.Status.Backport == v1alpha1.Reverted) {
@@ -125,8 +139,12 @@ func (r *Rules) checkScope(s v1alpha1.GrantScope) error {
 	}
 	for _, ns := range s.Namespaces {
 		switch {
-		case ns == "" || r.Exempt(ns):
+		case len(validation.IsDNS1123Label(ns)) > 0:
+			return fmt.Errorf("spec.scope.namespaces: %q is not a namespace name (grants name each namespace; there are no wildcards)", ns)
+		case r.Exempt(ns):
 			return fmt.Errorf("spec.scope.namespaces: %q cannot be covered by break-glass", ns)
+		case slices.Contains(r.IdentityNamespaces, ns) && !slices.Contains(r.Config.IdentityNamespacesAllowed, ns):
+			return fmt.Errorf("spec.scope.namespaces: %q holds a GitOps or driftgate service account, and break-glass there would reach its credentials: not covered unless breakGlass.identityNamespacesAllowed names it", ns)
 		case len(r.Config.Namespaces) > 0 && !slices.Contains(r.Config.Namespaces, ns):
 			return fmt.Errorf("spec.scope.namespaces: %q is not one of the namespaces break-glass may cover (%s)", ns, strings.Join(r.Config.Namespaces, ", "))
 		}
@@ -137,11 +155,23 @@ func (r *Rules) checkScope(s v1alpha1.GrantScope) error {
 			return fmt.Errorf("spec.scope.resources: %q is not a resource.group such as deployments.apps or configmaps", res)
 		case strings.HasSuffix(res, "."+v1alpha1.GroupVersion.Group):
 			return fmt.Errorf("spec.scope.resources: %q is driftgate's own and cannot be covered by break-glass", res)
+		case slices.Contains(forbiddenGroups, groupOf(res)):
+			return fmt.Errorf("spec.scope.resources: %q makes RBAC or identities, which break-glass never hands over", res)
 		case len(r.Config.Resources) > 0 && !slices.Contains(r.Config.Resources, res):
 			return fmt.Errorf("spec.scope.resources: %q is not one of the resources break-glass may cover (%s)", res, strings.Join(r.Config.Resources, ", "))
 		}
+		if r.KnownResource != nil {
+			if err := r.KnownResource(ParseResource(res)); err != nil {
+				return fmt.Errorf("spec.scope.resources: %q: %w", res, err)
+			}
+		}
 	}
 	return nil
+}
+
+func groupOf(res string) string {
+	g, _ := ParseResource(res)
+	return g
 }
 
 func (r *Rules) isMember(w Writer, groups []string) bool {
@@ -153,4 +183,9 @@ func phaseOf(g *v1alpha1.BreakGlassGrant) v1alpha1.GrantPhase {
 		return v1alpha1.GrantPending
 	}
 	return g.Status.Phase
+}
+
+// isSelf reports whether w is driftgate itself: its name, authenticated from its own credential.
+func (r *Rules) isSelf(w Writer) bool {
+	return w.User == r.Self && (w.Credential != "" || r.SelfWithoutCredential)
 }

@@ -1,6 +1,7 @@
 package breakglass_test
 
 import (
+	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -31,7 +32,8 @@ var (
 	bob      = breakglass.Writer{User: "bob", Groups: []string{"system:authenticated", "driftgate-approvers"}}
 	carol    = breakglass.Writer{User: "carol", Groups: []string{"system:authenticated"}}
 	admin    = breakglass.Writer{User: "root", Groups: []string{"system:masters"}}
-	self     = breakglass.Writer{User: "system:serviceaccount:driftgate-system:driftgate"}
+	self     = breakglass.Writer{User: "system:serviceaccount:driftgate-system:driftgate", Credential: "JTI"}
+	selfWorn = breakglass.Writer{User: "system:serviceaccount:driftgate-system:driftgate"} // impersonated: no credential
 	approval = func(u string) v1alpha1.Approval { return v1alpha1.Approval{User: u, Time: metav1.Time{Time: t0}} }
 )
 
@@ -59,6 +61,9 @@ func TestCheckGrant(t *testing.T) {
 		{"zero duration", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Duration.Duration = 0 }), "must be more than 0"},
 		{"wildcard resource", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Scope.Resources = []string{"*"} }), "is not a resource.group"},
 		{"driftgate's namespace", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Scope.Namespaces = []string{"driftgate-system"} }), "cannot be covered"},
+		{"wildcard namespace", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Scope.Namespaces = []string{"*"} }), "there are no wildcards"},
+		{"a GitOps identity's namespace", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Scope.Namespaces = []string{"flux-system"} }), "holds a GitOps or driftgate service account"},
+		{"RBAC objects", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Scope.Resources = []string{"rolebindings.rbac.authorization.k8s.io"} }), "never hands over"},
 		{"approver approves", breakglass.Update, "", bob, pending, with(pending, approved("bob")), ""},
 		{"approval in someone else's name", breakglass.Update, "", bob, pending, with(pending, approved("dave")), `you are "bob", not "dave"`},
 		{"self-approval", breakglass.Update, "", alice, pending, with(pending, approved("alice")), "no one approves their own grant"},
@@ -101,12 +106,49 @@ func TestCheckGrant(t *testing.T) {
 			}), "never changes again"},
 		{"status by a person", breakglass.Update, "status", admin, pending, pending, "only driftgate writes the status"},
 		{"status by driftgate", breakglass.Update, "status", self, pending, pending, ""},
+		{"status by driftgate's name impersonated", breakglass.Update, "status", selfWorn, pending, pending, "only driftgate writes the status"},
 		{"deleting an active grant", breakglass.Delete, "", alice, grant(activeUntil(time.Hour)), nil, "revoke it"},
 		{"deleting an expired grant", breakglass.Delete, "", alice, with(pending, func(g *v1alpha1.BreakGlassGrant) { g.Status.Phase = v1alpha1.GrantExpired }), nil, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := r.CheckGrant(tt.op, tt.sub, tt.w, tt.old, tt.obj)
+			switch {
+			case tt.want == "" && err != nil:
+				t.Errorf("refused: %v", err)
+			case tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)):
+				t.Errorf("got %v, want an error containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestScopeAgainstConfigAndCluster: an identity namespace the config allows is accepted, and a
+// resource the cluster does not serve is refused with what KnownResource says.
+func TestScopeAgainstConfigAndCluster(t *testing.T) {
+	r := rules(t)
+	r.Config.IdentityNamespacesAllowed = []string{"argocd"}
+	r.KnownResource = func(group, resource string) error {
+		if group == "" && resource == "deployments" {
+			return errors.New("did you mean deployments.apps?")
+		}
+		return nil
+	}
+	tests := []struct {
+		name       string
+		namespaces []string
+		resources  []string
+		want       string
+	}{
+		{"allowed identity namespace", []string{"argocd"}, []string{"configmaps"}, ""},
+		{"resource without its group", []string{"prod"}, []string{"deployments"}, "did you mean deployments.apps?"},
+		{"resource with its group", []string{"prod"}, []string{"deployments.apps"}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			g := grant(nil)
+			g.Spec.Scope = v1alpha1.GrantScope{Namespaces: tt.namespaces, Resources: tt.resources}
+			err := r.CheckGrant(breakglass.Create, "", alice, nil, g)
 			switch {
 			case tt.want == "" && err != nil:
 				t.Errorf("refused: %v", err)
@@ -130,6 +172,7 @@ func TestCheckEdit(t *testing.T) {
 		ok   bool
 	}{
 		{"driftgate creates", breakglass.Create, self, nil, true},
+		{"driftgate's name impersonated creates", breakglass.Create, selfWorn, nil, false},
 		{"a person creates", breakglass.Create, alice, nil, false},
 		{"an admin edits", breakglass.Update, admin, edit(v1alpha1.BackportRequired), false},
 		{"deleting an open record", breakglass.Delete, alice, edit(v1alpha1.BackportRequired), false},

@@ -16,10 +16,10 @@ config := data.driftgate.config
 
 # ---- who is writing -------------------------------------------------------------------------
 
-# writer is one of exactly four names, so the rules below test it positively (writer == "person"
-# for "not always_allowed"), which is cheaper than a negation. The three "system" branches are
-# system_identity's rules spelled out, so that a person's write does not pay for a second rule.
-writer := "gitops" if {
+# named is what the user name alone says the writer is: one of exactly four names, so the rules
+# below test it positively (writer == "person" for "not always_allowed"), which is cheaper than a
+# negation.
+named := "gitops" if {
 	data.driftgate.config.gitopsIdentities[input.user.name]
 } else := "self" if {
 	input.user.name == data.driftgate.config.selfIdentity
@@ -33,20 +33,29 @@ writer := "gitops" if {
 	data.driftgate.config.systemGroups[group]
 } else := "person"
 
+# writer is who writes. A name counts as the identity it names only when the API server
+# authenticated the request from that identity's own credential (input.user.credential: a
+# service-account token's JTI, a client certificate's hash), which impersonation cannot set, or
+# when config.withoutCredential accepts the name without one. Anyone else wearing the name (a
+# person with `impersonate` on service accounts, which the built-in edit role grants) is a person.
+writer := named if {
+	authenticated_as_named
+} else := "person"
+
+authenticated_as_named if input.user.credential != ""
+
+authenticated_as_named if data.driftgate.config.withoutCredential[input.user.name]
+
+# worn_name is a person writing under the name of an always-allowed identity.
+worn_name if {
+	writer == "person"
+	named != "person"
+}
+
 # system_identity, always_allowed and break_glass (like object_ref, namespace_text and
 # request_hint below) are not read by the decision wherever it spells them out more cheaply; they
 # stay defined for operators' policies.
-system_identity if data.driftgate.config.systemIdentities[input.user.name]
-
-system_identity if {
-	some prefix in data.driftgate.config.systemPrefixes
-	startswith(input.user.name, prefix)
-}
-
-system_identity if {
-	some group in input.user.groups
-	data.driftgate.config.systemGroups[group]
-}
+system_identity if writer == "system"
 
 always_allowed if writer in {"gitops", "self", "system"}
 
@@ -67,6 +76,15 @@ live_grants := [g |
 ]
 
 permitted if count(data.driftgate.admission.permit) > 0
+
+# A status write carries the object's metadata too. One that changes nothing outside .status
+# (what controllers write) leaves alone what Git declares; one that changes metadata is decided
+# like any other write.
+permit contains "a status write that changes nothing outside .status" if {
+	input.subresource == "status"
+	count(input.changedPaths) == 0
+	count(input.guardedChanges) == 0
+}
 
 break_glass if {
 	input.ownership.owned
@@ -89,14 +107,19 @@ deny contains owned_denial if {
 # owned_denial is the refusal of a write to an owned object without a grant, formatted in one
 # sprintf per scope (object_ref, namespace_text and request_hint spelled out).
 owned_denial := sprintf(
-	"%s %s/%s is owned by %s; %s is not a GitOps identity and holds no active break-glass grant for %s in namespace %s. Change it in Git, or request break-glass: driftgate breakglass request --namespace %s --resource %s --for 1h --ticket <TICKET> --reason \"<why>\"",
-	[input.kind, input.namespace, input.name, input.ownership.owner, input.user.name, input.resource, input.namespace, input.namespace, input.resource],
+	"%s %s/%s is owned by %s; %s is not a GitOps identity%s and holds no active break-glass grant for %s in namespace %s. Change it in Git, or request break-glass: driftgate breakglass request --namespace %s --resource %s --for 1h --ticket <TICKET> --reason \"<why>\"",
+	[input.kind, input.namespace, input.name, input.ownership.owner, input.user.name, identity_note, input.resource, input.namespace, input.namespace, input.resource],
 ) if {
 	input.namespace != ""
 } else := sprintf(
-	"%s %s is owned by %s; %s is not a GitOps identity and holds no active break-glass grant for %s in the cluster scope. Change it in Git, or request break-glass: break-glass grants cover namespaces only; change cluster-scoped objects in Git",
-	[input.kind, input.name, input.ownership.owner, input.user.name, input.resource],
+	"%s %s is owned by %s; %s is not a GitOps identity%s and holds no active break-glass grant for %s in the cluster scope. Change it in Git, or request break-glass: break-glass grants cover namespaces only; change cluster-scoped objects in Git",
+	[input.kind, input.name, input.ownership.owner, input.user.name, identity_note, input.resource],
 )
+
+# identity_note explains a denial of a name that would be allowed with its own credential.
+identity_note := " (the request wears its name without its credential: impersonated, so it counts as a person)" if {
+	worn_name
+} else := ""
 
 # System controllers copy template labels onto the objects they create (a ReplicaSet's pods), so
 # they may carry markers; people, and driftgate itself, may not touch them.

@@ -10,11 +10,12 @@ cfg := {
 	"systemIdentities": {"system:kube-controller-manager": true},
 	"systemPrefixes": ["system:serviceaccount:kube-system:"],
 	"systemGroups": {"system:nodes": true},
+	"withoutCredential": {"system:serviceaccount:tenant-a:flux-reconciler": true},
 }
 
 base := {
 	"operation": "UPDATE",
-	"user": {"name": "alice", "groups": ["system:authenticated"]},
+	"user": {"name": "alice", "groups": ["system:authenticated"], "credential": "X509SHA256"},
 	"resource": "deployments.apps",
 	"subresource": "",
 	"kind": "Deployment",
@@ -58,26 +59,62 @@ test_person_allowed_on_unowned_object if {
 }
 
 test_gitops_allowed if {
-	d := decide({"user": {"name": "system:serviceaccount:argocd:argocd-application-controller", "groups": []}})
+	d := decide({"user": {"name": "system:serviceaccount:argocd:argocd-application-controller", "groups": [], "credential": "JTI"}})
 	d.allowed
 	d.writer == "gitops"
 }
 
+# A GitOps or system name without the credential the API server names (impersonation) is a person.
+test_worn_names_are_people if {
+	every name in [
+		"system:serviceaccount:argocd:argocd-application-controller",
+		"system:serviceaccount:driftgate-system:driftgate",
+		"system:kube-controller-manager",
+		"system:serviceaccount:kube-system:generic-garbage-collector",
+	] {
+		d := decide({"user": {"name": name, "groups": ["system:authenticated"], "credential": ""}})
+		not d.allowed
+		d.writer == "person"
+		contains(d.reason, "without its credential: impersonated")
+	}
+}
+
+test_worn_kubelet_group_is_a_person if {
+	d := decide({"user": {"name": "system:node:n1", "groups": ["system:nodes"], "credential": ""}})
+	not d.allowed
+	d.writer == "person"
+}
+
+test_names_accepted_without_credential if {
+	d := decide({"user": {"name": "system:serviceaccount:tenant-a:flux-reconciler", "groups": [], "credential": ""}})
+	d.writer == "person" # not a GitOps identity in this config: accepted as named, which is a person
+	cfg2 := object.union(cfg, {"gitopsIdentities": {"system:serviceaccount:tenant-a:flux-reconciler": true}})
+	d2 := admission.decision with input as object.union(base, {"user": {"name": "system:serviceaccount:tenant-a:flux-reconciler", "groups": [], "credential": ""}})
+		with data.driftgate.config as cfg2
+	d2.allowed
+	d2.writer == "gitops"
+}
+
+test_person_denial_has_no_identity_note if {
+	d := decide({})
+	not contains(d.reason, "impersonated")
+}
+
 test_system_controllers_allowed if {
 	every name in ["system:kube-controller-manager", "system:serviceaccount:kube-system:generic-garbage-collector"] {
-		d := decide({"operation": "DELETE", "user": {"name": name, "groups": []}})
+		d := decide({"operation": "DELETE", "user": {"name": name, "groups": [], "credential": "JTI"}})
 		d.allowed
 		d.writer == "system"
 	}
 }
 
 test_kubelet_group_allowed if {
-	d := decide({"user": {"name": "system:node:n1", "groups": ["system:nodes"]}})
+	d := decide({"user": {"name": "system:node:n1", "groups": ["system:nodes"], "credential": "X509SHA256"}})
 	d.allowed
 }
 
 test_self_allowed if {
-	d := decide({"user": {"name": "system:serviceaccount:driftgate-system:driftgate", "groups": []}})
+	d := decide({"user": {"name": "system:serviceaccount:driftgate-system:driftgate", "groups": [], "credential": "JTI"}})
 	d.allowed
 	d.writer == "self"
 }
@@ -129,7 +166,7 @@ test_mode_switch_by_person_denied if {
 
 test_mode_switch_by_gitops_allowed if {
 	d := decide({
-		"user": {"name": "system:serviceaccount:argocd:argocd-application-controller", "groups": []},
+		"user": {"name": "system:serviceaccount:argocd:argocd-application-controller", "groups": [], "credential": "JTI"},
 		"kind": "Namespace", "namespace": "", "name": "prod", "resource": "namespaces",
 		"ownership": {"owned": false},
 		"guardedChanges": [{"path": "metadata.labels[\"driftgate.io/mode\"]", "kind": "modeSwitch"}],
@@ -161,7 +198,7 @@ test_grant_without_numeric_expiry_allows_nothing if {
 
 # A grant changes nothing for a write that needs none: no warning, no record.
 test_grant_unused_by_system_controller if {
-	d := decide({"user": {"name": "system:kube-controller-manager", "groups": []}, "grants": [grant]})
+	d := decide({"user": {"name": "system:kube-controller-manager", "groups": [], "credential": "JTI"}, "grants": [grant]})
 	d.allowed
 	d.reason == "system controller"
 	d.grant == ""
@@ -191,7 +228,7 @@ test_grant_without_numeric_request_time_allows_nothing if {
 }
 
 test_system_controller_allowed_with_expired_grant if {
-	d := decide({"user": {"name": "system:kube-controller-manager", "groups": []}, "grants": [expiring("2026-11-21T10:00:00Z")]})
+	d := decide({"user": {"name": "system:kube-controller-manager", "groups": [], "credential": "JTI"}, "grants": [expiring("2026-11-21T10:00:00Z")]})
 	d.allowed
 	d.reason == "system controller"
 }
@@ -213,7 +250,7 @@ test_marker_change_denied_even_with_grant if {
 test_marker_copied_by_system_controller_allowed if {
 	d := decide({
 		"operation": "CREATE",
-		"user": {"name": "system:serviceaccount:kube-system:replicaset-controller", "groups": []},
+		"user": {"name": "system:serviceaccount:kube-system:replicaset-controller", "groups": [], "credential": "JTI"},
 		"guardedChanges": [{"path": "metadata.labels[\"app.kubernetes.io/instance\"]", "kind": "marker"}],
 	})
 	d.allowed
@@ -221,7 +258,7 @@ test_marker_copied_by_system_controller_allowed if {
 
 test_marker_change_by_driftgate_denied if {
 	d := decide({
-		"user": {"name": "system:serviceaccount:driftgate-system:driftgate", "groups": []},
+		"user": {"name": "system:serviceaccount:driftgate-system:driftgate", "groups": [], "credential": "JTI"},
 		"guardedChanges": [{"path": "metadata.labels[\"kustomize.toolkit.fluxcd.io/name\"]", "kind": "marker"}],
 	})
 	not d.allowed
@@ -229,7 +266,7 @@ test_marker_change_by_driftgate_denied if {
 
 test_marker_change_by_gitops_allowed if {
 	d := decide({
-		"user": {"name": "system:serviceaccount:argocd:argocd-application-controller", "groups": []},
+		"user": {"name": "system:serviceaccount:argocd:argocd-application-controller", "groups": [], "credential": "JTI"},
 		"guardedChanges": [{"path": "metadata.annotations[\"argocd.argoproj.io/tracking-id\"]", "kind": "marker"}],
 	})
 	d.allowed
@@ -317,15 +354,15 @@ test_helpers_for_a_break_glass_write if {
 
 test_helpers_for_system_and_gitops_writers if {
 	every name in ["system:kube-controller-manager", "system:serviceaccount:kube-system:generic-garbage-collector"] {
-		h := helpers({"user": {"name": name, "groups": []}, "grants": [grant]})
+		h := helpers({"user": {"name": name, "groups": [], "credential": "JTI"}, "grants": [grant]})
 		h.system_identity
 		h.always_allowed
 		not h.break_glass
 	}
-	h := helpers({"user": {"name": "system:serviceaccount:argocd:argocd-application-controller", "groups": []}})
+	h := helpers({"user": {"name": "system:serviceaccount:argocd:argocd-application-controller", "groups": [], "credential": "JTI"}})
 	not h.system_identity
 	h.always_allowed
-	node := helpers({"user": {"name": "kubelet", "groups": ["system:nodes"]}})
+	node := helpers({"user": {"name": "kubelet", "groups": ["system:nodes"], "credential": "X509SHA256"}})
 	node.system_identity
 }
 
@@ -335,4 +372,33 @@ test_helpers_for_a_cluster_scoped_object if {
 	h.namespace_text == "the cluster scope"
 	h.request_hint == "break-glass grants cover namespaces only; change cluster-scoped objects in Git"
 	not h.break_glass
+}
+
+# A status write that changes only .status is let through; one that changes metadata is a write.
+test_status_only_write_allowed if {
+	d := decide({"subresource": "status", "changedPaths": []})
+	d.allowed
+	d.record == false
+	contains(d.reason, "a status write that changes nothing outside .status")
+}
+
+test_status_write_changing_metadata_denied if {
+	d := decide({"subresource": "status", "changedPaths": ["metadata.annotations[example.com~1x]"]})
+	not d.allowed
+	contains(d.reason, "is owned by")
+}
+
+test_status_write_removing_marker_denied if {
+	d := decide({
+		"subresource": "status", "changedPaths": [],
+		"guardedChanges": [{"path": "metadata.annotations[argocd.argoproj.io/tracking-id]", "kind": "marker"}],
+	})
+	not d.allowed
+	contains(d.reason, "ownership marker")
+}
+
+test_status_write_under_grant_changing_metadata_recorded if {
+	d := decide({"subresource": "status", "changedPaths": ["metadata.labels[team]"], "grants": [grant]})
+	d.allowed
+	d.record == true
 }

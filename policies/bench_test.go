@@ -13,7 +13,7 @@ import (
 // can take, reporting the median of single evaluations as p50-ns.
 func BenchmarkEvaluate(b *testing.B) {
 	paths := map[string]func(*policies.Input){
-		"gitops-controller": func(in *policies.Input) { in.User = "system:serviceaccount:argocd:argocd-application-controller" },
+		"gitops-controller": func(in *policies.Input) { in.User, in.Credential = "system:serviceaccount:argocd:argocd-application-controller", "JTI" },
 		"unowned-object":    func(in *policies.Input) { in.Ownership = policies.Ownership{} },
 		"person-denied":     func(*policies.Input) {},
 		"break-glass":       func(in *policies.Input) { in.Grants = []policies.Grant{activeGrant} },

@@ -15,6 +15,8 @@ func Data(cfg *config.Config) map[string]any {
 				"systemIdentities": set(cfg.Identities.System),
 				"systemPrefixes":   list(cfg.Identities.SystemPrefixes),
 				"systemGroups":     set(cfg.Identities.SystemGroups),
+				// Names accepted without a credential id (input.user.credential empty).
+				"withoutCredential": set(cfg.IdentitiesWithoutCredential()),
 			},
 		},
 	}

@@ -12,9 +12,13 @@ import (
 // It is built from the AdmissionReview, never the review itself: converting a whole review
 // costs far more than the decision.
 type Input struct {
-	Operation      string
-	User           string
-	Groups         []string
+	Operation string
+	User      string
+	Groups    []string
+	// Credential is the kind of credential the API server authenticated the request with, from
+	// userInfo.extra's credential id: "JTI" (a service-account token), "X509SHA256" (a client
+	// certificate); empty when it has none, as with impersonation.
+	Credential     string
 	Resource       string // "deployments.apps", "configmaps"
 	Subresource    string
 	Kind           string
@@ -65,6 +69,7 @@ func (b *inputBuilder) input(in *Input) ast.Value {
 		b.item(k.user, ast.NewObject(
 			b.item(k.name, ast.String(in.User)),
 			b.item(k.groups, b.strings(in.Groups)),
+			b.item(k.credential, ast.String(in.Credential)),
 		)),
 		b.item(k.resource, ast.String(in.Resource)),
 		b.item(k.subresource, ast.String(in.Subresource)),
@@ -88,7 +93,7 @@ func (b *inputBuilder) input(in *Input) ast.Value {
 
 // termCount is the number of value terms value makes.
 func (in *Input) termCount() int {
-	return 20 + len(in.Groups) + len(in.ChangedPaths) + 3*len(in.GuardedChanges) + 6*len(in.Grants)
+	return 21 + len(in.Groups) + len(in.ChangedPaths) + 3*len(in.GuardedChanges) + 6*len(in.Grants)
 }
 
 // inputBuilder makes the value terms of one input from one block of memory: an input has a few

@@ -7,7 +7,7 @@ import "github.com/open-policy-agent/opa/v1/ast"
 // Terms are immutable once built, so every evaluation can share them.
 type keys struct {
 	// input
-	operation, user, name, groups, resource, subresource, kind, namespace, dryRun, mode, time,
+	operation, user, name, groups, credential, resource, subresource, kind, namespace, dryRun, mode, time,
 	timeNs, ownership, owned, owner, marker, changedPaths, guardedChanges, path, grants, ticket,
 	phase, expiresAt, expiresAtNs *ast.Term
 	// decision (and ticket, above)
@@ -18,7 +18,8 @@ func newKeys() *keys {
 	t := ast.StringTerm
 	return &keys{
 		operation: t("operation"), user: t("user"), name: t("name"), groups: t("groups"),
-		resource: t("resource"), subresource: t("subresource"), kind: t("kind"),
+		credential: t("credential"),
+		resource:   t("resource"), subresource: t("subresource"), kind: t("kind"),
 		namespace: t("namespace"), dryRun: t("dryRun"), mode: t("mode"), time: t("time"),
 		timeNs: t("timeNs"), ownership: t("ownership"), owned: t("owned"), owner: t("owner"),
 		marker: t("marker"), changedPaths: t("changedPaths"), guardedChanges: t("guardedChanges"),

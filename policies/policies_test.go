@@ -73,7 +73,7 @@ func TestEngineDecisions(t *testing.T) {
 		want policies.Decision
 	}{
 		{"person denied", func(*policies.Input) {}, policies.Decision{Allowed: false, Writer: "person", Warnings: []string{}}},
-		{"gitops allowed", func(in *policies.Input) { in.User = "system:serviceaccount:flux-system:kustomize-controller" },
+		{"gitops allowed", func(in *policies.Input) { in.User, in.Credential = "system:serviceaccount:flux-system:kustomize-controller", "JTI" },
 			policies.Decision{Allowed: true, Reason: "GitOps identity", Writer: "gitops", Warnings: []string{}}},
 		{"grant allows", func(in *policies.Input) { in.Grants = []policies.Grant{activeGrant} },
 			policies.Decision{Allowed: true, Reason: "break-glass grant inc-1-alice (ticket INC-1)", Writer: "person",
@@ -133,9 +133,9 @@ enforced if input.name == "frozen"
 		wantWarnings []string
 		noWarnRules  bool
 	}{
-		{"GitOps write, warned", func(in *policies.Input) { in.User = "system:serviceaccount:flux-system:kustomize-controller" },
+		{"GitOps write, warned", func(in *policies.Input) { in.User, in.Credential = "system:serviceaccount:flux-system:kustomize-controller", "JTI" },
 			true, "GitOps identity", []string{"driftgate: check the dashboard"}, false},
-		{"GitOps write, denied", func(in *policies.Input) { in.User = "system:serviceaccount:argocd:argocd-application-controller" },
+		{"GitOps write, denied", func(in *policies.Input) { in.User, in.Credential = "system:serviceaccount:argocd:argocd-application-controller", "JTI" },
 			false, "prod is frozen", []string{"driftgate: check the dashboard"}, false},
 		{"break-glass write, warned", func(in *policies.Input) { in.Grants = []policies.Grant{activeGrant} },
 			true, "break-glass grant inc-1-alice (ticket INC-1)",
@@ -167,7 +167,7 @@ enforced if input.name == "frozen"
 			in.Grants, in.Time = []policies.Grant{activeGrant}, time.Time{}
 		}, false, personDenial, []string{}, true},
 		{"no warn rules: a system controller's write with an expired grant", func(in *policies.Input) {
-			in.User, in.Grants = "system:kube-controller-manager", []policies.Grant{expired}
+			in.User, in.Credential, in.Grants = "system:kube-controller-manager", "X509SHA256", []policies.Grant{expired}
 		}, true, "system controller", []string{}, true},
 		{"no warn rules: refusal in warn mode where an operator rule enforces", func(in *policies.Input) { in.Mode, in.Name = "warn", "frozen" },
 			false, strings.Replace(personDenial, "prod/checkout", "prod/frozen", 1), []string{}, true},

@@ -36,17 +36,11 @@ func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1
 				Rule: admissionregistrationv1.Rule{
 					APIGroups:   []string{"*"},
 					APIVersions: []string{"*"},
-					Resources:   []string{"*", "*/scale"},
-					Scope:       ptr.To(admissionregistrationv1.AllScopes),
-				},
-			}, {
-				// Status is written only by driftgate; the rules enforce it on its own resources.
-				Operations: []admissionregistrationv1.OperationType{admissionregistrationv1.Update},
-				Rule: admissionregistrationv1.Rule{
-					APIGroups:   []string{v1alpha1.GroupVersion.Group},
-					APIVersions: []string{"*"},
-					Resources:   []string{"breakglassgrants/status", "breakglassedits/status"},
-					Scope:       ptr.To(admissionregistrationv1.ClusterScope),
+					// A status write carries the object's metadata, so it can change markers,
+					// pause switches and the mode label: it is decided like any write, on what it
+					// changes outside .status. driftgate's own statuses only driftgate writes.
+					Resources: []string{"*", "*/scale", "*/status"},
+					Scope:     ptr.To(admissionregistrationv1.AllScopes),
 				},
 			}},
 			// The empty selector is what the API server defaults, written out so that the
@@ -62,8 +56,8 @@ func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1
 				// driftgate writing its own records during admission would call itself; no one
 				// else may write them, which the webhook checks.
 				{Name: "not-own-records", Expression: fmt.Sprintf(
-					`!(request.resource.group == %q && request.resource.resource == "breakglassedits" && request.userInfo.username == %q)`,
-					v1alpha1.GroupVersion.Group, cfg.SelfIdentity())},
+					`!(request.resource.group == %q && request.resource.resource == "breakglassedits" && request.userInfo.username == %q && %s)`,
+					v1alpha1.GroupVersion.Group, cfg.SelfIdentity(), credentialedExpression(jsonList(cfg.IdentitiesWithoutCredential())))},
 				OwnedCondition(cfg),
 				NotSystemCondition(cfg),
 			},
@@ -120,20 +114,30 @@ func ownedExpression(labels, annotations string) string {
 const NotSystemConditionName = "not-system-controllers"
 
 // NotSystemCondition leaves out the writes of system controllers (identities.system,
-// systemPrefixes, systemGroups), which the policy always allows and never records: the
+// systemPrefixes, systemGroups) made with their own credential (credentialedExpression), which
+// the policy always allows and never records; a person impersonating a system name is sent. The
 // endpoint controllers copy a Service's labels, ownership markers included, onto its
 // EndpointSlices, and the ReplicaSet controller a template's onto its Pods, so without it a
 // driftgate outage under failurePolicy Fail would stop Services and workloads from updating.
 func NotSystemCondition(cfg *config.Config) admissionregistrationv1.MatchCondition {
 	id := cfg.Identities
 	return admissionregistrationv1.MatchCondition{Name: NotSystemConditionName, Expression: notSystemExpression(
-		jsonList(id.System), jsonList(id.SystemPrefixes), jsonList(id.SystemGroups))}
+		jsonList(id.System), jsonList(id.SystemPrefixes), jsonList(id.SystemGroups), jsonList(cfg.IdentitiesWithoutCredential()))}
 }
 
 // notSystemExpression is the CEL text of NotSystemCondition for lists already written as CEL.
-func notSystemExpression(users, prefixes, groups string) string {
-	return fmt.Sprintf(`!(request.userInfo.username in %s || %s.exists(p, request.userInfo.username.startsWith(p)) || `+
-		`(has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in %s)))`, users, prefixes, groups)
+func notSystemExpression(users, prefixes, groups, withoutCredential string) string {
+	return fmt.Sprintf(`!((request.userInfo.username in %s || %s.exists(p, request.userInfo.username.startsWith(p)) || `+
+		`(has(request.userInfo.groups) && request.userInfo.groups.exists(g, g in %s))) && %s)`,
+		users, prefixes, groups, credentialedExpression(withoutCredential))
+}
+
+// credentialedExpression is the CEL text of "the request was authenticated from the named
+// identity's own credential": the API server names it in userInfo.extra (config.CredentialIDKey),
+// which impersonation cannot set; or the name is one accepted without (a CEL list).
+func credentialedExpression(withoutCredential string) string {
+	return fmt.Sprintf(`((has(request.userInfo.extra) && %q in request.userInfo.extra) || request.userInfo.username in %s)`,
+		config.CredentialIDKey, withoutCredential)
 }
 
 func argoLabel(m config.Markers) []string {

@@ -9,10 +9,12 @@ import (
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
+	authenticationv1 "k8s.io/api/authentication/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/clock"
 
+	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/internal/fieldpath"
 	"github.com/driftgate/driftgate/policies"
 )
@@ -62,6 +64,7 @@ func (d *Decider) input(ctx context.Context, req *Request) (*policies.Input, []f
 		Operation:   string(req.Operation),
 		User:        req.UserInfo.Username,
 		Groups:      req.UserInfo.Groups,
+		Credential:  CredentialOf(req.UserInfo),
 		Resource:    ResourceName(req.Resource.Group, req.Resource.Resource),
 		Subresource: req.SubResource,
 		Kind:        req.Kind.Kind,
@@ -71,10 +74,18 @@ func (d *Decider) input(ctx context.Context, req *Request) (*policies.Input, []f
 		Time:        now,
 	}
 	oldObj, newObj := newObject(req.OldObject), newObject(req.Object)
+	if in.Name == "" { // a deletecollection is decided per object, without the object's name
+		in.Name = nameOf(newObj, oldObj)
+	}
+	if isNamespace(req) {
+		// A Namespace is cluster-scoped: the request's namespace is its own name, which no
+		// grant's namespaced scope may stand for.
+		in.Namespace = ""
+	}
 	var changes []fieldpath.Change
-	if req.SubResource != "" {
-		changes = d.subresource(ctx, req, in, oldObj, newObj)
-	} else {
+	if req.SubResource == "scale" {
+		changes = d.scale(ctx, req, in, oldObj, newObj)
+	} else { // the object itself, or its status, which carries its metadata
 		var err error
 		if changes, err = d.object(req, in, oldObj, newObj); err != nil {
 			return in, nil, err
@@ -95,8 +106,7 @@ func (d *Decider) object(req *Request, in *policies.Input, oldObj, newObj *objec
 		return nil, fmt.Errorf("request for %s %s has neither object nor oldObject", req.Operation, in.Resource)
 	}
 	in.Ownership = d.Markers.Ownership(metaPtr(newObj), metaPtr(oldObj))
-	isNamespace := req.Resource.Group == "" && req.Resource.Resource == "namespaces"
-	in.GuardedChanges = d.Markers.GuardedChanges(metaPtr(oldObj), metaPtr(newObj), isNamespace)
+	in.GuardedChanges = d.Markers.GuardedChanges(metaPtr(oldObj), metaPtr(newObj), isNamespace(req))
 	if req.Operation != admissionv1.Update || oldObj == nil || newObj == nil {
 		return nil, nil
 	}
@@ -106,9 +116,8 @@ func (d *Decider) object(req *Request, in *policies.Input, oldObj, newObj *objec
 	return changes, nil
 }
 
-// subresource decides a /scale (or other subresource) write on its parent object: the Scale
-// object carries no labels.
-func (d *Decider) subresource(ctx context.Context, req *Request, in *policies.Input, oldObj, newObj *object) []fieldpath.Change {
+// scale decides a /scale write on its parent object: the Scale object carries no labels.
+func (d *Decider) scale(ctx context.Context, req *Request, in *policies.Input, oldObj, newObj *object) []fieldpath.Change {
 	gvr := schema.GroupVersionResource{Group: req.Resource.Group, Version: req.Resource.Version, Resource: req.Resource.Resource}
 	parent, err := d.Parents.Parent(ctx, gvr, req.Namespace, req.Name)
 	switch {
@@ -132,6 +141,9 @@ func (d *Decider) subresource(ctx context.Context, req *Request, in *policies.In
 }
 
 func (d *Decider) coveringGrants(ctx context.Context, in *policies.Input, now time.Time) ([]policies.Grant, error) {
+	if in.Namespace == "" {
+		return nil, nil // grants cover namespaces only
+	}
 	grants, err := d.Grants.GrantsFor(ctx, in.User)
 	if err != nil {
 		return nil, err
@@ -164,12 +176,42 @@ func (d *Decider) schema(gvk schema.GroupVersionKind) fieldpath.Schema {
 	return s
 }
 
+// CredentialOf is the kind of credential the API server authenticated a request with, from
+// userInfo.extra's credential id: "JTI" for a service-account token, "X509SHA256" for a client
+// certificate; empty without one (impersonation cannot set it).
+func CredentialOf(u authenticationv1.UserInfo) string {
+	ids := u.Extra[config.CredentialIDKey]
+	if len(ids) == 0 || ids[0] == "" {
+		return ""
+	}
+	kind, _, _ := strings.Cut(ids[0], "=")
+	return kind
+}
+
 // ResourceName is the grant scope's notation of a resource: "deployments.apps", "configmaps".
 func ResourceName(group, resource string) string {
 	if group == "" {
 		return resource
 	}
 	return resource + "." + group
+}
+
+func isNamespace(req *Request) bool {
+	return req.Resource.Group == "" && req.Resource.Resource == "namespaces"
+}
+
+// nameOf is metadata.name of the first object given that has one.
+func nameOf(objs ...*object) string {
+	for _, o := range objs {
+		if o == nil {
+			continue
+		}
+		md, _ := o.content["metadata"].(map[string]any)
+		if name, _ := md["name"].(string); name != "" {
+			return name
+		}
+	}
+	return ""
 }
 
 func metaPtr(o *object) *meta {

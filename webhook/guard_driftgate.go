@@ -31,7 +31,7 @@ func (h *Handler) answerDriftgate(req *Request) *admissionv1.AdmissionResponse {
 }
 
 func (h *Handler) checkDriftgate(req *Request) error {
-	w := breakglass.Writer{User: req.UserInfo.Username, Groups: req.UserInfo.Groups}
+	w := breakglass.Writer{User: req.UserInfo.Username, Groups: req.UserInfo.Groups, Credential: CredentialOf(req.UserInfo)}
 	op := breakglass.Operation(req.Operation)
 	switch req.Resource.Resource {
 	case "breakglassgrants":

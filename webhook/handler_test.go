@@ -136,7 +136,8 @@ func TestScaleOfUnreadableParent(t *testing.T) {
 	} {
 		body := reviewJSON(`{"uid":"u1","kind":{"group":"autoscaling","version":"v1","kind":"Scale"},` +
 			`"resource":{"group":"argoproj.io","version":"v1alpha1","resource":"rollouts"},"subResource":"scale",` +
-			`"namespace":"prod","name":"web","operation":"UPDATE","userInfo":{"username":"` + user + `"},` +
+			`"namespace":"prod","name":"web","operation":"UPDATE","userInfo":{"username":"` + user + `",` +
+			`"extra":{"authentication.kubernetes.io/credential-id":["JTI=1"]}},` +
 			`"object":{"spec":{"replicas":3}},"oldObject":{"spec":{"replicas":2}}}`)
 		if got := post(t, h, "application/json", body); got.Allowed != want {
 			t.Errorf("%s scaling a rollout driftgate cannot read: allowed = %v, want %v (%s)", user, got.Allowed, want, got.Result.Message)

@@ -15,6 +15,7 @@ import (
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/internal/fieldpath"
+	"github.com/driftgate/driftgate/policies"
 )
 
 // Limits that keep a record far below etcd's object size limit.
@@ -48,7 +49,7 @@ func (r *EditRecorder) Record(ctx context.Context, req *Request, res *Result) er
 
 // NewEdit is the record of the write req makes, decided as res.
 func NewEdit(req *Request, res *Result, now metav1.Time) *v1alpha1.BreakGlassEdit {
-	ref := objectRef(req)
+	ref := objectRef(req, res.Input)
 	edit := &v1alpha1.BreakGlassEdit{
 		ObjectMeta: metav1.ObjectMeta{
 			Name:        editName(res.Grant, string(req.UID)),
@@ -70,10 +71,17 @@ func NewEdit(req *Request, res *Result, now metav1.Time) *v1alpha1.BreakGlassEdi
 	return edit
 }
 
-func objectRef(req *Request) v1alpha1.ObjectReference {
+// objectRef names the object req wrote. A /scale write is recorded on its parent (the kind the
+// decision found, at the resource's group and version), where its path spec.replicas is: the
+// audit resolves it like any other edit of that object.
+func objectRef(req *Request, in *policies.Input) v1alpha1.ObjectReference {
+	gv, kind := metav1.GroupVersion{Group: req.Kind.Group, Version: req.Kind.Version}, req.Kind.Kind
+	if req.SubResource == "scale" && in != nil && in.Kind != req.Kind.Kind {
+		gv, kind = metav1.GroupVersion{Group: req.Resource.Group, Version: req.Resource.Version}, in.Kind
+	}
 	ref := v1alpha1.ObjectReference{
-		APIVersion:  metav1.GroupVersion{Group: req.Kind.Group, Version: req.Kind.Version}.String(),
-		Kind:        req.Kind.Kind,
+		APIVersion:  gv.String(),
+		Kind:        kind,
 		Resource:    ResourceName(req.Resource.Group, req.Resource.Resource),
 		Subresource: req.SubResource,
 		Namespace:   req.Namespace,

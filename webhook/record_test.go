@@ -10,6 +10,7 @@ import (
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/internal/fieldpath"
 	"github.com/driftgate/driftgate/policies"
 	"github.com/driftgate/driftgate/webhook"
@@ -80,4 +81,41 @@ func raw(j *apiextensionsv1.JSON) string {
 		return "<nil>"
 	}
 	return string(j.Raw)
+}
+
+// TestNewEditOfScale: a /scale write is recorded on its parent, so the audit finds the object
+// (there is no kind Scale to look up) and the path spec.replicas on it.
+func TestNewEditOfScale(t *testing.T) {
+	tests := []struct {
+		name       string
+		parentKind string // what the decision found; "Scale" when the parent could not be read
+		want       v1alpha1.ObjectReference
+	}{
+		{"parent found", "Deployment", v1alpha1.ObjectReference{APIVersion: "apps/v1", Kind: "Deployment",
+			Resource: "deployments.apps", Subresource: "scale", Namespace: "prod", Name: "web", UID: "u-1"}},
+		{"parent unreadable", "Scale", v1alpha1.ObjectReference{APIVersion: "autoscaling/v1", Kind: "Scale",
+			Resource: "deployments.apps", Subresource: "scale", Namespace: "prod", Name: "web", UID: "u-1"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req := &webhook.Request{AdmissionRequest: admissionv1.AdmissionRequest{
+				UID: "r-1", Operation: admissionv1.Update, Namespace: "prod", Name: "web", SubResource: "scale",
+				Kind:     metav1.GroupVersionKind{Group: "autoscaling", Version: "v1", Kind: "Scale"},
+				Resource: metav1.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"},
+				UserInfo: authUser("alice"),
+			}, Object: map[string]any{"metadata": map[string]any{"name": "web", "uid": "u-1"}}}
+			res := &webhook.Result{
+				Decision: policies.Decision{Allowed: true, Grant: "g", Ticket: "INC-1"},
+				Input:    &policies.Input{Kind: tt.parentKind},
+				Changes:  []fieldpath.Change{{Path: "spec.replicas", Old: int64(2), New: int64(5)}},
+			}
+			e := webhook.NewEdit(req, res, metav1.Now())
+			if diff := cmp.Diff(tt.want, e.Spec.Object); diff != "" {
+				t.Errorf("object (-want +got):\n%s", diff)
+			}
+			if len(e.Spec.Changes) != 1 || e.Spec.Changes[0].Path != "spec.replicas" {
+				t.Errorf("changes = %+v, want spec.replicas", e.Spec.Changes)
+			}
+		})
+	}
 }

@@ -43,6 +43,7 @@ func Setup(ctx context.Context, mgr manager.Manager, srv crwebhook.Server, o Opt
 	if err != nil {
 		return err
 	}
+	rules.KnownResource = KnownResource(mgr.GetRESTMapper())
 	records := o.RecordClient
 	if records == nil {
 		records = mgr.GetClient()

@@ -68,8 +68,9 @@ func (d *demo) gitOps(ctx context.Context) error {
 	if err := d.newRepo(); err != nil {
 		return err
 	}
-	d.n.say("Flux applies it as kustomize-controller does: server-side apply, its field manager, its identity:")
-	_, err := d.r.succeed(ctx, d.kubectl("apply", "--server-side", "--field-manager="+fluxManager, "--as", flux,
+	d.n.say("Flux applies it as kustomize-controller does: server-side apply, its field manager, and its")
+	d.n.say("service account's own token (the kubeconfig's flux context; a name worn with --as is a person's):")
+	_, err := d.r.succeed(ctx, d.kubectl("--context", fluxContext, "apply", "--server-side", "--field-manager="+fluxManager,
 		"-k", filepath.Join(d.l.repo(), appDir)))
 	return err
 }

@@ -21,7 +21,7 @@ const (
 	sourceName   = "shop"
 	interval     = "2s" // how often the audit fetches Git: short, so the demo is quick
 
-	flux         = "system:serviceaccount:flux-system:kustomize-controller"
+	fluxContext  = "flux" // devcluster's context with kustomize-controller's token
 	fluxManager  = "kustomize-controller"
 	requester    = "alice"
 	approver     = "bob"

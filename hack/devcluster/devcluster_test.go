@@ -14,6 +14,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 
@@ -40,7 +41,7 @@ func TestUpDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkCRDs(t, admin)
-	checkDenied(t, admin)
+	checkDenied(t, admin, filepath.Join(dir, "kubeconfig"))
 
 	before := pids(t, dir)
 	mustRun(t, "up", flags, "already running")
@@ -79,11 +80,25 @@ func checkCRDs(t *testing.T, admin *rest.Config) {
 	}
 }
 
-// checkDenied: Flux creates an owned ConfigMap; alice's change to it is refused by driftgate.
-func checkDenied(t *testing.T, admin *rest.Config) {
+// checkDenied: Flux (its token, the kubeconfig's flux context) creates an owned ConfigMap; the
+// admin wearing Flux's name with impersonation, and alice, are refused by driftgate.
+func checkDenied(t *testing.T, admin *rest.Config, kubeconfig string) {
 	t.Helper()
 	ctx := context.Background()
-	flux := impersonate(admin, "system:serviceaccount:flux-system:kustomize-controller")
+	raw, err := clientcmd.LoadFromFile(kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fluxCfg, err := clientcmd.NewNonInteractiveClientConfig(*raw, fluxContext, nil, nil).ClientConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	flux := kubernetes.NewForConfigOrDie(fluxCfg)
+	if _, err := impersonate(admin, "system:serviceaccount:flux-system:kustomize-controller").CoreV1().ConfigMaps(demoNamespace).Create(ctx,
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: demoNamespace, Name: "worn", Labels: map[string]string{"kustomize.toolkit.fluxcd.io/name": "x"}}},
+		metav1.CreateOptions{}); err == nil || !strings.Contains(err.Error(), "impersonated") {
+		t.Fatalf("the admin wearing Flux's name with --as: got %v, want driftgate's denial of a person", err)
+	}
 	cm := &corev1.ConfigMap{
 		ObjectMeta: metav1.ObjectMeta{Namespace: demoNamespace, Name: "app", Labels: map[string]string{"kustomize.toolkit.fluxcd.io/name": "x"}},
 		Data:       map[string]string{"color": "blue"},
@@ -92,7 +107,7 @@ func checkDenied(t *testing.T, admin *rest.Config) {
 		t.Fatalf("Flux could not create an owned ConfigMap: %v", err)
 	}
 	cm.Data["color"] = "red"
-	_, err := impersonate(admin, "alice", oncallGroup).CoreV1().ConfigMaps(demoNamespace).Update(ctx, cm, metav1.UpdateOptions{})
+	_, err = impersonate(admin, "alice", oncallGroup).CoreV1().ConfigMaps(demoNamespace).Update(ctx, cm, metav1.UpdateOptions{})
 	if err == nil || !strings.Contains(err.Error(), `admission webhook "validate.driftgate.io" denied the request`) ||
 		!strings.Contains(err.Error(), "alice is not a GitOps identity") {
 		t.Fatalf("alice's update of a Flux-owned ConfigMap: got %v, want driftgate's denial", err)

@@ -28,28 +28,47 @@ func selfServiceAccount(cfg *config.Config) serviceAccount {
 	return serviceAccount{namespace: cfg.Webhook.Namespace, name: "driftgate"}
 }
 
+// tokens are the service-account tokens devcluster hands out: driftgate's own, and Flux's
+// kustomize-controller's (the kubeconfig's flux context), so that what writes as them carries
+// their real credential, as in a cluster.
+type tokens struct{ self, flux string }
+
 // install puts driftgate's CRDs, the namespaces and service accounts of the GitOps
-// controllers and of driftgate, and the RBAC in the cluster. It returns a token for driftgate's
-// service account.
-func install(ctx context.Context, admin *rest.Config, o *options, cfg *config.Config) (string, error) {
-	if _, err := envtest.InstallCRDs(admin, envtest.CRDInstallOptions{Paths: []string{o.crds}, ErrorIfPathMissing: true, MaxTime: o.timeout}); err != nil {
-		return "", fmt.Errorf("installing the CRDs from %s: %w", o.crds, err)
-	}
+// controllers and of driftgate, and the RBAC in the cluster, and returns their tokens.
+func install(ctx context.Context, admin *rest.Config, o *options, cfg *config.Config) (tokens, error) {
 	cs, err := kubernetes.NewForConfig(admin)
 	if err != nil {
-		return "", fmt.Errorf("client for kube-apiserver: %w", err)
+		return tokens{}, fmt.Errorf("client for kube-apiserver: %w", err)
+	}
+	if err := installObjects(ctx, cs, admin, o, cfg); err != nil {
+		return tokens{}, err
+	}
+	var t tokens
+	if t.self, err = serviceAccountToken(ctx, cs, selfServiceAccount(cfg)); err != nil {
+		return t, err
+	}
+	t.flux, err = serviceAccountToken(ctx, cs, fluxServiceAccount)
+	return t, err
+}
+
+// fluxServiceAccount is kustomize-controller's, which the flux context authenticates as.
+var fluxServiceAccount = serviceAccount{namespace: "flux-system", name: "kustomize-controller"}
+
+func installObjects(ctx context.Context, cs kubernetes.Interface, admin *rest.Config, o *options, cfg *config.Config) error {
+	if _, err := envtest.InstallCRDs(admin, envtest.CRDInstallOptions{Paths: []string{o.crds}, ErrorIfPathMissing: true, MaxTime: o.timeout}); err != nil {
+		return fmt.Errorf("installing the CRDs from %s: %w", o.crds, err)
 	}
 	self := selfServiceAccount(cfg)
 	if err := createServiceAccounts(ctx, cs, append(gitopsServiceAccounts(cfg), self)); err != nil {
-		return "", err
+		return err
 	}
 	if err := createNamespace(ctx, cs, demoNamespace); err != nil {
-		return "", err
+		return err
 	}
 	if err := createRBAC(ctx, cs, cfg, self); err != nil {
-		return "", err
+		return err
 	}
-	return serviceAccountToken(ctx, cs, self)
+	return nil
 }
 
 func createServiceAccounts(ctx context.Context, cs kubernetes.Interface, sas []serviceAccount) error {

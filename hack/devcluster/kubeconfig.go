@@ -38,6 +38,20 @@ func writeTokenKubeconfig(path, server string, caPEM []byte, user, token string)
 	return writeKubeconfig(cfg, path)
 }
 
+// fluxContext is the admin kubeconfig's context that writes as Flux, with its token.
+const fluxContext = "flux"
+
+// addTokenContext adds a context authenticating user with token to the kubeconfig at path.
+func addTokenContext(path, context, user, token string) error {
+	cfg, err := clientcmd.LoadFromFile(path)
+	if err != nil {
+		return fmt.Errorf("loading %s: %w", path, err)
+	}
+	cfg.AuthInfos[user] = &clientcmdapi.AuthInfo{Token: token}
+	cfg.Contexts[context] = &clientcmdapi.Context{Cluster: clusterName, AuthInfo: user}
+	return writeKubeconfig(cfg, path)
+}
+
 func newKubeconfig(server string, caPEM []byte) *clientcmdapi.Config {
 	cfg := clientcmdapi.NewConfig()
 	cfg.Clusters[clusterName] = &clientcmdapi.Cluster{Server: server, CertificateAuthorityData: caPEM}

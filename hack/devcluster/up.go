@@ -111,13 +111,16 @@ func startAndRegisterDriftgate(ctx context.Context, l layout, o *options, s *sta
 	if err != nil {
 		return err
 	}
-	token, err := install(ctx, admin, o, cfg)
+	toks, err := install(ctx, admin, o, cfg)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(out, "installed driftgate's CRDs, service accounts and RBAC")
 	self := selfServiceAccount(cfg)
-	if err := writeTokenKubeconfig(l.driftgateKubeconfig(), apiServerURL(s.Ports), pk.clusterCA.CertPEM(), self.userName(), token); err != nil {
+	if err := writeTokenKubeconfig(l.driftgateKubeconfig(), apiServerURL(s.Ports), pk.clusterCA.CertPEM(), self.userName(), toks.self); err != nil {
+		return err
+	}
+	if err := addTokenContext(l.kubeconfig(), fluxContext, fluxServiceAccount.userName(), toks.flux); err != nil {
 		return err
 	}
 	dg, err := startDriftgate(ctx, l, o, s.Ports)
@@ -164,7 +167,8 @@ func printNextSteps(out io.Writer, l layout) {
 	fmt.Fprintf(out, `
 driftgate's local cluster is up.
   kubeconfig  %s
-              contexts: %s (admin, current), alice, carol (group oncall), bob (group driftgate-approvers)
+              contexts: %s (admin, current), alice, carol (group oncall), bob (group driftgate-approvers),
+              flux (kustomize-controller's service-account token)
   logs        %s
   stop        make dev-down
 
@@ -172,9 +176,8 @@ Try:
   export KUBECONFIG=%s
   export PATH="$(dirname "$(hack/kubectl.sh)"):$PATH"   # kubectl v1.37.1, built and cached the first time
   kubectl get crd,bgg,bge
-  FLUX="--as system:serviceaccount:flux-system:kustomize-controller"
-  kubectl $FLUX -n demo create configmap app --from-literal=color=blue
-  kubectl $FLUX -n demo label configmap app kustomize.toolkit.fluxcd.io/name=apps
+  kubectl --context flux -n demo create configmap app --from-literal=color=blue
+  kubectl --context flux -n demo label configmap app kustomize.toolkit.fluxcd.io/name=apps
   kubectl --context alice -n demo patch configmap app -p '{"data":{"color":"red"}}'   # denied by driftgate
   bin/driftgate breakglass request --context alice -n demo --resource configmaps --for 1h --ticket INC-1 --reason "wrong colour"
   bin/driftgate breakglass approve --context bob GRANT

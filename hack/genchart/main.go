@@ -29,6 +29,7 @@ const (
 	systemMark      = "HELM-SYSTEM"
 	prefixesMark    = "HELM-SYSPREFIXES"
 	groupsMark      = "HELM-SYSGROUPS"
+	noCredMark      = "HELM-NOCRED"
 	timeoutMark     = 29
 )
 
@@ -58,6 +59,7 @@ func write(path string) error {
 		`["`+systemMark+`"]`, `{{ include "driftgate.systemUsers" . }}`,
 		`["`+prefixesMark+`"]`, `{{ include "driftgate.systemPrefixes" . }}`,
 		`["`+groupsMark+`"]`, `{{ include "driftgate.systemGroups" . }}`,
+		`["`+noCredMark+`"]`, `{{ include "driftgate.withoutCredential" . }}`,
 		"failurePolicy: Fail", "failurePolicy: {{ .Values.webhook.failurePolicy }}",
 		fmt.Sprintf("timeoutSeconds: %d", timeoutMark), "timeoutSeconds: {{ .Values.webhook.timeoutSeconds }}",
 	).Replace(string(out))
@@ -87,5 +89,7 @@ func placeholders() *config.Config {
 	cfg.Identities.System = []string{systemMark}
 	cfg.Identities.SystemPrefixes = []string{prefixesMark}
 	cfg.Identities.SystemGroups = []string{groupsMark}
+	cfg.Identities.WithoutCredential = []string{noCredMark}
+	cfg.Identities.FluxTenantServiceAccounts = nil
 	return cfg
 }

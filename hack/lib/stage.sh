@@ -19,13 +19,7 @@ stage() {
   local start=$SECONDS
   "$@" >>"$log" 2>&1 &
   local pid=$! status=0
-  while kill -0 "$pid" 2>/dev/null; do
-    local waited=0
-    while [ "$waited" -lt "$STAGE_TICK" ] && kill -0 "$pid" 2>/dev/null; do sleep 1; waited=$((waited + 1)); done
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "    ... still building ${what} ($(elapsed $start); last: $(last_line "$log"))" >&2
-    fi
-  done
+  tick "$pid" "$what" "$log" "$start"
   wait "$pid" || status=$?
   if [ "$status" -ne 0 ]; then
     echo "!!  building ${what} failed after $(elapsed $start) (exit status ${status}); last lines of ${log}:" >&2
@@ -33,6 +27,24 @@ stage() {
     return "$status"
   fi
   echo "==> built ${what} in $(elapsed $start)" >&2
+}
+
+# tick prints a line every STAGE_TICK seconds while pid runs: the time so far and what the build
+# last said, or "compiling" once the go tool has gone quiet (it prints nothing while compiling).
+tick() {
+  local pid="$1" what="$2" log="$3" start="$4" seen="" line
+  while kill -0 "$pid" 2>/dev/null; do
+    local waited=0
+    while [ "$waited" -lt "$STAGE_TICK" ] && kill -0 "$pid" 2>/dev/null; do sleep 1; waited=$((waited + 1)); done
+    kill -0 "$pid" 2>/dev/null || break
+    line="$(last_line "$log")"
+    if [ "$line" = "$seen" ]; then
+      echo "    ... still building ${what} ($(elapsed "$start"); compiling)" >&2
+    else
+      echo "    ... still building ${what} ($(elapsed "$start"); ${line})" >&2
+    fi
+    seen="$line"
+  done
 }
 
 elapsed() {
@@ -62,11 +74,7 @@ stage_if_long() {
   while [ "$waited" -lt 10 ] && kill -0 "$pid" 2>/dev/null; do sleep 1; waited=$((waited + 1)); done
   if kill -0 "$pid" 2>/dev/null; then
     echo "==> building ${what}: ${why}; the first build compiles its dependencies once, later builds take seconds (about ${minutes} min on 2 cores; log: ${log})" >&2
-    while kill -0 "$pid" 2>/dev/null; do
-      waited=0
-      while [ "$waited" -lt "$STAGE_TICK" ] && kill -0 "$pid" 2>/dev/null; do sleep 1; waited=$((waited + 1)); done
-      kill -0 "$pid" 2>/dev/null && echo "    ... still building ${what} ($(elapsed $start); last: $(last_line "$log"))" >&2
-    done
+    tick "$pid" "$what" "$log" "$start"
     wait "$pid" || status=$?
     [ "$status" -ne 0 ] || echo "==> built ${what} in $(elapsed $start)" >&2
   else

@@ -66,6 +66,13 @@ type Identities struct {
 	SystemGroups []string `json:"systemGroups"`
 	// Self is driftgate's own user name; empty means its service account in Webhook.Namespace.
 	Self string `json:"self"`
+	// WithoutCredential are user names of the lists above that count as who they name even
+	// without a credential id: the API server puts one (a service-account token's JTI, a client
+	// certificate's hash) in every request it authenticated from that identity's own credential,
+	// and impersonation cannot set it. Anyone allowed to impersonate a name listed here writes as
+	// it (docs/configuration.md). Flux tenant service accounts are always accepted so: Flux
+	// impersonates them.
+	WithoutCredential []string `json:"withoutCredential"`
 }
 
 // Markers are the ownership markers.
@@ -127,6 +134,10 @@ type BreakGlass struct {
 	Namespaces []string `json:"namespaces"`
 	// Resources grants may cover, as resource.group; empty allows any resource except driftgate's own.
 	Resources []string `json:"resources"`
+	// IdentityNamespacesAllowed are namespaces where a GitOps or driftgate service account lives
+	// that grants may still cover. Any other such namespace is refused: a grant there would put
+	// its requester beside the credentials of an identity that writes everything.
+	IdentityNamespacesAllowed []string `json:"identityNamespacesAllowed"`
 }
 
 // Audit configures the drift audit against Git.
@@ -163,6 +174,38 @@ func (c *Config) GitOpsIdentities() []string {
 		ids = append(ids, "system:serviceaccount:"+ns+":"+name)
 	}
 	return ids
+}
+
+// CredentialIDKey is the userInfo.extra key in which the API server names the credential a
+// request was authenticated with ("JTI=..." for a service-account token, "X509SHA256=..." for a
+// client certificate). Impersonation without the right to impersonate that extra cannot set it.
+const CredentialIDKey = "authentication.kubernetes.io/credential-id"
+
+// IdentitiesWithoutCredential are the user names accepted as the always-allowed identity they name
+// without a credential id: identities.withoutCredential and the Flux tenant service accounts,
+// which Flux impersonates.
+func (c *Config) IdentitiesWithoutCredential() []string {
+	ids := append([]string(nil), c.Identities.WithoutCredential...)
+	for _, sa := range c.Identities.FluxTenantServiceAccounts {
+		ns, name, _ := strings.Cut(sa, "/")
+		ids = append(ids, "system:serviceaccount:"+ns+":"+name)
+	}
+	return ids
+}
+
+// IdentityNamespaces are the namespaces of the service accounts among the always-allowed
+// identities (GitOps, Flux tenants, driftgate, system names), in order, without repeats.
+func (c *Config) IdentityNamespaces() []string {
+	names := append(append(c.GitOpsIdentities(), c.SelfIdentity()), c.Identities.System...)
+	var out []string
+	for _, n := range names {
+		rest, ok := strings.CutPrefix(n, "system:serviceaccount:")
+		ns, _, _ := strings.Cut(rest, ":")
+		if ok && ns != "" && !slices.Contains(out, ns) {
+			out = append(out, ns)
+		}
+	}
+	return out
 }
 
 // SelfIdentity is driftgate's own user name.

@@ -47,7 +47,8 @@ type Actor struct {
 	Warnings *Warnings
 }
 
-func (c *Cluster) newActor(t testing.TB, name string, cfg *rest.Config) *Actor {
+// NewActor acts with cfg's credentials, named name in the test's messages.
+func (c *Cluster) NewActor(t testing.TB, name string, cfg *rest.Config) *Actor {
 	t.Helper()
 	w := &Warnings{}
 	cfg.WarningHandler = w
@@ -66,7 +67,7 @@ func (c *Cluster) newActor(t testing.TB, name string, cfg *rest.Config) *Actor {
 func (c *Cluster) Person(t testing.TB, user string, groups ...string) *Actor {
 	cfg := rest.CopyConfig(c.Admin)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: append([]string{"system:authenticated"}, groups...)}
-	return c.newActor(t, user, cfg)
+	return c.NewActor(t, user, cfg)
 }
 
 // ServiceAccount acts with the service account's own token.
@@ -76,12 +77,12 @@ func (c *Cluster) ServiceAccount(t testing.TB, key string) *Actor {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return c.newActor(t, c.UserName(key), cfg)
+	return c.NewActor(t, c.UserName(key), cfg)
 }
 
 // AdminActor acts as the cluster admin (system:masters).
 func (c *Cluster) AdminActor(t testing.TB) *Actor {
-	return c.newActor(t, "admin", rest.CopyConfig(c.Admin))
+	return c.NewActor(t, "admin", rest.CopyConfig(c.Admin))
 }
 
 // Namespace creates a fresh namespace for one test, labelled as given, deleted after it. Flux

@@ -41,6 +41,14 @@ func (c *Cluster) UserName(key string) string {
 	return fmt.Sprintf("system:serviceaccount:%s:%s", sa.namespace, sa.name)
 }
 
+// ServiceAccountNamespace is the namespace of the service account key.
+func (c *Cluster) ServiceAccountNamespace(key string) string {
+	return c.serviceAccounts()[key].namespace
+}
+
+// ServiceAccountName is the name of the service account key.
+func (c *Cluster) ServiceAccountName(key string) string { return c.serviceAccounts()[key].name }
+
 // RecordsBinding is the ClusterRoleBinding that lets driftgate create edit records; tests
 // remove it to see a write that cannot be recorded denied.
 const RecordsBinding = "driftgate-records"
@@ -135,8 +143,9 @@ func DriftgateRoles(breakGlassRole string) []rbacv1.ClusterRole {
 			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants", "breakglassedits"}, Verbs: []string{"get", "list", "watch"}},
 			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants/status", "breakglassedits/status"}, Verbs: []string{"update", "patch"}},
 			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants/finalizers"}, Verbs: []string{"update"}},
-			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"rolebindings"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
-			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles"}, Verbs: []string{"bind"}, ResourceNames: []string{breakGlassRole}},
+			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
+			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles"}, Verbs: []string{"escalate", "bind"}},
+			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles"}, Verbs: []string{"get", "list", "watch"}},
 			{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
 			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "replicasets"}, Verbs: []string{"get"}},
 			{APIGroups: []string{"driftgate.io"}, Resources: []string{"gitsources"}, Verbs: []string{"get", "list", "watch"}},

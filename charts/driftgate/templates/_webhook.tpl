@@ -26,3 +26,16 @@ as webhook.NotSystemCondition builds them from driftgate.yaml's identities.
 {{- define "driftgate.systemGroups" -}}
 {{- toJson ((.Values.config.identities | default dict).systemGroups | default list) -}}
 {{- end -}}
+{{- /*
+The names accepted without a credential id, as config.IdentitiesWithoutCredential lists them:
+identities.withoutCredential, then the Flux tenant service accounts (Flux impersonates them).
+*/ -}}
+{{- define "driftgate.withoutCredential" -}}
+{{- $id := .Values.config.identities | default dict -}}
+{{- $names := $id.withoutCredential | default list -}}
+{{- range ($id.fluxTenantServiceAccounts | default list) }}
+{{- $parts := splitn "/" 2 . -}}
+{{- $names = append $names (printf "system:serviceaccount:%s:%s" $parts._0 $parts._1) -}}
+{{- end -}}
+{{- toJson $names -}}
+{{- end -}}
