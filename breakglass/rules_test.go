@@ -63,7 +63,9 @@ func TestCheckGrant(t *testing.T) {
 		{"driftgate's namespace", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Scope.Namespaces = []string{"driftgate-system"} }), "cannot be covered"},
 		{"wildcard namespace", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Scope.Namespaces = []string{"*"} }), "there are no wildcards"},
 		{"a GitOps identity's namespace", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Scope.Namespaces = []string{"flux-system"} }), "holds a GitOps or driftgate service account"},
-		{"RBAC objects", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) { g.Spec.Scope.Resources = []string{"rolebindings.rbac.authorization.k8s.io"} }), "never hands over"},
+		{"RBAC objects", breakglass.Create, "", alice, nil, with(grant(nil), func(g *v1alpha1.BreakGlassGrant) {
+			g.Spec.Scope.Resources = []string{"rolebindings.rbac.authorization.k8s.io"}
+		}), "never hands over"},
 		{"approver approves", breakglass.Update, "", bob, pending, with(pending, approved("bob")), ""},
 		{"approval in someone else's name", breakglass.Update, "", bob, pending, with(pending, approved("dave")), `you are "bob", not "dave"`},
 		{"self-approval", breakglass.Update, "", alice, pending, with(pending, approved("alice")), "no one approves their own grant"},

@@ -13,10 +13,12 @@ import (
 // can take, reporting the median of single evaluations as p50-ns.
 func BenchmarkEvaluate(b *testing.B) {
 	paths := map[string]func(*policies.Input){
-		"gitops-controller": func(in *policies.Input) { in.User, in.Credential = "system:serviceaccount:argocd:argocd-application-controller", "JTI" },
-		"unowned-object":    func(in *policies.Input) { in.Ownership = policies.Ownership{} },
-		"person-denied":     func(*policies.Input) {},
-		"break-glass":       func(in *policies.Input) { in.Grants = []policies.Grant{activeGrant} },
+		"gitops-controller": func(in *policies.Input) {
+			in.User, in.Credential = "system:serviceaccount:argocd:argocd-application-controller", "JTI"
+		},
+		"unowned-object": func(in *policies.Input) { in.Ownership = policies.Ownership{} },
+		"person-denied":  func(*policies.Input) {},
+		"break-glass":    func(in *policies.Input) { in.Grants = []policies.Grant{activeGrant} },
 	}
 	e := newEngine(b, nil, time.Second)
 	for _, name := range []string{"gitops-controller", "unowned-object", "person-denied", "break-glass"} {

@@ -73,7 +73,9 @@ func TestEngineDecisions(t *testing.T) {
 		want policies.Decision
 	}{
 		{"person denied", func(*policies.Input) {}, policies.Decision{Allowed: false, Writer: "person", Warnings: []string{}}},
-		{"gitops allowed", func(in *policies.Input) { in.User, in.Credential = "system:serviceaccount:flux-system:kustomize-controller", "JTI" },
+		{"gitops allowed", func(in *policies.Input) {
+			in.User, in.Credential = "system:serviceaccount:flux-system:kustomize-controller", "JTI"
+		},
 			policies.Decision{Allowed: true, Reason: "GitOps identity", Writer: "gitops", Warnings: []string{}}},
 		{"grant allows", func(in *policies.Input) { in.Grants = []policies.Grant{activeGrant} },
 			policies.Decision{Allowed: true, Reason: "break-glass grant inc-1-alice (ticket INC-1)", Writer: "person",
@@ -133,9 +135,13 @@ enforced if input.name == "frozen"
 		wantWarnings []string
 		noWarnRules  bool
 	}{
-		{"GitOps write, warned", func(in *policies.Input) { in.User, in.Credential = "system:serviceaccount:flux-system:kustomize-controller", "JTI" },
+		{"GitOps write, warned", func(in *policies.Input) {
+			in.User, in.Credential = "system:serviceaccount:flux-system:kustomize-controller", "JTI"
+		},
 			true, "GitOps identity", []string{"driftgate: check the dashboard"}, false},
-		{"GitOps write, denied", func(in *policies.Input) { in.User, in.Credential = "system:serviceaccount:argocd:argocd-application-controller", "JTI" },
+		{"GitOps write, denied", func(in *policies.Input) {
+			in.User, in.Credential = "system:serviceaccount:argocd:argocd-application-controller", "JTI"
+		},
 			false, "prod is frozen", []string{"driftgate: check the dashboard"}, false},
 		{"break-glass write, warned", func(in *policies.Input) { in.Grants = []policies.Grant{activeGrant} },
 			true, "break-glass grant inc-1-alice (ticket INC-1)",
