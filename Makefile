@@ -19,6 +19,7 @@ build: ## Build bin/driftgate (the first build on a machine fetches and compiles
 .PHONY: demo
 demo: build controlplane kubectl ## The main job: the whole story on a local cluster, narrated (KEEP=1 leaves the cluster up).
 	@hack/build.sh bin/demo ./hack/demo
+	@hack/build.sh bin/devcluster ./hack/devcluster   # compiles what the demo's `go run ./hack/devcluster` runs
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" KUBECTL="$$(hack/kubectl.sh)" KEEP="$(KEEP)" bin/demo
 
 .PHONY: kubectl

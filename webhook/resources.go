@@ -20,7 +20,7 @@ func KnownResource(mapper apimeta.RESTMapper) func(group, resource string) error
 		var elsewhere []string
 		for _, gvr := range gvrs {
 			if gvr.Group == group {
-				return nil
+				return namespaced(mapper, gvr)
 			}
 			if name := ResourceName(gvr.Group, gvr.Resource); !strings.Contains(strings.Join(elsewhere, " "), name) {
 				elsewhere = append(elsewhere, name)
@@ -35,4 +35,17 @@ func KnownResource(mapper apimeta.RESTMapper) func(group, resource string) error
 		}
 		return fmt.Errorf("the cluster serves no resource %s in %s", resource, where)
 	}
+}
+
+// namespaced refuses a cluster-scoped resource: a grant covers objects in its namespaces only.
+func namespaced(mapper apimeta.RESTMapper, gvr schema.GroupVersionResource) error {
+	gvk, err := mapper.KindFor(gvr)
+	if err != nil {
+		return nil
+	}
+	m, err := mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if err != nil || m.Scope.Name() != apimeta.RESTScopeNameRoot {
+		return nil
+	}
+	return fmt.Errorf("%s are cluster-scoped, and break-glass grants cover objects in their namespaces only: change them in Git", gvr.Resource)
 }

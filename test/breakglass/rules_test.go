@@ -3,6 +3,7 @@ package breakglass_test
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -142,16 +143,30 @@ func TestGrantsAreChangedOnlyByTheRules(t *testing.T) {
 }
 
 func TestGrantScope(t *testing.T) {
+	ctx := context.Background()
 	a, b := cluster.Namespace(t, nil), cluster.Namespace(t, nil)
 	ownedDeployment(t, a, "checkout")
 	ownedDeployment(t, b, "checkout")
 	activeGrant(t, a, []string{"configmaps"}, time.Hour)
 	activeGrant(t, b, []string{"deployments.apps"}, time.Hour)
 	alice := cluster.Person(t, "alice")
-	// Both grants bind the writer role, so RBAC lets alice write Deployments in a and b; driftgate
-	// decides on the grants themselves: a configmaps grant in a does not cover Deployments in a.
+	// A grant's Role holds only what it names, so RBAC alone would stop alice in a. Here another
+	// binding (a role she holds for other reasons) lets her write Deployments in a too: driftgate
+	// decides on the grants themselves, and a configmaps grant in a does not cover Deployments.
+	rb := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Namespace: a, Name: "alice-writes"},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: writerRole},
+		Subjects:   []rbacv1.Subject{testenv.UserSubject("alice")},
+	}
+	if err := cluster.AdminActor(t).Client.Create(ctx, rb); err != nil {
+		t.Fatal(err)
+	}
 	testutil.WaitFor(t, "alice's RBAC in "+b, func() bool { return setImage(t, alice, b, "checkout", image) == nil })
-	err := setImage(t, alice, a, "checkout", image)
+	var err error
+	testutil.WaitFor(t, "alice's RBAC in "+a, func() bool {
+		err = setImage(t, alice, a, "checkout", image)
+		return err != nil && strings.Contains(err.Error(), "validate.driftgate.io")
+	})
 	wantDenied(t, "deployments under a configmaps grant", err, "holds no active break-glass grant")
 }
 
