@@ -7,6 +7,8 @@ const (
 	BackportRequired = "Required"
 	BackportDone     = "Backported"
 	BackportReverted = "Reverted"
+	// BackportNotApplied: the write never landed.
+	BackportNotApplied = "NotApplied"
 )
 
 // Edit is what a break-glass edit changed, as the audit needs it.

@@ -70,6 +70,8 @@ func backportText(b Backport, s style) string {
 		return "Backported at revision " + s.code(orDefault(b.Revision, "(unknown)")) + resolved(b)
 	case "Reverted":
 		return "Reverted" + resolved(b)
+	case "NotApplied":
+		return "Not applied: the write never landed" + resolved(b)
 	}
 	out := "Required"
 	if len(b.OpenPaths) > 0 {

@@ -1,6 +1,10 @@
 package report
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+)
 
 // notes are the facts that do not decide the verdict, grants first.
 func notes(in Input, grants []Grant, edits []Edit, drift OtherDrift) []string {
@@ -40,6 +44,10 @@ func editNotes(edits []Edit) []string {
 		}
 		if e.ChangesTruncated {
 			out = append(out, fmt.Sprintf("edit %s recorded only its first changes or shortened values", e.Name))
+		}
+		if e.Backport.State == string(v1alpha1.NotApplied) {
+			out = append(out, fmt.Sprintf("edit %s (%s: %s %s) was recorded but never applied: the object is as the write found it. A write refused after driftgate admitted it, or an admission review no API server sent: check the API server's audit log for the request",
+				e.Name, e.User, e.Operation, e.Object))
 		}
 	}
 	if warned > 0 {

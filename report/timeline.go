@@ -16,13 +16,14 @@ const (
 	EventWrite      = "write"
 	EventBackported = "backported"
 	EventReverted   = "reverted"
+	EventNotApplied = "notApplied"
 	EventRevoked    = "revoked"
 	EventExpired    = "expired"
 )
 
 func eventRank(kind string) int {
 	return slices.Index([]string{EventRequested, EventApproved, EventDenied, EventActivated, EventWrite,
-		EventBackported, EventReverted, EventRevoked, EventExpired}, kind)
+		EventBackported, EventReverted, EventNotApplied, EventRevoked, EventExpired}, kind)
 }
 
 // timeline lists the grants' and edits' events by time: request, approvals, activation, each
@@ -71,6 +72,8 @@ func editEvents(e Edit) []Event {
 	kind := EventReverted
 	if e.Backport.State == "Backported" {
 		kind, text = EventBackported, fmt.Sprintf("the edit of %s was backported: Git matches live at revision %s", e.Object, orDefault(e.Backport.Revision, "(unknown)"))
+	} else if e.Backport.State == "NotApplied" {
+		kind, text = EventNotApplied, fmt.Sprintf("the recorded write to %s never landed", e.Object)
 	} else if e.Backport.State != "Reverted" {
 		return out
 	}

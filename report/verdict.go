@@ -7,7 +7,8 @@ import (
 	"github.com/driftgate/driftgate/api/v1alpha1"
 )
 
-// verdictOf decides the report: ready to close only when every edit is Backported or Reverted.
+// verdictOf decides the report: ready to close only when no edit is Required (Backported,
+// Reverted, or NotApplied, which the notes list apart).
 // Grants still active or pending do not change it (they are notes).
 func verdictOf(edits []Edit) Verdict {
 	items := []OpenItem{}

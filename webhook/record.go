@@ -96,6 +96,9 @@ func objectRef(req *Request, in *policies.Input) v1alpha1.ObjectReference {
 			ref.Name = name
 		}
 	}
+	if md, _ := req.OldObject["metadata"].(map[string]any); md != nil {
+		ref.ResourceVersion, _ = md["resourceVersion"].(string)
+	}
 	return ref
 }
 

@@ -6,7 +6,7 @@ import (
 )
 
 // BackportState is whether Git has caught up with a break-glass edit.
-// +kubebuilder:validation:Enum=Required;Backported;Reverted
+// +kubebuilder:validation:Enum=Required;Backported;Reverted;NotApplied
 type BackportState string
 
 const (
@@ -16,6 +16,9 @@ const (
 	Backported BackportState = "Backported"
 	// Reverted: the live object matches Git again.
 	Reverted BackportState = "Reverted"
+	// NotApplied: the write was recorded but never landed (refused after driftgate admitted it,
+	// a conflict, or a review no API server sent): the object is as the write found it.
+	NotApplied BackportState = "NotApplied"
 )
 
 // ObjectReference names the object an edit wrote.
@@ -31,6 +34,10 @@ type ObjectReference struct {
 	Name      string `json:"name"`
 	// +optional
 	UID string `json:"uid,omitempty"`
+	// ResourceVersion is the object's version the write replaced (an update's or delete's
+	// oldObject): while the object still has it, the write has not landed.
+	// +optional
+	ResourceVersion string `json:"resourceVersion,omitempty"`
 }
 
 // FieldChange is one changed field path (SPEC notation) with its old and new values; null on

@@ -100,10 +100,19 @@ func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.B
 	}
 	edit := editOf(e)
 	firstLook := e.Status.ObservedGeneration == 0
-	if firstLook && !audit.Landed(edit, liveObj) && r.Clock.Since(e.Spec.Time.Time) < landingGrace {
-		// The record is written before the write lands (or fails): wait for the watch.
-		r.pending = true
-		return nil
+	if firstLook && !audit.Landed(edit, liveObj) {
+		if r.Clock.Since(e.Spec.Time.Time) < landingGrace {
+			// The record is written before the write lands (or fails): wait for the watch.
+			r.pending = true
+			return nil
+		}
+		never, err := r.neverLanded(ctx, e)
+		if err != nil {
+			return err
+		}
+		if never != "" {
+			return r.writeEditStatus(ctx, e, def, audit.Resolution{State: audit.BackportNotApplied, Reason: never})
+		}
 	}
 	res, err := d.Backport(edit, desired, liveObj)
 	if err != nil {
@@ -188,4 +197,36 @@ func fileOf(src string) string {
 	src, _, _ = strings.Cut(src, " (")
 	src, _, _ = strings.Cut(src, " items[")
 	return src
+}
+
+// neverLanded says why the recorded update or delete never happened, or "" when it may have
+// (and was then undone): the object is gone or another object by now (its uid), or it still has
+// the version the write would have replaced. Read from the API server, not the watches, which
+// keep no versions.
+func (r *Reconciler) neverLanded(ctx context.Context, e *v1alpha1.BreakGlassEdit) (string, error) {
+	ref := e.Spec.Object
+	if e.Spec.Operation == "CREATE" || ref.ResourceVersion == "" {
+		return "", nil
+	}
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion(ref.APIVersion)
+	u.SetKind(ref.Kind)
+	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, u)
+	switch {
+	case apierrors.IsNotFound(err):
+		if e.Spec.Operation == "DELETE" {
+			return "", nil
+		}
+		return "the object it updated does not exist", nil
+	case err != nil:
+		return "", fmt.Errorf("reading the object of %s: %w", e.Name, err)
+	case ref.UID != "" && string(u.GetUID()) != ref.UID:
+		if e.Spec.Operation == "DELETE" {
+			return "", nil // deleted, and made again since
+		}
+		return "the object it updated is not the one there now (another uid)", nil
+	case u.GetResourceVersion() == ref.ResourceVersion:
+		return "the object is still at the version the write would have replaced", nil
+	}
+	return "", nil
 }

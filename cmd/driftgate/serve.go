@@ -29,6 +29,8 @@ import (
 
 type serveOptions struct {
 	configPath, kubeconfig, certDir, certMode string
+	clientCA                                  string
+	clientCNs                                 []string
 	metricsAddr, probeAddr                    string
 	webhookPort                               int
 	shutdownDelay                             time.Duration
@@ -57,6 +59,8 @@ func newServeCommand() *cobra.Command {
 	f.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Prometheus metrics address (0 disables)")
 	f.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "healthz/readyz address")
 	f.IntVar(&o.webhookPort, "webhook-port", 9443, "webhook server port")
+	f.StringVar(&o.clientCA, "client-ca", "", "PEM CA bundle: when set, the webhook answers only callers with a client certificate it signed (the API server, given one by an AdmissionConfiguration); a forged review fails the handshake")
+	f.StringSliceVar(&o.clientCNs, "client-cn", nil, "with --client-ca, the common names a caller's certificate may have (repeatable; default any)")
 	f.DurationVar(&o.shutdownDelay, "shutdown-delay", 5*time.Second,
 		"on SIGTERM, how long readiness fails while the webhook still serves, before it drains and stops")
 	f.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader among replicas for the controllers (the webhook serves on every replica)")
@@ -146,8 +150,18 @@ func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, 
 	if err != nil {
 		return fmt.Errorf("registering metrics: %w", err)
 	}
+	tlsOpts := []func(*tls.Config){http1Only}
+	if o.clientCA != "" {
+		verify, err := certs.ClientVerification(o.clientCA, o.clientCNs)
+		if err != nil {
+			return fmt.Errorf("--client-ca: %w", err)
+		}
+		tlsOpts = append(tlsOpts, verify)
+	} else if len(o.clientCNs) > 0 {
+		return errors.New("--client-cn needs --client-ca: the names are checked on certificates that CA signed")
+	}
 	srv := crwebhook.NewServer(crwebhook.Options{Port: o.webhookPort, CertDir: o.certDir,
-		CertName: certs.CertName, KeyName: certs.KeyName, TLSOpts: []func(*tls.Config){http1Only}})
+		CertName: certs.CertName, KeyName: certs.KeyName, TLSOpts: tlsOpts})
 	if err := webhook.Setup(ctx, mgr, srv, webhook.Options{Config: cfg, Engine: engine, Metrics: m, Log: log.WithName("admission"),
 		Draining: draining}); err != nil {
 		return err

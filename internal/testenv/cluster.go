@@ -44,6 +44,9 @@ type Options struct {
 	// External leaves driftgate out: the tests run `driftgate serve` themselves (Serve), which
 	// registers its own webhook (Config.Webhook.URL must be set).
 	External bool
+	// WebhookClientCert has the API server present a client certificate to webhooks
+	// (Cluster.WebhookClientCA signed it), for `driftgate serve --client-ca`.
+	WebhookClientCert bool
 }
 
 // Cluster is a running control plane with driftgate in it.
@@ -52,6 +55,9 @@ type Cluster struct {
 	Scheme   *apiruntime.Scheme
 	Config   *config.Config
 	AuditLog string
+	// WebhookClientCA is the PEM file of the CA of the API server's webhook client certificate
+	// (Options.WebhookClientCert).
+	WebhookClientCA string
 
 	env      *envtest.Environment
 	webhooks *envtest.WebhookInstallOptions
@@ -78,7 +84,7 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	if c.Scheme, err = newScheme(); err != nil {
 		return nil, err
 	}
-	if err := c.startControlPlane(); err != nil {
+	if err := c.startControlPlane(o); err != nil {
 		return nil, err
 	}
 	if err := c.setup(ctx, o); err != nil {
@@ -122,7 +128,7 @@ func (c *Cluster) setup(ctx context.Context, o Options) error {
 	return nil
 }
 
-func (c *Cluster) startControlPlane() error {
+func (c *Cluster) startControlPlane(o Options) error {
 	var err error
 	if c.dir, err = os.MkdirTemp("", "driftgate-envtest-"); err != nil {
 		return err
@@ -140,6 +146,13 @@ func (c *Cluster) startControlPlane() error {
 		Set("audit-policy-file", policy).
 		Set("audit-log-path", c.AuditLog).
 		Set("audit-log-mode", "blocking")
+	if o.WebhookClientCert {
+		admission, err := c.webhookClientCert()
+		if err != nil {
+			return fmt.Errorf("the API server's webhook client certificate: %w", err)
+		}
+		c.env.ControlPlane.GetAPIServer().Configure().Set("admission-control-config-file", admission)
+	}
 	if c.Admin, err = c.env.Start(); err != nil {
 		return fmt.Errorf("starting envtest: %w", err)
 	}

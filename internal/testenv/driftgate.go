@@ -1,9 +1,16 @@
 package testenv
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
 	"fmt"
+	"net"
+	"net/http"
 	"os"
+	"strconv"
 
 	"github.com/go-logr/logr"
 	"k8s.io/utils/clock"
@@ -123,4 +130,17 @@ func run(ctx context.Context, mgr manager.Manager, cancel *context.CancelFunc, d
 		return fmt.Errorf("driftgate's cache did not sync")
 	}
 	return nil
+}
+
+// PostReview sends an AdmissionReview body straight to driftgate's webhook server over TLS,
+// as any client that reaches its port can (a forged review: the API server did not send it).
+func (c *Cluster) PostReview(body []byte) (*http.Response, error) {
+	if c.webhooks == nil {
+		return nil, errors.New("driftgate runs outside this cluster (Options.External)")
+	}
+	pool := x509.NewCertPool()
+	pool.AppendCertsFromPEM(c.webhooks.LocalServingCAData)
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
+	url := fmt.Sprintf("https://%s%s", net.JoinHostPort(c.webhooks.LocalServingHost, strconv.Itoa(c.webhooks.LocalServingPort)), webhook.Path)
+	return hc.Post(url, "application/json", bytes.NewReader(body))
 }

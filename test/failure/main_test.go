@@ -45,6 +45,9 @@ func run(m *testing.M) int {
 	return testenv.Run(m, testenv.Options{
 		Config:       cfg,
 		External:     true,
+		// The API server presents a client certificate to webhooks; a driftgate started with
+		// --client-ca checks it (forged_test.go), the others ignore it.
+		WebhookClientCert: true,
 		CLI:          true,
 		ClusterRoles: []rbacv1.ClusterRole{personRole(), leaseRole()},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{

@@ -37,6 +37,8 @@ type serveOptions struct {
 	leaderElect bool
 	// shutdownDelay is --shutdown-delay; empty means 1s.
 	shutdownDelay string
+	// clientCA has driftgate answer only callers with the API server's client certificate.
+	clientCA bool
 }
 
 // server is a running `driftgate serve`.
@@ -68,7 +70,7 @@ func serve(t *testing.T, o serveOptions) *server {
 		t.Fatal(err)
 	}
 	s := &server{port: o.port, probe: fmt.Sprintf("127.0.0.1:%d", probePort), certs: o.certs}
-	s.proc, err = supervise.Start(supervise.Spec{Name: "driftgate serve", Path: cluster.CLIPath(t), Log: filepath.Join(t.TempDir(), "serve.log"), Args: []string{
+	args := []string{
 		"serve",
 		"--config=" + writeConfig(t),
 		"--kubeconfig=" + o.kubeconfig,
@@ -78,7 +80,11 @@ func serve(t *testing.T, o serveOptions) *server {
 		"--health-probe-bind-address=" + s.probe,
 		"--leader-elect=" + strconv.FormatBool(o.leaderElect),
 		"--shutdown-delay=" + o.shutdownDelay,
-		"--enable-audit=false"}})
+		"--enable-audit=false"}
+	if o.clientCA {
+		args = append(args, "--client-ca="+cluster.WebhookClientCA, "--client-cn="+testenv.WebhookClientCN)
+	}
+	s.proc, err = supervise.Start(supervise.Spec{Name: "driftgate serve", Path: cluster.CLIPath(t), Log: filepath.Join(t.TempDir(), "serve.log"), Args: args})
 	if err != nil {
 		t.Fatal(err)
 	}
