@@ -43,13 +43,13 @@ func run(m *testing.M) int {
 	cfg := config.Default()
 	cfg.Webhook.URL = fmt.Sprintf("https://127.0.0.1:%d%s", port, webhook.Path)
 	return testenv.Run(m, testenv.Options{
-		Config:       cfg,
-		External:     true,
+		Config:   cfg,
+		External: true,
 		// The API server presents a client certificate to webhooks; a driftgate started with
 		// --client-ca checks it (forged_test.go), the others ignore it.
 		WebhookClientCert: true,
-		CLI:          true,
-		ClusterRoles: []rbacv1.ClusterRole{personRole(), leaseRole()},
+		CLI:               true,
+		ClusterRoles:      []rbacv1.ClusterRole{personRole(), leaseRole()},
 		ClusterRoleBindings: []rbacv1.ClusterRoleBinding{
 			testenv.Binding("test-person", "test-person", testenv.GroupSubject("system:authenticated")),
 			testenv.Binding("test-driftgate-leases", "test-leases", testenv.UserSubject(cfg.SelfIdentity())),
