@@ -31,7 +31,7 @@ func wantObjects(vs valueSet) []string {
 		"ClusterRole/" + f, "ClusterRole/" + f + ":requester", "ClusterRole/" + f + ":approver",
 		"ClusterRoleBinding/" + f, "Role/" + f, "RoleBinding/" + f,
 		"Service/" + f + "-webhook", "Service/" + f + "-metrics", "Deployment/" + f,
-		"ValidatingWebhookConfiguration/" + f,
+		"ValidatingWebhookConfiguration/" + f, "NetworkPolicy/" + f,
 	}
 	if vs.pdb {
 		want = append(want, "PodDisruptionBudget/"+f)

@@ -16,17 +16,24 @@ type role struct {
 	rules []rbacv1.PolicyRule
 }
 
-// TestRBACWildcards: no rule grants every verb, none grants escalate or impersonate, and the
-// only rule on every resource is the documented audit read rule: read-only, in driftgate's
-// ClusterRole, and only with the audit on.
+// TestRBACWildcards: no rule grants every verb or impersonate; escalate (with bind) only on Roles,
+// in driftgate's ClusterRole, which the grant controller needs to write a grant's Role of
+// exactly what the grant names (Roles it does not hold itself); and the only rule on every
+// resource is the documented audit read rule: read-only, in driftgate's ClusterRole, and only
+// with the audit on.
 func TestRBACWildcards(t *testing.T) {
 	for _, vs := range valueSets {
 		t.Run(vs.name, func(t *testing.T) {
 			var wildcard []string
 			for _, r := range roles(t, render(t, vs, goldenNamespace)) {
 				for _, rule := range r.rules {
-					if hasAny(rule.Verbs, "*", "escalate", "impersonate") {
+					if hasAny(rule.Verbs, "*", "impersonate") {
 						t.Errorf("%s grants %v on %v/%v", r.id, rule.Verbs, rule.APIGroups, rule.Resources)
+					}
+					grantRoles := r.id == "ClusterRole/"+vs.fullname && slices.Equal(rule.APIGroups, []string{"rbac.authorization.k8s.io"}) &&
+						slices.Equal(rule.Resources, []string{"roles"})
+					if hasAny(rule.Verbs, "escalate", "bind") && !grantRoles {
+						t.Errorf("%s grants %v on %v/%v; escalate and bind belong only to driftgate's rule on roles", r.id, rule.Verbs, rule.APIGroups, rule.Resources)
 					}
 					if slices.Contains(rule.Resources, "*") {
 						wildcard = append(wildcard, fmt.Sprintf("%s %v/%v %v", r.id, rule.APIGroups, rule.Resources, rule.Verbs))
@@ -44,9 +51,11 @@ func TestRBACWildcards(t *testing.T) {
 	}
 }
 
-// TestRBACResourceNames: the writes that can be limited to one object are: bind only the
-// break-glass ClusterRole, update only driftgate's own webhook configuration, lease and
-// certificate Secret (and Secrets only when driftgate manages its certificate).
+// TestRBACResourceNames: the writes that can be limited to one object are: update only
+// driftgate's own webhook configuration, lease and certificate Secret (and Secrets only when
+// driftgate manages its certificate); no ClusterRole may be bound or escalated (a grant's Role is
+// namespaced; its name is the grant's, not known in advance, so bind and escalate on roles are
+// not limited by name).
 func TestRBACResourceNames(t *testing.T) {
 	for _, vs := range valueSets {
 		t.Run(vs.name, func(t *testing.T) {
@@ -59,8 +68,9 @@ func TestRBACResourceNames(t *testing.T) {
 				group, resource, verb string
 				want                  [][]string // the resourceNames of each rule granting it
 			}{
-				{"rbac.authorization.k8s.io", "clusterroles", "bind", [][]string{{vs.clusterRole}}},
+				{"rbac.authorization.k8s.io", "clusterroles", "bind", nil},
 				{"rbac.authorization.k8s.io", "clusterroles", "escalate", nil},
+				{"rbac.authorization.k8s.io", "roles", "escalate", [][]string{nil}},
 				{"admissionregistration.k8s.io", "validatingwebhookconfigurations", "update", [][]string{{vs.fullname}}},
 				{"admissionregistration.k8s.io", "validatingwebhookconfigurations", "patch", [][]string{{vs.fullname}}},
 				{"admissionregistration.k8s.io", "validatingwebhookconfigurations", "delete", nil},
