@@ -10,6 +10,8 @@
 //
 //	KUBEBUILDER_ASSETS="$(hack/controlplane.sh)" KUBECTL="$(hack/kubectl.sh)" go run ./hack/demo [--keep] [--dir DIR]
 //
+// (`make demo` builds it as bin/demo first.)
+//
 // Run it from the repository root, after `make build`; `make demo` does all of that.
 package main
 
