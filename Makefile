@@ -48,6 +48,10 @@ dev-up: build controlplane ## Start a local cluster in the background (etcd, kub
 dev-down: ## Stop the local cluster dev-up started and remove .driftgate/dev.
 	go run ./hack/devcluster down
 
+.PHONY: tools
+tools: ## Build the go tools the targets run (controller-gen), with stage lines when it takes long.
+	@hack/long.sh controller-gen "generates deepcopy code and CRDs" 2 -- go build -o /dev/null sigs.k8s.io/controller-tools/cmd/controller-gen
+
 .PHONY: generate
 generate: ## Regenerate deepcopy code, CRDs and the chart's webhook registration.
 	go tool controller-gen object paths=./api/...
@@ -67,10 +71,10 @@ verify-generated: ## Fail when generated files are not what `make generate` make
 lint: ## gofmt and go vet.
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt wants to reformat: $$out" >&2; exit 1; fi
-	go vet ./...
+	@hack/long.sh "go vet" "type-checks every package and test" 6 -- go vet ./...
 
 .PHONY: test
-test: controlplane kubectl helm verify-generated lint build ## Run every test: unit, Rego, fuzz seeds, envtest (real kube-apiserver), chart, image, failure behaviour, policy fixtures.
+test: controlplane kubectl helm tools verify-generated lint build ## Run every test: unit, Rego, fuzz seeds, envtest (real kube-apiserver), chart, image, failure behaviour, policy fixtures.
 	bin/driftgate policy test
 	@if [ -x ../shared/bin/check-drift ]; then ../shared/bin/check-drift ../shared/fixtures/drift --bin bin/driftgate; \
 	else echo "../shared is absent: the shared drift corpus is not checked (the project's own, test/fixtures/drift, is, by test/corpus)"; fi
