@@ -3,6 +3,7 @@ package breakglass
 import (
 	"context"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
@@ -54,12 +55,26 @@ func (c *Controller) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	step := Next(&g, c.Config, c.Clock.Now())
 	// RBAC first: bound before the grant reads Active, unbound before it reads anything else.
 	if err := c.syncRBAC(ctx, &g, step.Phase == v1alpha1.GrantActive); err != nil {
-		return ctrl.Result{}, err
+		return requeueOnConflict(err)
 	}
 	if err := c.updateStatus(ctx, &g, step); err != nil {
-		return ctrl.Result{}, err
+		return requeueOnConflict(err)
 	}
 	return ctrl.Result{RequeueAfter: step.RequeueAfter}, nil
+}
+
+// ConflictRetry is how soon a grant is looked at again after a write lost an optimistic-lock
+// conflict (the grant, or one of its Roles or RoleBindings, changed since it was read).
+const ConflictRetry = time.Second
+
+// requeueOnConflict returns err to controller-runtime, which logs it as a Reconciler error and
+// retries with backoff; a conflict is no error, only a sign that the next look reads a newer
+// object, so it is retried without one.
+func requeueOnConflict(err error) (ctrl.Result, error) {
+	if apierrors.IsConflict(err) {
+		return ctrl.Result{RequeueAfter: ConflictRetry}, nil
+	}
+	return ctrl.Result{}, err
 }
 
 func (c *Controller) updateStatus(ctx context.Context, g *v1alpha1.BreakGlassGrant, step Step) error {

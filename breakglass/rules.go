@@ -32,6 +32,11 @@ type Rules struct {
 	// a credential id or SelfWithoutCredential is set (identities.withoutCredential names it).
 	Self                  string
 	SelfWithoutCredential bool
+	// System and SystemPrefixes name the system controllers (identities.system, systemPrefixes),
+	// among them the garbage collector, which removes the finalizers of a grant being deleted. A
+	// name counts as one only with its own credential, or when WithoutCredential names it.
+	System, SystemPrefixes []string
+	WithoutCredential      []string
 	// Exempt reports namespaces driftgate never intercepts; no grant may cover them.
 	Exempt func(namespace string) bool
 	// Clock is the webhook's clock: approvals, denials and revocations are stamped near it, and
@@ -51,6 +56,9 @@ type Rules struct {
 func NewRules(cfg *config.Config) (*Rules, error) {
 	r := &Rules{Config: cfg.BreakGlass, Self: cfg.SelfIdentity(), Exempt: cfg.Exempt, Clock: clock.RealClock{},
 		SelfWithoutCredential: slices.Contains(cfg.IdentitiesWithoutCredential(), cfg.SelfIdentity()),
+		System:                cfg.Identities.System,
+		SystemPrefixes:        cfg.Identities.SystemPrefixes,
+		WithoutCredential:     cfg.IdentitiesWithoutCredential(),
 		IdentityNamespaces:    cfg.IdentityNamespaces()}
 	if cfg.BreakGlass.TicketPattern != "" {
 		re, err := regexp.Compile(cfg.BreakGlass.TicketPattern)
@@ -105,13 +113,14 @@ func (r *Rules) CheckEdit(op Operation, w Writer, old *v1alpha1.BreakGlassEdit) 
 	if r.isSelf(w) {
 		return nil
 	}
-	if op == Delete && old != nil && (old.Status.Backport == v1alpha1.Backported || old.Status.Backport == v1alpha1.Reverted) {
+	if op == Delete && old != nil && (old.Status.Backport == v1alpha1.Backported || old.Status.Backport == v1alpha1.Reverted ||
+		old.Status.Backport == v1alpha1.NotApplied) {
 		return nil
 	}
 	if op == Delete && r.isMember(w, r.Config.AdminGroups) {
 		return nil
 	}
-	return errors.New("break-glass edit records are written only by driftgate, and deleted only once Backported or Reverted")
+	return errors.New("break-glass edit records are written only by driftgate, and deleted only once Backported, Reverted or NotApplied")
 }
 
 func (r *Rules) checkRequest(w Writer, g *v1alpha1.BreakGlassGrant) error {
@@ -129,6 +138,8 @@ func (r *Rules) checkRequest(w Writer, g *v1alpha1.BreakGlassGrant) error {
 		return fmt.Errorf("spec.duration %s: must be more than 0 and at most %s", s.Duration.Duration, r.Config.MaxDuration.Duration)
 	case len(s.Approvals) > 0 || s.Denial != nil || s.Revocation != nil:
 		return errors.New("a new grant carries no approvals, denial or revocation: approvers add theirs later")
+	case len(g.Finalizers) > 0 || len(g.OwnerReferences) > 0:
+		return errors.New("a new grant carries no finalizers or owner references: they are driftgate's")
 	}
 	return r.checkScope(s.Scope)
 }
@@ -188,4 +199,12 @@ func phaseOf(g *v1alpha1.BreakGlassGrant) v1alpha1.GrantPhase {
 // isSelf reports whether w is driftgate itself: its name, authenticated from its own credential.
 func (r *Rules) isSelf(w Writer) bool {
 	return w.User == r.Self && (w.Credential != "" || r.SelfWithoutCredential)
+}
+
+// isSystem reports whether w is a system controller (the garbage collector among them): a system
+// name, authenticated from its own credential or accepted without one.
+func (r *Rules) isSystem(w Writer) bool {
+	named := slices.Contains(r.System, w.User) ||
+		slices.ContainsFunc(r.SystemPrefixes, func(p string) bool { return strings.HasPrefix(w.User, p) })
+	return named && (w.Credential != "" || slices.Contains(r.WithoutCredential, w.User))
 }

@@ -34,6 +34,8 @@ var (
 	admin    = breakglass.Writer{User: "root", Groups: []string{"system:masters"}}
 	self     = breakglass.Writer{User: "system:serviceaccount:driftgate-system:driftgate", Credential: "JTI"}
 	selfWorn = breakglass.Writer{User: "system:serviceaccount:driftgate-system:driftgate"} // impersonated: no credential
+	gc       = breakglass.Writer{User: "system:serviceaccount:kube-system:generic-garbage-collector", Credential: "JTI"}
+	gcWorn   = breakglass.Writer{User: "system:serviceaccount:kube-system:generic-garbage-collector"} // impersonated
 	approval = func(u string) v1alpha1.Approval { return v1alpha1.Approval{User: u, Time: metav1.Time{Time: t0}} }
 )
 
@@ -45,6 +47,31 @@ func TestCheckGrant(t *testing.T) {
 		g := base.DeepCopy()
 		mutate(g)
 		return g
+	}
+	in := func(p v1alpha1.GrantPhase) func(*v1alpha1.BreakGlassGrant) {
+		return func(g *v1alpha1.BreakGlassGrant) { g.Status.Phase = p }
+	}
+	expired, revoked := with(pending, in(v1alpha1.GrantExpired)), with(pending, in(v1alpha1.GrantRevoked))
+	revoked.Spec.Revocation = &v1alpha1.Revocation{User: "alice", Time: metav1.Time{Time: t0}}
+	denied := with(pending, in(v1alpha1.GrantDenied))
+	denied.Spec.Denial = &v1alpha1.Denial{User: "bob", Reason: "no", Time: metav1.Time{Time: t0}}
+	// deleting is a grant being deleted in the foreground: the garbage collector removes the
+	// foregroundDeletion finalizer once the dependents are gone.
+	deleting := func(g *v1alpha1.BreakGlassGrant) {
+		g.DeletionTimestamp = at(time.Minute)
+		g.Finalizers = []string{metav1.FinalizerDeleteDependents}
+	}
+	finalizer := func(fs ...string) func(*v1alpha1.BreakGlassGrant) {
+		return func(g *v1alpha1.BreakGlassGrant) { g.Finalizers = fs }
+	}
+	label := func(g *v1alpha1.BreakGlassGrant) { g.Labels = map[string]string{"team": "payments"} }
+	owner := func(g *v1alpha1.BreakGlassGrant) {
+		g.OwnerReferences = []metav1.OwnerReference{{APIVersion: "v1", Kind: "ConfigMap", Name: "x", UID: "u"}}
+	}
+	// bookkeeping is what the API server changes on any write: it leaves a terminal grant as it is.
+	bookkeeping := func(g *v1alpha1.BreakGlassGrant) {
+		g.ResourceVersion, g.Generation = "42", 7
+		g.ManagedFields = []metav1.ManagedFieldsEntry{{Manager: "kubectl", Operation: metav1.ManagedFieldsOperationUpdate}}
 	}
 	tests := []struct {
 		name     string
@@ -106,6 +133,34 @@ func TestCheckGrant(t *testing.T) {
 				g.Status.Phase = v1alpha1.GrantExpired
 				g.Spec.Revocation = &v1alpha1.Revocation{User: "root", Time: metav1.Time{Time: t0}}
 			}), "never changes again"},
+		// Terminal grants never change, metadata included, for anyone but driftgate and the
+		// garbage collector finishing a deletion.
+		{"an approver adds a finalizer to an expired grant", breakglass.Update, "", bob, expired, with(expired, finalizer("example.com/hold")), "never changes again"},
+		{"an admin adds a finalizer to a revoked grant", breakglass.Update, "", admin, revoked, with(revoked, finalizer("example.com/hold")), "never changes again"},
+		{"the requester adds a finalizer to a denied grant", breakglass.Update, "", alice, denied, with(denied, finalizer("example.com/hold")), "never changes again"},
+		{"a label on an expired grant", breakglass.Update, "", bob, expired, with(expired, label), "never changes again"},
+		{"an annotation on a denied grant", breakglass.Update, "", admin, denied, with(denied, func(g *v1alpha1.BreakGlassGrant) {
+			g.Annotations = map[string]string{"note": "fine"}
+		}), "never changes again"},
+		{"an owner reference on a revoked grant", breakglass.Update, "", alice, revoked, with(revoked, owner), "never changes again"},
+		{"removing a label from an expired grant", breakglass.Update, "", admin, with(expired, label), expired, "never changes again"},
+		{"a person removes a finalizer from an expired grant being deleted", breakglass.Update, "", admin, with(expired, deleting), with(with(expired, deleting), finalizer()), "never changes again"},
+		{"an unchanged expired grant", breakglass.Update, "", bob, expired, with(expired, bookkeeping), ""},
+		{"driftgate labels an expired grant", breakglass.Update, "", self, expired, with(expired, label), ""},
+		{"the garbage collector removes a finalizer from an expired grant being deleted", breakglass.Update, "", gc, with(expired, deleting), with(with(expired, deleting), finalizer()), ""},
+		{"the garbage collector removes a finalizer from an active grant being deleted", breakglass.Update, "", gc,
+			with(grant(activeUntil(time.Hour)), deleting), with(with(grant(activeUntil(time.Hour)), deleting), finalizer()), ""},
+		{"the garbage collector's name impersonated removes a finalizer", breakglass.Update, "", gcWorn, with(expired, deleting), with(with(expired, deleting), finalizer()), "never changes again"},
+		{"the garbage collector adds a finalizer", breakglass.Update, "", gc, with(expired, deleting),
+			with(with(expired, deleting), finalizer(metav1.FinalizerDeleteDependents, "example.com/hold")), "never changes again"},
+		{"the garbage collector replaces a finalizer", breakglass.Update, "", gc, with(expired, deleting),
+			with(with(expired, deleting), finalizer("example.com/hold")), "never changes again"},
+		{"the garbage collector removes a finalizer and labels", breakglass.Update, "", gc, with(expired, deleting),
+			with(with(with(expired, deleting), finalizer()), label), "never changes again"},
+		{"the garbage collector removes a finalizer from a grant not being deleted", breakglass.Update, "", gc, with(expired, finalizer("example.com/hold")), expired, "never changes again"},
+		{"a label on a pending grant", breakglass.Update, "", alice, pending, with(pending, label), ""},
+		{"request carrying a finalizer", breakglass.Create, "", alice, nil, with(grant(nil), finalizer("example.com/hold")), "no finalizers or owner references"},
+		{"request carrying an owner reference", breakglass.Create, "", alice, nil, with(grant(nil), owner), "no finalizers or owner references"},
 		{"status by a person", breakglass.Update, "status", admin, pending, pending, "only driftgate writes the status"},
 		{"status by driftgate", breakglass.Update, "status", self, pending, pending, ""},
 		{"status by driftgate's name impersonated", breakglass.Update, "status", selfWorn, pending, pending, "only driftgate writes the status"},
@@ -179,6 +234,7 @@ func TestCheckEdit(t *testing.T) {
 		{"an admin edits", breakglass.Update, admin, edit(v1alpha1.BackportRequired), false},
 		{"deleting an open record", breakglass.Delete, alice, edit(v1alpha1.BackportRequired), false},
 		{"deleting a backported record", breakglass.Delete, alice, edit(v1alpha1.Backported), true},
+		{"deleting a record that never landed", breakglass.Delete, alice, edit(v1alpha1.NotApplied), true},
 		{"an admin deletes an open record", breakglass.Delete, admin, edit(v1alpha1.BackportRequired), true},
 	}
 	for _, tt := range tests {

@@ -15,15 +15,19 @@ import (
 // checkUpdate allows the three things people do to an existing grant: an approver adds an
 // approval or a denial to a pending grant; the requester, an approver or an admin revokes a
 // pending or active one. Everything the requester asked for is immutable, and a grant in a
-// terminal phase never changes again.
+// terminal phase never changes again, its metadata included. The garbage collector removes the
+// finalizers of a grant being deleted, in any phase.
 func (r *Rules) checkUpdate(w Writer, old, obj *v1alpha1.BreakGlassGrant) error {
+	if r.isSystem(w) && finishesDeletion(old, obj) {
+		return nil
+	}
 	o, n := &old.Spec, &obj.Spec
 	phase := phaseOf(old)
 	if phase.Terminal() {
-		if equality.Semantic.DeepEqual(o, n) {
+		if equality.Semantic.DeepEqual(o, n) && equality.Semantic.DeepEqual(written(old.ObjectMeta), written(obj.ObjectMeta)) {
 			return nil
 		}
-		return fmt.Errorf("grant %s is %s and never changes again: request a new grant", old.Name, phase)
+		return fmt.Errorf("grant %s is %s and never changes again, its labels, annotations, finalizers and owner references included: request a new grant", old.Name, phase)
 	}
 	if !equality.Semantic.DeepEqual(old.Finalizers, obj.Finalizers) || !equality.Semantic.DeepEqual(old.OwnerReferences, obj.OwnerReferences) {
 		return errors.New("the finalizers and owner references of a grant are driftgate's")
@@ -115,4 +119,23 @@ func joinOrNone(groups []string) string {
 		return "none configured"
 	}
 	return fmt.Sprint(groups)
+}
+
+// written is the metadata a client writes: what the API server keeps itself (uid, resourceVersion,
+// generation, timestamps, managedFields) left out, and the name, which never changes.
+func written(m metav1.ObjectMeta) metav1.ObjectMeta {
+	return metav1.ObjectMeta{GenerateName: m.GenerateName, Labels: m.Labels, Annotations: m.Annotations,
+		Finalizers: m.Finalizers, OwnerReferences: m.OwnerReferences}
+}
+
+// finishesDeletion reports a write that only removes finalizers (foregroundDeletion, orphan) from
+// a grant being deleted, as the garbage collector does once it has dealt with the dependents.
+func finishesDeletion(old, obj *v1alpha1.BreakGlassGrant) bool {
+	if old.DeletionTimestamp == nil || len(obj.Finalizers) >= len(old.Finalizers) ||
+		slices.ContainsFunc(obj.Finalizers, func(f string) bool { return !slices.Contains(old.Finalizers, f) }) {
+		return false
+	}
+	before, after := written(old.ObjectMeta), written(obj.ObjectMeta)
+	before.Finalizers, after.Finalizers = nil, nil
+	return equality.Semantic.DeepEqual(before, after) && equality.Semantic.DeepEqual(old.Spec, obj.Spec)
 }

@@ -250,10 +250,7 @@ allowed_decision := {
 	"allowed": true,
 	"reason": sprintf("break-glass grant %s (ticket %s)", [g.name, g.ticket]),
 	"writer": writer,
-	"warnings": sort(array.concat([sprintf(
-		"driftgate: break-glass write to %s (owned by %s) under grant %s, ticket %s: it is recorded and must be backported to Git or reverted",
-		[object_ref, input.ownership.owner, g.name, g.ticket],
-	)], extra_warnings)),
+	"warnings": sort(array.concat([break_glass_warning(g)], extra_warnings)),
 	"grant": g.name,
 	"ticket": g.ticket,
 	"record": not_dry_run,
@@ -285,6 +282,18 @@ allowed_decision := {
 	"record": false,
 	"auditAnnotations": {},
 }
+
+# break_glass_warning tells the writer what a write under grant g leaves behind: a record, which
+# must be backported to Git or reverted; a dry run leaves nothing.
+break_glass_warning(g) := sprintf(
+	"driftgate: dry run of a break-glass write to %s (owned by %s) under grant %s, ticket %s: allowed; nothing was recorded, and a real write would be recorded and must be backported to Git or reverted",
+	[object_ref, input.ownership.owner, g.name, g.ticket],
+) if {
+	input.dryRun
+} else := sprintf(
+	"driftgate: break-glass write to %s (owned by %s) under grant %s, ticket %s: it is recorded and must be backported to Git or reverted",
+	[object_ref, input.ownership.owner, g.name, g.ticket],
+)
 
 # plain_reason is defined only for writes allowed without any break-glass or policy exception.
 # allowed_reason has a key for exactly the always-allowed writers.

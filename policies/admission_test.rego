@@ -148,6 +148,22 @@ test_break_glass_dry_run_leaves_no_record if {
 	count(d.warnings) == 1
 }
 
+# A dry run is never recorded, so its warning does not say it is: it says it was a dry run.
+test_break_glass_dry_run_warns_that_nothing_was_recorded if {
+	d := decide({"grants": [grant], "dryRun": true})
+	d.warnings == [concat("", [
+		"driftgate: dry run of a break-glass write to Deployment prod/checkout (owned by Argo CD application \"checkout\") ",
+		"under grant inc-1-alice, ticket INC-1: allowed; nothing was recorded, ",
+		"and a real write would be recorded and must be backported to Git or reverted",
+	])]
+}
+
+test_break_glass_dry_run_of_cluster_scoped_object_warns_that_nothing_was_recorded if {
+	d := decide({"grants": [grant], "dryRun": true, "namespace": "", "kind": "ClusterRole", "name": "view"})
+	startswith(d.warnings[0], "driftgate: dry run of a break-glass write to ClusterRole view (owned by")
+	contains(d.warnings[0], "nothing was recorded")
+}
+
 test_warn_mode_dry_run_leaves_no_record if {
 	d := decide({"mode": "warn", "dryRun": true})
 	d.allowed

@@ -95,7 +95,7 @@ type BreakGlassGrantStatus struct {
 // +kubebuilder:printcolumn:name="Requester",type=string,JSONPath=`.spec.requester`
 // +kubebuilder:printcolumn:name="Ticket",type=string,JSONPath=`.spec.ticket`
 // +kubebuilder:printcolumn:name="Phase",type=string,JSONPath=`.status.phase`
-// +kubebuilder:printcolumn:name="Expires",type=date,JSONPath=`.status.expiresAt`
+// +kubebuilder:printcolumn:name="Expires",type=string,JSONPath=`.status.expiresAt`,description="When the grant stops allowing writes, as an RFC 3339 time (a date column would show a time ahead as <invalid>)"
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type BreakGlassGrant struct {
 	metav1.TypeMeta   `json:",inline"`

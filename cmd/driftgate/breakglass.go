@@ -48,7 +48,7 @@ func opsFor(ctx context.Context, k *kubeFlags) (*breakglass.Ops, error) {
 // errors are runtime errors (exit 2).
 func refused(w io.Writer, err error) error {
 	if apierrors.IsForbidden(err) || apierrors.IsInvalid(err) {
-		fmt.Fprintln(w, "refused: "+err.Error())
+		fmt.Fprintln(w, "refused: "+printable(err.Error()))
 		return exitCode(1)
 	}
 	return err
@@ -74,7 +74,8 @@ func newRequestCommand(k *kubeFlags) *cobra.Command {
 			if err != nil {
 				return refused(cmd.ErrOrStderr(), err)
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "breakglassgrant/%s requested by %s; an approver runs: driftgate breakglass approve %s\n", g.Name, o.User, g.Name)
+			fmt.Fprintf(cmd.OutOrStdout(), "breakglassgrant/%s requested by %s; an approver runs: driftgate breakglass approve %s\n",
+				printable(g.Name), printable(o.User), printable(g.Name))
 			return nil
 		},
 	}
@@ -150,6 +151,6 @@ func change(cmd *cobra.Command, k *kubeFlags, verb string, do func(*breakglass.O
 	if err != nil {
 		return refused(cmd.ErrOrStderr(), err)
 	}
-	fmt.Fprintf(cmd.OutOrStdout(), "breakglassgrant/%s %s by %s\n", g.Name, verb, o.User)
+	fmt.Fprintf(cmd.OutOrStdout(), "breakglassgrant/%s %s by %s\n", printable(g.Name), verb, printable(o.User))
 	return nil
 }

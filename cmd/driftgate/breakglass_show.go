@@ -95,6 +95,7 @@ func printStructured(w io.Writer, format string, v any) error {
 	if err != nil {
 		return err
 	}
+	raw = escapeJSON(raw)
 	if format == "yaml" {
 		if raw, err = yaml.JSONToYAML(raw); err != nil {
 			return err
@@ -115,8 +116,7 @@ func printGrantTable(w io.Writer, grants []v1alpha1.BreakGlassGrant, now time.Ti
 	fmt.Fprintln(tw, "NAME\tREQUESTER\tTICKET\tPHASE\tEXPIRES\tAGE")
 	for i := range grants {
 		g := &grants[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", g.Name, g.Spec.Requester, g.Spec.Ticket, phase(g), expires(g, now),
-			duration.HumanDuration(now.Sub(g.CreationTimestamp.Time)))
+		row(tw, g.Name, g.Spec.Requester, g.Spec.Ticket, phase(g), expires(g, now), duration.HumanDuration(now.Sub(g.CreationTimestamp.Time)))
 	}
 	return tw.Flush()
 }
@@ -142,7 +142,7 @@ func expires(g *v1alpha1.BreakGlassGrant, now time.Time) string {
 
 func printGrant(w io.Writer, g *v1alpha1.BreakGlassGrant, edits []v1alpha1.BreakGlassEdit, now time.Time) error {
 	tw := tabwriter.NewWriter(w, 0, 8, 2, ' ', 0)
-	line := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, v) }
+	line := func(k, v string) { fmt.Fprintf(tw, "%s:\t%s\n", k, printable(v)) }
 	line("Name", g.Name)
 	line("Requester", g.Spec.Requester)
 	line("Ticket", g.Spec.Ticket)
@@ -210,10 +210,21 @@ func printEdits(w io.Writer, edits []v1alpha1.BreakGlassEdit) error {
 		for _, c := range e.Spec.Changes {
 			paths = append(paths, c.Path)
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\n", e.Spec.Time.UTC().Format(time.RFC3339), e.Spec.User, e.Spec.Operation,
-			e.Annotations[v1alpha1.ObjectAnnotation], orNone(strings.Join(paths, ", ")), e.Status.Backport)
+		row(tw, e.Spec.Time.UTC().Format(time.RFC3339), e.Spec.User, e.Spec.Operation,
+			e.Annotations[v1alpha1.ObjectAnnotation], orNone(strings.Join(paths, ", ")), string(e.Status.Backport))
 	}
 	return tw.Flush()
+}
+
+// row writes one table row, each cell through printable (so no cell holds a tab or a newline).
+func row(tw io.Writer, cells ...string) {
+	for i, c := range cells {
+		if i > 0 {
+			io.WriteString(tw, "\t")
+		}
+		io.WriteString(tw, printable(c))
+	}
+	io.WriteString(tw, "\n")
 }
 
 func orNone(s string) string {
