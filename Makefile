@@ -26,6 +26,10 @@ demo: build controlplane kubectl ## The main job: the whole story on a local clu
 kubectl: ## Build kubectl v1.37.1 for the local cluster into the user cache (skipped when present).
 	hack/kubectl.sh >/dev/null
 
+.PHONY: flux
+flux: ## Build Flux's source-controller and kustomize-controller v1.9.6 for the dev cluster and the Flux tests into the user cache (skipped when present).
+	hack/flux.sh >/dev/null
+
 .PHONY: helm
 helm: ## Build helm v4.3.1 for the chart tests into the user cache (skipped when present).
 	hack/helm.sh >/dev/null
@@ -40,16 +44,21 @@ docker-build: ## Build the container image IMG (needs a Docker engine; test/imag
 controlplane: ## Build kube-apiserver and etcd for envtest into the user cache (skipped when present).
 	hack/controlplane.sh >/dev/null
 
+FLUX ?= 1
+
 .PHONY: dev-up
-dev-up: build controlplane ## Start a local cluster in the background (etcd, kube-apiserver, driftgate serve; state in .driftgate/dev).
-	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" go run ./hack/devcluster up
+dev-up: build controlplane ## Start a local cluster in the background (etcd, kube-apiserver, driftgate serve, and Flux's controllers unless FLUX=0; state in .driftgate/dev).
+	@hack/build.sh bin/devcluster ./hack/devcluster
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" bin/devcluster up $$( [ "$(FLUX)" = 0 ] || echo --flux "$$(hack/flux.sh)" )
 
 .PHONY: dev-down
 dev-down: ## Stop the local cluster dev-up started and remove .driftgate/dev.
-	go run ./hack/devcluster down
+	@hack/build.sh bin/devcluster ./hack/devcluster
+	bin/devcluster down
 
 .PHONY: tools
-tools: ## Build the go tools the targets run (controller-gen), with stage lines when it takes long.
+tools: ## Download the Go modules and build the go tools the targets run (controller-gen), with stage lines when it takes long.
+	@hack/modules.sh
 	@hack/long.sh controller-gen "generates deepcopy code and CRDs" 2 -- go build -o /dev/null sigs.k8s.io/controller-tools/cmd/controller-gen
 
 .PHONY: generate
@@ -74,11 +83,11 @@ lint: ## gofmt and go vet.
 	@hack/long.sh "go vet" "type-checks every package and test" 6 -- go vet ./...
 
 .PHONY: test
-test: controlplane kubectl helm tools verify-generated lint build ## Run every test: unit, Rego, fuzz seeds, envtest (real kube-apiserver), chart, image, failure behaviour, policy fixtures.
+test: controlplane kubectl helm flux tools verify-generated lint build ## Run every test: unit, Rego, fuzz seeds, envtest (real kube-apiserver), chart, image, failure behaviour, policy fixtures.
 	bin/driftgate policy test
 	@if [ -x ../shared/bin/check-drift ]; then ../shared/bin/check-drift ../shared/fixtures/drift --bin bin/driftgate; \
 	else echo "../shared is absent: the shared drift corpus is not checked (the project's own, test/fixtures/drift, is, by test/corpus)"; fi
-	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" HELM="$$(hack/helm.sh)" go test -count=1 ./...
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" HELM="$$(hack/helm.sh)" DRIFTGATE_FLUX="$$(hack/flux.sh)" go test -count=1 ./...
 
 .PHONY: fuzz
 fuzz: ## Fuzz the admission decoder/handler, the shared object decoding, the changed-path diff and the drift diff for FUZZTIME each (default 30s).

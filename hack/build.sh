@@ -11,9 +11,6 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/stage.sh"
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 out="$1" pkg="$2" ldflags="${3:-}"
 
-if ! GOFLAGS=-mod=mod GOPROXY=off go mod download >/dev/null 2>&1; then
-  stage "driftgate's Go modules" "everything driftgate and its tests import" 3 \
-    "${CACHE_HOME}/logs/go-mod-download.log" -- go mod download
-fi
+hack/modules.sh
 CGO_ENABLED=0 stage_if_long "$out" "from $pkg" 6 "${CACHE_HOME}/logs/build-$(basename "$out").log" -- \
   go build -trimpath -ldflags "$ldflags" -o "$out" "$pkg"

@@ -137,9 +137,12 @@ guarded(change) if change.kind == "marker"
 
 guarded(change) if change.kind == "modeSwitch"
 
+# driftgate itself sets and lifts Flux's reconcile switch to keep a break-glass fix from being
+# undone before it is resolved (docs/breakglass.md, "Self-heal protection"); people never may.
 guarded(change) if {
 	change.kind == "pauseSwitch"
 	input.ownership.owned
+	writer == "person"
 }
 
 change_kind := {"marker": "ownership marker", "pauseSwitch": "pause switch", "modeSwitch": "driftgate mode switch"}

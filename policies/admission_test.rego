@@ -418,3 +418,22 @@ test_status_write_under_grant_changing_metadata_recorded if {
 	d.allowed
 	d.record == true
 }
+
+# driftgate itself sets and lifts Flux's reconcile switch (self-heal protection); a person may not.
+test_self_may_change_pause_switch if {
+	d := decide({
+		"user": {"name": "system:serviceaccount:driftgate-system:driftgate", "groups": [], "credential": "JTI"},
+		"changedPaths": ["metadata.annotations[kustomize.toolkit.fluxcd.io/reconcile]"],
+		"guardedChanges": [{"path": "metadata.annotations[kustomize.toolkit.fluxcd.io/reconcile]", "kind": "pauseSwitch"}],
+	})
+	d.allowed
+	d.writer == "self"
+}
+
+test_self_may_not_change_markers if {
+	d := decide({
+		"user": {"name": "system:serviceaccount:driftgate-system:driftgate", "groups": [], "credential": "JTI"},
+		"guardedChanges": [{"path": "metadata.annotations[argocd.argoproj.io/tracking-id]", "kind": "marker"}],
+	})
+	not d.allowed
+}

@@ -134,6 +134,15 @@ func (r *Reconciler) liveObject(ctx context.Context, ref v1alpha1.ObjectReferenc
 		}
 		return nil, nil
 	}
+	u, err := r.readObject(ctx, ref)
+	if err != nil || u == nil {
+		return nil, err
+	}
+	return &audit.Object{Source: "live", Content: u.Object}, nil
+}
+
+// readObject reads the object ref names from the API server; nil when it does not exist.
+func (r *Reconciler) readObject(ctx context.Context, ref v1alpha1.ObjectReference) (*unstructured.Unstructured, error) {
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion(ref.APIVersion)
 	u.SetKind(ref.Kind)
@@ -142,9 +151,9 @@ func (r *Reconciler) liveObject(ctx context.Context, ref v1alpha1.ObjectReferenc
 	case apierrors.IsNotFound(err):
 		return nil, nil
 	case err != nil:
-		return nil, fmt.Errorf("reading %s: %w", describe(k), err)
+		return nil, fmt.Errorf("reading %s %s/%s: %w", ref.Kind, ref.Namespace, ref.Name, err)
 	}
-	return &audit.Object{Source: "live", Content: u.Object}, nil
+	return u, nil
 }
 
 func editOf(e *v1alpha1.BreakGlassEdit) audit.Edit {
@@ -208,18 +217,15 @@ func (r *Reconciler) neverLanded(ctx context.Context, e *v1alpha1.BreakGlassEdit
 	if e.Spec.Operation == "CREATE" || ref.ResourceVersion == "" {
 		return "", nil
 	}
-	u := &unstructured.Unstructured{}
-	u.SetAPIVersion(ref.APIVersion)
-	u.SetKind(ref.Kind)
-	err := r.APIReader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, u)
+	u, err := r.readObject(ctx, ref)
 	switch {
-	case apierrors.IsNotFound(err):
+	case err != nil:
+		return "", err
+	case u == nil:
 		if e.Spec.Operation == "DELETE" {
 			return "", nil
 		}
 		return "the object it updated does not exist", nil
-	case err != nil:
-		return "", fmt.Errorf("reading the object of %s: %w", e.Name, err)
 	case ref.UID != "" && string(u.GetUID()) != ref.UID:
 		if e.Spec.Operation == "DELETE" {
 			return "", nil // deleted, and made again since

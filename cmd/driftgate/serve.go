@@ -24,6 +24,7 @@ import (
 	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/internal/logkeys"
 	"github.com/driftgate/driftgate/policies"
+	"github.com/driftgate/driftgate/protect"
 	"github.com/driftgate/driftgate/webhook"
 )
 
@@ -122,6 +123,10 @@ func runServe(ctx context.Context, o *serveOptions) error {
 			Events: mgr.GetEventRecorder("driftgate-breakglass")}
 		if err := c.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up the grant controller: %w", err)
+		}
+		p := &protect.Protector{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Enabled: cfg.BreakGlass.SelfHealProtection}
+		if err := p.SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("setting up the self-heal protection: %w", err)
 		}
 	}
 	if o.enableAudit {

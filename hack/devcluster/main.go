@@ -30,6 +30,7 @@ type options struct {
 	assets    string // directory of kube-apiserver and etcd
 	driftgate string // the driftgate binary
 	crds      string // directory of driftgate's CRDs
+	flux      string // directory of the Flux controllers and their CRDs (hack/flux.sh); empty: no Flux
 	timeout   time.Duration
 	grace     time.Duration
 }
@@ -54,6 +55,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 		return nil
 	}
 	verb := args[0]
+	if verb == gitServeVerb { // the Git server up starts with --flux: not for people
+		return gitServe(ctx, args[1:])
+	}
 	o, err := parseFlags(verb, args[1:])
 	if errors.Is(err, flag.ErrHelp) {
 		return nil
@@ -80,6 +84,7 @@ func parseFlags(verb string, args []string) (*options, error) {
 	fs.StringVar(&o.assets, "assets", os.Getenv("KUBEBUILDER_ASSETS"), "directory holding kube-apiserver and etcd (env KUBEBUILDER_ASSETS; hack/controlplane.sh prints it)")
 	fs.StringVar(&o.driftgate, "driftgate", "bin/driftgate", "the driftgate binary (make build)")
 	fs.StringVar(&o.crds, "crds", "charts/driftgate/crds", "directory of driftgate's CRDs")
+	fs.StringVar(&o.flux, "flux", "", "directory of Flux's source-controller and kustomize-controller and their crds/ (hack/flux.sh prints it); empty: no Flux")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "how long each component may take to become ready")
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long down waits after SIGTERM before SIGKILL")
 	if err := fs.Parse(args); err != nil {

@@ -9,29 +9,38 @@ import (
 	"path/filepath"
 )
 
-// The processes devcluster runs, in start order; down stops them in reverse.
+// The processes devcluster runs, in start order; down stops them in reverse. The last three run
+// with --flux only.
 const (
 	etcdName      = "etcd"
 	apiserverName = "kube-apiserver"
 	driftgateName = "driftgate"
+	gitServerName = "git-server"
+	sourceName    = "source-controller"
+	kustomizeName = "kustomize-controller"
 )
 
-func components() []string { return []string{etcdName, apiserverName, driftgateName} }
+func components() []string {
+	return []string{etcdName, apiserverName, driftgateName, gitServerName, sourceName, kustomizeName}
+}
 
 // layout names the files in the state dir.
 type layout struct{ dir string }
 
 func (l layout) path(name string) string { return filepath.Join(l.dir, name) }
 
-func (l layout) log(component string) string     { return l.path(component + ".log") }
-func (l layout) pidFile(component string) string { return l.path(component + ".pid") }
-func (l layout) stateFile() string               { return l.path("state.json") }
-func (l layout) kubeconfig() string              { return l.path("kubeconfig") }
-func (l layout) driftgateKubeconfig() string     { return l.path("driftgate.kubeconfig") }
-func (l layout) driftgateConfig() string         { return l.path("driftgate.yaml") }
-func (l layout) pki() string                     { return l.path("pki") }       // the cluster's CA, keys, certificates
-func (l layout) webhookCerts() string            { return l.path("certs") }     // driftgate's tls.crt, tls.key
-func (l layout) etcdData() string                { return l.path("etcd-data") } // etcd's data dir
+func (l layout) log(component string) string      { return l.path(component + ".log") }
+func (l layout) pidFile(component string) string  { return l.path(component + ".pid") }
+func (l layout) stateFile() string                { return l.path("state.json") }
+func (l layout) kubeconfig() string               { return l.path("kubeconfig") }
+func (l layout) driftgateKubeconfig() string      { return l.path("driftgate.kubeconfig") }
+func (l layout) driftgateConfig() string          { return l.path("driftgate.yaml") }
+func (l layout) pki() string                      { return l.path("pki") }       // the cluster's CA, keys, certificates
+func (l layout) webhookCerts() string             { return l.path("certs") }     // driftgate's tls.crt, tls.key
+func (l layout) etcdData() string                 { return l.path("etcd-data") } // etcd's data dir
+func (l layout) gitRoot() string                  { return l.path("repos") }     // the Git server's repositories
+func (l layout) fluxStorage() string              { return l.path("flux-artifacts") }
+func (l layout) tokenKubeconfig(sa string) string { return l.path(sa + ".kubeconfig") }
 
 // state is state.json: the ports and the processes up started (also in the pid files).
 type state struct {
@@ -47,6 +56,13 @@ type ports struct {
 	Webhook    int `json:"webhook"`
 	Metrics    int `json:"metrics"`
 	Probe      int `json:"probe"`
+	// Flux's, with --flux.
+	GitServer        int `json:"gitServer,omitempty"`
+	SourceStorage    int `json:"sourceStorage,omitempty"`
+	SourceMetrics    int `json:"sourceMetrics,omitempty"`
+	SourceHealth     int `json:"sourceHealth,omitempty"`
+	KustomizeMetrics int `json:"kustomizeMetrics,omitempty"`
+	KustomizeHealth  int `json:"kustomizeHealth,omitempty"`
 }
 
 func (l layout) saveState(s *state) error {

@@ -24,7 +24,7 @@ func status(o *options, out io.Writer) error {
 		}
 		fmt.Fprintf(out, "%-15s pid %-8d %s (log %s)\n", p.Name, p.PID, word, l.log(p.Name))
 	}
-	if running == len(components()) {
+	if running > 0 && running == len(procs) {
 		fmt.Fprintf(out, "kubeconfig: %s\n", absPath(l.kubeconfig()))
 	}
 	return nil

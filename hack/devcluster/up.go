@@ -16,11 +16,15 @@ import (
 // the state dir, logs included; the next up or down removes it.
 func up(ctx context.Context, o *options, out io.Writer) error {
 	l := layout{o.dir}
+	procs, err := l.recorded()
+	if err != nil {
+		return err
+	}
 	live, err := liveProcesses(l)
 	if err != nil {
 		return err
 	}
-	if len(live) == len(components()) {
+	if len(live) > 0 && len(live) == len(procs) {
 		fmt.Fprintf(out, "already running (%s); kubeconfig: %s\n", describe(live), absPath(l.kubeconfig()))
 		return nil
 	}
@@ -38,7 +42,7 @@ func up(ctx context.Context, o *options, out io.Writer) error {
 		stopAll(s, o)
 		return err
 	}
-	printNextSteps(out, l)
+	printNextSteps(out, l, s)
 	return nil
 }
 
@@ -77,7 +81,13 @@ func bringUp(ctx context.Context, l layout, o *options, s *state, out io.Writer)
 	if err := startControlPlane(ctx, l, o, s, pk, out); err != nil {
 		return err
 	}
-	return startAndRegisterDriftgate(ctx, l, o, s, pk, out)
+	if err := startAndRegisterDriftgate(ctx, l, o, s, pk, out); err != nil {
+		return err
+	}
+	if o.flux == "" {
+		return nil
+	}
+	return startFlux(ctx, l, o, s, pk, out)
 }
 
 func startControlPlane(ctx context.Context, l layout, o *options, s *state, pk *clusterPKI, out io.Writer) error {
@@ -162,7 +172,7 @@ func stopAll(s *state, o *options) {
 	}
 }
 
-func printNextSteps(out io.Writer, l layout) {
+func printNextSteps(out io.Writer, l layout, s *state) {
 	kubeconfig := absPath(l.kubeconfig())
 	fmt.Fprintf(out, `
 driftgate's local cluster is up.
@@ -184,6 +194,14 @@ Try:
   kubectl --context alice -n demo patch configmap app -p '{"data":{"color":"red"}}'   # allowed, warned, recorded
   kubectl get bgg,bge
 `, kubeconfig, clusterName, absPath(filepath.Join(l.dir, "*.log")), kubeconfig)
+	if s.Ports.GitServer == 0 {
+		return
+	}
+	fmt.Fprintf(out, `
+Flux (source-controller, kustomize-controller) runs too, with its own tokens; Git is served on
+http://%s/ from %s (git push works):
+  kubectl get gitrepositories,kustomizations -A
+`, localAddr(s.Ports.GitServer), absPath(l.gitRoot()))
 }
 
 func absPath(path string) string {

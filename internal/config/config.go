@@ -138,6 +138,11 @@ type BreakGlass struct {
 	// that grants may still cover. Any other such namespace is refused: a grant there would put
 	// its requester beside the credentials of an identity that writes everything.
 	IdentityNamespacesAllowed []string `json:"identityNamespacesAllowed"`
+	// SelfHealProtection keeps Flux from undoing a break-glass edit while it is Required: driftgate
+	// sets Flux's per-object switch (kustomize.toolkit.fluxcd.io/reconcile: disabled) on the
+	// object and lifts it when the edit resolves. A namespace labelled
+	// driftgate.io/self-heal-protection: "off" leaves its edits to self-heal.
+	SelfHealProtection bool `json:"selfHealProtection"`
 }
 
 // Audit configures the drift audit against Git.

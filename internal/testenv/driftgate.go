@@ -13,6 +13,7 @@ import (
 	"strconv"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/utils/clock"
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -23,15 +24,18 @@ import (
 
 	"github.com/driftgate/driftgate/breakglass"
 	"github.com/driftgate/driftgate/policies"
+	"github.com/driftgate/driftgate/protect"
 	"github.com/driftgate/driftgate/webhook"
 )
 
 // Driftgate is a running driftgate webhook.
 type Driftgate struct {
 	// Cache is the webhook's informer cache (grants, namespaces).
-	Cache  cache.Cache
-	cancel context.CancelFunc
-	done   chan struct{}
+	Cache cache.Cache
+	// Metrics is the registry of its admission metrics (driftgate_admission_decisions_total).
+	Metrics *prometheus.Registry
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 func (d *Driftgate) stop() {
@@ -51,13 +55,18 @@ func (c *Cluster) startDriftgate(ctx context.Context) (*Driftgate, error) {
 	}
 	wio := c.webhooks
 	srv := crwebhook.NewServer(crwebhook.Options{Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir})
-	if err := webhook.Setup(ctx, mgr, srv, webhook.Options{Config: c.Config, Engine: engine, Log: logr.Discard()}); err != nil {
+	reg := prometheus.NewRegistry()
+	m, err := webhook.NewMetrics(reg)
+	if err != nil {
+		return nil, err
+	}
+	if err := webhook.Setup(ctx, mgr, srv, webhook.Options{Config: c.Config, Engine: engine, Metrics: m, Log: logr.Discard()}); err != nil {
 		return nil, err
 	}
 	if err := mgr.Add(srv); err != nil {
 		return nil, err
 	}
-	d := &Driftgate{Cache: mgr.GetCache()}
+	d := &Driftgate{Cache: mgr.GetCache(), Metrics: reg}
 	if err := run(ctx, mgr, &d.cancel, &d.done); err != nil {
 		return nil, err
 	}
@@ -70,7 +79,8 @@ type GrantController struct {
 	done   chan struct{}
 }
 
-// StartGrantController runs the grant controller as driftgate's service account.
+// StartGrantController runs the grant controller, and the self-heal protection beside it as
+// serve does, as driftgate's service account.
 func (c *Cluster) StartGrantController(ctx context.Context) error {
 	if c.grants != nil {
 		return nil
@@ -82,6 +92,10 @@ func (c *Cluster) StartGrantController(ctx context.Context) error {
 	ctl := &breakglass.Controller{Client: mgr.GetClient(), Config: c.Config.BreakGlass, Clock: clock.RealClock{},
 		Events: mgr.GetEventRecorder("driftgate-breakglass")}
 	if err := ctl.SetupWithManager(mgr); err != nil {
+		return err
+	}
+	p := &protect.Protector{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Enabled: c.Config.BreakGlass.SelfHealProtection}
+	if err := p.SetupWithManager(mgr); err != nil {
 		return err
 	}
 	g := &GrantController{}

@@ -153,6 +153,13 @@ func DriftgateRoles(breakGlassRole string) []rbacv1.ClusterRole {
 			// The Registrar creates the webhook configuration when it is missing and restores it.
 			{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"}},
 			{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
+			// Self-heal protection: Flux's reconcile switch on an object with a Required edit
+			// (the chart's selfHealProtectionResources).
+			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: []string{"patch"}},
+			{APIGroups: []string{""}, Resources: []string{"configmaps", "services"}, Verbs: []string{"patch"}},
+			{APIGroups: []string{"batch"}, Resources: []string{"cronjobs"}, Verbs: []string{"patch"}},
+			{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: []string{"patch"}},
+			{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses"}, Verbs: []string{"patch"}},
 		},
 	}, {
 		ObjectMeta: metav1.ObjectMeta{Name: "driftgate-records"},

@@ -231,3 +231,17 @@ func bindWriter(t *testing.T, ns, user string) {
 }
 
 func clientKey(name string) client.ObjectKey { return client.ObjectKey{Name: name} }
+
+// syncedDeployment commits a Flux-owned Deployment to a new repository, applies it as Flux,
+// points a GitSource at the repository and waits until the audit finds it in sync.
+func syncedDeployment(t *testing.T, ns, name, image, memory string) *repo {
+	t.Helper()
+	g := newRepo(t)
+	g.commit(t, name+".yaml", deployment(ns, name, image, memory), name)
+	fluxApply(t, deployment(ns, name, image, memory))
+	src := gitSource(t, g.dir, time.Second)
+	waitSource(t, src, "ready and in sync", func(gs *v1alpha1.GitSource) bool {
+		return ready(gs) && gs.Status.Counts.InSync >= 1 && gs.Status.Counts.Drifted == 0
+	})
+	return g
+}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"testing"
-	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	appsv1 "k8s.io/api/apps/v1"
@@ -27,11 +26,7 @@ import (
 func TestRecordOfAWriteThatNeverLandedIsNotApplied(t *testing.T) {
 	ctx := context.Background()
 	ns := cluster.Namespace(t, map[string]string{config.ModeLabel: string(config.ModeWarn)})
-	g := newRepo(t)
-	g.commit(t, "web.yaml", deployment(ns, "web", "shop/web:v1", "128Mi"), "web")
-	fluxApply(t, deployment(ns, "web", "shop/web:v1", "128Mi"))
-	src := gitSource(t, g.dir, time.Second)
-	waitSource(t, src, "ready", ready)
+	syncedDeployment(t, ns, "web", "shop/web:v1", "128Mi")
 
 	live := &appsv1.Deployment{}
 	if err := cluster.AdminActor(t).Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, live); err != nil {

@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	autoscalingv1 "k8s.io/api/autoscaling/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -20,13 +19,7 @@ import (
 func TestScaleEditsResolve(t *testing.T) {
 	ctx := context.Background()
 	ns := cluster.Namespace(t, nil)
-	g := newRepo(t)
-	g.commit(t, "checkout.yaml", deployment(ns, "checkout", "shop/checkout:v1", "256Mi"), "checkout v1")
-	fluxApply(t, deployment(ns, "checkout", "shop/checkout:v1", "256Mi"))
-	src := gitSource(t, g.dir, time.Second)
-	waitSource(t, src, "ready and in sync", func(gs *v1alpha1.GitSource) bool {
-		return ready(gs) && gs.Status.Counts.InSync >= 1 && gs.Status.Counts.Drifted == 0
-	})
+	g := syncedDeployment(t, ns, "checkout", "shop/checkout:v1", "256Mi")
 	activeGrant(t, ns, "INC-1003")
 	alice := cluster.Person(t, "alice")
 

@@ -44,6 +44,7 @@ func TestRBACWildcards(t *testing.T) {
 			if vs.readAll {
 				want = []string{fmt.Sprintf("ClusterRole/%s [*]/[*] [get list watch]", vs.fullname)}
 			}
+
 			if diff := cmp.Diff(want, wildcard); diff != "" {
 				t.Errorf("rules on every resource (-want +got):\n%s", diff)
 			}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+
+	"github.com/driftgate/driftgate/internal/supervise"
+	"github.com/driftgate/driftgate/internal/testenv"
+)
+
+// fluxNamespace is where Flux's controllers run and find their own objects (RUNTIME_NAMESPACE).
+const fluxNamespace = "flux-system"
+
+// startFlux runs the Git server and Flux's source-controller and kustomize-controller (built by
+// hack/flux.sh, in o.flux) against the cluster, each controller with its own service account's
+// token: their writes reach driftgate with the identity a cluster gives them.
+func startFlux(ctx context.Context, l layout, o *options, s *state, pk *clusterPKI, out io.Writer) error {
+	admin, err := restConfig(l.kubeconfig())
+	if err != nil {
+		return err
+	}
+	if _, err := envtest.InstallCRDs(admin, envtest.CRDInstallOptions{
+		Paths: []string{filepath.Join(o.flux, "crds")}, ErrorIfPathMissing: true, MaxTime: o.timeout,
+	}); err != nil {
+		return fmt.Errorf("installing Flux's CRDs from %s: %w", filepath.Join(o.flux, "crds"), err)
+	}
+	cs, err := kubernetes.NewForConfig(admin)
+	if err != nil {
+		return fmt.Errorf("client for kube-apiserver: %w", err)
+	}
+	if err := fluxRBAC(ctx, cs); err != nil {
+		return err
+	}
+	for _, dir := range []string{l.gitRoot(), l.fluxStorage()} {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return fmt.Errorf("creating %s: %w", dir, err)
+		}
+	}
+	// The Git server is this program (git-serve), run from a copy in the state dir: a rebuild of
+	// bin/devcluster must not find its binary busy.
+	self, err := os.Executable()
+	if err != nil {
+		return fmt.Errorf("locating devcluster for the Git server: %w", err)
+	}
+	serverBin := l.path("git-server")
+	if err := copyFile(self, serverBin, 0o755); err != nil {
+		return err
+	}
+	git, err := startProcess(l, gitServerName, serverBin, []string{gitServeVerb, l.gitRoot(), localAddr(s.Ports.GitServer)})
+	if err := record(l, s, git, err, out); err != nil {
+		return err
+	}
+	for _, c := range []struct {
+		name            string
+		metrics, health int
+		extra           []string
+	}{
+		{sourceName, s.Ports.SourceMetrics, s.Ports.SourceHealth, []string{
+			"--storage-path=" + absPath(l.fluxStorage()),
+			"--storage-addr=" + localAddr(s.Ports.SourceStorage),
+			"--storage-adv-addr=" + localAddr(s.Ports.SourceStorage),
+		}},
+		{kustomizeName, s.Ports.KustomizeMetrics, s.Ports.KustomizeHealth, nil},
+	} {
+		sa := serviceAccount{namespace: fluxNamespace, name: c.name}
+		token, err := serviceAccountToken(ctx, cs, sa)
+		if err != nil {
+			return err
+		}
+		if err := writeTokenKubeconfig(l.tokenKubeconfig(c.name), apiServerURL(s.Ports), pk.clusterCA.CertPEM(), sa.userName(), token); err != nil {
+			return err
+		}
+		p, err := startController(ctx, l, o, c.name, c.metrics, c.health, c.extra)
+		if err := record(l, s, p, err, out); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// startController runs one Flux controller outside a cluster and waits for its readiness.
+func startController(ctx context.Context, l layout, o *options, name string, metrics, health int, extra []string) (*supervise.Process, error) {
+	args := append([]string{
+		"--enable-leader-election=false",
+		"--metrics-addr=" + localAddr(metrics),
+		"--health-addr=" + localAddr(health),
+		"--log-level=info",
+	}, extra...)
+	env := append(os.Environ(), "KUBECONFIG="+absPath(l.tokenKubeconfig(name)), "RUNTIME_NAMESPACE="+fluxNamespace)
+	p, err := supervise.Start(supervise.Spec{Name: name, Path: filepath.Join(o.flux, name), Args: args, Env: env, Log: l.log(name), Detach: true})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(l.pidFile(name), []byte(fmt.Sprintf("%d\n", p.PID)), 0o600); err != nil {
+		return p, fmt.Errorf("writing %s: %w", l.pidFile(name), err)
+	}
+	url := "http://" + localAddr(health) + "/readyz"
+	return p, waitReady(ctx, o, p, func(ctx context.Context) bool { return answersOK(ctx, http.DefaultClient, url) })
+}
+
+// fluxRBAC creates source-controller's service account (kustomize-controller's exists as a GitOps
+// identity) and binds both to cluster-admin, as Flux's own install binds kustomize-controller
+// (its cluster-reconciler binding); source-controller's narrower crd-controller role is a
+// dev-cluster shortcut away.
+func fluxRBAC(ctx context.Context, cs kubernetes.Interface) error {
+	if err := createServiceAccounts(ctx, cs, []serviceAccount{{namespace: fluxNamespace, name: sourceName}}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	b := testenv.Binding("dev-flux-cluster-reconciler", "cluster-admin",
+		testenv.ServiceAccountSubject(fluxNamespace, sourceName), testenv.ServiceAccountSubject(fluxNamespace, kustomizeName))
+	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, &b, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("binding Flux's controllers: %w", err)
+	}
+	return nil
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", src, err)
+	}
+	if err := os.WriteFile(dst, raw, mode); err != nil {
+		return fmt.Errorf("writing %s: %w", dst, err)
+	}
+	return nil
+}

@@ -1,0 +1,185 @@
+// Package protect keeps a GitOps controller's self-heal from undoing a break-glass fix before it
+// is resolved. Flux's kustomize-controller puts Git's values back over a responder's edit on its
+// next reconcile (Argo CD's selfHeal within seconds); then the edit reads Reverted, the ticket
+// READY TO CLOSE, and the incident fix is gone. While an object has a Required edit, the
+// Protector sets Flux's own per-object switch on it, kustomize.toolkit.fluxcd.io/reconcile:
+// disabled, as driftgate, with annotations saying for which edits and tickets; it lifts them as
+// soon as no edit of the object is Required, also when that happened while driftgate was down.
+package protect
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/internal/logkeys"
+)
+
+// The annotations on a protected object.
+const (
+	// FluxReconcile is Flux's per-object switch; "disabled" makes kustomize-controller leave the
+	// object alone.
+	FluxReconcile = "kustomize.toolkit.fluxcd.io/reconcile"
+	// ProtectedEdits names the Required edits driftgate protects the object for; present only
+	// while driftgate holds the switch (a switch Git sets is not driftgate's to lift).
+	ProtectedEdits = "driftgate.io/protected-edits"
+	// ProtectedTickets names their tickets.
+	ProtectedTickets = "driftgate.io/protected-tickets"
+	// OptOutLabel on a namespace set to "off" leaves its break-glass edits to self-heal.
+	OptOutLabel = "driftgate.io/self-heal-protection"
+	// fluxMarker makes an object Flux's.
+	fluxMarker = "kustomize.toolkit.fluxcd.io/name"
+	// FieldManager is driftgate's field manager for the switch.
+	FieldManager = "driftgate"
+)
+
+// Protector reconciles one edit's object: protected while any of its edits is Required, not
+// protected otherwise. It writes as driftgate (the policy lets driftgate, and only the GitOps
+// identities besides, change pause switches).
+type Protector struct {
+	// Client lists edits (cached) and patches the objects.
+	Client client.Client
+	// Reader reads the edited objects and their namespaces from the API server, not a cache:
+	// edits are rare and may be of any kind.
+	Reader client.Reader
+	// Enabled is breakGlass.selfHealProtection; namespaces opt out with OptOutLabel.
+	Enabled bool
+}
+
+// SetupWithManager watches the edits; each change reconciles its object.
+func (p *Protector) SetupWithManager(mgr ctrl.Manager) error {
+	return ctrl.NewControllerManagedBy(mgr).Named("selfhealprotection").For(&v1alpha1.BreakGlassEdit{}).Complete(p)
+}
+
+// Reconcile implements reconcile.Reconciler.
+func (p *Protector) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	var e v1alpha1.BreakGlassEdit
+	if err := p.Client.Get(ctx, req.NamespacedName, &e); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	ref := e.Spec.Object
+	if ref.Namespace == "" || e.Spec.Operation == "DELETE" {
+		return ctrl.Result{}, nil
+	}
+	open, err := p.openEdits(ctx, ref)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	obj, err := p.live(ctx, ref)
+	if err != nil || obj == nil {
+		return ctrl.Result{}, err
+	}
+	want := p.Enabled && len(open) > 0 && obj.GetLabels()[fluxMarker] != ""
+	if want {
+		optOut, err := p.optedOut(ctx, ref.Namespace)
+		if err != nil {
+			return ctrl.Result{}, err
+		}
+		want = !optOut
+	}
+	return ctrl.Result{}, p.apply(ctx, obj, want, open)
+}
+
+// openEdits are the Required edits of the object ref names.
+func (p *Protector) openEdits(ctx context.Context, ref v1alpha1.ObjectReference) ([]v1alpha1.BreakGlassEdit, error) {
+	var list v1alpha1.BreakGlassEditList
+	if err := p.Client.List(ctx, &list); err != nil {
+		return nil, fmt.Errorf("listing break-glass edits: %w", err)
+	}
+	var out []v1alpha1.BreakGlassEdit
+	for _, e := range list.Items {
+		o := e.Spec.Object
+		if o.APIVersion == ref.APIVersion && o.Kind == ref.Kind && o.Namespace == ref.Namespace && o.Name == ref.Name &&
+			(e.Status.Backport == "" || e.Status.Backport == v1alpha1.BackportRequired) {
+			out = append(out, e)
+		}
+	}
+	slices.SortFunc(out, func(a, b v1alpha1.BreakGlassEdit) int { return strings.Compare(a.Name, b.Name) })
+	return out, nil
+}
+
+func (p *Protector) live(ctx context.Context, ref v1alpha1.ObjectReference) (*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(schema.FromAPIVersionAndKind(ref.APIVersion, ref.Kind))
+	err := p.Reader.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, u)
+	if apierrors.IsNotFound(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading %s %s/%s: %w", ref.Kind, ref.Namespace, ref.Name, err)
+	}
+	return u, nil
+}
+
+func (p *Protector) optedOut(ctx context.Context, namespace string) (bool, error) {
+	ns := &unstructured.Unstructured{}
+	ns.SetAPIVersion("v1")
+	ns.SetKind("Namespace")
+	if err := p.Reader.Get(ctx, client.ObjectKey{Name: namespace}, ns); err != nil {
+		return false, client.IgnoreNotFound(err)
+	}
+	return ns.GetLabels()[OptOutLabel] == "off", nil
+}
+
+// apply sets or lifts the switch and its annotations with a merge patch, only where it differs.
+func (p *Protector) apply(ctx context.Context, obj *unstructured.Unstructured, want bool, open []v1alpha1.BreakGlassEdit) error {
+	ann := obj.GetAnnotations()
+	ours := ann[ProtectedEdits] != ""
+	var patch map[string]any
+	switch {
+	case want:
+		names, tickets := editNames(open)
+		if ann[FluxReconcile] == "disabled" && ann[ProtectedEdits] == names && ann[ProtectedTickets] == tickets {
+			return nil
+		}
+		if ann[FluxReconcile] == "disabled" && !ours {
+			return nil // Git pauses it already: not driftgate's switch
+		}
+		patch = map[string]any{FluxReconcile: "disabled", ProtectedEdits: names, ProtectedTickets: tickets}
+	case ours:
+		patch = map[string]any{FluxReconcile: nil, ProtectedEdits: nil, ProtectedTickets: nil}
+	default:
+		return nil
+	}
+	raw := fmt.Sprintf(`{"metadata":{"annotations":%s}}`, mustJSON(patch))
+	err := p.Client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, []byte(raw)), client.FieldOwner(FieldManager))
+	if apierrors.IsForbidden(err) {
+		// A kind driftgate may not patch (the chart's selfHealProtectionResources): permanent,
+		// said once per change of the edit, not retried.
+		ctrl.LoggerFrom(ctx).Info("self-heal protection not possible: driftgate may not patch this kind",
+			logkeys.Object, obj.GetKind()+" "+obj.GetNamespace()+"/"+obj.GetName(), logkeys.Error, err.Error())
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("setting the self-heal protection of %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
+	}
+	log := ctrl.LoggerFrom(ctx)
+	if want {
+		log.Info("self-heal protection set", logkeys.Object, obj.GetKind()+" "+obj.GetNamespace()+"/"+obj.GetName(), logkeys.Name, patch[ProtectedEdits])
+	} else {
+		log.Info("self-heal protection lifted", logkeys.Object, obj.GetKind()+" "+obj.GetNamespace()+"/"+obj.GetName())
+	}
+	return nil
+}
+
+// editNames are the edits' names and their tickets, comma-separated, without repeats.
+func editNames(edits []v1alpha1.BreakGlassEdit) (names, tickets string) {
+	var n, t []string
+	for _, e := range edits {
+		n = append(n, e.Name)
+		if e.Spec.Ticket != "" && !slices.Contains(t, e.Spec.Ticket) {
+			t = append(t, e.Spec.Ticket)
+		}
+	}
+	slices.Sort(t)
+	return strings.Join(n, ","), strings.Join(t, ",")
+}

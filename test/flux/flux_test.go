@@ -1,0 +1,192 @@
+package flux_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	appsv1 "k8s.io/api/apps/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftgate/driftgate/internal/testutil"
+)
+
+// TestFluxSyncsThroughDriftgate: Flux applies the example app from Git, through driftgate's
+// webhook, with its own token: every object lands, and driftgate denied none of Flux's requests
+// (dry runs, applies, its inventory). A person's edit of what Flux applied is denied.
+func TestFluxSyncsThroughDriftgate(t *testing.T) {
+	needFlux(t)
+	ctx := context.Background()
+	url := pushRepo(t, "shop", filepath.Join(repoRoot(), "examples", "checkout"))
+	before := decisions(t)
+	applyFlux(t, "shop", url, "./")
+
+	d := &appsv1.Deployment{}
+	if err := cluster.AdminActor(t).Client.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "checkout"}, d); err != nil {
+		t.Fatalf("Flux did not create the Deployment: %v", err)
+	}
+	if d.Labels["kustomize.toolkit.fluxcd.io/name"] != "shop" {
+		t.Errorf("the Deployment's labels %v lack Flux's", d.Labels)
+	}
+	after := decisions(t)
+	for _, result := range []string{"denied", "error"} {
+		if n := after[result] - before[result]; n != 0 {
+			t.Errorf("driftgate answered %.0f of Flux's requests %s (decisions before %v, after %v)", n, result, before, after)
+		}
+	}
+	if n := after["allowed"] - before["allowed"]; n == 0 {
+		t.Errorf("driftgate saw none of Flux's writes (decisions %v): the webhook is not in the way", after)
+	}
+
+	d.Spec.Template.Spec.Containers[0].Image = "registry.example.com/checkout:hotfix"
+	err := cluster.Person(t, "carol").Client.Update(ctx, d)
+	if err == nil || !strings.Contains(err.Error(), "is owned by Flux Kustomization flux-system/shop") {
+		t.Fatalf("carol's edit of Flux's Deployment: %v, want driftgate's denial", err)
+	}
+}
+
+// pushRepo makes a Git repository of dir's files on the test's Git server and returns its URL.
+func pushRepo(t *testing.T, name, dir string) string {
+	t.Helper()
+	work := t.TempDir()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(work, e.Name()), raw, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return pushDir(t, name, work)
+}
+
+// pushDir makes work a Git repository of its files and pushes it, over HTTP as a person would,
+// to a new repository name on the test's Git server; it returns the repository's URL.
+func pushDir(t *testing.T, name, work string) string {
+	t.Helper()
+	runGit(t, "", "init", "-q", "--bare", "-b", "main", filepath.Join(gitRoot, name+".git"))
+	runGit(t, work, "init", "-q", "-b", "main")
+	url := git.URL + "/" + name + ".git"
+	commitPush(t, work, url, "the app")
+	return url
+}
+
+// commitPush commits everything in work and pushes it to url's main.
+func commitPush(t *testing.T, work, url, msg string) {
+	t.Helper()
+	runGit(t, work, "add", ".")
+	runGit(t, work, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", msg)
+	runGit(t, work, "push", "-q", url, "main")
+}
+
+func runGit(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	cmd := exec.Command("git", args...)
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// applyFlux creates a GitRepository and a Kustomization named name in flux-system, as a
+// platform engineer does, and waits until Flux has applied the path: Ready.
+func applyFlux(t *testing.T, name, url, path string) {
+	t.Helper()
+	ctx := context.Background()
+	admin := cluster.AdminActor(t).Client
+	repo := object("source.toolkit.fluxcd.io/v1", "GitRepository", name, map[string]any{
+		"url": url, "interval": "10s", "ref": map[string]any{"branch": "main"},
+	})
+	ks := object("kustomize.toolkit.fluxcd.io/v1", "Kustomization", name, map[string]any{
+		"interval": "10s", "path": path, "prune": true, "timeout": "1m",
+		"sourceRef": map[string]any{"kind": "GitRepository", "name": name},
+	})
+	for _, o := range []*unstructured.Unstructured{repo, ks} {
+		if err := admin.Create(ctx, o); err != nil {
+			t.Fatalf("creating %s %s: %v", o.GetKind(), name, err)
+		}
+	}
+	var last string
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("Kustomization %s: %s\nsource-controller:\n%s\nkustomize-controller:\n%s", name, last, flux.log("source-controller"), flux.log("kustomize-controller"))
+		}
+	})
+	testutil.WaitWithin(t, "Flux applying "+name, 3*time.Minute, func() bool {
+		got := &unstructured.Unstructured{}
+		got.SetGroupVersionKind(ks.GroupVersionKind())
+		if err := admin.Get(ctx, client.ObjectKey{Namespace: fluxNamespace, Name: name}, got); err != nil {
+			return false
+		}
+		var conds []metav1.Condition
+		raw, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
+		for _, c := range raw {
+			m, _ := c.(map[string]any)
+			s, _ := m["status"].(string)
+			typ, _ := m["type"].(string)
+			msg, _ := m["message"].(string)
+			conds = append(conds, metav1.Condition{Type: typ, Status: metav1.ConditionStatus(s), Message: msg})
+		}
+		if c := apimeta.FindStatusCondition(conds, "Ready"); c != nil {
+			last = string(c.Status) + ": " + c.Message
+			return c.Status == metav1.ConditionTrue
+		}
+		return false
+	})
+}
+
+func object(apiVersion, kind, name string, spec map[string]any) *unstructured.Unstructured {
+	u := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
+	u.SetAPIVersion(apiVersion)
+	u.SetKind(kind)
+	u.SetNamespace(fluxNamespace)
+	u.SetName(name)
+	return u
+}
+
+// decisions are driftgate's admission decisions so far, by result.
+func decisions(t *testing.T) map[string]float64 {
+	t.Helper()
+	families, err := cluster.Driftgate.Metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "driftgate_admission_decisions_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			out[label(m, "result")] += m.GetCounter().GetValue()
+		}
+	}
+	return out
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
+
+// repoRoot is the module root, found from the test's working directory (test/flux).
+func repoRoot() string {
+	wd, _ := os.Getwd()
+	return filepath.Join(wd, "..", "..")
+}

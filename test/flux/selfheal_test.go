@@ -1,0 +1,212 @@
+package flux_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/breakglass"
+	"github.com/driftgate/driftgate/internal/testenv"
+	"github.com/driftgate/driftgate/internal/testutil"
+	"github.com/driftgate/driftgate/protect"
+)
+
+// app writes a namespace and a Deployment at image into dir, as Git holds them.
+func app(t *testing.T, dir, ns, image string) {
+	t.Helper()
+	files := map[string]string{
+		"namespace.yaml": fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n", ns),
+		"deployment.yaml": fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: %s
+spec:
+  replicas: 1
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: %s
+`, ns, image),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// TestBreakGlassFixSurvivesSelfHeal: under a grant, alice changes the image of a Deployment Flux
+// applies. driftgate sets Flux's reconcile switch on it while the edit is Required, so three
+// reconciles of the Kustomization leave her fix live; committing it to Git makes it Backported,
+// and the switch is lifted (Flux reconciles the object again).
+func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
+	needFlux(t)
+	ctx := context.Background()
+	const ns, name = "heal", "heal"
+	work := t.TempDir()
+	app(t, work, ns, "registry.example.com/web:v1")
+	url := pushDir(t, name, work)
+	applyFlux(t, name, url, "./")
+	gitSource(t, filepath.Join(gitRoot, name+".git"))
+
+	g := cluster.ApprovedGrant(t, cluster.Person(t, "alice"), cluster.Person(t, "bob", "driftgate-approvers"), breakglass.Request{
+		Namespaces: []string{ns}, Resources: []string{"deployments.apps"}, Duration: time.Hour,
+		Ticket: "INC-7", Reason: "web is crash-looping on v1"}, "")
+	cluster.WaitCached(t, g.Name, "Active", testenv.Active)
+	alice := cluster.Person(t, "alice")
+	testutil.WaitFor(t, "alice's grant RBAC", func() bool { return setWebImage(ctx, alice.Client, ns, "registry.example.com/web:v1-hotfix") == nil })
+
+	testutil.WaitFor(t, "the self-heal protection on the Deployment", func() bool {
+		d := web(t, ns)
+		return d.Annotations[protect.FluxReconcile] == "disabled" && d.Annotations[protect.ProtectedTickets] == "INC-7"
+	})
+	for i := range 3 {
+		reconcile(t, name, fmt.Sprintf("survive-%d", i))
+		if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1-hotfix" {
+			t.Fatalf("after Flux's reconcile %d the image is %q: the fix was undone", i+1, img)
+		}
+	}
+
+	app(t, work, ns, "registry.example.com/web:v1-hotfix")
+	commitPush(t, work, url, "INC-7: the hotfix image")
+	testutil.WaitFor(t, "alice's edit Backported", func() bool {
+		edits := openEdits(t, g.Name)
+		return len(edits) == 0
+	})
+	testutil.WaitFor(t, "the protection lifted", func() bool {
+		_, held := web(t, ns).Annotations[protect.FluxReconcile]
+		return !held
+	})
+	reconcile(t, name, "after")
+}
+
+func setWebImage(ctx context.Context, c client.Client, ns, image string) error {
+	d := &appsv1.Deployment{}
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, d); err != nil {
+		return err
+	}
+	d.Spec.Template.Spec.Containers[0].Image = image
+	return c.Update(ctx, d)
+}
+
+func web(t *testing.T, ns string) *appsv1.Deployment {
+	t.Helper()
+	d := &appsv1.Deployment{}
+	if err := cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// reconcile asks Flux to reconcile the Kustomization now and waits until it has handled that
+// request (status.lastHandledReconcileAt), as `flux reconcile kustomization` does.
+func reconcile(t *testing.T, name, token string) {
+	t.Helper()
+	ctx := context.Background()
+	admin := cluster.AdminActor(t).Client
+	ks := &unstructured.Unstructured{}
+	ks.SetAPIVersion("kustomize.toolkit.fluxcd.io/v1")
+	ks.SetKind("Kustomization")
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{"reconcile.fluxcd.io/requestedAt":%q}}}`, token)
+	ks.SetNamespace(fluxNamespace)
+	ks.SetName(name)
+	if err := admin.Patch(ctx, ks, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitWithin(t, "Flux handling reconcile request "+token, 2*time.Minute, func() bool {
+		got := ks.DeepCopy()
+		if err := admin.Get(ctx, client.ObjectKey{Namespace: fluxNamespace, Name: name}, got); err != nil {
+			return false
+		}
+		handled, _, _ := unstructured.NestedString(got.Object, "status", "lastHandledReconcileAt")
+		return handled == token
+	})
+}
+
+// gitSource has driftgate audit the repository (its bare directory) and returns its name.
+func gitSource(t *testing.T, dir string) string {
+	t.Helper()
+	gs := &v1alpha1.GitSource{ObjectMeta: metav1.ObjectMeta{GenerateName: "flux-"},
+		Spec: v1alpha1.GitSourceSpec{URL: dir, Interval: metav1.Duration{Duration: time.Second}}}
+	if err := cluster.AdminActor(t).Client.Create(context.Background(), gs); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cluster.AdminActor(t).Client.Delete(context.Background(), gs) })
+	return gs.Name
+}
+
+// openEdits are the grant's edits still Required.
+func openEdits(t *testing.T, grant string) []v1alpha1.BreakGlassEdit {
+	t.Helper()
+	var list v1alpha1.BreakGlassEditList
+	if err := cluster.AdminActor(t).Client.List(context.Background(), &list); err != nil {
+		t.Fatal(err)
+	}
+	var out []v1alpha1.BreakGlassEdit
+	for _, e := range list.Items {
+		if e.Spec.Grant == grant && (e.Status.Backport == "" || e.Status.Backport == v1alpha1.BackportRequired) {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// TestUnprotectedFixIsUndone: in a namespace whose Git labels opt out of self-heal protection,
+// Flux's next reconcile puts Git's image back over alice's fix, and the audit marks her edit
+// Reverted: what protection prevents.
+func TestUnprotectedFixIsUndone(t *testing.T) {
+	needFlux(t)
+	ctx := context.Background()
+	const ns, name = "unprotected", "unprotected"
+	work := t.TempDir()
+	app(t, work, ns, "registry.example.com/web:v1")
+	optOut := fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n  labels:\n    %s: \"off\"\n", ns, protect.OptOutLabel)
+	if err := os.WriteFile(filepath.Join(work, "namespace.yaml"), []byte(optOut), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	url := pushDir(t, name, work)
+	applyFlux(t, name, url, "./")
+	gitSource(t, filepath.Join(gitRoot, name+".git"))
+
+	g := cluster.ApprovedGrant(t, cluster.Person(t, "alice"), cluster.Person(t, "bob", "driftgate-approvers"), breakglass.Request{
+		Namespaces: []string{ns}, Resources: []string{"deployments.apps"}, Duration: time.Hour,
+		Ticket: "INC-8", Reason: "web is crash-looping on v1"}, "")
+	cluster.WaitCached(t, g.Name, "Active", testenv.Active)
+	alice := cluster.Person(t, "alice")
+	testutil.WaitFor(t, "alice's grant RBAC", func() bool { return setWebImage(ctx, alice.Client, ns, "registry.example.com/web:v1-hotfix") == nil })
+
+	reconcile(t, name, "undo")
+	if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
+		t.Fatalf("after Flux's reconcile the image is %q, want Git's registry.example.com/web:v1 (the namespace opted out)", img)
+	}
+	if _, held := web(t, ns).Annotations[protect.FluxReconcile]; held {
+		t.Error("the Deployment carries Flux's reconcile switch in a namespace that opted out")
+	}
+	testutil.WaitFor(t, "alice's edit Reverted", func() bool {
+		var list v1alpha1.BreakGlassEditList
+		if err := cluster.AdminActor(t).Client.List(ctx, &list); err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range list.Items {
+			if e.Spec.Grant == g.Name && e.Status.Backport == v1alpha1.Reverted {
+				return true
+			}
+		}
+		return false
+	})
+}
