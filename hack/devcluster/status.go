@@ -22,7 +22,7 @@ func status(o *options, out io.Writer) error {
 		if alive(p) {
 			word, running = "running", running+1
 		}
-		fmt.Fprintf(out, "%-15s pid %-8d %s (log %s)\n", p.Name, p.PID, word, l.log(p.Name))
+		fmt.Fprintf(out, "%-21s pid %-8d %s (log %s)\n", p.Name, p.PID, word, l.log(p.Name))
 	}
 	if running > 0 && running == len(procs) {
 		fmt.Fprintf(out, "kubeconfig: %s\n", absPath(l.kubeconfig()))
