@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/audit"
 	"github.com/driftgate/driftgate/internal/logkeys"
 )
 
@@ -78,6 +79,7 @@ func (p *Protector) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	if err != nil || obj == nil {
 		return ctrl.Result{}, err
 	}
+	open = landed(open, obj)
 	want := p.Enabled && len(open) > 0 && obj.GetLabels()[fluxMarker] != ""
 	if want {
 		optOut, err := p.optedOut(ctx, ref.Namespace)
@@ -169,6 +171,20 @@ func (p *Protector) apply(ctx context.Context, obj *unstructured.Unstructured, w
 		log.Info("self-heal protection lifted", logkeys.Object, obj.GetKind()+" "+obj.GetNamespace()+"/"+obj.GetName())
 	}
 	return nil
+}
+
+// landed keeps the edits whose write is live: a recorded write that never landed (refused later,
+// or a review no API server sent) has no fix to protect, and protecting it would change the
+// object's version the audit tells "never landed" by.
+func landed(edits []v1alpha1.BreakGlassEdit, obj *unstructured.Unstructured) []v1alpha1.BreakGlassEdit {
+	live := &audit.Object{Source: "live", Content: obj.Object}
+	var out []v1alpha1.BreakGlassEdit
+	for i := range edits {
+		if audit.Landed(audit.EditOf(&edits[i]), live) {
+			out = append(out, edits[i])
+		}
+	}
+	return out
 }
 
 // editNames are the edits' names and their tickets, comma-separated, without repeats.

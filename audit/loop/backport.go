@@ -2,13 +2,11 @@ package loop
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
 	"time"
 
-	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -98,7 +96,7 @@ func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.B
 	if len(defs) > 0 {
 		desired = &def.object
 	}
-	edit := editOf(e)
+	edit := audit.EditOf(e)
 	firstLook := e.Status.ObservedGeneration == 0
 	if firstLook && !audit.Landed(edit, liveObj) {
 		if r.Clock.Since(e.Spec.Time.Time) < landingGrace {
@@ -154,25 +152,6 @@ func (r *Reconciler) readObject(ctx context.Context, ref v1alpha1.ObjectReferenc
 		return nil, fmt.Errorf("reading %s %s/%s: %w", ref.Kind, ref.Namespace, ref.Name, err)
 	}
 	return u, nil
-}
-
-func editOf(e *v1alpha1.BreakGlassEdit) audit.Edit {
-	out := audit.Edit{Operation: e.Spec.Operation}
-	for _, c := range e.Spec.Changes {
-		out.Changes = append(out.Changes, audit.EditChange{Path: c.Path, Old: decode(c.Old), New: decode(c.New)})
-	}
-	return out
-}
-
-func decode(v *apiextensionsv1.JSON) any {
-	if v == nil {
-		return nil
-	}
-	var out any
-	if err := json.Unmarshal(v.Raw, &out); err != nil {
-		return nil
-	}
-	return out
 }
 
 func (r *Reconciler) writeEditStatus(ctx context.Context, e *v1alpha1.BreakGlassEdit, def definer, res audit.Resolution) error {

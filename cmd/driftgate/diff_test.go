@@ -6,9 +6,10 @@ import (
 	"testing"
 )
 
-// TestDiffExitCodes checks `driftgate diff` against the SPEC's exit codes.
+// TestDiffExitCodes checks `driftgate diff`'s exit codes (docs/reference.md) on cases of the
+// project's drift corpus.
 func TestDiffExitCodes(t *testing.T) {
-	const corpus = "../../../shared/fixtures/drift/"
+	const corpus = "../../test/fixtures/drift/"
 	tests := []struct {
 		name string
 		args []string
@@ -18,15 +19,15 @@ func TestDiffExitCodes(t *testing.T) {
 		{"--cluster is not available yet", []string{"diff", "--desired", "testdata", "--cluster"}, 2},
 		{"unknown output", []string{"diff", "--desired", "x", "--live", "x", "-o", "xml"}, 2},
 		{"absent desired", []string{"diff", "--desired", "testdata/absent", "--live", "testdata/absent"}, 2},
-		{"in sync", []string{"diff", "--desired", corpus + "podinfo-01-baseline-flux/desired", "--live", corpus + "podinfo-01-baseline-flux/live"}, 0},
-		{"drift", []string{"diff", "--desired", corpus + "podinfo-03-set-image-flux/desired", "--live", corpus + "podinfo-03-set-image-flux/live", "-o", "json"}, 1},
-		{"drift ignored", []string{"diff", "--desired", corpus + "podinfo-03-set-image-flux/desired", "--live", corpus + "podinfo-03-set-image-flux/live",
+		{"in sync", []string{"diff", "--desired", corpus + "coredns-07-git-reordered-ports-argo/desired", "--live", corpus + "coredns-07-git-reordered-ports-argo/live"}, 0},
+		{"drift", []string{"diff", "--desired", corpus + "guestbook-08-no-managed-fields-argo/desired", "--live", corpus + "guestbook-08-no-managed-fields-argo/live", "-o", "json"}, 1},
+		{"drift ignored", []string{"diff", "--desired", corpus + "guestbook-08-no-managed-fields-argo/desired", "--live", corpus + "guestbook-08-no-managed-fields-argo/live",
 			"--ignore-fields", "spec.template.spec.containers[*].image"}, 0},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if _, err := os.Stat(corpus); err != nil && strings.Contains(strings.Join(tt.args, " "), corpus) {
-				t.Fatalf("no drift corpus at %s: check out ../shared next to this repository (CI has it)", corpus)
+				t.Fatalf("no drift corpus at %s", corpus)
 			}
 			if got := execute(tt.args); got != tt.want {
 				t.Errorf("driftgate %v exited %d, want %d", tt.args, got, tt.want)

@@ -92,7 +92,7 @@ func checkRecord(t *testing.T, grant, ns string) {
 		Object: v1alpha1.ObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Resource: "deployments.apps", Namespace: ns, Name: "checkout"},
 	}
 	got := e.Spec
-	got.Time, got.RequestUID, got.Object.UID, got.Changes = want.Time, "", "", nil
+	got.Time, got.RequestUID, got.Object.UID, got.Object.ResourceVersion, got.Changes = want.Time, "", "", "", nil
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("record (-want +got):\n%s", diff)
 	}
@@ -104,8 +104,8 @@ func checkRecord(t *testing.T, grant, ns string) {
 	if diff := cmp.Diff(wantPaths, paths); diff != "" {
 		t.Errorf("recorded changes (-want +got):\n%s", diff)
 	}
-	if e.Spec.RequestUID == "" || e.Spec.Object.UID == "" {
-		t.Errorf("record lacks the request UID (%q) or object UID (%q)", e.Spec.RequestUID, e.Spec.Object.UID)
+	if e.Spec.RequestUID == "" || e.Spec.Object.UID == "" || e.Spec.Object.ResourceVersion == "" {
+		t.Errorf("record lacks the request UID (%q), object UID (%q) or replaced resourceVersion (%q)", e.Spec.RequestUID, e.Spec.Object.UID, e.Spec.Object.ResourceVersion)
 	}
 	if e.Status.Backport != v1alpha1.BackportRequired {
 		t.Errorf("backport = %q, want Required", e.Status.Backport)

@@ -14,34 +14,44 @@ import (
 // checks; with --client-ca the same review fails the handshake and creates nothing, while the
 // API server, presenting its certificate, is still answered.
 func TestForgedReviewNeedsTheAPIServersCertificate(t *testing.T) {
-	ns := cluster.Namespace(t, map[string]string{"driftgate.io/mode": "warn"})
-	mustCreate(t, cluster.ServiceAccount(t, testenv.Flux), configMap(ns, "app", fluxLabel(), "blue"))
+	// The registered driftgate checks callers: the API server, presenting its certificate, is
+	// answered (serve waits until it is), so the namespaces and objects below go through it.
+	checked := serve(t, serveOptions{clientCA: true})
+	open1, open2 := warnModeApp(t), warnModeApp(t)
+	if err := setColor(cluster.Person(t, "carol"), open2, "app", "red"); err != nil {
+		t.Fatalf("carol's real write in warn mode, reviewed by the API server with its certificate: %v", err)
+	}
 
+	// A second driftgate, checking nothing, on a port of its own: a made-up review is answered
+	// and makes a record (the hole --client-ca closes).
 	port, err := freePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	open := serve(t, serveOptions{port: port})
-	resp, err := review(t, open, ns)
+	unchecked := serve(t, serveOptions{port: port, certs: checked.certs})
+	resp, err := review(t, unchecked, open1)
 	if err != nil || !resp.Allowed {
 		t.Fatalf("a made-up review to a driftgate that checks no certificate: (%+v, %v), want it answered (allowed, warn mode)", resp, err)
 	}
-	if n := recordsOf(t, "review-"+ns); n != 1 {
-		t.Fatalf("records of the made-up review without checks: %d, want 1 (the hole --client-ca closes)", n)
+	if n := recordsOf(t, "review-"+open1); n != 1 {
+		t.Fatalf("records of the made-up review without checks: %d, want 1", n)
 	}
 
-	ns2 := cluster.Namespace(t, map[string]string{"driftgate.io/mode": "warn"})
-	mustCreate(t, cluster.ServiceAccount(t, testenv.Flux), configMap(ns2, "app", fluxLabel(), "blue"))
-	checked := serve(t, serveOptions{clientCA: true, certs: open.certs}) // registered: the API server calls it
-	if _, err := review(t, checked, ns2); err == nil {
+	// The same review to the driftgate that checks: refused at the handshake, nothing recorded.
+	if _, err := review(t, checked, open2); err == nil {
 		t.Fatal("a review sent without the API server's client certificate was answered")
 	}
-	if n := recordsOf(t, "review-"+ns2); n != 0 {
+	if n := recordsOf(t, "review-"+open2); n != 0 {
 		t.Fatalf("records of the refused made-up review: %d, want none", n)
 	}
-	if err := setColor(cluster.Person(t, "carol"), ns2, "app", "red"); err != nil {
-		t.Fatalf("carol's real write in warn mode, reviewed by the API server with its certificate: %v", err)
-	}
+}
+
+// warnModeApp is a warn-mode namespace with a Flux-owned ConfigMap app in it.
+func warnModeApp(t *testing.T) string {
+	t.Helper()
+	ns := cluster.Namespace(t, map[string]string{"driftgate.io/mode": "warn"})
+	mustCreate(t, cluster.ServiceAccount(t, testenv.Flux), configMap(ns, "app", fluxLabel(), "blue"))
+	return ns
 }
 
 // recordsOf counts the edit records of an admission request.
