@@ -3,8 +3,9 @@ package audit
 // Rules 2 and 3: a field Git does not set but that is set live counts when managedFields shows a
 // person's tool owns it (additive drift), or when an earlier sync applied it from Git and it is
 // still there (stale: owned by a GitOps manager through server-side apply, or present in
-// last-applied-configuration after a client-side apply). Anything else (server-side defaults,
-// controllers' fields, unowned fields) is not drift.
+// last-applied-configuration after a client-side apply). What the GitOps manager owns because
+// Flux applies Git in its typed form (asApplied: empty structs, default port protocols) is not
+// stale. Anything else (server-side defaults, controllers' fields, unowned fields) is not drift.
 
 // blame is who answers for a live value Git does not set.
 type blame struct {
@@ -29,7 +30,17 @@ func (w *walker) blame(n node) blame {
 	// Stale only where the GitOps manager's own field set reaches the node: inside an atomic
 	// value Git sets (owned whole from above), what Git leaves out are the API server's defaults.
 	if o, ok := n.own.first(func(o owner) bool { return o.m.gitops && o.m.apply && o.set != nil }); ok {
-		return blame{owned: true, whole: o.whole() || o.self(), manager: o.m.name}
+		switch n.applied.(type) {
+		case nil:
+			return blame{owned: true, whole: o.whole() || o.self(), manager: o.m.name}
+		case map[string]any:
+			// Flux's form of Git has this struct (an empty strategy, a Namespace's spec): its
+			// manager owns it for that; only what is below may be stale.
+			return blame{owned: true, manager: o.m.name}
+		default:
+			// A value Flux's form of Git sets itself (a port's default protocol): not stale.
+			return blame{}
+		}
 	}
 	if n.la != nil {
 		// Client-side apply: the GitOps manager owns the defaults too; only what

@@ -5,6 +5,8 @@ import (
 	"slices"
 	"strings"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"github.com/driftgate/driftgate/internal/fieldpath"
 )
 
@@ -24,6 +26,7 @@ type node struct {
 	sch       fieldpath.Schema // schema of the node's value
 	own       owners           // managers owning the node or something below it
 	la        any              // the node's value in last-applied-configuration
+	applied   any              // the node's value in Git as Flux applies it (asApplied)
 }
 
 // walker collects the drifted fields of one object.
@@ -73,6 +76,7 @@ func (w *walker) child(n node, key string) node {
 		sch:       fieldOf(n.sch, key),
 		own:       n.own.key(key),
 		la:        mapOf(n.la)[key],
+		applied:   mapOf(n.applied)[key],
 	}
 }
 
@@ -83,21 +87,27 @@ func (w *walker) keyedChild(n node, shape listShape, it keyedItem, live map[stri
 		sch:       shape.items,
 		own:       n.own.item(live),
 		la:        laItem(n.la, it),
+		applied:   laItem(n.applied, it),
 	}
 }
 
 func (w *walker) indexChild(n node, shape listShape, i int) node {
-	var la any
-	if l, ok := n.la.([]any); ok && i < len(l) {
-		la = l[i]
-	}
 	return node{
 		depth:     w.enter(n, fieldpath.IndexSegment(i)),
 		parentKey: n.key,
 		sch:       shape.items,
 		own:       n.own.index(i),
-		la:        la,
+		la:        indexItem(n.la, i),
+		applied:   indexItem(n.applied, i),
 	}
+}
+
+// indexItem is item i of a list, nil when there is none.
+func indexItem(list any, i int) any {
+	if l, ok := list.([]any); ok && i < len(l) {
+		return l[i]
+	}
+	return nil
 }
 
 // laItem finds a keyed item in the last-applied list by its key values.
@@ -139,10 +149,13 @@ func (d *Differ) DiffObject(desired, live Object) (ObjectReport, error) {
 		ignore: ignore,
 	}
 	want := desired.Content
+	var applied map[string]any
 	if w.secret {
 		want = normalizeSecret(want)
+	} else {
+		applied = asApplied(d.scheme, want, schema.FromAPIVersionAndKind(desired.APIVersion(), desired.Kind()))
 	}
-	root := node{sch: d.schemaFor(desired), own: rootOwners(ms), la: lastApplied(live)}
+	root := node{sch: d.schemaFor(desired), own: rootOwners(ms), la: lastApplied(live), applied: applied}
 	w.compareObject(root, want, live.Content)
 	if w.fields == nil {
 		w.fields = []Field{}
