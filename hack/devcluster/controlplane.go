@@ -72,18 +72,7 @@ func waitAPIServer(ctx context.Context, o *options, proc *supervise.Process, cfg
 }
 
 func answersOK(ctx context.Context, c *http.Client, url string) bool {
-	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return false
-	}
-	resp, err := c.Do(req)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	return supervise.AnswersOK(c, url)(ctx)
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%ds", int(d.Seconds())) }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"syscall"
@@ -148,5 +149,23 @@ func (p *Process) WaitReady(ctx context.Context, timeout time.Duration, ready fu
 				p.Name, timeout.Round(time.Second), p.Log, indent(Tail(p.Log, tailLines)))
 		case <-time.After(interval):
 		}
+	}
+}
+
+// AnswersOK is a readiness check for WaitReady: url answers 200 OK to a GET through c within 2 s.
+func AnswersOK(c *http.Client, url string) func(context.Context) bool {
+	return func(ctx context.Context) bool {
+		ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		defer cancel()
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return false
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
 	}
 }

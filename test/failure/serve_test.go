@@ -130,16 +130,7 @@ func waitCalled(t *testing.T, s *server) {
 
 // ready reports whether /readyz answers 200.
 func (s *server) ready(ctx context.Context) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+s.probe+"/readyz", nil)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	return supervise.AnswersOK(http.DefaultClient, "http://"+s.probe+"/readyz")(ctx)
 }
 
 // dial opens a TLS connection to the webhook server, offering nextProtos.

@@ -26,7 +26,7 @@ import (
 func TestFluxSyncsThroughDriftgate(t *testing.T) {
 	needFlux(t)
 	ctx := context.Background()
-	url := pushRepo(t, "shop", filepath.Join(repoRoot(), "examples", "checkout"))
+	url := pushExample(t, "shop")
 	before := decisions(t)
 	applyFlux(t, "shop", url, "./")
 
@@ -54,9 +54,11 @@ func TestFluxSyncsThroughDriftgate(t *testing.T) {
 	}
 }
 
-// pushRepo makes a Git repository of dir's files on the test's Git server and returns its URL.
-func pushRepo(t *testing.T, name, dir string) string {
+// pushExample makes a Git repository of examples/checkout, its namespace shop renamed ns, on the
+// test's Git server, and returns its URL.
+func pushExample(t *testing.T, ns string) string {
 	t.Helper()
+	dir := filepath.Join(repoRoot(), "examples", "checkout")
 	work := t.TempDir()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -67,11 +69,11 @@ func pushRepo(t *testing.T, name, dir string) string {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(work, e.Name()), raw, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(work, e.Name()), []byte(strings.ReplaceAll(string(raw), "shop", ns)), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	return pushDir(t, name, work)
+	return pushDir(t, ns, work)
 }
 
 // pushDir makes work a Git repository of its files and pushes it, over HTTP as a person would,
@@ -198,22 +200,7 @@ func repoRoot() string {
 // port's protocol); those are not drift.
 func TestNoDriftAfterFluxSync(t *testing.T) {
 	needFlux(t)
-	work := t.TempDir()
-	src := filepath.Join(repoRoot(), "examples", "checkout")
-	entries, err := os.ReadDir(src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, e := range entries { // the example app in a namespace of its own
-		raw, err := os.ReadFile(filepath.Join(src, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(work, e.Name()), []byte(strings.ReplaceAll(string(raw), "shop", "nodrift")), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	url := pushDir(t, "nodrift", work)
+	url := pushExample(t, "nodrift")
 	applyFlux(t, "nodrift", url, "./")
 	name := gitSource(t, filepath.Join(gitRoot, "nodrift.git"))
 	var gs v1alpha1.GitSource

@@ -82,7 +82,7 @@ func (f *controllers) start(ctx context.Context, bin string) error {
 			return err
 		}
 		f.procs = append(f.procs, p)
-		if err := p.WaitReady(ctx, 2*time.Minute, func(ctx context.Context) bool { return answersOK(ctx, "http://"+health+"/readyz") }); err != nil {
+		if err := p.WaitReady(ctx, 2*time.Minute, supervise.AnswersOK(http.DefaultClient, "http://"+health+"/readyz")); err != nil {
 			return err
 		}
 	}
@@ -119,19 +119,6 @@ func (f *controllers) tokenKubeconfig(ctx context.Context, cs kubernetes.Interfa
 	cfg.CurrentContext = "envtest"
 	path := filepath.Join(f.dir, name+".kubeconfig")
 	return path, clientcmd.WriteToFile(*cfg, path)
-}
-
-func answersOK(ctx context.Context, url string) bool {
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return false
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return false
-	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
 }
 
 func freePorts(n int) ([]int, error) {

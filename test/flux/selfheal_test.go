@@ -56,7 +56,6 @@ spec:
 // and the switch is lifted (Flux reconciles the object again).
 func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 	needFlux(t)
-	ctx := context.Background()
 	const ns, name = "heal", "heal"
 	work := t.TempDir()
 	app(t, work, ns, "registry.example.com/web:v1")
@@ -64,12 +63,7 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 	applyFlux(t, name, url, "./")
 	gitSource(t, filepath.Join(gitRoot, name+".git"))
 
-	g := cluster.ApprovedGrant(t, cluster.Person(t, "alice"), cluster.Person(t, "bob", "driftgate-approvers"), breakglass.Request{
-		Namespaces: []string{ns}, Resources: []string{"deployments.apps"}, Duration: time.Hour,
-		Ticket: "INC-7", Reason: "web is crash-looping on v1"}, "")
-	cluster.WaitCached(t, g.Name, "Active", testenv.Active)
-	alice := cluster.Person(t, "alice")
-	testutil.WaitFor(t, "alice's grant RBAC", func() bool { return setWebImage(ctx, alice.Client, ns, "registry.example.com/web:v1-hotfix") == nil })
+	g := hotfix(t, ns, "INC-7")
 
 	testutil.WaitFor(t, "the self-heal protection on the Deployment", func() bool {
 		d := web(t, ns)
@@ -93,6 +87,21 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 		return !held
 	})
 	reconcile(t, name, "after")
+}
+
+// hotfix: alice gets a grant for Deployments in ns (bob approves) and sets web's image to
+// v1-hotfix under it.
+func hotfix(t *testing.T, ns, ticket string) *v1alpha1.BreakGlassGrant {
+	t.Helper()
+	g := cluster.ApprovedGrant(t, cluster.Person(t, "alice"), cluster.Person(t, "bob", "driftgate-approvers"), breakglass.Request{
+		Namespaces: []string{ns}, Resources: []string{"deployments.apps"}, Duration: time.Hour,
+		Ticket: ticket, Reason: "web is crash-looping on v1"}, "")
+	cluster.WaitCached(t, g.Name, "Active", testenv.Active)
+	alice := cluster.Person(t, "alice")
+	testutil.WaitFor(t, "alice's grant RBAC", func() bool {
+		return setWebImage(context.Background(), alice.Client, ns, "registry.example.com/web:v1-hotfix") == nil
+	})
+	return g
 }
 
 func setWebImage(ctx context.Context, c client.Client, ns, image string) error {
@@ -183,12 +192,7 @@ func TestUnprotectedFixIsUndone(t *testing.T) {
 	applyFlux(t, name, url, "./")
 	gitSource(t, filepath.Join(gitRoot, name+".git"))
 
-	g := cluster.ApprovedGrant(t, cluster.Person(t, "alice"), cluster.Person(t, "bob", "driftgate-approvers"), breakglass.Request{
-		Namespaces: []string{ns}, Resources: []string{"deployments.apps"}, Duration: time.Hour,
-		Ticket: "INC-8", Reason: "web is crash-looping on v1"}, "")
-	cluster.WaitCached(t, g.Name, "Active", testenv.Active)
-	alice := cluster.Person(t, "alice")
-	testutil.WaitFor(t, "alice's grant RBAC", func() bool { return setWebImage(ctx, alice.Client, ns, "registry.example.com/web:v1-hotfix") == nil })
+	g := hotfix(t, ns, "INC-8")
 
 	reconcile(t, name, "undo")
 	if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
