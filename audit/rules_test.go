@@ -91,6 +91,20 @@ func TestRules(t *testing.T) {
 		live:    deploy("", container),
 		want:    []Field{},
 	}, {
+		name: "rule 3: what Flux's typed apply adds (an empty strategy, a default port protocol) is not stale",
+		desired: deploy("", container+"        ports: [{containerPort: 8080}]\n"),
+		live: deploy(managed("kustomize-controller", "Apply",
+			`{f:spec: {f:strategy: {}, f:template: {f:spec: {f:containers: {'k:{"name":"app"}': {f:image: {}, f:name: {}, f:ports: {'k:{"containerPort":8080,"protocol":"TCP"}': {f:containerPort: {}, f:protocol: {}}}}}}}}}`),
+			"  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 25%, maxUnavailable: 25%}}\n"+container+"        ports: [{containerPort: 8080, protocol: TCP}]\n"),
+		want: []Field{},
+	}, {
+		name:    "rule 3: a strategy type Git dropped after Flux applied it is still stale",
+		desired: deploy("", container),
+		live: deploy(managed("kustomize-controller", "Apply", `{f:spec: {f:strategy: {f:type: {}}}}`),
+			"  strategy: {type: Recreate}\n"+container),
+		want: []Field{{Path: "spec.strategy.type", Live: "Recreate", Category: ConfigurationChange, Severity: Medium,
+			Manager: "kustomize-controller"}},
+	}, {
 		name:    "rule 2: env var added with kubectl set env, to a list Git leaves out",
 		desired: deploy("", container),
 		live: deploy(managed("kubectl-set", "Update",
