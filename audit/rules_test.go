@@ -91,7 +91,7 @@ func TestRules(t *testing.T) {
 		live:    deploy("", container),
 		want:    []Field{},
 	}, {
-		name: "rule 3: what Flux's typed apply adds (an empty strategy, a default port protocol) is not stale",
+		name:    "rule 3: what Flux's typed apply adds (an empty strategy, a default port protocol) is not stale",
 		desired: deploy("", container+"        ports: [{containerPort: 8080}]\n"),
 		live: deploy(managed("kustomize-controller", "Apply",
 			`{f:spec: {f:strategy: {}, f:template: {f:spec: {f:containers: {'k:{"name":"app"}': {f:image: {}, f:name: {}, f:ports: {'k:{"containerPort":8080,"protocol":"TCP"}': {f:containerPort: {}, f:protocol: {}}}}}}}}}`),
