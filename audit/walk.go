@@ -152,7 +152,8 @@ func (d *Differ) DiffObject(desired, live Object) (ObjectReport, error) {
 	var applied map[string]any
 	if w.secret {
 		want = normalizeSecret(want)
-	} else {
+	} else if slices.ContainsFunc(ms, func(m *manager) bool { return m.gitops && m.apply }) {
+		// Only a GitOps manager's server-side apply owns what Flux's typed form adds.
 		applied = asApplied(d.scheme, want, schema.FromAPIVersionAndKind(desired.APIVersion(), desired.Kind()))
 	}
 	root := node{sch: d.schemaFor(desired), own: rootOwners(ms), la: lastApplied(live), applied: applied}

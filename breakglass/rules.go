@@ -28,15 +28,14 @@ type Writer struct {
 // records; people request, approve, deny and revoke grants under the rules below.
 type Rules struct {
 	Config config.BreakGlass
-	// Self is driftgate's own user name; a request counts as driftgate's only when it carries
-	// a credential id or SelfWithoutCredential is set (identities.withoutCredential names it).
-	Self                  string
-	SelfWithoutCredential bool
+	// Self is driftgate's own user name.
+	Self string
 	// System and SystemPrefixes name the system controllers (identities.system, systemPrefixes),
-	// among them the garbage collector, which removes the finalizers of a grant being deleted. A
-	// name counts as one only with its own credential, or when WithoutCredential names it.
+	// among them the garbage collector, which removes the finalizers of a grant being deleted.
 	System, SystemPrefixes []string
-	WithoutCredential      []string
+	// WithoutCredential are the names that count as the identity they name without a credential
+	// id (config.IdentitiesWithoutCredential); any other name counts only with one.
+	WithoutCredential []string
 	// Exempt reports namespaces driftgate never intercepts; no grant may cover them.
 	Exempt func(namespace string) bool
 	// Clock is the webhook's clock: approvals, denials and revocations are stamped near it, and
@@ -55,11 +54,10 @@ type Rules struct {
 // NewRules builds Rules from a validated configuration.
 func NewRules(cfg *config.Config) (*Rules, error) {
 	r := &Rules{Config: cfg.BreakGlass, Self: cfg.SelfIdentity(), Exempt: cfg.Exempt, Clock: clock.RealClock{},
-		SelfWithoutCredential: slices.Contains(cfg.IdentitiesWithoutCredential(), cfg.SelfIdentity()),
-		System:                cfg.Identities.System,
-		SystemPrefixes:        cfg.Identities.SystemPrefixes,
-		WithoutCredential:     cfg.IdentitiesWithoutCredential(),
-		IdentityNamespaces:    cfg.IdentityNamespaces()}
+		System:             cfg.Identities.System,
+		SystemPrefixes:     cfg.Identities.SystemPrefixes,
+		WithoutCredential:  cfg.IdentitiesWithoutCredential(),
+		IdentityNamespaces: cfg.IdentityNamespaces()}
 	if cfg.BreakGlass.TicketPattern != "" {
 		re, err := regexp.Compile(cfg.BreakGlass.TicketPattern)
 		if err != nil {
@@ -196,15 +194,20 @@ func phaseOf(g *v1alpha1.BreakGlassGrant) v1alpha1.GrantPhase {
 	return g.Status.Phase
 }
 
-// isSelf reports whether w is driftgate itself: its name, authenticated from its own credential.
-func (r *Rules) isSelf(w Writer) bool {
-	return w.User == r.Self && (w.Credential != "" || r.SelfWithoutCredential)
-}
+// isSelf reports whether w is driftgate itself: its name, authenticated as it.
+func (r *Rules) isSelf(w Writer) bool { return w.User == r.Self && r.authenticatedAsNamed(w) }
 
 // isSystem reports whether w is a system controller (the garbage collector among them): a system
-// name, authenticated from its own credential or accepted without one.
+// name, authenticated as it.
 func (r *Rules) isSystem(w Writer) bool {
 	named := slices.Contains(r.System, w.User) ||
 		slices.ContainsFunc(r.SystemPrefixes, func(p string) bool { return strings.HasPrefix(w.User, p) })
-	return named && (w.Credential != "" || slices.Contains(r.WithoutCredential, w.User))
+	return named && r.authenticatedAsNamed(w)
+}
+
+// authenticatedAsNamed reports whether w's name counts as the identity it names: the request
+// carries the credential id the API server sets for the identity's own credential (impersonation
+// cannot), or the config accepts the name without one. The policy's authenticated_as_named.
+func (r *Rules) authenticatedAsNamed(w Writer) bool {
+	return w.Credential != "" || slices.Contains(r.WithoutCredential, w.User)
 }

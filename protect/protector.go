@@ -16,7 +16,6 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/apimachinery/pkg/types"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -100,8 +99,7 @@ func (p *Protector) openEdits(ctx context.Context, ref v1alpha1.ObjectReference)
 	var out []v1alpha1.BreakGlassEdit
 	for _, e := range list.Items {
 		o := e.Spec.Object
-		if o.APIVersion == ref.APIVersion && o.Kind == ref.Kind && o.Namespace == ref.Namespace && o.Name == ref.Name &&
-			(e.Status.Backport == "" || e.Status.Backport == v1alpha1.BackportRequired) {
+		if o.APIVersion == ref.APIVersion && o.Kind == ref.Kind && o.Namespace == ref.Namespace && o.Name == ref.Name && e.Open() {
 			out = append(out, e)
 		}
 	}
@@ -136,39 +134,40 @@ func (p *Protector) optedOut(ctx context.Context, namespace string) (bool, error
 func (p *Protector) apply(ctx context.Context, obj *unstructured.Unstructured, want bool, open []v1alpha1.BreakGlassEdit) error {
 	ann := obj.GetAnnotations()
 	ours := ann[ProtectedEdits] != ""
-	var patch map[string]any
+	names, tickets := editNames(open)
 	switch {
-	case want:
-		names, tickets := editNames(open)
-		if ann[FluxReconcile] == "disabled" && ann[ProtectedEdits] == names && ann[ProtectedTickets] == tickets {
-			return nil
-		}
-		if ann[FluxReconcile] == "disabled" && !ours {
-			return nil // Git pauses it already: not driftgate's switch
-		}
-		patch = map[string]any{FluxReconcile: "disabled", ProtectedEdits: names, ProtectedTickets: tickets}
-	case ours:
-		patch = map[string]any{FluxReconcile: nil, ProtectedEdits: nil, ProtectedTickets: nil}
-	default:
+	case want && ann[FluxReconcile] == "disabled" && (!ours || ann[ProtectedEdits] == names && ann[ProtectedTickets] == tickets):
+		return nil // held as it should be, or Git pauses it already (not driftgate's switch)
+	case !want && !ours:
 		return nil
 	}
-	raw := fmt.Sprintf(`{"metadata":{"annotations":%s}}`, mustJSON(patch))
-	err := p.Client.Patch(ctx, obj, client.RawPatch(types.MergePatchType, []byte(raw)), client.FieldOwner(FieldManager))
-	if apierrors.IsForbidden(err) {
+	before := obj.DeepCopy()
+	if ann == nil {
+		ann = map[string]string{}
+	}
+	if want {
+		ann[FluxReconcile], ann[ProtectedEdits], ann[ProtectedTickets] = "disabled", names, tickets
+	} else {
+		delete(ann, FluxReconcile)
+		delete(ann, ProtectedEdits)
+		delete(ann, ProtectedTickets)
+	}
+	obj.SetAnnotations(ann)
+	err := p.Client.Patch(ctx, obj, client.MergeFrom(before), client.FieldOwner(FieldManager))
+	object := obj.GetKind() + " " + obj.GetNamespace() + "/" + obj.GetName()
+	switch {
+	case apierrors.IsForbidden(err):
 		// A kind driftgate may not patch (the chart's selfHealProtectionResources): permanent,
 		// said once per change of the edit, not retried.
 		ctrl.LoggerFrom(ctx).Info("self-heal protection not possible: driftgate may not patch this kind",
-			logkeys.Object, obj.GetKind()+" "+obj.GetNamespace()+"/"+obj.GetName(), logkeys.Error, err.Error())
+			logkeys.Object, object, logkeys.Error, err.Error())
 		return nil
-	}
-	if err != nil {
-		return fmt.Errorf("setting the self-heal protection of %s %s/%s: %w", obj.GetKind(), obj.GetNamespace(), obj.GetName(), err)
-	}
-	log := ctrl.LoggerFrom(ctx)
-	if want {
-		log.Info("self-heal protection set", logkeys.Object, obj.GetKind()+" "+obj.GetNamespace()+"/"+obj.GetName(), logkeys.Name, patch[ProtectedEdits])
-	} else {
-		log.Info("self-heal protection lifted", logkeys.Object, obj.GetKind()+" "+obj.GetNamespace()+"/"+obj.GetName())
+	case err != nil:
+		return fmt.Errorf("setting the self-heal protection of %s: %w", object, err)
+	case want:
+		ctrl.LoggerFrom(ctx).Info("self-heal protection set", logkeys.Object, object, logkeys.Name, names)
+	default:
+		ctrl.LoggerFrom(ctx).Info("self-heal protection lifted", logkeys.Object, object)
 	}
 	return nil
 }

@@ -142,3 +142,9 @@ const (
 	GrantLabel  = "driftgate.io/grant"
 	TicketLabel = "driftgate.io/ticket"
 )
+
+// Open reports whether the edit is still Required (a record the audit has not judged yet reads
+// Required too).
+func (e *BreakGlassEdit) Open() bool {
+	return e.Status.Backport == "" || e.Status.Backport == BackportRequired
+}

@@ -46,23 +46,19 @@ func (r *Reconciler) trackBackports(ctx context.Context, source string) (map[str
 	perSource, byTicket := map[string]int{}, map[string]backlog{}
 	for i := range list.Items {
 		e := &list.Items[i]
-		if !open(e) {
+		if !e.Open() {
 			continue
 		}
 		if err := r.resolve(ctx, d, e, source); err != nil {
 			r.Log.Error(err, "resolving the backport state failed", logkeys.Name, e.Name)
 		}
-		if open(e) {
+		if e.Open() {
 			perSource[e.Status.GitSource]++
 			byTicket[ticketOf(e)] = byTicket[ticketOf(e)].add(e.CreationTimestamp.Time)
 		}
 	}
 	r.Metrics.observeBackports(byTicket)
 	return perSource, nil
-}
-
-func open(e *v1alpha1.BreakGlassEdit) bool {
-	return e.Status.Backport == "" || e.Status.Backport == v1alpha1.BackportRequired
 }
 
 func ticketOf(e *v1alpha1.BreakGlassEdit) string {

@@ -59,7 +59,7 @@ func apiServerURL(p ports) string { return "https://" + localAddr(p.APIServer) }
 // waitEtcd waits for etcd's /health.
 func waitEtcd(ctx context.Context, o *options, proc *supervise.Process, p ports) error {
 	url := "http://" + localAddr(p.EtcdClient) + "/health"
-	return waitReady(ctx, o, proc, func(ctx context.Context) bool { return answersOK(ctx, http.DefaultClient, url) })
+	return proc.WaitReady(ctx, o.timeout, supervise.AnswersOK(http.DefaultClient, url))
 }
 
 // waitAPIServer waits for kube-apiserver's /readyz, asked as the admin.
@@ -68,11 +68,7 @@ func waitAPIServer(ctx context.Context, o *options, proc *supervise.Process, cfg
 	if err != nil {
 		return fmt.Errorf("client for kube-apiserver: %w", err)
 	}
-	return waitReady(ctx, o, proc, func(ctx context.Context) bool { return answersOK(ctx, c, cfg.Host+"/readyz") })
-}
-
-func answersOK(ctx context.Context, c *http.Client, url string) bool {
-	return supervise.AnswersOK(c, url)(ctx)
+	return proc.WaitReady(ctx, o.timeout, supervise.AnswersOK(c, cfg.Host+"/readyz"))
 }
 
 func seconds(d time.Duration) string { return fmt.Sprintf("%ds", int(d.Seconds())) }

@@ -82,5 +82,5 @@ func startDriftgate(ctx context.Context, l layout, o *options, p ports) (*superv
 		return proc, err
 	}
 	url := "http://" + localAddr(p.Probe) + "/readyz"
-	return proc, waitReady(ctx, o, proc, func(ctx context.Context) bool { return answersOK(ctx, http.DefaultClient, url) })
+	return proc, proc.WaitReady(ctx, o.timeout, supervise.AnswersOK(http.DefaultClient, url))
 }

@@ -95,16 +95,12 @@ func startController(ctx context.Context, l layout, o *options, name string, met
 		"--health-addr=" + localAddr(health),
 		"--log-level=info",
 	}, extra...)
-	env := append(os.Environ(), "KUBECONFIG="+absPath(l.tokenKubeconfig(name)), "RUNTIME_NAMESPACE="+fluxNamespace)
-	p, err := supervise.Start(supervise.Spec{Name: name, Path: filepath.Join(o.flux, name), Args: args, Env: env, Log: l.log(name), Detach: true})
+	p, err := startProcess(l, name, filepath.Join(o.flux, name), args,
+		"KUBECONFIG="+absPath(l.tokenKubeconfig(name)), "RUNTIME_NAMESPACE="+fluxNamespace)
 	if err != nil {
-		return nil, err
+		return p, err
 	}
-	if err := os.WriteFile(l.pidFile(name), []byte(fmt.Sprintf("%d\n", p.PID)), 0o600); err != nil {
-		return p, fmt.Errorf("writing %s: %w", l.pidFile(name), err)
-	}
-	url := "http://" + localAddr(health) + "/readyz"
-	return p, waitReady(ctx, o, p, func(ctx context.Context) bool { return answersOK(ctx, http.DefaultClient, url) })
+	return p, p.WaitReady(ctx, o.timeout, supervise.AnswersOK(http.DefaultClient, "http://"+localAddr(health)+"/readyz"))
 }
 
 // fluxRBAC creates source-controller's service account (kustomize-controller's exists as a GitOps

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -19,10 +18,15 @@ type process struct {
 	supervise.Record
 }
 
-// startProcess runs bin in a session of its own, its output appended to the component's log;
-// it keeps running after devcluster exits. It writes the pid file.
-func startProcess(l layout, name, bin string, args []string) (*supervise.Process, error) {
-	p, err := supervise.Start(supervise.Spec{Name: name, Path: bin, Args: args, Log: l.log(name), Detach: true})
+// startProcess runs bin in a session of its own, its output appended to the component's log,
+// with env added to devcluster's environment; it keeps running after devcluster exits. It writes
+// the pid file.
+func startProcess(l layout, name, bin string, args []string, env ...string) (*supervise.Process, error) {
+	spec := supervise.Spec{Name: name, Path: bin, Args: args, Log: l.log(name), Detach: true}
+	if len(env) > 0 {
+		spec.Env = append(os.Environ(), env...)
+	}
+	p, err := supervise.Start(spec)
 	if err != nil {
 		return nil, err
 	}
@@ -30,12 +34,6 @@ func startProcess(l layout, name, bin string, args []string) (*supervise.Process
 		return p, fmt.Errorf("writing %s: %w", l.pidFile(name), err)
 	}
 	return p, nil
-}
-
-// waitReady waits until ready holds, failing when the process exits first (its status and the
-// last lines of its log) or o.timeout passes.
-func waitReady(ctx context.Context, o *options, p *supervise.Process, ready func(context.Context) bool) error {
-	return p.WaitReady(ctx, o.timeout, ready)
 }
 
 // readPIDFile returns the pid in the component's pid file, 0 when there is none.

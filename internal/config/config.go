@@ -173,12 +173,17 @@ func (c *Config) EvaluationTimeout() time.Duration { return c.Policy.Timeout.Dur
 
 // GitOpsIdentities returns the GitOps user names, the Flux tenant service accounts included.
 func (c *Config) GitOpsIdentities() []string {
-	ids := append([]string(nil), c.Identities.GitOps...)
+	return append(append([]string(nil), c.Identities.GitOps...), c.fluxTenantUserNames()...)
+}
+
+// fluxTenantUserNames are the user names of the Flux tenant service accounts ("namespace/name").
+func (c *Config) fluxTenantUserNames() []string {
+	out := make([]string, 0, len(c.Identities.FluxTenantServiceAccounts))
 	for _, sa := range c.Identities.FluxTenantServiceAccounts {
 		ns, name, _ := strings.Cut(sa, "/")
-		ids = append(ids, "system:serviceaccount:"+ns+":"+name)
+		out = append(out, "system:serviceaccount:"+ns+":"+name)
 	}
-	return ids
+	return out
 }
 
 // CredentialIDKey is the userInfo.extra key in which the API server names the credential a
@@ -190,12 +195,7 @@ const CredentialIDKey = "authentication.kubernetes.io/credential-id"
 // without a credential id: identities.withoutCredential and the Flux tenant service accounts,
 // which Flux impersonates.
 func (c *Config) IdentitiesWithoutCredential() []string {
-	ids := append([]string(nil), c.Identities.WithoutCredential...)
-	for _, sa := range c.Identities.FluxTenantServiceAccounts {
-		ns, name, _ := strings.Cut(sa, "/")
-		ids = append(ids, "system:serviceaccount:"+ns+":"+name)
-	}
-	return ids
+	return append(append([]string(nil), c.Identities.WithoutCredential...), c.fluxTenantUserNames()...)
 }
 
 // IdentityNamespaces are the namespaces of the service accounts among the always-allowed

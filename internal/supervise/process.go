@@ -37,17 +37,17 @@ type Spec struct {
 // Process is a component this program started.
 type Process struct {
 	Name string
-	PID  int
 	Log  string
-	// Record identifies it for a later run, which has no handle (Alive).
-	Record Record
+	// Record (its PID, binary and start time) identifies it for a later run, which has no
+	// handle (Alive).
+	Record
 
 	cmd  *exec.Cmd
 	done chan struct{}
 	err  error // cmd.Wait's error, set before done is closed
 }
 
-// Start starts s and watches it: Exited and Done tell when it ends.
+// Start starts s and watches it: Exited and Wait tell when it ends.
 func Start(s Spec) (*Process, error) {
 	logFile, err := os.OpenFile(s.Log, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
@@ -64,17 +64,13 @@ func Start(s Spec) (*Process, error) {
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("starting %s (%s): %w", s.Name, s.Path, err)
 	}
-	p := &Process{Name: s.Name, PID: cmd.Process.Pid, Log: s.Log, cmd: cmd, done: make(chan struct{})}
-	p.Record = recordOf(p.PID, s.Path)
+	p := &Process{Name: s.Name, Log: s.Log, Record: recordOf(cmd.Process.Pid, s.Path), cmd: cmd, done: make(chan struct{})}
 	go func() {
 		p.err = cmd.Wait()
 		close(p.done)
 	}()
 	return p, nil
 }
-
-// Done is closed when the process has exited.
-func (p *Process) Done() <-chan struct{} { return p.done }
 
 // Exited reports whether the process has exited.
 func (p *Process) Exited() bool {

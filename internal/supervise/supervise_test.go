@@ -30,7 +30,7 @@ func TestTellsExitedFromRunning(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-short.Done()
+	_ = short.Wait() // exit status 3: ExitError reports it
 	var exit *ExitError
 	if !errors.As(short.ExitError(), &exit) {
 		t.Fatalf("ExitError of an exited process = %v, want an *ExitError", short.ExitError())

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -91,4 +92,19 @@ func Run(t testing.TB, bin string, args ...string) (stdout, stderr string, code 
 	}
 	t.Fatal(err)
 	return "", "", 0
+}
+
+// FreePorts picks n distinct free ports on 127.0.0.1 (the listeners stay open until all are
+// picked); another program could still take one before the test binds it.
+func FreePorts(n int) ([]int, error) {
+	out := make([]int, 0, n)
+	for range n {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, fmt.Errorf("finding a free port: %w", err)
+		}
+		defer l.Close()
+		out = append(out, l.Addr().(*net.TCPAddr).Port)
+	}
+	return out, nil
 }

@@ -8,7 +8,6 @@ package failure_test
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"testing"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/internal/testenv"
+	"github.com/driftgate/driftgate/internal/testutil"
 	"github.com/driftgate/driftgate/webhook"
 )
 
@@ -82,10 +82,9 @@ func leaseRole() rbacv1.ClusterRole {
 }
 
 func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := testutil.FreePorts(1)
 	if err != nil {
-		return 0, fmt.Errorf("finding a free port: %w", err)
+		return 0, err
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return p[0], nil
 }

@@ -3,7 +3,6 @@ package flux_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -20,6 +19,7 @@ import (
 
 	"github.com/driftgate/driftgate/internal/supervise"
 	"github.com/driftgate/driftgate/internal/testenv"
+	"github.com/driftgate/driftgate/internal/testutil"
 )
 
 // fluxNamespace is where the controllers run and look for their own objects.
@@ -55,7 +55,7 @@ func (f *controllers) start(ctx context.Context, bin string) error {
 	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, &b, metav1.CreateOptions{}); err != nil {
 		return err
 	}
-	ports, err := freePorts(5)
+	ports, err := testutil.FreePorts(5)
 	if err != nil {
 		return err
 	}
@@ -119,17 +119,4 @@ func (f *controllers) tokenKubeconfig(ctx context.Context, cs kubernetes.Interfa
 	cfg.CurrentContext = "envtest"
 	path := filepath.Join(f.dir, name+".kubeconfig")
 	return path, clientcmd.WriteToFile(*cfg, path)
-}
-
-func freePorts(n int) ([]int, error) {
-	out := make([]int, 0, n)
-	for range n {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			return nil, err
-		}
-		defer l.Close()
-		out = append(out, l.Addr().(*net.TCPAddr).Port)
-	}
-	return out, nil
 }

@@ -168,7 +168,7 @@ func openEdits(t *testing.T, grant string) []v1alpha1.BreakGlassEdit {
 	}
 	var out []v1alpha1.BreakGlassEdit
 	for _, e := range list.Items {
-		if e.Spec.Grant == grant && (e.Status.Backport == "" || e.Status.Backport == v1alpha1.BackportRequired) {
+		if e.Spec.Grant == grant && e.Open() {
 			out = append(out, e)
 		}
 	}
