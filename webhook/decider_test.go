@@ -3,6 +3,7 @@ package webhook_test
 import (
 	"context"
 	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
+	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/policies"
 	"github.com/driftgate/driftgate/test/loadgen"
@@ -102,4 +104,79 @@ func mustJSON(t *testing.T, v any) []byte {
 		t.Fatal(err)
 	}
 	return raw
+}
+
+// TestRequestsWithoutTheObjectsNamespaceOrName: a Namespace is cluster-scoped, so a grant whose
+// namespaced scope names it (resource namespaces, namespace fluxns) does not let its holder
+// relabel it; a deletecollection is decided per object without the object's name in the
+// request, and the denial names the object.
+func TestRequestsWithoutTheObjectsNamespaceOrName(t *testing.T) {
+	cfg := config.Default()
+	engine, err := policies.NewEngine(context.Background(), policies.Data(cfg), cfg.EvaluationTimeout(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	grant := v1alpha1.BreakGlassGrant{
+		ObjectMeta: metav1.ObjectMeta{Name: "inc-1-alice"},
+		Spec: v1alpha1.BreakGlassGrantSpec{Requester: "alice", Ticket: "INC-1",
+			Scope: v1alpha1.GrantScope{Namespaces: []string{"fluxns", "demo"}, Resources: []string{"namespaces", "configmaps"}}},
+		Status: v1alpha1.BreakGlassGrantStatus{Phase: v1alpha1.GrantActive, ExpiresAt: &metav1.Time{Time: now.Add(time.Hour)}},
+	}
+	d := webhook.Offline(engine, cfg, clientgoscheme.Scheme, []v1alpha1.BreakGlassGrant{grant}, config.ModeEnforce, nil, now)
+	owned := map[string]string{"kustomize.toolkit.fluxcd.io/name": "apps"}
+	tests := []struct {
+		name       string
+		request    admissionv1.AdmissionRequest
+		old, new   map[string]any
+		wantReason string
+	}{
+		{
+			name: "relabelling an owned Namespace under a grant naming it",
+			request: admissionv1.AdmissionRequest{UID: "u1", Operation: admissionv1.Update, Namespace: "fluxns", Name: "fluxns",
+				Kind:     metav1.GroupVersionKind{Version: "v1", Kind: "Namespace"},
+				Resource: metav1.GroupVersionResource{Version: "v1", Resource: "namespaces"}},
+			old:        object("v1", "Namespace", "", "fluxns", owned),
+			new:        object("v1", "Namespace", "", "fluxns", map[string]string{"kustomize.toolkit.fluxcd.io/name": "apps", "pod-security.kubernetes.io/enforce": "privileged"}),
+			wantReason: "Namespace fluxns is owned by Flux Kustomization apps; alice is not a GitOps identity and holds no active break-glass grant for namespaces in the cluster scope",
+		},
+		{
+			name: "deletecollection without a grant for the object's resource",
+			request: admissionv1.AdmissionRequest{UID: "u2", Operation: admissionv1.Delete, Namespace: "demo",
+				Kind:     metav1.GroupVersionKind{Group: "apps", Version: "v1", Kind: "Deployment"},
+				Resource: metav1.GroupVersionResource{Group: "apps", Version: "v1", Resource: "deployments"}},
+			old:        object("apps/v1", "Deployment", "demo", "web", owned),
+			wantReason: "Deployment demo/web is owned by Flux Kustomization apps; alice is not a GitOps identity",
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ar := tt.request
+			ar.UserInfo = authenticationv1.UserInfo{Username: "alice", Groups: []string{"system:authenticated"}}
+			if tt.new != nil {
+				ar.Object = runtime.RawExtension{Raw: mustJSON(t, tt.new)}
+			}
+			ar.OldObject = runtime.RawExtension{Raw: mustJSON(t, tt.old)}
+			req, err := webhook.RequestFrom(&ar)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res := d.Decide(context.Background(), req)
+			if res.Allowed || !strings.HasPrefix(res.Reason, tt.wantReason) {
+				t.Errorf("allowed %v, reason %q; want denied, reason starting %q", res.Allowed, res.Reason, tt.wantReason)
+			}
+		})
+	}
+}
+
+func object(apiVersion, kind, ns, name string, labels map[string]string) map[string]any {
+	l := map[string]any{}
+	for k, v := range labels {
+		l[k] = v
+	}
+	md := map[string]any{"name": name, "labels": l}
+	if ns != "" {
+		md["namespace"] = ns
+	}
+	return map[string]any{"apiVersion": apiVersion, "kind": kind, "metadata": md}
 }

@@ -14,6 +14,7 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 	clientcmdapi "k8s.io/client-go/tools/clientcmd/api"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/driftgate/driftgate/internal/testutil"
 )
@@ -156,4 +157,16 @@ func (c *Cluster) RunCLI(t testing.TB, kubeconfig string, args ...string) (stdou
 		t.Fatal("the driftgate CLI was not built: set testenv.Options.CLI")
 	}
 	return testutil.Run(t, c.cli, append(args, "--kubeconfig", kubeconfig)...)
+}
+
+// CertificateUser acts with a client certificate the cluster's CA issued for user (in groups):
+// authenticated as the kubelets, the controller manager and the scheduler are, with an
+// X509SHA256 credential id.
+func (c *Cluster) CertificateUser(t testing.TB, user string, groups ...string) *Actor {
+	t.Helper()
+	u, err := c.env.AddUser(envtest.User{Name: user, Groups: groups}, c.Admin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c.NewActor(t, user, u.Config())
 }

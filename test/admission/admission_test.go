@@ -212,6 +212,31 @@ func TestSystemControllersDeleteOwnedObjects(t *testing.T) {
 	}
 }
 
+// TestCertificateSystemControllerDeletesOwnedObjects: the controller manager authenticates with
+// a client certificate (credential id X509SHA256) and still deletes what Git owns; the same name
+// worn through impersonation is a person's.
+func TestCertificateSystemControllerDeletesOwnedObjects(t *testing.T) {
+	const kcm = "system:kube-controller-manager"
+	ctx := context.Background()
+	b := testenv.Binding("test-kcm-"+namespace(t, nil), "cluster-admin", testenv.UserSubject(kcm))
+	if err := cluster.AdminActor(t).Client.Create(ctx, &b); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cluster.AdminActor(t).Client.Delete(context.Background(), &b) })
+	ns := namespace(t, nil)
+	argo := serviceAccount(t, "argocd")
+	argo.create(t, deployment(ns, "worn", nil, argoOwned(ns)))
+	argo.create(t, deployment(ns, "checkout", nil, argoOwned(ns)))
+	wantDenied(t, "the controller manager's name worn with impersonation",
+		person(t, kcm).Client.Delete(ctx, deployment(ns, "worn", nil, nil)), "impersonated, so it counts as a person")
+	var err error
+	testutil.WaitFor(t, "the controller manager's certificate RBAC", func() bool {
+		err = cluster.CertificateUser(t, kcm).Client.Delete(ctx, deployment(ns, "checkout", nil, nil))
+		return err == nil || !strings.Contains(err.Error(), "forbidden: User")
+	})
+	wantAllowed(t, "the controller manager, with its certificate, deleting an owned Deployment", err)
+}
+
 func TestModes(t *testing.T) {
 	tests := []struct {
 		mode        string
