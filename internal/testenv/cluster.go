@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-logr/zapr"
+	"go.uber.org/zap"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -21,6 +23,7 @@ import (
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/internal/config"
@@ -76,6 +79,10 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 	if os.Getenv("KUBEBUILDER_ASSETS") == "" {
 		return nil, errors.New("KUBEBUILDER_ASSETS is not set: run `make test`, which builds kube-apiserver and etcd and sets it")
 	}
+	// controller-runtime's clients and managers log through its process-wide logger; a test
+	// process sets it once, as a kubebuilder suite does, else each complains on stderr that it
+	// was never set. driftgate's own components get theirs explicitly.
+	crlog.SetLogger(zapr.NewLogger(zap.NewNop()))
 	c := &Cluster{Config: o.Config, tokens: map[string]string{}}
 	if c.Config == nil {
 		c.Config = config.Default()

@@ -170,13 +170,16 @@ func activeGrant(t *testing.T, ns, ticket string) *v1alpha1.BreakGlassGrant {
 // edit has a person change the Deployment and returns the record of the write.
 func edit(t *testing.T, a *testenv.Actor, ns, name string, change func(*appsv1.Deployment)) v1alpha1.BreakGlassEdit {
 	t.Helper()
-	before := recordNames(t)
+	known := recordNames(t)
 	d := &appsv1.Deployment{}
 	if err := a.Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: name}, d); err != nil {
 		t.Fatal(err)
 	}
+	before := d.DeepCopy()
 	change(d)
-	if err := a.Client.Update(context.Background(), d, client.FieldOwner("kubectl-edit")); err != nil {
+	// A patch, as kubectl edit and set send it: no resourceVersion precondition, so driftgate's own
+	// writes to the object (the self-heal protection's annotations) do not make it conflict.
+	if err := a.Client.Patch(context.Background(), d, client.StrategicMergeFrom(before), client.FieldOwner("kubectl-edit")); err != nil {
 		t.Fatalf("%s's edit: %v", a.Name, err)
 	}
 	var list v1alpha1.BreakGlassEditList
@@ -184,7 +187,7 @@ func edit(t *testing.T, a *testenv.Actor, ns, name string, change func(*appsv1.D
 		t.Fatal(err)
 	}
 	for _, e := range list.Items {
-		if !before[e.Name] && e.Spec.Object.Namespace == ns && e.Spec.Object.Name == name {
+		if !known[e.Name] && e.Spec.Object.Namespace == ns && e.Spec.Object.Name == name {
 			return e
 		}
 	}
