@@ -56,6 +56,7 @@ type manager struct {
 	apply  bool // operation Apply (server-side apply)
 	human  bool
 	gitops bool
+	time   string // when the manager last wrote (RFC 3339); "" when not recorded
 	root   map[string]any
 	keys   map[string]keyFields // parsed "k:" keys, by their JSON
 }
@@ -74,6 +75,7 @@ func (d *Differ) managers(live Object) (ms []*manager, ok bool) {
 			apply:  str(m["operation"]) == "Apply",
 			human:  d.isHuman(name),
 			gitops: d.isGitOps(name),
+			time:   str(m["time"]),
 			root:   fieldSetOf(m["fieldsV1"]),
 		})
 	}

@@ -21,18 +21,25 @@ func TestVerdict(t *testing.T) {
 	}
 	open := edit(t, "e3", grantName, "INC-1", "2026-11-21T10:07:00Z", "ConfigMap", "cfg", change{"data.B", nil, "x"})
 	open.Status.File, open.Status.GitSource = "cfg.yaml", "apps"
+	undone := reverted(t, edit(t, "e4", grantName, "INC-1", "2026-11-21T10:08:00Z", "Deployment", "web", change{"spec.replicas", 2, 5}), "2026-11-21T10:09:30Z")
+	undone.Status.File = "web.yaml"
+	undone.Status.RevertedBy = &v1alpha1.Reverter{FieldManager: "kustomize-controller", GitOps: true, Time: ptrTo(at(t, "2026-11-21T10:09:00Z"))}
+	byAlice := reverted(t, edit(t, "e5", grantName, "INC-1", "2026-11-21T10:08:00Z", "Deployment", "web", change{"spec.replicas", 2, 5}), "2026-11-21T10:09:30Z")
+	byAlice.Status.RevertedBy = &v1alpha1.Reverter{User: "alice", Edit: "e6", FieldManager: "kubectl-scale", Time: ptrTo(at(t, "2026-11-21T10:09:00Z"))}
 	tests := []struct {
-		name       string
-		grants     []v1alpha1.BreakGlassGrant
-		edits      []v1alpha1.BreakGlassEdit
-		want       Verdict
-		wantNote   string
-		wantErr    string
-		approvers  string
-		grantFound bool
+		name   string
+		grants []v1alpha1.BreakGlassGrant
+		edits  []v1alpha1.BreakGlassEdit
+		want   Verdict
+		// wantSummary and wantReason check only those, where want is left out.
+		wantSummary, wantReason string
+		wantNote                string
+		wantErr                 string
+		approvers               string
+		grantFound              bool
 	}{
 		{name: "all resolved", grants: []v1alpha1.BreakGlassGrant{g}, edits: resolved, approvers: "bob", grantFound: true,
-			want: Verdict{Ready: true, Summary: SummaryReady, Reason: "all 2 edits are backported to Git or reverted", OpenItems: []OpenItem{}}},
+			want: Verdict{Ready: true, Summary: SummaryReady, Reason: "all 2 edits are backported to Git or reverted", OpenItems: []OpenItem{}, Undone: []UndoneItem{}}},
 		{name: "one required", grants: []v1alpha1.BreakGlassGrant{g}, edits: append(resolved[:2:2], open), approvers: "bob", grantFound: true,
 			want: Verdict{Summary: SummaryNotReady, Reason: "1 of 3 edits still need a backport to Git or a live revert", OpenItems: []OpenItem{{
 				Edit: "e3", Time: at(t, "2026-11-21T10:07:00Z").Time, User: "alice", Operation: "UPDATE",
@@ -40,13 +47,25 @@ func TestVerdict(t *testing.T) {
 				Paths:  []string{"data.B"}, File: "cfg.yaml", GitSource: "apps",
 				Backport: "open a PR changing data.B in cfg.yaml (GitSource apps)",
 				Revert:   "revert it live: kubectl -n prod edit configmaps/cfg and remove data.B (a person's write needs an active grant; a GitOps sync of the object does the same)",
-			}}}},
+			}}, Undone: []UndoneItem{}}},
+		{name: "undone by Flux", grants: []v1alpha1.BreakGlassGrant{g}, edits: []v1alpha1.BreakGlassEdit{resolved[0], undone}, approvers: "bob", grantFound: true,
+			want: Verdict{Summary: SummaryReview, Reason: "1 edit was undone by the GitOps controller, not by a person: confirm going back to Git is intended, or backport the fix",
+				OpenItems: []OpenItem{}, Undone: []UndoneItem{{
+					Edit: "e4", Time: at(t, "2026-11-21T10:08:00Z").Time, User: "alice",
+					Object: Object{APIVersion: "apps/v1", Kind: "Deployment", Resource: "deployments.apps", Namespace: "prod", Name: "web"},
+					Paths:  []string{"spec.replicas"}, By: "kustomize-controller", At: ptrTo(at(t, "2026-11-21T10:09:00Z").Time),
+					Do: "kustomize-controller put Git's values back over alice's fix. If the fix is still needed, backport it to Git (web.yaml) and let the controller apply it; otherwise confirm going back to Git is intended before closing",
+				}}}},
+		{name: "undone by Flux and one required", grants: []v1alpha1.BreakGlassGrant{g}, edits: []v1alpha1.BreakGlassEdit{undone, open}, approvers: "bob", grantFound: true,
+			wantSummary: SummaryNotReady, wantReason: "1 of 2 edits still need a backport to Git or a live revert, and 1 edit was undone by the GitOps controller, not by a person"},
+		{name: "reverted by a person is a clean closure", grants: []v1alpha1.BreakGlassGrant{g}, edits: []v1alpha1.BreakGlassEdit{byAlice}, approvers: "bob", grantFound: true,
+			want: Verdict{Ready: true, Summary: SummaryReady, Reason: "the only edit is backported to Git or reverted", OpenItems: []OpenItem{}, Undone: []UndoneItem{}}},
 		{name: "grant without edits", grants: []v1alpha1.BreakGlassGrant{g}, approvers: "bob",
-			want: Verdict{Ready: true, Summary: SummaryReady, Reason: "no writes were recorded under this ticket", OpenItems: []OpenItem{}}},
+			want: Verdict{Ready: true, Summary: SummaryReady, Reason: "no writes were recorded under this ticket", OpenItems: []OpenItem{}, Undone: []UndoneItem{}}},
 		{name: "unapproved grant", grants: []v1alpha1.BreakGlassGrant{grant(t, grantName, "INC-1")}, edits: resolved[:1], approvers: "unapproved", grantFound: true,
-			want: Verdict{Ready: true, Summary: SummaryReady, Reason: "the only edit is backported to Git or reverted", OpenItems: []OpenItem{}}},
+			want: Verdict{Ready: true, Summary: SummaryReady, Reason: "the only edit is backported to Git or reverted", OpenItems: []OpenItem{}, Undone: []UndoneItem{}}},
 		{name: "edit whose grant is gone", edits: resolved[:1],
-			want:     Verdict{Ready: true, Summary: SummaryReady, Reason: "the only edit is backported to Git or reverted", OpenItems: []OpenItem{}},
+			want:     Verdict{Ready: true, Summary: SummaryReady, Reason: "the only edit is backported to Git or reverted", OpenItems: []OpenItem{}, Undone: []UndoneItem{}},
 			wantNote: "edit e1 was made under grant " + grantName + ", which no longer exists"},
 		{name: "no grants and no edits", grants: []v1alpha1.BreakGlassGrant{grant(t, "other", "INC-2")},
 			wantErr: "no break-glass grants or edits for ticket INC-1; check the ticket ID (driftgate breakglass list shows the grants and their tickets)"},
@@ -64,7 +83,11 @@ func TestVerdict(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if diff := cmp.Diff(tt.want, r.Verdict); diff != "" {
+			if tt.wantSummary != "" {
+				if r.Verdict.Summary != tt.wantSummary || r.Verdict.Reason != tt.wantReason || r.Verdict.Ready {
+					t.Errorf("verdict %s: %s (ready %v), want %s: %s", r.Verdict.Summary, r.Verdict.Reason, r.Verdict.Ready, tt.wantSummary, tt.wantReason)
+				}
+			} else if diff := cmp.Diff(tt.want, r.Verdict); diff != "" {
 				t.Errorf("verdict (-want +got):\n%s", diff)
 			}
 			if tt.approvers != "" {
@@ -255,3 +278,5 @@ func TestParseTime(t *testing.T) {
 		})
 	}
 }
+
+func ptrTo[T any](v T) *T { return &v }

@@ -52,7 +52,15 @@ func backportOf(e *v1alpha1.BreakGlassEdit) Backport {
 		GitSource:  e.Status.GitSource,
 		File:       e.Status.File,
 		OpenPaths:  nonNil(slices.Compact(open)),
+		RevertedBy: revertedByOf(e.Status.RevertedBy),
 	}
+}
+
+func revertedByOf(r *v1alpha1.Reverter) *RevertedBy {
+	if r == nil {
+		return nil
+	}
+	return &RevertedBy{FieldManager: r.FieldManager, User: r.User, Edit: r.Edit, GitOps: r.GitOps, Time: utcPtr(r.Time)}
 }
 
 // changesOf lists the changed paths in recorded order, values compact, Secret values masked.

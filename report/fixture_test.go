@@ -102,7 +102,8 @@ const (
 	envPath   = "spec.template.spec.containers[name=app].env[name=DEBUG]"
 )
 
-// fixture: an expired grant approved by bob; a Backported, a Reverted and a Required edit; a
+// fixture: an expired grant approved by bob; a Backported, a Reverted (by alice), one undone by
+// Flux and a Required edit; a
 // Secret edit whose values the recorder failed to mask (the report must); other drift on the
 // edited Deployment; a stale source with drift on the Secret.
 func fixture(t testing.TB) Input {
@@ -120,8 +121,12 @@ func fixture(t testing.TB) Input {
 				change{"data.password", "hunter2-old-value", "s3cr3t-new-value"},
 				change{`metadata.annotations["kubectl.kubernetes.io/last-applied-configuration"]`, nil, lastApplied}),
 			required,
-			reverted(t, edit(t, grantName+"-req2", grantName, "INC-4242", "2026-11-21T10:10:00Z", "ConfigMap", "checkout-config",
+			revertedBy(reverted(t, edit(t, grantName+"-req2", grantName, "INC-4242", "2026-11-21T10:10:00Z", "ConfigMap", "checkout-config",
 				change{"data.LOG_LEVEL", "info", "debug"}), "2026-11-21T11:45:00Z"),
+				v1alpha1.Reverter{User: "alice", Edit: grantName + "-req5", FieldManager: "kubectl-edit", Time: ptrTo(at(t, "2026-11-21T11:44:00Z"))}),
+			revertedBy(reverted(t, edit(t, grantName+"-req6", grantName, "INC-4242", "2026-11-21T10:40:00Z", "Deployment", "payments",
+				change{"spec.replicas", 2, 6}), "2026-11-21T10:41:00Z"),
+				v1alpha1.Reverter{FieldManager: "kustomize-controller", GitOps: true, Time: ptrTo(at(t, "2026-11-21T10:40:30Z"))}),
 			backported(t, edit(t, grantName+"-req1", grantName, "INC-4242", "2026-11-21T10:05:12Z", "Deployment", "checkout",
 				change{memPath, "512Mi", "1Gi"}), "3b0406bf9c1a", "2026-11-21T11:30:00Z"),
 			edit(t, "inc-9-carol-req1", "inc-9-carol", "INC-9", "2026-11-21T10:06:00Z", "Deployment", "other", change{"spec.replicas", 1, 2}),
@@ -151,4 +156,9 @@ func stale(t testing.TB) v1alpha1.GitSource {
 				Paths: []string{"data.password", "type"}, FirstSeen: at(t, "2026-11-21T10:30:05Z")},
 		}},
 	}
+}
+
+func revertedBy(e v1alpha1.BreakGlassEdit, by v1alpha1.Reverter) v1alpha1.BreakGlassEdit {
+	e.Status.RevertedBy = &by
+	return e
 }

@@ -67,6 +67,21 @@ section.report + section.report { margin-top: 3rem; border-top: 3px double #d0d7
 {{- end}}
 </ol>
 {{- end}}
+{{- if .Verdict.Undone}}
+<h2>Undone by the GitOps controller</h2>
+<ol class="undone">
+{{- range .Verdict.Undone}}
+<li><strong>{{.Object}}</strong>: {{.User}}'s edit <code>{{.Edit}}</code> at <time datetime="{{stamp .Time}}">{{stamp .Time}}</time>
+<ul>
+{{- if .Paths}}
+<li>back to Git's values: {{codes .Paths}}</li>
+{{- end}}
+<li>{{.Do}}</li>
+</ul>
+</li>
+{{- end}}
+</ol>
+{{- end}}
 {{- if .Notes}}
 <h2>Notes</h2>
 <ul class="notes">

@@ -46,7 +46,7 @@ func checkVerdictFirst(t *testing.T, doc *html.Node) {
 			order = append(order, strings.TrimSpace(text(n)))
 		}
 	})
-	want := []string{"NOT READY: 2 of 4 edits still need a backport to Git or a live revert.", "Open items", "Notes", "Timeline",
+	want := []string{"NOT READY: 2 of 5 edits still need a backport to Git or a live revert, and 1 edit was undone by the GitOps controller, not by a person.", "Open items", "Undone by the GitOps controller", "Notes", "Timeline",
 		"Grants", "Edits", "Other drift on the same objects"}
 	if diff := cmp.Diff(want, order); diff != "" {
 		t.Errorf("verdict and sections in order (-want +got):\n%s", diff)
@@ -94,7 +94,7 @@ func checkTimeline(t *testing.T, doc *html.Node, r Report) {
 	if !slices.IsSorted(times) {
 		t.Errorf("timeline not in time order: %v", times)
 	}
-	want := []string{"requested", "approved", "activated", "write", "write", "write", "write", "expired", "backported", "reverted"}
+	want := []string{"requested", "approved", "activated", "write", "write", "write", "write", "write", "reverted", "expired", "backported", "reverted"}
 	if diff := cmp.Diff(want, kinds); diff != "" {
 		t.Errorf("timeline (-want +got):\n%s", diff)
 	}

@@ -53,6 +53,7 @@ func (m *mdWriter) report(r Report) {
 	m.line("")
 	m.line("Generated %s%s.", stamp(r.GeneratedAt), windowText(r))
 	m.openItems(r)
+	m.undone(r.Verdict.Undone)
 	m.notes(r.Notes)
 	m.grants(r.Grants)
 	m.edits(r.Edits)
@@ -91,6 +92,22 @@ func (m *mdWriter) openItems(r Report) {
 		}
 		m.line("   - %s", backportHint(it, mdStyle()))
 		m.line("   - or %s", revertHint(it, e, mdStyle()))
+	}
+}
+
+func (m *mdWriter) undone(items []UndoneItem) {
+	if len(items) == 0 {
+		return
+	}
+	m.line("")
+	m.line("## Undone by the GitOps controller")
+	m.line("")
+	for i, it := range items {
+		m.line("%d. **%s**: %s's edit %s at %s", i+1, mdText(it.Object.String()), mdText(it.User), mdCode(it.Edit), stamp(it.Time))
+		if len(it.Paths) > 0 {
+			m.line("   - back to Git's values: %s", codeList(it.Paths, mdStyle()))
+		}
+		m.line("   - %s", mdText(it.Do))
 	}
 }
 

@@ -69,7 +69,7 @@ func backportText(b Backport, s style) string {
 	case "Backported":
 		return "Backported at revision " + s.code(orDefault(b.Revision, "(unknown)")) + resolved(b)
 	case "Reverted":
-		return "Reverted" + resolved(b)
+		return "Reverted" + revertedByText(b.RevertedBy) + resolved(b)
 	case "NotApplied":
 		return "Not applied: the write never landed" + resolved(b)
 	}
@@ -81,6 +81,14 @@ func backportText(b Backport, s style) string {
 		out += "; file " + s.code(b.File)
 	}
 	return out
+}
+
+// revertedByText is " by kustomize-controller (GitOps)", or "" when nobody can be told.
+func revertedByText(by *RevertedBy) string {
+	if by == nil {
+		return ""
+	}
+	return " by " + by.String()
 }
 
 func resolved(b Backport) string {

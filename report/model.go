@@ -3,6 +3,8 @@ package report
 import (
 	"encoding/json"
 	"time"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
 )
 
 // Report is the incident-closure report of one ticket. Its JSON form is documented in
@@ -24,20 +26,40 @@ type Report struct {
 
 // Verdict says whether the ticket may be closed and, if not, what is still open.
 type Verdict struct {
-	// Ready is true only when every edit is Backported or Reverted.
+	// Ready is true only when every edit is Backported, or Reverted by a person.
 	Ready bool `json:"ready"`
-	// Summary is "READY TO CLOSE" or "NOT READY".
+	// Summary is "READY TO CLOSE", "NOT READY" (an edit is Required) or "REVIEW BEFORE CLOSING"
+	// (none is, but a GitOps controller undid one).
 	Summary string `json:"summary"`
 	// Reason says why, in one sentence.
 	Reason    string     `json:"reason"`
 	OpenItems []OpenItem `json:"openItems"`
+	// Undone are the edits a GitOps controller's self-heal put Git's values back over: the
+	// incident fix is gone without anyone deciding so.
+	Undone []UndoneItem `json:"undone"`
 }
 
 // Verdict summaries.
 const (
 	SummaryReady    = "READY TO CLOSE"
 	SummaryNotReady = "NOT READY"
+	SummaryReview   = "REVIEW BEFORE CLOSING"
 )
+
+// UndoneItem is an edit Reverted by a GitOps controller, with what to do about it.
+type UndoneItem struct {
+	Edit   string    `json:"edit"`
+	Time   time.Time `json:"time"`
+	User   string    `json:"user"`
+	Object Object    `json:"object"`
+	// Paths are the edit's changed paths, now Git's values again.
+	Paths []string `json:"paths"`
+	// By is the GitOps controller's field manager; At when it wrote, if known.
+	By string     `json:"by"`
+	At *time.Time `json:"at,omitempty"`
+	// Do says what to do: confirm the revert is intended, or backport the fix.
+	Do string `json:"do"`
+}
 
 // OpenItem is one edit still Required, with the two ways to resolve it.
 type OpenItem struct {
@@ -159,6 +181,39 @@ type Backport struct {
 	GitSource  string     `json:"gitSource,omitempty"`
 	File       string     `json:"file,omitempty"`
 	OpenPaths  []string   `json:"openPaths"`
+	// RevertedBy is who put Git's values back, for a Reverted edit when it is known.
+	RevertedBy *RevertedBy `json:"revertedBy,omitempty"`
+}
+
+// RevertedBy is who put Git's values back over an edit.
+type RevertedBy struct {
+	// FieldManager owns the edited fields now; User made the recorded write (Edit) that did it.
+	FieldManager string `json:"fieldManager,omitempty"`
+	User         string `json:"user,omitempty"`
+	Edit         string `json:"edit,omitempty"`
+	// GitOps is true when a GitOps controller did it (self-heal), not a person.
+	GitOps bool       `json:"gitOps"`
+	Time   *time.Time `json:"time,omitempty"`
+}
+
+// String is "kustomize-controller (GitOps)", "alice (kubectl-set)" or "alice".
+func (b *RevertedBy) String() string {
+	switch {
+	case b == nil:
+		return ""
+	case b.User != "" && b.FieldManager != "":
+		return b.User + " (" + b.FieldManager + ")"
+	case b.User != "":
+		return b.User
+	case b.GitOps:
+		return b.FieldManager + " (GitOps)"
+	}
+	return b.FieldManager
+}
+
+// undone reports whether a GitOps controller reverted the edit.
+func (b Backport) undone() bool {
+	return b.State == string(v1alpha1.Reverted) && b.RevertedBy != nil && b.RevertedBy.GitOps
 }
 
 // OtherDrift is drift the Git audit reports on the edited objects, outside the ticket's paths.

@@ -68,7 +68,10 @@ func editEvents(e Edit) []Event {
 	if e.Backport.ResolvedAt == nil {
 		return out
 	}
-	text := fmt.Sprintf("the edit of %s was reverted: live matches Git again", e.Object)
+	text := fmt.Sprintf("the edit of %s was reverted%s: live matches Git again", e.Object, revertedByText(e.Backport.RevertedBy))
+	if e.Backport.undone() {
+		text = fmt.Sprintf("the edit of %s was undone by %s: the GitOps controller put Git's values back", e.Object, orDefault(e.Backport.RevertedBy.FieldManager, "the GitOps controller"))
+	}
 	kind := EventReverted
 	if e.Backport.State == "Backported" {
 		kind, text = EventBackported, fmt.Sprintf("the edit of %s was backported: Git matches live at revision %s", e.Object, orDefault(e.Backport.Revision, "(unknown)"))

@@ -8,20 +8,57 @@ import (
 )
 
 // verdictOf decides the report: ready to close only when no edit is Required (Backported,
-// Reverted, or NotApplied, which the notes list apart).
+// Reverted, or NotApplied, which the notes list apart) and no GitOps controller undid one (the
+// incident fix is gone without anyone deciding so: review before closing).
 // Grants still active or pending do not change it (they are notes).
 func verdictOf(edits []Edit) Verdict {
-	items := []OpenItem{}
+	items, undone := []OpenItem{}, []UndoneItem{}
 	for _, e := range edits {
-		if e.Backport.State == string(v1alpha1.BackportRequired) {
+		switch {
+		case e.Backport.State == string(v1alpha1.BackportRequired):
 			items = append(items, openItem(e))
+		case e.Backport.undone():
+			undone = append(undone, undoneItem(e))
 		}
 	}
-	if len(items) == 0 {
-		return Verdict{Ready: true, Summary: SummaryReady, Reason: readyReason(len(edits)), OpenItems: items}
+	v := Verdict{OpenItems: items, Undone: undone}
+	switch {
+	case len(items) > 0:
+		v.Summary = SummaryNotReady
+		v.Reason = fmt.Sprintf("%d of %d edits still need a backport to Git or a live revert", len(items), len(edits))
+		if len(undone) > 0 {
+			v.Reason += fmt.Sprintf(", and %s", undoneReason(len(undone)))
+		}
+	case len(undone) > 0:
+		v.Summary = SummaryReview
+		v.Reason = undoneReason(len(undone)) + ": confirm going back to Git is intended, or backport the fix"
+	default:
+		v.Ready, v.Summary, v.Reason = true, SummaryReady, readyReason(len(edits))
 	}
-	return Verdict{Summary: SummaryNotReady, OpenItems: items,
-		Reason: fmt.Sprintf("%d of %d edits still need a backport to Git or a live revert", len(items), len(edits))}
+	return v
+}
+
+func undoneReason(n int) string {
+	if n == 1 {
+		return "1 edit was undone by the GitOps controller, not by a person"
+	}
+	return fmt.Sprintf("%d edits were undone by the GitOps controller, not by a person", n)
+}
+
+// undoneItem is what to do about an edit a GitOps controller reverted.
+func undoneItem(e Edit) UndoneItem {
+	it := UndoneItem{Edit: e.Name, Time: e.Time, User: e.User, Object: e.Object, Paths: openPaths(e),
+		By: e.Backport.RevertedBy.FieldManager, At: e.Backport.RevertedBy.Time}
+	it.Do = fmt.Sprintf("%s put Git's values back over %s's fix. If the fix is still needed, backport it to Git%s and let the controller apply it; otherwise confirm going back to Git is intended before closing",
+		orDefault(it.By, "the GitOps controller"), it.User, fileText(e.Backport.File))
+	return it
+}
+
+func fileText(file string) string {
+	if file == "" {
+		return ""
+	}
+	return " (" + file + ")"
 }
 
 func readyReason(edits int) string {

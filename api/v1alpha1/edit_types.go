@@ -98,12 +98,36 @@ type BreakGlassEditStatus struct {
 	// OpenPaths are the edit's paths where live and Git still differ (empty once resolved).
 	// +optional
 	OpenPaths []string `json:"openPaths,omitempty"`
+	// RevertedBy is who put Git's values back at the edit's paths, once it is Reverted (absent
+	// when nobody can be told: no record of the write and no owner of the fields).
+	// +optional
+	RevertedBy *Reverter `json:"revertedBy,omitempty"`
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
 	// +optional
 	// +listType=map
 	// +listMapKey=type
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
+}
+
+// Reverter is who put Git's values back over an edit: a person's write driftgate recorded, or a
+// field manager that owns the edited fields now (a GitOps controller's self-heal).
+type Reverter struct {
+	// FieldManager owns the edited fields in the object's managedFields ("kustomize-controller").
+	// +optional
+	FieldManager string `json:"fieldManager,omitempty"`
+	// User made the write, when driftgate recorded it (Edit).
+	// +optional
+	User string `json:"user,omitempty"`
+	// Edit is the BreakGlassEdit that recorded the write putting Git's values back.
+	// +optional
+	Edit string `json:"edit,omitempty"`
+	// GitOps is true when a GitOps controller put them back (its self-heal undid the fix), not a
+	// person.
+	GitOps bool `json:"gitOps"`
+	// Time is when the write was made: the record's time, or the field manager's last write.
+	// +optional
+	Time *metav1.Time `json:"time,omitempty"`
 }
 
 // BreakGlassEdit records one write to a GitOps-owned object made outside GitOps: under a
@@ -116,6 +140,7 @@ type BreakGlassEditStatus struct {
 // +kubebuilder:printcolumn:name="User",type=string,JSONPath=`.spec.user`
 // +kubebuilder:printcolumn:name="Object",type=string,JSONPath=`.metadata.annotations.driftgate\.io/object`
 // +kubebuilder:printcolumn:name="Backport",type=string,JSONPath=`.status.backport`
+// +kubebuilder:printcolumn:name="Reverted-By",type=string,JSONPath=`.status.revertedBy.fieldManager`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type BreakGlassEdit struct {
 	metav1.TypeMeta   `json:",inline"`
@@ -147,4 +172,20 @@ const (
 // Required too).
 func (e *BreakGlassEdit) Open() bool {
 	return e.Status.Backport == "" || e.Status.Backport == BackportRequired
+}
+
+// String says who reverted, for logs and text: "kustomize-controller (GitOps)",
+// "alice (kubectl-set)", "alice"; "" for nil.
+func (r *Reverter) String() string {
+	switch {
+	case r == nil:
+		return ""
+	case r.User != "" && r.FieldManager != "":
+		return r.User + " (" + r.FieldManager + ")"
+	case r.User != "":
+		return r.User
+	case r.GitOps:
+		return r.FieldManager + " (GitOps)"
+	}
+	return r.FieldManager
 }

@@ -49,7 +49,7 @@ func (r *Reconciler) trackBackports(ctx context.Context, source string) (map[str
 		if !e.Open() {
 			continue
 		}
-		if err := r.resolve(ctx, d, e, source); err != nil {
+		if err := r.resolve(ctx, d, e, source, list.Items); err != nil {
 			r.Log.Error(err, "resolving the backport state failed", logkeys.Name, e.Name)
 		}
 		if e.Open() {
@@ -69,8 +69,9 @@ func ticketOf(e *v1alpha1.BreakGlassEdit) string {
 }
 
 // resolve decides one edit against the source that defines its object. It decides nothing
-// while that source (or, for an object no source defines, any source) is stale.
-func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.BreakGlassEdit, source string) error {
+// while that source (or, for an object no source defines, any source) is stale. all are every
+// edit, where a later write that put Git's values back is found.
+func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.BreakGlassEdit, source string, all []v1alpha1.BreakGlassEdit) error {
 	ref := e.Spec.Object
 	k := objectKey(ref.APIVersion, ref.Kind, ref.Namespace, ref.Name)
 	defs, anyStale := r.state.lookup(k)
@@ -105,7 +106,7 @@ func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.B
 			return err
 		}
 		if never != "" {
-			return r.writeEditStatus(ctx, e, def, audit.Resolution{State: audit.BackportNotApplied, Reason: never})
+			return r.writeEditStatus(ctx, e, def, audit.Resolution{State: audit.BackportNotApplied, Reason: never}, nil)
 		}
 	}
 	res, err := d.Backport(edit, desired, liveObj)
@@ -116,7 +117,27 @@ func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.B
 		// Resolved at first sight: the write put back Git's values; nothing was backported.
 		res = audit.Resolution{State: audit.BackportReverted, Reason: "the write restored Git's values"}
 	}
-	return r.writeEditStatus(ctx, e, def, res)
+	var by *v1alpha1.Reverter
+	if res.State == audit.BackportReverted && !firstLook {
+		if by, err = r.revertedBy(ctx, d, e, all); err != nil {
+			return err
+		}
+	}
+	return r.writeEditStatus(ctx, e, def, res, by)
+}
+
+// revertedBy says who put Git's values back over e. The object is read from the API server:
+// the watches keep no managedFields times.
+func (r *Reconciler) revertedBy(ctx context.Context, d *audit.Differ, e *v1alpha1.BreakGlassEdit, all []v1alpha1.BreakGlassEdit) (*v1alpha1.Reverter, error) {
+	u, err := r.readObject(ctx, e.Spec.Object)
+	if err != nil {
+		return nil, err
+	}
+	var live *audit.Object
+	if u != nil {
+		live = &audit.Object{Source: "live", Content: u.Object}
+	}
+	return d.RevertedBy(e, all, live), nil
 }
 
 // liveObject is the edited object as it is now: from the watches when a source declares its
@@ -150,7 +171,7 @@ func (r *Reconciler) readObject(ctx context.Context, ref v1alpha1.ObjectReferenc
 	return u, nil
 }
 
-func (r *Reconciler) writeEditStatus(ctx context.Context, e *v1alpha1.BreakGlassEdit, def definer, res audit.Resolution) error {
+func (r *Reconciler) writeEditStatus(ctx context.Context, e *v1alpha1.BreakGlassEdit, def definer, res audit.Resolution, by *v1alpha1.Reverter) error {
 	before := e.DeepCopy()
 	s := &e.Status
 	s.Backport = v1alpha1.BackportState(res.State)
@@ -158,6 +179,7 @@ func (r *Reconciler) writeEditStatus(ctx context.Context, e *v1alpha1.BreakGlass
 	s.GitSource = def.source
 	s.File = fileOf(def.object.Source)
 	s.ObservedGeneration = e.Generation
+	s.RevertedBy = by
 	if res.State != audit.BackportRequired {
 		now := metav1.NewTime(r.Clock.Now())
 		s.ResolvedAt = &now
@@ -172,7 +194,7 @@ func (r *Reconciler) writeEditStatus(ctx context.Context, e *v1alpha1.BreakGlass
 		return fmt.Errorf("updating the backport state of %s: %w", e.Name, err)
 	}
 	r.Log.Info("backport state", logkeys.Name, e.Name, logkeys.Ticket, e.Spec.Ticket, logkeys.Phase, res.State,
-		logkeys.Source, def.source, logkeys.Revision, def.revision, logkeys.Reason, res.Reason)
+		logkeys.Source, def.source, logkeys.Revision, def.revision, logkeys.Reason, res.Reason, logkeys.RevertedBy, by.String())
 	return nil
 }
 

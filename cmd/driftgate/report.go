@@ -30,9 +30,11 @@ func newReportCommand() *cobra.Command {
 		Long: `report lists the break-glass grants of a ticket (requester, approvers, reason, scope, window,
 how each ended), every write recorded under them with its backport state, other drift the Git
 audit sees on the same objects, and a verdict: ready to close only when every edit is Backported
-or Reverted. Open edits come first, each with the pull request or the live revert that closes it.
+or Reverted by a person. Open edits come first, each with the pull request or the live revert that
+closes it; then edits a GitOps controller's self-heal undid (REVIEW BEFORE CLOSING: confirm going
+back to Git is intended, or backport the fix).
 
-Exit status: 0 ready to close, 1 not ready, 2 error. --all-open reports every ticket that still
+Exit status: 0 ready to close, 1 not ready or to review, 2 error. --all-open reports every ticket that still
 has an edit to backport or revert (writes without a ticket, let through by warn mode, are listed
 under "(none)").`,
 		Example: `  driftgate report --ticket INC-4242

@@ -27,4 +27,5 @@ const (
 	Revision    = "revision"
 	Object      = "object"
 	Delay       = "delay"
+	RevertedBy  = "revertedBy"
 )

@@ -14,7 +14,8 @@ import (
 // TestRestartKeepsEditsAndBackportState: the audit loop stopping and starting again (a
 // driftgate restart, or a new leader) loses no record and moves no backport state backwards: a
 // Backported edit keeps its revision, a Required one its open paths, a drifted object its
-// first-seen time; and the new loop goes on resolving (the Required edit is Reverted).
+// first-seen time; and the new loop goes on resolving (the Required edit is Reverted, by alice's
+// recorded write).
 func TestRestartKeepsEditsAndBackportState(t *testing.T) {
 	ns := cluster.Namespace(t, nil)
 	g := newRepo(t)
@@ -56,6 +57,10 @@ func TestRestartKeepsEditsAndBackportState(t *testing.T) {
 		t.Errorf("drifted object after the restart = %+v (listed %v), want first seen %s as before", after, ok, drifted.FirstSeen)
 	}
 
-	edit(t, alice, ns, "checkout", setMemory("256Mi"))
-	waitBackport(t, memory.Name, v1alpha1.Reverted)
+	back := edit(t, alice, ns, "checkout", setMemory("256Mi"))
+	got := waitBackport(t, memory.Name, v1alpha1.Reverted).Status.RevertedBy
+	want := &v1alpha1.Reverter{User: "alice", Edit: back.Name, FieldManager: "kubectl-edit", Time: &back.Spec.Time}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("revertedBy of alice's memory edit (-want +got):\n%s", diff)
+	}
 }

@@ -18,6 +18,7 @@ import (
 	"github.com/driftgate/driftgate/internal/testenv"
 	"github.com/driftgate/driftgate/internal/testutil"
 	"github.com/driftgate/driftgate/protect"
+	"github.com/driftgate/driftgate/report"
 )
 
 // app writes a namespace and a Deployment at image into dir, as Git holds them.
@@ -177,7 +178,8 @@ func openEdits(t *testing.T, grant string) []v1alpha1.BreakGlassEdit {
 
 // TestUnprotectedFixIsUndone: in a namespace whose Git labels opt out of self-heal protection,
 // Flux's next reconcile puts Git's image back over alice's fix, and the audit marks her edit
-// Reverted: what protection prevents.
+// Reverted by kustomize-controller: what protection prevents. The ticket's report does not say
+// READY TO CLOSE: the fix is gone without anyone deciding so.
 func TestUnprotectedFixIsUndone(t *testing.T) {
 	needFlux(t)
 	ctx := context.Background()
@@ -201,6 +203,7 @@ func TestUnprotectedFixIsUndone(t *testing.T) {
 	if _, held := web(t, ns).Annotations[protect.FluxReconcile]; held {
 		t.Error("the Deployment carries Flux's reconcile switch in a namespace that opted out")
 	}
+	var undone v1alpha1.BreakGlassEdit
 	testutil.WaitFor(t, "alice's edit Reverted", func() bool {
 		var list v1alpha1.BreakGlassEditList
 		if err := cluster.AdminActor(t).Client.List(ctx, &list); err != nil {
@@ -208,9 +211,31 @@ func TestUnprotectedFixIsUndone(t *testing.T) {
 		}
 		for _, e := range list.Items {
 			if e.Spec.Grant == g.Name && e.Status.Backport == v1alpha1.Reverted {
+				undone = e
 				return true
 			}
 		}
 		return false
 	})
+	by := undone.Status.RevertedBy
+	if by == nil || by.FieldManager != "kustomize-controller" || !by.GitOps || by.User != "" || by.Time == nil {
+		t.Errorf("revertedBy = %+v, want kustomize-controller, a GitOps controller, with the time of its write", by)
+	}
+
+	var grants v1alpha1.BreakGlassGrantList
+	var edits v1alpha1.BreakGlassEditList
+	admin := cluster.AdminActor(t).Client
+	if err := admin.List(ctx, &grants); err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.List(ctx, &edits); err != nil {
+		t.Fatal(err)
+	}
+	r, err := report.Build(report.Input{Ticket: "INC-8", Now: time.Now(), Grants: grants.Items, Edits: edits.Items})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Verdict.Ready || r.Verdict.Summary != report.SummaryReview || len(r.Verdict.Undone) != 1 || r.Verdict.Undone[0].By != "kustomize-controller" {
+		t.Errorf("report verdict = %+v, want %s naming kustomize-controller: Flux undid the fix, nobody decided to", r.Verdict, report.SummaryReview)
+	}
 }
