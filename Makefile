@@ -17,10 +17,10 @@ build: ## Build bin/driftgate (the first build on a machine fetches and compiles
 	@hack/build.sh bin/driftgate ./cmd/driftgate "$(LDFLAGS)"
 
 .PHONY: demo
-demo: build controlplane kubectl ## The main job: the whole story on a local cluster, narrated (KEEP=1 leaves the cluster up).
+demo: build controlplane kubectl flux ## The main job: the whole story on a local cluster with the real Flux, narrated (KEEP=1 leaves the cluster up).
 	@hack/build.sh bin/demo ./hack/demo
 	@hack/build.sh bin/devcluster ./hack/devcluster   # compiles what the demo's `go run ./hack/devcluster` runs
-	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" KUBECTL="$$(hack/kubectl.sh)" KEEP="$(KEEP)" bin/demo
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" KUBECTL="$$(hack/kubectl.sh)" DRIFTGATE_FLUX="$$(hack/flux.sh)" KEEP="$(KEEP)" bin/demo
 
 .PHONY: kubectl
 kubectl: ## Build kubectl v1.37.1 for the local cluster into the user cache (skipped when present).

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -18,6 +19,7 @@ type devcluster struct {
 	dir    string // devcluster's state dir
 	assets string
 	bin    string // the driftgate binary serve runs
+	flux   string // directory of Flux's controllers (hack/flux.sh)
 }
 
 func (d devcluster) command(verb string) command {
@@ -28,12 +30,36 @@ func (d devcluster) command(verb string) command {
 	return command{name: "go", args: args, env: []string{"KUBEBUILDER_ASSETS=" + d.assets}}
 }
 
-// up starts the cluster. Its closing advice (stop with `make dev-down`, what to try) is about
-// make dev-up's cluster, so it is not shown; the demo gives its own at the end.
+// up starts the cluster with Flux's controllers and the Git server. Its closing advice (stop
+// with `make dev-down`, what to try) is about make dev-up's cluster, so it is not shown; the demo
+// gives its own at the end.
 func (d devcluster) up(ctx context.Context) (string, error) {
 	c := d.command("up")
+	c.args = append(c.args, "--flux", d.flux)
 	c.hide = func(line string) bool { return strings.HasPrefix(strings.TrimSpace(line), "stop ") }
 	return d.r.succeed(ctx, c)
+}
+
+// gitServer is the URL of the cluster's Git server, from the ports devcluster's state.json
+// records (docs/operations.md, "Local cluster").
+func (d devcluster) gitServer() (string, error) {
+	statePath := filepath.Join(d.dir, "state.json")
+	raw, err := os.ReadFile(statePath)
+	if err != nil {
+		return "", fmt.Errorf("reading the cluster's state: %w", err)
+	}
+	var s struct {
+		Ports struct {
+			GitServer int `json:"gitServer"`
+		} `json:"ports"`
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", fmt.Errorf("%s is not devcluster's state: %w", statePath, err)
+	}
+	if s.Ports.GitServer == 0 {
+		return "", fmt.Errorf("%s records no Git server: was the cluster started without --flux?", statePath)
+	}
+	return fmt.Sprintf("http://127.0.0.1:%d", s.Ports.GitServer), nil
 }
 
 // down stops the cluster and removes its state dir.

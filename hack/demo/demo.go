@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // cleanupTimeout bounds stopping the cluster after a failure or an interrupt.
@@ -20,10 +22,11 @@ type demo struct {
 	cluster devcluster
 
 	kube  *kube
+	url   string // the repository on the cluster's Git server
 	repo  *gitRepo
-	grant string    // the grant alice requested
-	edits editNames // the records of alice's writes
-	head  string    // the repository's last commit
+	grant string        // the grant alice requested
+	edits editNames     // the records of alice's writes
+	head  plumbing.Hash // the repository's last commit
 }
 
 // editNames are the records of alice's three writes.
@@ -38,7 +41,7 @@ type step struct {
 func newDemo(o *options, n *narrator) *demo {
 	r := &runner{n: n}
 	l := layout{o.dir}
-	return &demo{o: o, n: n, r: r, l: l, cluster: devcluster{r: r, dir: l.cluster(), assets: o.assets, bin: o.driftgate}}
+	return &demo{o: o, n: n, r: r, l: l, cluster: devcluster{r: r, dir: l.cluster(), assets: o.assets, bin: o.driftgate, flux: o.flux}}
 }
 
 // run tells the story; on a failure it stops the cluster (unless --keep) and returns one line
@@ -56,14 +59,17 @@ func (d *demo) run(ctx context.Context) error {
 		}
 	}
 	fmt.Fprintln(d.n.out)
-	d.n.good("the demo took %s: denied, granted, recorded, backported, reverted, ready to close", time.Since(start).Round(time.Second))
+	d.n.good("the demo took %s: denied, granted, recorded, kept live through Flux, backported, reverted, ready to close", time.Since(start).Round(time.Second))
 	return nil
 }
 
+// revision is the repository's last commit as driftgate shows it.
+func (d *demo) revision() string { return short(d.head) }
+
 func (d *demo) intro() {
-	d.n.say("driftgate demo: a GitOps-owned app, a hand edit denied, break-glass access, the drift audit,")
-	d.n.say("a backport to Git, a live revert and the incident report. Every command shown really runs;")
-	d.n.say("its output is indented under it.")
+	d.n.say("driftgate demo: an app the real Flux applies from Git, a hand edit denied, break-glass access,")
+	d.n.say("the drift audit, the fix kept live through Flux's reconciles, a backport to Git, a live revert")
+	d.n.say("and the incident report. Every command shown really runs; its output is indented under it.")
 }
 
 // prepare stops a cluster an earlier run left (KEEP=1, or an interrupted run) and removes what

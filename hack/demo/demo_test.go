@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,14 +17,20 @@ import (
 	"github.com/driftgate/driftgate/internal/testutil"
 )
 
-// TestDemo runs the demo end to end, as `make demo` does but in a temporary state dir: it must
-// succeed, tell the whole story (denied, self-approval refused, both edits Required, one
-// Backported at the commit's revision, one Reverted, READY TO CLOSE), write the HTML report,
-// and leave nothing running.
+// TestDemo runs the demo end to end, as `make demo` does but in a temporary state dir, with the
+// real Flux controllers: it must succeed, tell the whole story (Flux applies the app from Git,
+// a hand edit denied, self-approval refused, both edits Required, the fix live through Flux's
+// reconciles under driftgate's protection, one edit Backported at the revision Flux applied,
+// one Reverted, the protection lifted, READY TO CLOSE), write the HTML report, and leave nothing
+// running.
 func TestDemo(t *testing.T) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, which builds kube-apiserver and etcd and sets it")
+	}
+	flux := os.Getenv("DRIFTGATE_FLUX")
+	if flux == "" {
+		t.Fatal("DRIFTGATE_FLUX is not set: run `make test`, which builds Flux's controllers (hack/flux.sh) and sets it")
 	}
 	root := repoRoot()
 	kubectl := kubectlPath(t, root)
@@ -35,7 +42,7 @@ func TestDemo(t *testing.T) {
 
 	var out bytes.Buffer
 	err := run(context.Background(), []string{"--dir", dir, "--assets", assets, "--kubectl", kubectl,
-		"--driftgate", driftgate, "--keep=false"}, &out)
+		"--flux", flux, "--driftgate", driftgate, "--keep=false"}, &out)
 	story := out.String()
 	if err != nil {
 		t.Fatalf("the demo failed: %v\nits narration:\n%s", err, story)
@@ -50,25 +57,114 @@ func TestDemo(t *testing.T) {
 	checkNothingRuns(t, story, dir)
 }
 
+// The numbered steps checkStory looks at.
+const (
+	stepFlux      = 2
+	stepDenied    = 4
+	stepGrant     = 5
+	stepRequired  = 7
+	stepSelfHeal  = 8
+	stepBackport  = 9
+	stepRevert    = 10
+	stepReport    = 11
+	appliedPrefix = "Applied revision: " + branch + "@sha1:"
+	minReconciles = 2 // Flux reconciles alice's fix must live through
+)
+
 // checkStory checks that each step shows what the story is about.
 func checkStory(t *testing.T, story string) {
 	t.Helper()
-	mustSay(t, story, 4, deniedByDriftgate, "alice is not a GitOps identity")
-	mustSay(t, story, 5, "no one approves their own grant")
-	if n := countLines(section(story, 7), "Deployment shop/checkout", "Required"); n != 2 {
-		t.Errorf("step 7 lists %d edits Required, want 2", n)
+	checkFluxApplied(t, section(story, stepFlux))
+	mustSay(t, story, stepDenied, deniedByDriftgate, "alice is not a GitOps identity", requestedAt+"=")
+	mustSay(t, story, stepGrant, "no one approves their own grant")
+	if n := countLines(section(story, stepRequired), "Deployment shop/checkout", "Required"); n != 2 {
+		t.Errorf("step %d lists %d edits Required, want 2", stepRequired, n)
 	}
-	if !backportColumn(section(story, 7), "2") {
-		t.Errorf("step 7 shows no GitSource shop with 2 edits to backport")
+	if !backportColumn(section(story, stepRequired), "2") {
+		t.Errorf("step %d shows no GitSource shop with 2 edits to backport", stepRequired)
 	}
-	rev := revision(t, section(story, 8))
-	if !hasLine(section(story, 8), "Backported", rev) {
-		t.Errorf("step 8 shows no edit Backported at revision %s", rev)
+	checkSelfHeal(t, section(story, stepSelfHeal))
+	checkBackport(t, section(story, stepBackport))
+	checkRevert(t, section(story, stepRevert))
+	mustSay(t, story, stepReport, "**"+readyToClose+"**")
+}
+
+// checkFluxApplied: the real kustomize-controller applied the app from Git.
+func checkFluxApplied(t *testing.T, text string) {
+	t.Helper()
+	if !hasLine(text, "kustomization.kustomize.toolkit.fluxcd.io/"+fluxName, "True", appliedPrefix) {
+		t.Errorf("step %d shows no Kustomization Ready with an applied revision", stepFlux)
 	}
-	if n := countLines(section(story, 9), "Deployment shop/checkout", "Reverted"); n != 2 {
-		t.Errorf("step 9 lists %d edits Reverted (the memory edit and its revert), want 2", n)
+	if !hasLine(text, "Deployment", deployment, fluxManager) {
+		t.Errorf("step %d does not show the Deployment written by %s", stepFlux, fluxManager)
 	}
-	mustSay(t, story, 10, "**"+readyToClose+"**")
+}
+
+// checkSelfHeal: the protection is shown on the Deployment, and alice's fix is live after each
+// of at least two reconciles Flux handled.
+func checkSelfHeal(t *testing.T, text string) {
+	t.Helper()
+	if !protectionShown(text, 2) {
+		t.Errorf("step %d does not show the Deployment protected (disabled, %s) for both edits", stepSelfHeal, ticket)
+	}
+	if n := countLines(text, "$ kubectl annotate --overwrite kustomization", requestedAt+"="); n < minReconciles {
+		t.Errorf("step %d requests %d Flux reconciles, want at least %d", stepSelfHeal, n, minReconciles)
+	}
+	if n := countLines(text, newImage, newMemory); n < minReconciles {
+		t.Errorf("step %d shows alice's fix live %d times, want after each of at least %d reconciles", stepSelfHeal, n, minReconciles)
+	}
+}
+
+// checkBackport: the commit is pushed, Flux applies it, the image edit is Backported at it and
+// the Deployment stays protected for the memory edit alone.
+func checkBackport(t *testing.T, text string) {
+	t.Helper()
+	rev := revision(t, text)
+	if !hasLine(text, "kustomization.kustomize.toolkit.fluxcd.io/"+fluxName, "True", appliedPrefix+rev) {
+		t.Errorf("step %d shows no Kustomization Ready at the backport's revision %s", stepBackport, rev)
+	}
+	if !hasLine(text, "Backported", rev) {
+		t.Errorf("step %d shows no edit Backported at revision %s", stepBackport, rev)
+	}
+	if !protectionShown(text, 1) {
+		t.Errorf("step %d does not show the Deployment still protected for the memory edit", stepBackport)
+	}
+}
+
+// checkRevert: the memory edit and its revert are Reverted, the protection is gone, and Flux's
+// next reconcile finds the Deployment as Git has it.
+func checkRevert(t *testing.T, text string) {
+	t.Helper()
+	if n := countLines(text, "Deployment shop/checkout", "Reverted"); n != 2 {
+		t.Errorf("step %d lists %d edits Reverted (the memory edit and its revert), want 2", stepRevert, n)
+	}
+	if !hasFields(text, "<none>", "<none>", "<none>") {
+		t.Errorf("step %d does not show the protection annotations gone", stepRevert)
+	}
+	if !hasLine(text, newImage, oldMemory) {
+		t.Errorf("step %d does not show the Deployment at %s, %s after Flux's reconcile", stepRevert, newImage, oldMemory)
+	}
+}
+
+// hasFields reports whether a line of text is exactly the fields want.
+func hasFields(text string, want ...string) bool {
+	for line := range strings.SplitSeq(text, "\n") {
+		if slices.Equal(strings.Fields(line), want) {
+			return true
+		}
+	}
+	return false
+}
+
+// protectionShown reports whether a line shows Flux's switch disabled for the ticket and n edits.
+func protectionShown(text string, n int) bool {
+	for line := range strings.SplitSeq(text, "\n") {
+		f := strings.Fields(line)
+		if len(f) == 3 && f[0] == "disabled" && f[1] == ticket && len(strings.Split(f[2], ",")) == n {
+			return true
+		}
+	}
+	return false
 }
 
 func mustSay(t *testing.T, story string, step int, want ...string) {
@@ -149,8 +245,8 @@ func checkHTML(t *testing.T, path string) {
 func checkNothingRuns(t *testing.T, story, dir string) {
 	t.Helper()
 	started := regexp.MustCompile(`started (\S+) \(pid (\d+)`).FindAllStringSubmatch(story, -1)
-	if len(started) != 3 {
-		t.Errorf("the narration shows %d processes started, want 3 (etcd, kube-apiserver, driftgate)", len(started))
+	if len(started) != 6 {
+		t.Errorf("the narration shows %d processes started, want 6 (etcd, kube-apiserver, driftgate, git-server, source-controller, kustomize-controller)", len(started))
 	}
 	for _, m := range started {
 		pid, _ := strconv.Atoi(m[2])

@@ -6,7 +6,9 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
@@ -104,6 +106,24 @@ func (k *kube) edit(ctx context.Context, name string) (*v1alpha1.BreakGlassEdit,
 		return nil, fmt.Errorf("reading edit %s: %w", name, err)
 	}
 	return e, nil
+}
+
+func (k *kube) deployment(ctx context.Context) (*appsv1.Deployment, error) {
+	d := &appsv1.Deployment{}
+	if err := k.c.Get(ctx, checkoutKey(), d); err != nil {
+		return nil, fmt.Errorf("reading Deployment %s/%s: %w", namespace, deployment, err)
+	}
+	return d, nil
+}
+
+// kustomization reads the demo's Flux Kustomization.
+func (k *kube) kustomization(ctx context.Context) (*unstructured.Unstructured, error) {
+	u := &unstructured.Unstructured{}
+	u.SetGroupVersionKind(schema.GroupVersionKind{Group: "kustomize.toolkit.fluxcd.io", Version: "v1", Kind: "Kustomization"})
+	if err := k.c.Get(ctx, client.ObjectKey{Namespace: fluxNamespace, Name: fluxName}, u); err != nil {
+		return nil, fmt.Errorf("reading Kustomization %s/%s: %w", fluxNamespace, fluxName, err)
+	}
+	return u, nil
 }
 
 // mayWrite asks, with a server-side dry run that leaves no record, whether user may patch the

@@ -2,13 +2,16 @@
 // step by step with the real commands and their real output.
 //
 // It starts a cluster of its own with hack/devcluster (state in .driftgate/demo/cluster, apart
-// from `make dev-up`'s), puts examples/checkout in a fresh Git repository and applies it as Flux,
-// points a GitSource at the repository, shows a person's hand edit denied, a break-glass grant
-// requested, refused to its requester and approved by an approver, the emergency edits allowed
-// and recorded, the audit asking for their backport, one backported to Git and one reverted live,
-// and the incident report ready to close. Then it stops the cluster, unless KEEP=1.
+// from `make dev-up`'s), with Flux's real source-controller and kustomize-controller and a Git
+// server in it; pushes examples/checkout to a new repository there, which a Flux GitRepository
+// and Kustomization apply, and points a GitSource at the same repository. Then it shows a
+// person's hand edit denied, a break-glass grant requested, refused to its requester and
+// approved by an approver, the emergency edits allowed and recorded, the audit asking for their
+// backport, driftgate's self-heal protection keeping them live through Flux's reconciles, one
+// backported to Git (and applied by Flux) and one reverted live, the protection lifted, and the
+// incident report ready to close. Then it stops the cluster, unless KEEP=1.
 //
-//	KUBEBUILDER_ASSETS="$(hack/controlplane.sh)" KUBECTL="$(hack/kubectl.sh)" go run ./hack/demo [--keep] [--dir DIR]
+//	KUBEBUILDER_ASSETS="$(hack/controlplane.sh)" KUBECTL="$(hack/kubectl.sh)" DRIFTGATE_FLUX="$(hack/flux.sh)" go run ./hack/demo [--keep] [--dir DIR]
 //
 // (`make demo` builds it as bin/demo first.)
 //

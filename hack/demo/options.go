@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -18,6 +19,7 @@ type options struct {
 	keep      bool          // leave the cluster up at the end
 	assets    string        // directory of kube-apiserver and etcd
 	kubectl   string        // the kubectl binary
+	flux      string        // directory of Flux's controllers and their CRDs (hack/flux.sh)
 	driftgate string        // the driftgate binary
 	examples  string        // the example app's manifests
 	timeout   time.Duration // how long each wait may take
@@ -32,6 +34,7 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.BoolVar(&o.keep, "keep", truthy(os.Getenv("KEEP")), "leave the cluster running at the end, and after a failure (env KEEP=1)")
 	fs.StringVar(&o.assets, "assets", os.Getenv("KUBEBUILDER_ASSETS"), "directory holding kube-apiserver and etcd (env KUBEBUILDER_ASSETS; hack/controlplane.sh prints it)")
 	fs.StringVar(&o.kubectl, "kubectl", os.Getenv("KUBECTL"), "kubectl v1.37 (env KUBECTL; hack/kubectl.sh prints it)")
+	fs.StringVar(&o.flux, "flux", os.Getenv("DRIFTGATE_FLUX"), "directory of Flux's source-controller, kustomize-controller and crds/ (env DRIFTGATE_FLUX; hack/flux.sh prints it)")
 	fs.StringVar(&o.driftgate, "driftgate", "bin/driftgate", "the driftgate binary (make build)")
 	fs.StringVar(&o.examples, "examples", "examples/checkout", "the example app's manifests")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "how long each wait may take")
@@ -54,10 +57,17 @@ func (o *options) check() error {
 	if o.kubectl == "" {
 		return errors.New(`KUBECTL is not set: run "make demo", or pass --kubectl "$(hack/kubectl.sh)"`)
 	}
+	if o.flux == "" {
+		return errors.New(`DRIFTGATE_FLUX is not set: run "make demo", or pass --flux "$(hack/flux.sh)"`)
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		return errors.New("git is not on PATH: the cluster's Git server runs git http-backend")
+	}
 	for _, need := range []struct{ path, how string }{
 		{o.driftgate, `run "make build" (or pass --driftgate)`},
 		{o.kubectl, "run hack/kubectl.sh, which builds it"},
 		{filepath.Join(o.assets, "kube-apiserver"), "run hack/controlplane.sh, which builds it"},
+		{filepath.Join(o.flux, "kustomize-controller"), "run hack/flux.sh, which builds it"},
 		{o.examples, "run the demo from the repository root"},
 		{filepath.Join("hack", "devcluster"), "run the demo from the repository root"},
 	} {
@@ -85,16 +95,23 @@ type layout struct{ dir string }
 func (l layout) path(name string) string { return filepath.Join(l.dir, name) }
 
 func (l layout) cluster() string    { return l.path("cluster") } // hack/devcluster's state dir
-func (l layout) repo() string       { return l.path("repo") }    // the Git repository Flux applies
+func (l layout) repo() string       { return l.path("repo") }    // alice's clone of the repository Flux applies
 func (l layout) gitSource() string  { return l.path("gitsource.yaml") }
-func (l layout) logs() string       { return l.path("logs") } // the cluster's logs after a failure
+func (l layout) flux() string       { return l.path("flux.yaml") } // the GitRepository and Kustomization
+func (l layout) logs() string       { return l.path("logs") }      // the cluster's logs after a failure
 func (l layout) kubeconfig() string { return filepath.Join(l.cluster(), "kubeconfig") }
 func (l layout) report(ticket string) string {
 	return l.path(ticket + ".html")
 }
 
+// served is the path of the bare repository name.git in the directory the cluster's Git server serves
+// (hack/devcluster's repos/).
+func (l layout) served(name string) string {
+	return filepath.Join(l.cluster(), "repos", name+".git")
+}
+
 // made are the files and directories of an earlier run that a new run replaces; the cluster is
 // stopped (and its directory removed) by hack/devcluster.
 func (l layout) made(ticket string) []string {
-	return []string{l.repo(), l.gitSource(), l.logs(), l.report(ticket)}
+	return []string{l.repo(), l.gitSource(), l.flux(), l.logs(), l.report(ticket)}
 }

@@ -3,8 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
 // steps are the story, in order.
@@ -14,15 +18,16 @@ func (d *demo) steps() []step {
 		last = step{"Leave the cluster running (KEEP=1)", d.keep}
 	}
 	return []step{
-		{"Start a local Kubernetes cluster with driftgate in it", d.startCluster},
-		{"Put the shop's manifests in Git, and let Flux apply them", d.gitOps},
-		{"Point driftgate's drift audit at the Git repository", d.gitSource},
+		{"Start a local Kubernetes cluster with driftgate and Flux in it", d.startCluster},
+		{"Push the shop's manifests to Git, and let Flux apply them", d.gitOps},
+		{"Point driftgate's drift audit at the same Git repository", d.gitSource},
 		{"Alice, on call, tries a hotfix by hand: driftgate denies it", d.denied},
 		{"Alice asks for break-glass access for incident " + ticket + "; bob approves it", d.breakGlass},
 		{"Alice's emergency edits go through, with a warning, and are recorded", d.emergencyEdits},
 		{"The audit: both edits must be backported to Git, or reverted", d.backportRequired},
-		{"The image fix goes to Git: its edit becomes Backported", d.backport},
-		{"The memory raise is undone live: its edit becomes Reverted", d.revert},
+		{"Flux reconciles: driftgate's self-heal protection keeps alice's fix live", d.selfHeal},
+		{"The image fix goes to Git and Flux applies it: its edit becomes Backported", d.backport},
+		{"The memory raise is undone live: its edit becomes Reverted, the protection is lifted", d.revert},
 		{"Close the incident: the report says READY TO CLOSE", d.report},
 		last,
 	}
@@ -38,9 +43,10 @@ func (d *demo) driftgate(args ...string) command {
 
 // startCluster is step 1.
 func (d *demo) startCluster(ctx context.Context) error {
-	d.n.say("etcd, kube-apiserver and `driftgate serve` (webhook, grant controller, drift audit) run")
-	d.n.say("on this machine, without Docker. This cluster lives in %s,", d.l.cluster())
-	d.n.say("apart from make dev-up's.")
+	d.n.say("etcd, kube-apiserver, `driftgate serve` (webhook, grant controller, drift audit), Flux's")
+	d.n.say("source-controller and kustomize-controller (v1.9.6, built by hack/flux.sh, each with its own")
+	d.n.say("service account's token) and a Git server run on this machine, without Docker. This cluster")
+	d.n.say("lives in %s, apart from make dev-up's.", d.l.cluster())
 	if _, err := d.cluster.up(ctx); err != nil {
 		return err
 	}
@@ -62,44 +68,104 @@ func (d *demo) startCluster(ctx context.Context) error {
 // gitOps is step 2.
 func (d *demo) gitOps(ctx context.Context) error {
 	d.n.say("%s is a small app: Namespace %s, a ConfigMap, a Service and the Deployment", d.o.examples, namespace)
-	d.n.say("%s (%s, memory limit %s). Its labels are those Flux's", deployment, oldImage, oldMemory)
-	d.n.say("kustomize-controller puts on what it applies. It goes into a new Git repository; go-git")
-	d.n.say("does the Git commands in-process, so no git binary is needed.")
+	d.n.say("%s (%s, memory limit %s).", deployment, oldImage, oldMemory)
+	d.n.say("It goes into a new repository on the cluster's Git server; go-git does the Git commands in-process.")
 	if err := d.newRepo(); err != nil {
 		return err
 	}
-	d.n.say("Flux applies it as kustomize-controller does: server-side apply, its field manager, and its")
-	d.n.say("service account's own token (the kubeconfig's flux context; a name worn with --as is a person's):")
-	_, err := d.r.succeed(ctx, d.kubectl("--context", fluxContext, "apply", "--server-side", "--field-manager="+fluxManager,
-		"-k", filepath.Join(d.l.repo(), appDir)))
-	return err
+	d.n.say("A platform engineer points Flux at it: a GitRepository fetches main and a Kustomization applies")
+	d.n.say("%s/ every %s, pruning what Git drops:", appDir, fluxInterval)
+	if err := d.applyFlux(ctx); err != nil {
+		return err
+	}
+	return d.showAppliedByFlux(ctx)
 }
 
-// newRepo creates the demo repository with the example app in it, committed.
+// newRepo creates the repository on the Git server, and alice's clone of it with the example
+// app committed and pushed.
 func (d *demo) newRepo() error {
+	server, err := d.cluster.gitServer()
+	if err != nil {
+		return err
+	}
+	d.url = server + "/" + repoName + ".git"
+	served := d.l.served(repoName)
+	d.n.command("git init --bare -b "+branch+" "+served, "go-git; the Git server serves "+server+"/ from there")
+	if err := initBare(served); err != nil {
+		return err
+	}
 	repo := d.l.repo()
-	d.n.command("git init -b "+branch+" "+repo, "go-git")
-	var err error
-	if d.repo, err = initRepo(repo); err != nil {
+	d.n.command(fmt.Sprintf("git init -b %s %s && git -C %s remote add %s %s", branch, repo, repo, remoteName, d.url), "go-git")
+	if d.repo, err = initRepo(repo, d.url); err != nil {
 		return err
 	}
 	d.n.command(fmt.Sprintf("cp -r %s %s", d.o.examples, filepath.Join(repo, appDir)), "in-process")
 	if err := d.repo.copyIn(d.o.examples, appDir); err != nil {
 		return err
 	}
-	return d.commit("git -C "+repo+" add -A && git -C "+repo+" commit -m", "shop: checkout "+tag(oldImage))
+	if err := d.commit("git -C "+repo+" add -A && git -C "+repo+" commit -m", "shop: checkout "+tag(oldImage)); err != nil {
+		return err
+	}
+	return d.push()
 }
 
 // commit commits everything in the repository, shown as shown plus the message, and keeps
-// the revision in d.head.
+// the commit in d.head.
 func (d *demo) commit(shown, message string) error {
 	d.n.command(shown+" "+shellQuote(message), "go-git")
-	rev, err := d.repo.commitAll(message)
+	h, err := d.repo.commitAll(message)
 	if err != nil {
 		return err
 	}
-	d.head = rev
-	d.n.output(fmt.Sprintf("[%s %s] %s\n", branch, rev, message))
+	d.head = h
+	d.n.output(fmt.Sprintf("[%s %s] %s\n", branch, short(h), message))
+	return nil
+}
+
+// push pushes main to the Git server, over HTTP.
+func (d *demo) push() error {
+	d.n.command(fmt.Sprintf("git -C %s push %s %s", d.l.repo(), remoteName, branch), "go-git")
+	out, err := d.repo.push()
+	if err != nil {
+		return err
+	}
+	d.n.output(out)
+	return nil
+}
+
+// applyFlux creates the GitRepository and the Kustomization and waits until Flux has applied
+// the app.
+func (d *demo) applyFlux(ctx context.Context) error {
+	manifest := fluxYAML(d.url)
+	if err := os.WriteFile(d.l.flux(), []byte(manifest), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", d.l.flux(), err)
+	}
+	d.n.command("cat "+d.l.flux(), "")
+	d.n.output(manifest)
+	if _, err := d.r.succeed(ctx, d.kubectl("apply", "-f", d.l.flux())); err != nil {
+		return err
+	}
+	if err := d.waitApplied(ctx, d.head); err != nil {
+		return err
+	}
+	_, err := d.r.succeed(ctx, d.kubectl("get", fluxResources, "-n", fluxNamespace))
+	return err
+}
+
+// showAppliedByFlux shows who wrote the app: kustomize-controller, with its own token.
+func (d *demo) showAppliedByFlux(ctx context.Context) error {
+	if _, err := d.r.succeed(ctx, d.kubectl("get", "deployments,services,configmaps", "-n", namespace,
+		"-o", "custom-columns=KIND:.kind,NAME:.metadata.name,WRITTEN-BY:.metadata.managedFields[*].manager")); err != nil {
+		return err
+	}
+	dep, err := d.kube.deployment(ctx)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(dep.ManagedFields, func(m metav1.ManagedFieldsEntry) bool { return m.Manager == fluxManager }) {
+		return fmt.Errorf("Deployment %s/%s has no fields of %s: Flux did not apply it", namespace, deployment, fluxManager)
+	}
+	d.n.good("Flux's %s applied the app, with its own token: driftgate let its writes through", fluxManager)
 	return nil
 }
 

@@ -13,27 +13,24 @@ import (
 
 // gitSource is step 3.
 func (d *demo) gitSource(ctx context.Context) error {
-	url, err := filepath.Abs(d.l.repo())
-	if err != nil {
-		return fmt.Errorf("locating %s: %w", d.l.repo(), err)
-	}
-	manifest := gitSourceYAML(url)
+	manifest := gitSourceYAML(d.url)
 	if err := os.WriteFile(d.l.gitSource(), []byte(manifest), 0o644); err != nil {
 		return fmt.Errorf("writing %s: %w", d.l.gitSource(), err)
 	}
-	d.n.say("A GitSource tells the audit where Git is and how often to fetch it (%s, to keep the demo quick):", interval)
+	d.n.say("A GitSource tells the audit where Git is, the repository Flux applies, and how often to fetch it")
+	d.n.say("(%s, to keep the demo quick). Right after Flux's sync, everything is in sync:", interval)
 	d.n.command("cat "+d.l.gitSource(), "")
 	d.n.output(manifest)
 	if _, err := d.r.succeed(ctx, d.kubectl("apply", "-f", d.l.gitSource())); err != nil {
 		return err
 	}
-	if err := d.waitSource(ctx, "is Ready at revision "+d.head+", everything in sync", func(gs *v1alpha1.GitSource) bool {
+	if err := d.waitSource(ctx, "is Ready at revision "+d.revision()+", everything in sync", func(gs *v1alpha1.GitSource) bool {
 		c := gs.Status.Counts
-		return sourceReady(gs) && gs.Status.Revision == d.head && c.InSync > 0 && c.Drifted+c.Missing == 0
+		return sourceReady(gs) && gs.Status.Revision == d.revision() && c.InSync > 0 && c.Drifted+c.Missing == 0
 	}); err != nil {
 		return err
 	}
-	_, err = d.r.succeed(ctx, d.kubectl("get", "gitsources"))
+	_, err := d.r.succeed(ctx, d.kubectl("get", "gitsources"))
 	return err
 }
 
@@ -59,7 +56,7 @@ func (d *demo) waitEdits(ctx context.Context, what string, want v1alpha1.Backpor
 			if err != nil {
 				return false, err.Error()
 			}
-			if !audited(e, want) || (want == v1alpha1.Backported && e.Status.Revision != d.head) {
+			if !audited(e, want) || (want == v1alpha1.Backported && e.Status.Revision != d.revision()) {
 				return false, describeEdit(e)
 			}
 		}
@@ -99,9 +96,9 @@ func (d *demo) sayOpen(ctx context.Context, names ...string) error {
 	return nil
 }
 
-// backport is step 8.
+// backport is step 9.
 func (d *demo) backport(ctx context.Context) error {
-	d.n.say("A pull request would do this; here the new image is committed straight to the repository:")
+	d.n.say("A pull request would do this; here alice commits the new image and pushes it:")
 	file := filepath.Join(d.l.repo(), manifestFile)
 	d.n.command(fmt.Sprintf("sed -i 's|%s|%s|' %s", oldImage, newImage, shellQuote(file)), "in-process")
 	if err := d.repo.replace(manifestFile, oldImage, newImage); err != nil {
@@ -110,7 +107,35 @@ func (d *demo) backport(ctx context.Context) error {
 	if err := d.commit("git -C "+d.l.repo()+" commit -am", "checkout "+tag(newImage)+" (backport of "+ticket+")"); err != nil {
 		return err
 	}
-	what := fmt.Sprintf("the audit fetches %s (every %s) and marks the image edit Backported", d.head, interval)
+	if err := d.push(); err != nil {
+		return err
+	}
+	if err := d.fluxApplies(ctx); err != nil {
+		return err
+	}
+	if err := d.showBackported(ctx); err != nil {
+		return err
+	}
+	d.n.say("The Deployment stays protected, now for the memory edit alone:")
+	return d.showProtection(ctx, d.edits.memory)
+}
+
+// fluxApplies has Flux fetch the pushed commit now and waits until it is applied.
+func (d *demo) fluxApplies(ctx context.Context) error {
+	d.n.say("Flux would fetch it within %s; asking now, as `flux reconcile source git %s` does:", fluxInterval, fluxName)
+	if _, err := d.requestReconcile(ctx, gitRepositoryResource, "source-controller fetches; kustomize-controller applies the new revision"); err != nil {
+		return err
+	}
+	if err := d.waitApplied(ctx, d.head); err != nil {
+		return err
+	}
+	_, err := d.r.succeed(ctx, d.kubectl("get", fluxResources, "-n", fluxNamespace))
+	return err
+}
+
+// showBackported waits until the audit has marked the image edit Backported at the commit.
+func (d *demo) showBackported(ctx context.Context) error {
+	what := fmt.Sprintf("the audit fetches %s (every %s) and marks the image edit Backported", d.revision(), interval)
 	if err := d.waitEdits(ctx, what, v1alpha1.Backported, d.edits.image); err != nil {
 		return err
 	}
@@ -118,11 +143,11 @@ func (d *demo) backport(ctx context.Context) error {
 		"custom-columns=NAME:.metadata.name,BACKPORT:.status.backport,REVISION:.status.revision,RESOLVED:.status.resolvedAt")); err != nil {
 		return err
 	}
-	d.n.good("the image edit is Backported at revision %s", d.head)
+	d.n.good("the image edit is Backported at revision %s, the revision Flux applied", d.revision())
 	return nil
 }
 
-// revert is step 9.
+// revert is step 10.
 func (d *demo) revert(ctx context.Context) error {
 	d.n.say("%s was not needed after all: alice puts Git's value back with kubectl, still under her grant:", newMemory)
 	if _, err := d.r.succeed(ctx, d.setMemory(oldMemory)); err != nil {
@@ -140,14 +165,17 @@ func (d *demo) revert(ctx context.Context) error {
 	if err := d.waitEdits(ctx, "the memory edit and its revert are Reverted", v1alpha1.Reverted, d.edits.memory, d.edits.revert); err != nil {
 		return err
 	}
+	if err := d.lifted(ctx); err != nil {
+		return err
+	}
 	return d.showInSync(ctx)
 }
 
 // showInSync waits until the GitSource has nothing left to backport, and shows the records.
 func (d *demo) showInSync(ctx context.Context) error {
-	if err := d.waitSource(ctx, "is back in sync at "+d.head+", nothing to backport", func(gs *v1alpha1.GitSource) bool {
+	if err := d.waitSource(ctx, "is back in sync at "+d.revision()+", nothing to backport", func(gs *v1alpha1.GitSource) bool {
 		c := gs.Status.Counts
-		return gs.Status.Revision == d.head && c.Drifted+c.Missing+c.BackportRequired == 0 && !slices.ContainsFunc(
+		return gs.Status.Revision == d.revision() && c.Drifted+c.Missing+c.BackportRequired == 0 && !slices.ContainsFunc(
 			gs.Status.DriftedObjects, func(o v1alpha1.DriftedObject) bool { return o.Name == deployment })
 	}); err != nil {
 		return err

@@ -22,7 +22,8 @@ func (d *demo) denied(ctx context.Context) error {
 		return err
 	}
 	d.n.good("denied: Flux owns the Deployment, and alice is neither Flux nor holding a break-glass grant")
-	return nil
+	d.n.say("Flux's own writes still go through: it reconciles every %s, and once more now, when asked:", fluxInterval)
+	return d.reconcile(ctx)
 }
 
 func (d *demo) setImage() command {

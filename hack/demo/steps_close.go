@@ -68,7 +68,7 @@ func (d *demo) stop(ctx context.Context) error {
 	if err := d.cluster.down(ctx); err != nil {
 		return err
 	}
-	d.n.say("Nothing is left running. The Git repository and the report stay in %s.", d.o.dir)
+	d.n.say("Nothing is left running. Alice's clone of the repository and the report stay in %s.", d.o.dir)
 	d.n.say("KEEP=1 make demo leaves the cluster up to look around.")
 	return nil
 }
@@ -79,15 +79,16 @@ func (d *demo) keep(context.Context) error {
 	d.n.output(fmt.Sprintf(`export KUBECONFIG=%s
 export PATH=%s:$PATH
 kubectl get gitsources,bgg,bge
+kubectl get %s -n %s
 kubectl get deployment %s -n %s -o yaml
 %s report --ticket %s
 kubectl --context alice -n %s scale deployment/%s --replicas=3   # denied: the grant is revoked
-Git repository: %s (the GitSource fetches it every %s)
+Git: %s (alice's clone: %s; Flux fetches every %s, the GitSource every %s)
 contexts: driftgate-dev (admin, current), alice, carol (group oncall), bob (group %s)
 logs: %s
-`, shellQuote(absPath(d.l.kubeconfig())), shellQuote(filepath.Dir(d.o.kubectl)), deployment, namespace,
-		d.o.driftgate, ticket, namespace, deployment, absPath(d.l.repo()), interval, approverGrp,
-		absPath(filepath.Join(d.l.cluster(), "*.log"))))
+`, shellQuote(absPath(d.l.kubeconfig())), shellQuote(filepath.Dir(d.o.kubectl)), fluxResources, fluxNamespace,
+		deployment, namespace, d.o.driftgate, ticket, namespace, deployment, d.url, absPath(d.l.repo()),
+		fluxInterval, interval, approverGrp, absPath(filepath.Join(d.l.cluster(), "*.log"))))
 	d.n.say("Stop it with this, or the next make demo does:")
 	d.n.output(d.cluster.command("down").line() + "\n")
 	return nil

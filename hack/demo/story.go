@@ -1,8 +1,6 @@
 package main
 
 import (
-	"strconv"
-
 	"k8s.io/apimachinery/pkg/types"
 )
 
@@ -19,10 +17,15 @@ const (
 	oldMemory    = "256Mi"
 	newMemory    = "512Mi"
 	sourceName   = "shop"
-	interval     = "2s" // how often the audit fetches Git: short, so the demo is quick
+	interval     = "2s"   // how often the audit fetches Git: short, so the demo is quick
+	repoName     = "shop" // the repository on the cluster's Git server: shop.git
 
-	fluxContext  = "flux" // devcluster's context with kustomize-controller's token
-	fluxManager  = "kustomize-controller"
+	fluxNamespace = "flux-system"
+	fluxName      = "shop" // the GitRepository and the Kustomization; examples/checkout's labels name it
+	fluxInterval  = "10s"  // how often Flux fetches Git and reconciles: short, as in a busy cluster
+	fluxManager   = "kustomize-controller"
+	reconciles    = 2 // how many Flux reconciles alice's fix lives through in the demo
+
 	requester    = "alice"
 	approver     = "bob"
 	approverGrp  = "driftgate-approvers"
@@ -50,8 +53,40 @@ kind: GitSource
 metadata:
   name: ` + sourceName + `
 spec:
-  url: ` + strconv.Quote(url) + `   # a local Git work tree; https:// and ssh:// work too
+  url: ` + url + `   # the repository Flux's GitRepository fetches
+  revision: ` + branch + `
   path: ` + appDir + `
   interval: ` + interval + `
+`
+}
+
+// fluxYAML is Flux's GitRepository and Kustomization for the repository at url, as a platform
+// engineer writes them: Flux fetches main and applies checkout/ every fluxInterval, pruning what
+// Git drops.
+func fluxYAML(url string) string {
+	return `apiVersion: source.toolkit.fluxcd.io/v1
+kind: GitRepository
+metadata:
+  name: ` + fluxName + `
+  namespace: ` + fluxNamespace + `
+spec:
+  url: ` + url + `
+  ref:
+    branch: ` + branch + `
+  interval: ` + fluxInterval + `
+---
+apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: ` + fluxName + `
+  namespace: ` + fluxNamespace + `
+spec:
+  sourceRef:
+    kind: GitRepository
+    name: ` + fluxName + `
+  path: ./` + appDir + `
+  interval: ` + fluxInterval + `
+  prune: true
+  timeout: 1m
 `
 }
