@@ -4,8 +4,9 @@ package audit
 // person's tool owns it (additive drift), or when an earlier sync applied it from Git and it is
 // still there (stale: owned by a GitOps manager through server-side apply, or present in
 // last-applied-configuration after a client-side apply). What the GitOps manager owns because
-// Flux applies Git in its typed form (asApplied: empty structs, default port protocols) is not
-// stale. Anything else (server-side defaults, controllers' fields, unowned fields) is not drift.
+// Flux applies Git in its typed form (asApplied: empty structs, default port protocols, a
+// Service port's targetPort) is not stale where live holds that form's value. Anything else
+// (server-side defaults, controllers' fields, unowned fields) is not drift.
 
 // blame is who answers for a live value Git does not set.
 type blame struct {
@@ -14,7 +15,8 @@ type blame struct {
 	manager string // the manager to report
 }
 
-func (w *walker) blame(n node) blame {
+// blame judges the node n, whose live value is lv.
+func (w *walker) blame(n node, lv any) blame {
 	var b blame
 	for _, o := range n.own {
 		if !o.m.human {
@@ -38,8 +40,13 @@ func (w *walker) blame(n node) blame {
 			// manager owns it for that; only what is below may be stale.
 			return blame{owned: true, manager: o.m.name}
 		default:
-			// A value Flux's form of Git sets itself (a port's default protocol): not stale.
-			return blame{}
+			// A value Flux's form of Git sets itself (a port's default protocol, a targetPort):
+			// not stale where live holds it; a zero value of that form is the API server's to
+			// default. Live holding another value is Git's earlier one (a targetPort Git dropped).
+			if appliedHolds(n.applied, lv) {
+				return blame{}
+			}
+			return blame{owned: true, whole: true, manager: o.m.name}
 		}
 	}
 	if n.la != nil {
@@ -66,7 +73,7 @@ func (w *walker) extra(n node, lv any) {
 	case []any:
 		w.extraList(n, l)
 	default:
-		if b := w.blame(n); b.owned {
+		if b := w.blame(n, lv); b.owned {
 			w.report(n, nil, lv, b.manager)
 		}
 	}
@@ -85,7 +92,7 @@ func (w *walker) extraObject(n node, l map[string]any) {
 		}
 		return
 	}
-	switch b := w.blame(n); {
+	switch b := w.blame(n, l); {
 	case b.whole:
 		w.report(n, nil, l, b.manager)
 	case b.owned:
@@ -103,7 +110,7 @@ func (w *walker) extraList(n node, l []any) {
 	}
 	shape := shapeOf(n, nil, l)
 	if shape.kind != keyedList {
-		if b := w.blame(n); b.owned {
+		if b := w.blame(n, l); b.owned {
 			w.report(n, nil, l, b.manager)
 		}
 		return
@@ -118,7 +125,7 @@ func (w *walker) extraItem(n node, item any) {
 	if w.skip(n) {
 		return
 	}
-	if b := w.blame(n); b.owned {
+	if b := w.blame(n, item); b.owned {
 		w.report(n, nil, item, b.manager)
 	}
 }
