@@ -23,6 +23,10 @@ func (d *demo) denied(ctx context.Context) error {
 	}
 	d.n.good("denied: Flux owns the Deployment, and alice is neither Flux nor holding a break-glass grant")
 	d.n.say("Flux's own writes still go through: it reconciles every %s, and once more now, when asked:", fluxInterval)
+	// A requested reconcile also starts Flux's interval afresh, so alice's edits in step 6 land
+	// seconds before Flux's next periodic run. driftgate protects an edit only once its write is
+	// live and the audit has seen it (a fraction of a second); a reconcile in that gap would undo
+	// the fix before it is protected.
 	return d.reconcile(ctx)
 }
 
