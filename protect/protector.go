@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -44,15 +45,19 @@ const (
 
 // Protector reconciles one edit's object: protected while any of its edits is Required, not
 // protected otherwise. It writes as driftgate (the policy lets driftgate, and only the GitOps
-// identities besides, change pause switches).
+// identities besides, change pause switches). Each edit says in its SelfHealProtected condition
+// whether its fix is protected, and why not; an edit its object is held for carries Finalizer,
+// so deleting the record lifts the protection first.
 type Protector struct {
-	// Client lists edits (cached) and patches the objects.
+	// Client lists edits (cached) and patches the objects and the edits.
 	Client client.Client
 	// Reader reads the edited objects and their namespaces from the API server, not a cache:
 	// edits are rare and may be of any kind.
 	Reader client.Reader
 	// Enabled is breakGlass.selfHealProtection; namespaces opt out with OptOutLabel.
 	Enabled bool
+	// Metrics counts the objects held; nil records nothing.
+	Metrics *Metrics
 }
 
 // SetupWithManager watches the edits; each change reconciles its object.
@@ -68,29 +73,84 @@ func (p *Protector) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	}
 	ref := e.Spec.Object
 	if ref.Namespace == "" || e.Spec.Operation == "DELETE" {
-		return ctrl.Result{}, nil
+		return ctrl.Result{}, p.release(ctx, &e)
 	}
 	open, err := p.openEdits(ctx, ref)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
 	obj, err := p.live(ctx, ref)
-	if err != nil || obj == nil {
+	if err != nil {
 		return ctrl.Result{}, err
 	}
-	open = landed(open, obj)
-	want := p.Enabled && len(open) > 0 && obj.GetLabels()[fluxMarker] != ""
-	if want {
-		optOut, err := p.optedOut(ctx, ref.Namespace)
-		if err != nil {
+	if obj == nil {
+		p.Metrics.set(objectKey(ref), false)
+		return ctrl.Result{}, p.release(ctx, &e)
+	}
+	open, waiting := landed(open, obj)
+	// A record is written before its write lands: look again soon, so the fix is protected
+	// within a moment of landing, not at the audit's next look.
+	var result ctrl.Result
+	if waiting {
+		result.RequeueAfter = landingPoll
+	}
+	v, err := p.verdict(ctx, obj, open)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	if err := p.apply(ctx, obj, v.held(), open); err != nil {
+		if !apierrors.IsForbidden(err) {
 			return ctrl.Result{}, err
 		}
-		want = !optOut
+		// A kind driftgate may not patch (the chart's selfHealProtectionResources): permanent,
+		// said on the edits, not retried.
+		v = protection{reason: ReasonForbidden, message: fmt.Sprintf("driftgate may not patch %s (the chart's selfHealProtectionResources): Flux may undo the fix on its next reconcile", ref.Resource)}
 	}
-	return ctrl.Result{}, p.apply(ctx, obj, want, open)
+	p.Metrics.set(objectKey(ref), v.reason == ReasonHeld)
+	for i := range open {
+		if err := p.record(ctx, &open[i], v); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if !contains(open, e.Name) && !waiting {
+		return result, p.release(ctx, &e)
+	}
+	return result, nil
 }
 
-// openEdits are the Required edits of the object ref names.
+// verdict decides whether the object is to be held for its open edits, and if not, why.
+func (p *Protector) verdict(ctx context.Context, obj *unstructured.Unstructured, open []v1alpha1.BreakGlassEdit) (protection, error) {
+	switch {
+	case len(open) == 0:
+		return protection{}, nil
+	case obj.GetLabels()[fluxMarker] == "":
+		return protection{reason: ReasonNoSwitch, message: "the object is not applied by Flux: driftgate has no per-object switch to pause its GitOps controller"}, nil
+	case !p.Enabled:
+		return protection{reason: ReasonOff, message: "breakGlass.selfHealProtection is off: Flux may undo the fix on its next reconcile"}, nil
+	case obj.GetAnnotations()[FluxReconcile] == "disabled" && obj.GetAnnotations()[ProtectedEdits] == "":
+		return protection{reason: ReasonPausedInGit, message: "Git pauses the object itself (" + FluxReconcile + ": disabled): Flux does not reconcile it"}, nil
+	}
+	optOut, err := p.optedOut(ctx, obj.GetNamespace())
+	if err != nil {
+		return protection{}, err
+	}
+	if optOut {
+		return protection{reason: ReasonOptedOut, message: "namespace " + obj.GetNamespace() + " has " + OptOutLabel + `: "off": Flux may undo the fix on its next reconcile`}, nil
+	}
+	return protection{reason: ReasonHeld, message: "driftgate set " + FluxReconcile + ": disabled on " + obj.GetKind() + " " + obj.GetNamespace() + "/" + obj.GetName() +
+		": Flux leaves it alone until every edit of it is resolved"}, nil
+}
+
+func contains(edits []v1alpha1.BreakGlassEdit, name string) bool {
+	for _, e := range edits {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
+// openEdits are the Required edits of the object ref names; a record being deleted is not one.
 func (p *Protector) openEdits(ctx context.Context, ref v1alpha1.ObjectReference) ([]v1alpha1.BreakGlassEdit, error) {
 	var list v1alpha1.BreakGlassEditList
 	if err := p.Client.List(ctx, &list); err != nil {
@@ -99,7 +159,7 @@ func (p *Protector) openEdits(ctx context.Context, ref v1alpha1.ObjectReference)
 	var out []v1alpha1.BreakGlassEdit
 	for _, e := range list.Items {
 		o := e.Spec.Object
-		if o.APIVersion == ref.APIVersion && o.Kind == ref.Kind && o.Namespace == ref.Namespace && o.Name == ref.Name && e.Open() {
+		if o.APIVersion == ref.APIVersion && o.Kind == ref.Kind && o.Namespace == ref.Namespace && o.Name == ref.Name && e.Open() && e.DeletionTimestamp == nil {
 			out = append(out, e)
 		}
 	}
@@ -157,11 +217,9 @@ func (p *Protector) apply(ctx context.Context, obj *unstructured.Unstructured, w
 	object := obj.GetKind() + " " + obj.GetNamespace() + "/" + obj.GetName()
 	switch {
 	case apierrors.IsForbidden(err):
-		// A kind driftgate may not patch (the chart's selfHealProtectionResources): permanent,
-		// said once per change of the edit, not retried.
 		ctrl.LoggerFrom(ctx).Info("self-heal protection not possible: driftgate may not patch this kind",
 			logkeys.Object, object, logkeys.Error, err.Error())
-		return nil
+		return err
 	case err != nil:
 		return fmt.Errorf("setting the self-heal protection of %s: %w", object, err)
 	case want:
@@ -174,17 +232,26 @@ func (p *Protector) apply(ctx context.Context, obj *unstructured.Unstructured, w
 
 // landed keeps the edits whose write is live: a recorded write that never landed (refused later,
 // or a review no API server sent) has no fix to protect, and protecting it would change the
-// object's version the audit tells "never landed" by.
-func landed(edits []v1alpha1.BreakGlassEdit, obj *unstructured.Unstructured) []v1alpha1.BreakGlassEdit {
+// object's version the audit tells "never landed" by. waiting is true when a write recorded
+// within landingGrace has not landed yet: it may still.
+func landed(edits []v1alpha1.BreakGlassEdit, obj *unstructured.Unstructured) (out []v1alpha1.BreakGlassEdit, waiting bool) {
 	live := &audit.Object{Source: "live", Content: obj.Object}
-	var out []v1alpha1.BreakGlassEdit
 	for i := range edits {
-		if audit.Landed(audit.EditOf(&edits[i]), live) {
+		switch {
+		case audit.Landed(audit.EditOf(&edits[i]), live):
 			out = append(out, edits[i])
+		case time.Since(edits[i].Spec.Time.Time) < landingGrace:
+			waiting = true
 		}
 	}
-	return out
+	return out, waiting
 }
+
+// How long, and how often, the Protector waits for a recorded write to land.
+const (
+	landingGrace = 10 * time.Second
+	landingPoll  = 100 * time.Millisecond
+)
 
 // editNames are the edits' names and their tickets, comma-separated, without repeats.
 func editNames(edits []v1alpha1.BreakGlassEdit) (names, tickets string) {

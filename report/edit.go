@@ -6,6 +6,8 @@ import (
 	"slices"
 
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 )
@@ -26,7 +28,16 @@ func editOf(e *v1alpha1.BreakGlassEdit, known grantIndex) Edit {
 		Changes:          changesOf(e),
 		ChangesTruncated: e.Spec.ChangesTruncated,
 		Backport:         backportOf(e),
+		SelfHeal:         selfHealOf(e),
 	}
+}
+
+func selfHealOf(e *v1alpha1.BreakGlassEdit) *SelfHeal {
+	c := apimeta.FindStatusCondition(e.Status.Conditions, v1alpha1.SelfHealProtected)
+	if c == nil {
+		return nil
+	}
+	return &SelfHeal{Protected: c.Status == metav1.ConditionTrue, Reason: c.Reason, Message: c.Message}
 }
 
 func objectOf(r v1alpha1.ObjectReference) Object {

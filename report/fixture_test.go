@@ -111,6 +111,8 @@ func fixture(t testing.TB) Input {
 		change{"spec.replicas", 2, 4}, change{envPath, nil, map[string]any{"name": "DEBUG", "value": "1"}})
 	required.Status.GitSource, required.Status.File = "prod-apps", "apps/checkout/deployment.yaml"
 	required.Status.OpenPaths = []string{envPath, "spec.replicas"}
+	required.Status.Conditions = []metav1.Condition{{Type: v1alpha1.SelfHealProtected, Status: metav1.ConditionTrue, Reason: "Held",
+		Message: "driftgate set kustomize.toolkit.fluxcd.io/reconcile: disabled on Deployment prod/checkout: Flux leaves it alone until every edit of it is resolved"}}
 	lastApplied := `{"apiVersion":"v1","kind":"Secret","data":{"password":"czNjcjN0"}}`
 	return Input{
 		Ticket: "INC-4242",

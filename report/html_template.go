@@ -62,6 +62,9 @@ section.report + section.report { margin-top: 3rem; border-top: 3px double #d0d7
 {{- end}}
 <li>{{.BackportHTML}}</li>
 <li>or {{.RevertHTML}}</li>
+{{- with .SelfHeal}}
+<li>self-heal: {{.Message}}</li>
+{{- end}}
 </ul>
 </li>
 {{- end}}

@@ -92,6 +92,9 @@ func (m *mdWriter) openItems(r Report) {
 		}
 		m.line("   - %s", backportHint(it, mdStyle()))
 		m.line("   - or %s", revertHint(it, e, mdStyle()))
+		if it.SelfHeal != nil {
+			m.line("   - self-heal: %s", mdText(it.SelfHeal.Message))
+		}
 	}
 }
 

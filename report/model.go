@@ -76,6 +76,17 @@ type OpenItem struct {
 	// Backport is what to change in Git; Revert is how to undo the change live instead.
 	Backport string `json:"backport"`
 	Revert   string `json:"revert"`
+	// SelfHeal says whether the GitOps controller is kept from undoing the fix meanwhile.
+	SelfHeal *SelfHeal `json:"selfHeal,omitempty"`
+}
+
+// SelfHeal is the edit's self-heal protection (its SelfHealProtected condition).
+type SelfHeal struct {
+	// Protected is true while the GitOps controller leaves the object alone.
+	Protected bool `json:"protected"`
+	// Reason is Held, PausedInGit, Lifted, Off, OptedOut, NoSwitch or Forbidden.
+	Reason  string `json:"reason"`
+	Message string `json:"message"`
 }
 
 // Grant is one break-glass grant of the ticket.
@@ -144,6 +155,7 @@ type Edit struct {
 	Changes          []Change  `json:"changes"`
 	ChangesTruncated bool      `json:"changesTruncated,omitempty"`
 	Backport         Backport  `json:"backport"`
+	SelfHeal         *SelfHeal `json:"selfHeal,omitempty"`
 }
 
 // Object names the object an edit wrote.

@@ -79,6 +79,7 @@ func openItem(e Edit) OpenItem {
 	}
 	it.Backport = backportHint(it, plainStyle())
 	it.Revert = revertHint(it, e, plainStyle())
+	it.SelfHeal = e.SelfHeal
 	return it
 }
 

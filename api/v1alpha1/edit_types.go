@@ -140,6 +140,7 @@ type Reverter struct {
 // +kubebuilder:printcolumn:name="User",type=string,JSONPath=`.spec.user`
 // +kubebuilder:printcolumn:name="Object",type=string,JSONPath=`.metadata.annotations.driftgate\.io/object`
 // +kubebuilder:printcolumn:name="Backport",type=string,JSONPath=`.status.backport`
+// +kubebuilder:printcolumn:name="Self-Heal",type=string,JSONPath=`.status.conditions[?(@.type=="SelfHealProtected")].reason`
 // +kubebuilder:printcolumn:name="Reverted-By",type=string,JSONPath=`.status.revertedBy.fieldManager`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 type BreakGlassEdit struct {
@@ -158,6 +159,10 @@ type BreakGlassEditList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []BreakGlassEdit `json:"items"`
 }
+
+// SelfHealProtected is the edits' condition saying whether the GitOps controller is kept from
+// undoing the edit (package protect sets it, with its reasons).
+const SelfHealProtected = "SelfHealProtected"
 
 // ObjectAnnotation holds "kind namespace/name" of the edited object, for the OBJECT column.
 const ObjectAnnotation = "driftgate.io/object"

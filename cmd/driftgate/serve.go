@@ -124,7 +124,11 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		if err := c.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up the grant controller: %w", err)
 		}
-		p := &protect.Protector{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Enabled: cfg.BreakGlass.SelfHealProtection}
+		pm, err := protect.NewMetrics(metrics.Registry)
+		if err != nil {
+			return fmt.Errorf("registering the self-heal protection metrics: %w", err)
+		}
+		p := &protect.Protector{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Enabled: cfg.BreakGlass.SelfHealProtection, Metrics: pm}
 		if err := p.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up the self-heal protection: %w", err)
 		}

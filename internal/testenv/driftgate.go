@@ -75,8 +75,10 @@ func (c *Cluster) startDriftgate(ctx context.Context) (*Driftgate, error) {
 
 // GrantController is a running break-glass grant controller.
 type GrantController struct {
-	cancel context.CancelFunc
-	done   chan struct{}
+	// Metrics is the registry of the self-heal protection's metrics.
+	Metrics *prometheus.Registry
+	cancel  context.CancelFunc
+	done    chan struct{}
 }
 
 // StartGrantController runs the grant controller, and the self-heal protection beside it as
@@ -94,11 +96,16 @@ func (c *Cluster) StartGrantController(ctx context.Context) error {
 	if err := ctl.SetupWithManager(mgr); err != nil {
 		return err
 	}
-	p := &protect.Protector{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Enabled: c.Config.BreakGlass.SelfHealProtection}
+	reg := prometheus.NewRegistry()
+	pm, err := protect.NewMetrics(reg)
+	if err != nil {
+		return err
+	}
+	p := &protect.Protector{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Enabled: c.Config.BreakGlass.SelfHealProtection, Metrics: pm}
 	if err := p.SetupWithManager(mgr); err != nil {
 		return err
 	}
-	g := &GrantController{}
+	g := &GrantController{Metrics: reg}
 	if err := run(ctx, mgr, &g.cancel, &g.done); err != nil {
 		return err
 	}
@@ -158,3 +165,6 @@ func (c *Cluster) PostReview(body []byte) (*http.Response, error) {
 	url := fmt.Sprintf("https://%s%s", net.JoinHostPort(c.webhooks.LocalServingHost, strconv.Itoa(c.webhooks.LocalServingPort)), webhook.Path)
 	return hc.Post(url, "application/json", bytes.NewReader(body))
 }
+
+// Grants is the running grant controller, nil when it is stopped.
+func (c *Cluster) Grants() *GrantController { return c.grants }

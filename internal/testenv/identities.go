@@ -143,6 +143,8 @@ func DriftgateRoles(breakGlassRole string) []rbacv1.ClusterRole {
 			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants", "breakglassedits"}, Verbs: []string{"get", "list", "watch"}},
 			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants/status", "breakglassedits/status"}, Verbs: []string{"update", "patch"}},
 			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants/finalizers"}, Verbs: []string{"update"}},
+			// The self-heal protection's finalizer on the edits it holds objects for.
+			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassedits"}, Verbs: []string{"patch"}},
 			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
 			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles"}, Verbs: []string{"escalate", "bind"}},
 			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles"}, Verbs: []string{"get", "list", "watch"}},

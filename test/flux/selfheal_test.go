@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -70,6 +72,14 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 		d := web(t, ns)
 		return d.Annotations[protect.FluxReconcile] == "disabled" && d.Annotations[protect.ProtectedTickets] == "INC-7"
 	})
+	held := protectionOf(t, g.Name)
+	if held.reason != protect.ReasonHeld || !held.finalizer || protectedObjects(t) != 1 {
+		t.Errorf("while held: the edit says %+v and %v objects are counted protected; want reason %s, driftgate's finalizer, 1 object",
+			held, protectedObjects(t), protect.ReasonHeld)
+	}
+	if items := ticketReport(t, "INC-7").Verdict.OpenItems; len(items) != 1 || items[0].SelfHeal == nil || !items[0].SelfHeal.Protected {
+		t.Errorf("the report's open items %+v do not say the fix is protected", items)
+	}
 	for i := range 3 {
 		reconcile(t, name, fmt.Sprintf("survive-%d", i))
 		if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1-hotfix" {
@@ -87,7 +97,81 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 		_, held := web(t, ns).Annotations[protect.FluxReconcile]
 		return !held
 	})
+	testutil.WaitFor(t, "the edit saying the protection is lifted", func() bool {
+		p := protectionOf(t, g.Name)
+		return p.reason == protect.ReasonLifted && !p.finalizer && protectedObjects(t) == 0
+	})
 	reconcile(t, name, "after")
+}
+
+// TestDeletedRecordLiftsProtection: an admin deletes the record of a Required edit while its
+// object is held; driftgate's finalizer keeps the record until the protection is lifted, so no
+// pause outlives its reason.
+func TestDeletedRecordLiftsProtection(t *testing.T) {
+	needFlux(t)
+	ctx := context.Background()
+	const ns, name = "deleted", "deleted"
+	work := t.TempDir()
+	app(t, work, ns, "registry.example.com/web:v1")
+	url := pushDir(t, name, work)
+	applyFlux(t, name, url, "./")
+	gitSource(t, filepath.Join(gitRoot, name+".git"))
+
+	g := hotfix(t, ns, "INC-9")
+	testutil.WaitFor(t, "the self-heal protection on the Deployment", func() bool {
+		return web(t, ns).Annotations[protect.FluxReconcile] == "disabled" && protectionOf(t, g.Name).finalizer
+	})
+	admin := cluster.AdminActor(t).Client
+	for _, e := range openEdits(t, g.Name) {
+		if err := admin.Delete(ctx, &e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	testutil.WaitFor(t, "the records gone and the protection lifted", func() bool {
+		_, held := web(t, ns).Annotations[protect.FluxReconcile]
+		return !held && len(editsOf(t, g.Name)) == 0
+	})
+	reconcile(t, name, "after-delete")
+	if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
+		t.Errorf("after the protection was lifted Flux's reconcile left the image %q, want Git's registry.example.com/web:v1", img)
+	}
+}
+
+// heldState is what an edit says about its self-heal protection.
+type heldState struct {
+	reason    string
+	finalizer bool
+}
+
+// protectionOf is the protection state of the grant's (only) edit.
+func protectionOf(t *testing.T, grant string) heldState {
+	t.Helper()
+	edits := editsOf(t, grant)
+	if len(edits) != 1 {
+		t.Fatalf("grant %s has %d edits, want 1", grant, len(edits))
+	}
+	var out heldState
+	if c := apimeta.FindStatusCondition(edits[0].Status.Conditions, protect.ConditionType); c != nil {
+		out.reason = c.Reason
+	}
+	out.finalizer = slices.Contains(edits[0].Finalizers, protect.Finalizer)
+	return out
+}
+
+// protectedObjects is driftgate_self_heal_protected_objects.
+func protectedObjects(t *testing.T) float64 {
+	t.Helper()
+	families, err := cluster.Grants().Metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() == "driftgate_self_heal_protected_objects" {
+			return f.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatal("no driftgate_self_heal_protected_objects metric")
+	return 0
 }
 
 // hotfix: alice gets a grant for Deployments in ns (bob approves) and sets web's image to
@@ -163,13 +247,25 @@ func gitSource(t *testing.T, dir string) string {
 // openEdits are the grant's edits still Required.
 func openEdits(t *testing.T, grant string) []v1alpha1.BreakGlassEdit {
 	t.Helper()
+	var out []v1alpha1.BreakGlassEdit
+	for _, e := range editsOf(t, grant) {
+		if e.Open() {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// editsOf are the grant's edits.
+func editsOf(t *testing.T, grant string) []v1alpha1.BreakGlassEdit {
+	t.Helper()
 	var list v1alpha1.BreakGlassEditList
 	if err := cluster.AdminActor(t).Client.List(context.Background(), &list); err != nil {
 		t.Fatal(err)
 	}
 	var out []v1alpha1.BreakGlassEdit
 	for _, e := range list.Items {
-		if e.Spec.Grant == grant && e.Open() {
+		if e.Spec.Grant == grant {
 			out = append(out, e)
 		}
 	}
@@ -203,6 +299,9 @@ func TestUnprotectedFixIsUndone(t *testing.T) {
 	if _, held := web(t, ns).Annotations[protect.FluxReconcile]; held {
 		t.Error("the Deployment carries Flux's reconcile switch in a namespace that opted out")
 	}
+	if p := protectionOf(t, g.Name); p.reason != protect.ReasonOptedOut || p.finalizer {
+		t.Errorf("the edit says %+v, want reason %s and no finalizer", p, protect.ReasonOptedOut)
+	}
 	var undone v1alpha1.BreakGlassEdit
 	testutil.WaitFor(t, "alice's edit Reverted", func() bool {
 		var list v1alpha1.BreakGlassEditList
@@ -222,6 +321,15 @@ func TestUnprotectedFixIsUndone(t *testing.T) {
 		t.Errorf("revertedBy = %+v, want kustomize-controller, a GitOps controller, with the time of its write", by)
 	}
 
+	if r := ticketReport(t, "INC-8"); r.Verdict.Ready || r.Verdict.Summary != report.SummaryReview || len(r.Verdict.Undone) != 1 || r.Verdict.Undone[0].By != "kustomize-controller" {
+		t.Errorf("report verdict = %+v, want %s naming kustomize-controller: Flux undid the fix, nobody decided to", r.Verdict, report.SummaryReview)
+	}
+}
+
+// ticketReport is `driftgate report --ticket` of the cluster's grants and edits.
+func ticketReport(t *testing.T, ticket string) report.Report {
+	t.Helper()
+	ctx := context.Background()
 	var grants v1alpha1.BreakGlassGrantList
 	var edits v1alpha1.BreakGlassEditList
 	admin := cluster.AdminActor(t).Client
@@ -231,11 +339,9 @@ func TestUnprotectedFixIsUndone(t *testing.T) {
 	if err := admin.List(ctx, &edits); err != nil {
 		t.Fatal(err)
 	}
-	r, err := report.Build(report.Input{Ticket: "INC-8", Now: time.Now(), Grants: grants.Items, Edits: edits.Items})
+	r, err := report.Build(report.Input{Ticket: ticket, Now: time.Now(), Grants: grants.Items, Edits: edits.Items})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r.Verdict.Ready || r.Verdict.Summary != report.SummaryReview || len(r.Verdict.Undone) != 1 || r.Verdict.Undone[0].By != "kustomize-controller" {
-		t.Errorf("report verdict = %+v, want %s naming kustomize-controller: Flux undid the fix, nobody decided to", r.Verdict, report.SummaryReview)
-	}
+	return r
 }
