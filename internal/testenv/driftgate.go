@@ -168,3 +168,25 @@ func (c *Cluster) PostReview(body []byte) (*http.Response, error) {
 
 // Grants is the running grant controller, nil when it is stopped.
 func (c *Cluster) Grants() *GrantController { return c.grants }
+
+// StopDriftgate stops the webhook; its registration stays, so the API server's calls fail (the
+// webhook's failurePolicy decides). StartDriftgate starts it again on the same address.
+func (c *Cluster) StopDriftgate() {
+	if c.Driftgate != nil {
+		c.Driftgate.stop()
+		c.Driftgate = nil
+	}
+}
+
+// StartDriftgate starts the webhook StopDriftgate stopped and waits until it serves.
+func (c *Cluster) StartDriftgate(ctx context.Context) error {
+	if c.Driftgate != nil {
+		return nil
+	}
+	d, err := c.startDriftgate(ctx)
+	if err != nil {
+		return err
+	}
+	c.Driftgate = d
+	return waitForTLS(c.webhooks)
+}

@@ -129,26 +129,33 @@ func applyFlux(t *testing.T, name, url, path string) {
 		}
 	})
 	testutil.WaitWithin(t, "Flux applying "+name, 3*time.Minute, func() bool {
-		got := &unstructured.Unstructured{}
-		got.SetGroupVersionKind(ks.GroupVersionKind())
-		if err := admin.Get(ctx, client.ObjectKey{Namespace: fluxNamespace, Name: name}, got); err != nil {
-			return false
-		}
-		var conds []metav1.Condition
-		raw, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
-		for _, c := range raw {
-			m, _ := c.(map[string]any)
-			s, _ := m["status"].(string)
-			typ, _ := m["type"].(string)
-			msg, _ := m["message"].(string)
-			conds = append(conds, metav1.Condition{Type: typ, Status: metav1.ConditionStatus(s), Message: msg})
-		}
-		if c := apimeta.FindStatusCondition(conds, "Ready"); c != nil {
+		if c := readyCondition(t, name); c != nil {
 			last = string(c.Status) + ": " + c.Message
 			return c.Status == metav1.ConditionTrue
 		}
 		return false
 	})
+}
+
+// readyCondition is the Kustomization's Ready condition; nil while it has none.
+func readyCondition(t *testing.T, name string) *metav1.Condition {
+	t.Helper()
+	got := &unstructured.Unstructured{}
+	got.SetAPIVersion("kustomize.toolkit.fluxcd.io/v1")
+	got.SetKind("Kustomization")
+	if err := cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Namespace: fluxNamespace, Name: name}, got); err != nil {
+		return nil
+	}
+	var conds []metav1.Condition
+	raw, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
+	for _, c := range raw {
+		m, _ := c.(map[string]any)
+		s, _ := m["status"].(string)
+		typ, _ := m["type"].(string)
+		msg, _ := m["message"].(string)
+		conds = append(conds, metav1.Condition{Type: typ, Status: metav1.ConditionStatus(s), Message: msg})
+	}
+	return apimeta.FindStatusCondition(conds, "Ready")
 }
 
 func object(apiVersion, kind, name string, spec map[string]any) *unstructured.Unstructured {

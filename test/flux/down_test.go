@@ -1,0 +1,74 @@
+package flux_test
+
+import (
+	"context"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/driftgate/driftgate/internal/testutil"
+	"github.com/driftgate/driftgate/protect"
+)
+
+// TestFluxWhileDriftgateIsDown: with driftgate's webhook stopped, Flux cannot apply a new Git
+// revision to the objects it owns (the webhook fails closed) and they keep their state; started
+// again, Flux's next reconcile applies it. With the grant controller stopped while an edit is
+// resolved, the protection stays (nobody lifts it) until the controller starts again: then it
+// is lifted, none left behind.
+func TestFluxWhileDriftgateIsDown(t *testing.T) {
+	needFlux(t)
+	ctx := context.Background()
+	const ns, name = "down", "down"
+	work := t.TempDir()
+	app(t, work, ns, "registry.example.com/web:v1")
+	url := pushDir(t, name, work)
+	applyFlux(t, name, url, "./")
+	gitSource(t, filepath.Join(gitRoot, name+".git"))
+
+	cluster.StopDriftgate()
+	t.Cleanup(func() {
+		if err := cluster.StartDriftgate(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	app(t, work, ns, "registry.example.com/web:v2")
+	commitPush(t, work, url, "v2")
+	testutil.WaitWithin(t, "Flux failing to apply v2 with driftgate down", 2*time.Minute, func() bool {
+		ready := readyCondition(t, name)
+		return ready != nil && ready.Status == "False" && strings.Contains(ready.Message, "driftgate")
+	})
+	if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
+		t.Fatalf("with driftgate down the image became %q, want v1 kept", img)
+	}
+	if err := cluster.StartDriftgate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitWithin(t, "Flux applying v2 once driftgate is back", 2*time.Minute, func() bool {
+		return web(t, ns).Spec.Template.Spec.Containers[0].Image == "registry.example.com/web:v2"
+	})
+
+	g := hotfix(t, ns, "INC-10")
+	testutil.WaitFor(t, "the self-heal protection on the Deployment", func() bool {
+		return protectionOf(t, g.Name).reason == protect.ReasonHeld
+	})
+	cluster.StopGrantController()
+	t.Cleanup(func() {
+		if err := cluster.StartGrantController(ctx); err != nil {
+			t.Error(err)
+		}
+	})
+	app(t, work, ns, "registry.example.com/web:v1-hotfix")
+	commitPush(t, work, url, "INC-10: the hotfix image")
+	testutil.WaitFor(t, "alice's edit Backported", func() bool { return len(openEdits(t, g.Name)) == 0 })
+	if web(t, ns).Annotations[protect.FluxReconcile] != "disabled" {
+		t.Fatal("the protection was lifted with the grant controller stopped: the test cannot tell a restart lifts it")
+	}
+	if err := cluster.StartGrantController(ctx); err != nil {
+		t.Fatal(err)
+	}
+	testutil.WaitFor(t, "the protection lifted after the restart", func() bool {
+		_, held := web(t, ns).Annotations[protect.FluxReconcile]
+		return !held && protectionOf(t, g.Name).reason == protect.ReasonLifted
+	})
+}
