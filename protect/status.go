@@ -18,7 +18,7 @@ const ConditionType = v1alpha1.SelfHealProtected
 // The condition's reasons: True only for ReasonHeld and ReasonPausedInGit.
 const (
 	// ReasonHeld: driftgate holds Flux's reconcile switch on the object for the edit.
-	ReasonHeld = "Held"
+	ReasonHeld = v1alpha1.SelfHealHeld
 	// ReasonPausedInGit: Git itself sets the switch; Flux does not reconcile the object anyway.
 	ReasonPausedInGit = "PausedInGit"
 	// ReasonLifted: the edit is resolved; driftgate no longer holds the switch for it.

@@ -63,6 +63,7 @@ func assemble(in Input, ticket string, grants []v1alpha1.BreakGlassGrant, edits 
 	slices.SortFunc(r.Edits, func(a, b Edit) int { return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Name, b.Name)) })
 	r.Verdict = verdictOf(r.Edits)
 	r.OtherDrift = otherDrift(in, r.Edits)
+	waitingOnGit(r.Verdict.OpenItems, r.OtherDrift)
 	r.Notes = notes(in, r.Grants, r.Edits, r.OtherDrift)
 	r.Timeline = timeline(r.Grants, r.Edits)
 	return r

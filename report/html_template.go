@@ -65,6 +65,9 @@ section.report + section.report { margin-top: 3rem; border-top: 3px double #d0d7
 {{- with .SelfHeal}}
 <li>self-heal: {{.Message}}</li>
 {{- end}}
+{{- range .Waiting}}
+<li>{{.Text}}</li>
+{{- end}}
 </ul>
 </li>
 {{- end}}

@@ -95,6 +95,9 @@ func (m *mdWriter) openItems(r Report) {
 		if it.SelfHeal != nil {
 			m.line("   - self-heal: %s", mdText(it.SelfHeal.Message))
 		}
+		for _, w := range it.Waiting {
+			m.line("   - %s", waitingText(w, mdStyle()))
+		}
 	}
 }
 

@@ -78,6 +78,19 @@ type OpenItem struct {
 	Revert   string `json:"revert"`
 	// SelfHeal says whether the GitOps controller is kept from undoing the fix meanwhile.
 	SelfHeal *SelfHeal `json:"selfHeal,omitempty"`
+	// Waiting is, while the object is paused for the fix, what Git holds that the GitOps
+	// controller has not applied: it applies it when the edit is resolved.
+	Waiting []Waiting `json:"waiting,omitempty"`
+}
+
+// Waiting is what a GitSource sees differ on a paused object beyond the ticket's paths.
+type Waiting struct {
+	GitSource string   `json:"gitSource"`
+	Revision  string   `json:"revision,omitempty"`
+	Paths     []string `json:"paths"`
+	// Text says it in words: "Git moved on: ...; Flux will apply revision R when the edit is
+	// resolved".
+	Text string `json:"text"`
 }
 
 // SelfHeal is the edit's self-heal protection (its SelfHealProtected condition).

@@ -164,6 +164,10 @@ type BreakGlassEditList struct {
 // undoing the edit (package protect sets it, with its reasons).
 const SelfHealProtected = "SelfHealProtected"
 
+// SelfHealHeld is SelfHealProtected's reason while driftgate holds the GitOps controller's pause
+// switch on the object for the edit.
+const SelfHealHeld = "Held"
+
 // ObjectAnnotation holds "kind namespace/name" of the edited object, for the OBJECT column.
 const ObjectAnnotation = "driftgate.io/object"
 

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -87,7 +88,20 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 		}
 	}
 
+	// Git moves on while the object is paused: the report says what Flux will apply later.
+	setReplicas(t, work, 3)
+	commitPush(t, work, url, "web: 3 replicas")
+	testutil.WaitFor(t, "the report listing the Git change waiting for the pause", func() bool {
+		items := ticketReport(t, "INC-7").Verdict.OpenItems
+		return len(items) == 1 && len(items[0].Waiting) == 1 && slices.Equal(items[0].Waiting[0].Paths, []string{"spec.replicas"})
+	})
+	reconcile(t, name, "paused")
+	if n := *web(t, ns).Spec.Replicas; n != 1 {
+		t.Fatalf("Flux applied replicas %d to the paused Deployment", n)
+	}
+
 	app(t, work, ns, "registry.example.com/web:v1-hotfix")
+	setReplicas(t, work, 3)
 	commitPush(t, work, url, "INC-7: the hotfix image")
 	testutil.WaitFor(t, "alice's edit Backported", func() bool {
 		edits := openEdits(t, g.Name)
@@ -102,6 +116,23 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 		return p.reason == protect.ReasonLifted && !p.finalizer && protectedObjects(t) == 0
 	})
 	reconcile(t, name, "after")
+	if n := *web(t, ns).Spec.Replicas; n != 3 {
+		t.Errorf("after the pause Flux left replicas %d, want Git's 3", n)
+	}
+}
+
+// setReplicas sets the replicas of the Deployment app wrote.
+func setReplicas(t *testing.T, dir string, n int) {
+	t.Helper()
+	path := filepath.Join(dir, "deployment.yaml")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := strings.Replace(string(b), "replicas: 1\n", fmt.Sprintf("replicas: %d\n", n), 1)
+	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // TestDeletedRecordLiftsProtection: an admin deletes the record of a Required edit while its
@@ -207,23 +238,30 @@ func web(t *testing.T, ns string) *appsv1.Deployment {
 	return d
 }
 
-// reconcile asks Flux to reconcile the Kustomization now and waits until it has handled that
-// request (status.lastHandledReconcileAt), as `flux reconcile kustomization` does.
+// reconcile asks Flux to fetch the GitRepository and then reconcile the Kustomization now, and
+// waits until each has handled that request (status.lastHandledReconcileAt), as
+// `flux reconcile kustomization --with-source` does.
 func reconcile(t *testing.T, name, token string) {
+	t.Helper()
+	requestReconcile(t, "source.toolkit.fluxcd.io/v1", "GitRepository", name, token)
+	requestReconcile(t, "kustomize.toolkit.fluxcd.io/v1", "Kustomization", name, token)
+}
+
+func requestReconcile(t *testing.T, apiVersion, kind, name, token string) {
 	t.Helper()
 	ctx := context.Background()
 	admin := cluster.AdminActor(t).Client
-	ks := &unstructured.Unstructured{}
-	ks.SetAPIVersion("kustomize.toolkit.fluxcd.io/v1")
-	ks.SetKind("Kustomization")
+	obj := &unstructured.Unstructured{}
+	obj.SetAPIVersion(apiVersion)
+	obj.SetKind(kind)
+	obj.SetNamespace(fluxNamespace)
+	obj.SetName(name)
 	patch := fmt.Sprintf(`{"metadata":{"annotations":{"reconcile.fluxcd.io/requestedAt":%q}}}`, token)
-	ks.SetNamespace(fluxNamespace)
-	ks.SetName(name)
-	if err := admin.Patch(ctx, ks, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
+	if err := admin.Patch(ctx, obj, client.RawPatch("application/merge-patch+json", []byte(patch))); err != nil {
 		t.Fatal(err)
 	}
-	testutil.WaitWithin(t, "Flux handling reconcile request "+token, 2*time.Minute, func() bool {
-		got := ks.DeepCopy()
+	testutil.WaitWithin(t, "Flux handling reconcile request "+token+" of "+kind+" "+name, 2*time.Minute, func() bool {
+		got := obj.DeepCopy()
 		if err := admin.Get(ctx, client.ObjectKey{Namespace: fluxNamespace, Name: name}, got); err != nil {
 			return false
 		}
@@ -332,14 +370,14 @@ func ticketReport(t *testing.T, ticket string) report.Report {
 	ctx := context.Background()
 	var grants v1alpha1.BreakGlassGrantList
 	var edits v1alpha1.BreakGlassEditList
+	var sources v1alpha1.GitSourceList
 	admin := cluster.AdminActor(t).Client
-	if err := admin.List(ctx, &grants); err != nil {
-		t.Fatal(err)
+	for _, list := range []client.ObjectList{&grants, &edits, &sources} {
+		if err := admin.List(ctx, list); err != nil {
+			t.Fatal(err)
+		}
 	}
-	if err := admin.List(ctx, &edits); err != nil {
-		t.Fatal(err)
-	}
-	r, err := report.Build(report.Input{Ticket: ticket, Now: time.Now(), Grants: grants.Items, Edits: edits.Items})
+	r, err := report.Build(report.Input{Ticket: ticket, Now: time.Now(), Grants: grants.Items, Edits: edits.Items, Sources: sources.Items})
 	if err != nil {
 		t.Fatal(err)
 	}
