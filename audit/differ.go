@@ -32,7 +32,8 @@ type Options struct {
 	// GitOpsManagers are the GitOps field managers (default argocd-controller,
 	// kustomize-controller, helm-controller).
 	GitOpsManagers []string
-	// Markers make a live object GitOps-owned, so that it is orphaned when Git lacks it.
+	// Markers name the GitOps app that owns a live object: one Git lacks is orphaned when its
+	// marker names an app that owns a live object Git has.
 	Markers config.Markers
 	// Revision is the Git revision reported.
 	Revision string

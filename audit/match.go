@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // wellKnownClusterScoped reports whether group/kind is a well-known cluster-scoped kind.
@@ -63,8 +64,8 @@ func (d *Differ) index(side string, objs []Object, scoped map[groupKind]bool, de
 }
 
 // Diff compares the desired objects (Git) with the live ones: every desired object is in-sync,
-// drifted or missing; every live object that carries a GitOps ownership marker and is not
-// desired is orphaned; other live objects are not reported.
+// drifted or missing; a live object that is not desired is orphaned when it carries the ownership
+// marker of a GitOps app whose objects this Git holds (see apps), and not reported otherwise.
 func (d *Differ) Diff(desired, live []Object) (*Report, error) {
 	scoped := clusterScoped(live)
 	want, err := d.index("desired", desired, scoped, true)
@@ -76,11 +77,15 @@ func (d *Differ) Diff(desired, live []Object) (*Report, error) {
 		return nil, err
 	}
 	objects := make([]ObjectReport, 0, len(want))
+	apps := map[app]bool{}
 	for k, w := range want {
 		h, ok := have[k]
 		if !ok {
 			objects = append(objects, header(w, k, Missing))
 			continue
+		}
+		for _, a := range d.apps(h) {
+			apps[a] = true
 		}
 		r, err := d.DiffObject(w, h)
 		if err != nil {
@@ -90,7 +95,7 @@ func (d *Differ) Diff(desired, live []Object) (*Report, error) {
 		objects = append(objects, r)
 	}
 	for k, h := range have {
-		if _, ok := want[k]; !ok && d.gitOpsOwned(h) {
+		if _, ok := want[k]; !ok && slices.ContainsFunc(d.apps(h), func(a app) bool { return apps[a] }) {
 			objects = append(objects, header(h, k, Orphaned))
 		}
 	}
@@ -101,21 +106,59 @@ func header(o Object, k objectKey, status Status) ObjectReport {
 	return ObjectReport{APIVersion: o.APIVersion(), Kind: k.Kind, Namespace: k.Namespace, Name: k.Name, Status: status}
 }
 
-// gitOpsOwned reports whether the object carries an ownership marker.
-func (d *Differ) gitOpsOwned(o Object) bool {
-	m := d.opts.Markers
-	labels := m.Labels
-	if m.ArgoCDTrackingLabel != "" {
-		labels = append(slices.Clip(labels), m.ArgoCDTrackingLabel)
-	}
-	return hasAnyKey(o.Annotations(), m.Annotations) || hasAnyKey(o.Labels(), labels)
-}
+// Ownership markers whose value is read with another label or in part.
+const (
+	argoCDTrackingID     = "argocd.argoproj.io/tracking-id"
+	fluxKustomizationKey = "kustomize.toolkit.fluxcd.io/name"
+	fluxHelmReleaseKey   = "helm.toolkit.fluxcd.io/name"
+	fluxNamespaceSuffix  = "/namespace"
+	// argoCDApp is the kind of app both of Argo CD's markers name: an Application.
+	argoCDApp = "argocd.argoproj.io/application"
+)
 
-func hasAnyKey(m map[string]any, keys []string) bool {
-	for _, k := range keys {
-		if _, ok := m[k]; ok {
-			return true
+// app is one GitOps app an ownership marker names: the marker's kind (the marker key, or
+// argoCDApp for both of Argo CD's markers) and the app's name within it.
+type app struct{ marker, name string }
+
+// apps are the GitOps apps the object's ownership markers name (Options.Markers), each marker
+// as the GitOps tool means it:
+//   - Flux's kustomize.toolkit.fluxcd.io/name and helm.toolkit.fluxcd.io/name labels, with the
+//     namespace label beside each (.../namespace): the Kustomization or HelmRelease, namespace
+//     and name;
+//   - Argo CD's tracking-id annotation (<app>:<group>/<kind>:<namespace>/<name>, read up to the
+//     first colon) and the configured tracking label: the Application, one app for both;
+//   - any other marker (driftgate.io/owned-by): its value, the same as a label or an annotation.
+func (d *Differ) apps(o Object) []app {
+	m := d.opts.Markers
+	labels, annotations := o.Labels(), o.Annotations()
+	var out []app
+	for _, key := range m.Annotations {
+		if v, ok := annotations[key]; ok {
+			out = append(out, markerApp(key, str(v), labels))
 		}
 	}
-	return false
+	for _, key := range m.Labels {
+		if v, ok := labels[key]; ok {
+			out = append(out, markerApp(key, str(v), labels))
+		}
+	}
+	if key := m.ArgoCDTrackingLabel; key != "" {
+		if v, ok := labels[key]; ok {
+			out = append(out, app{marker: argoCDApp, name: str(v)})
+		}
+	}
+	return out
+}
+
+// markerApp is the app that the marker key with value v names on an object with these labels.
+func markerApp(key, v string, labels map[string]any) app {
+	switch key {
+	case argoCDTrackingID:
+		name, _, _ := strings.Cut(v, ":")
+		return app{marker: argoCDApp, name: name}
+	case fluxKustomizationKey, fluxHelmReleaseKey:
+		ns := str(labels[strings.TrimSuffix(key, "/name")+fluxNamespaceSuffix])
+		return app{marker: key, name: ns + "/" + v}
+	}
+	return app{marker: key, name: v}
 }
