@@ -100,6 +100,12 @@ fuzz: ## Fuzz the admission decoder/handler, the shared object decoding, the cha
 bench: ## Benchmark the decision path, a whole answer and the objects' decoding.
 	go test ./webhook ./policies ./internal/jsonpair -run '^$$' -bench . -benchmem
 
+.PHONY: bench-flux
+bench-flux: build controlplane flux ## Measure Flux beside driftgate on a local cluster: admission requests per reconcile, reconcile time with and without the webhook, Git push to Backported (N=10 per arm; docs/performance.md).
+	@hack/build.sh bin/devcluster ./hack/devcluster
+	@hack/build.sh bin/fluxbench ./test/load/fluxbench
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" DRIFTGATE_FLUX="$$(hack/flux.sh)" bin/fluxbench --reconciles $${N:-10} $(FLUXBENCH_ARGS)
+
 .PHONY: clean
 clean: ## Remove build output (the control-plane cache stays).
 	rm -rf bin

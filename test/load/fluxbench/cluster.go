@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+)
+
+// bench is one run: the cluster, its clients, and what has been measured.
+type bench struct {
+	o   *options
+	out io.Writer
+	res *results
+
+	ports   devPorts
+	admin   *rest.Config
+	cs      kubernetes.Interface
+	dyn     dynamic.Interface
+	c       client.Client // admin, with driftgate's types
+	alice   client.Client // alice's own client certificate (kubeconfig context alice)
+	repo    *gitRepo
+	gitURL  string
+	savedWC []byte // driftgate's ValidatingWebhookConfiguration as registered, for re-creating it
+}
+
+// devPorts are the ports in devcluster's state.json that fluxbench reads.
+type devPorts struct {
+	APIServer        int `json:"apiserver"`
+	Metrics          int `json:"metrics"` // driftgate serve's metrics
+	GitServer        int `json:"gitServer"`
+	KustomizeMetrics int `json:"kustomizeMetrics"`
+	SourceMetrics    int `json:"sourceMetrics"`
+}
+
+func (b *bench) clusterDir() string    { return filepath.Join(b.o.dir, "cluster") }
+func (b *bench) kubeconfig() string    { return filepath.Join(b.clusterDir(), "kubeconfig") }
+func (b *bench) driftgateBin() string  { return filepath.Join(b.o.dir, "bin", "driftgate") }
+func (b *bench) devclusterBin() string { return filepath.Join(b.o.dir, "bin", "devcluster") }
+
+// startCluster copies the binaries into the state dir (a rebuild of bin/ during the run must not
+// change what runs), stops a cluster an earlier run left there, and starts a new one with Flux.
+func (b *bench) startCluster(ctx context.Context) error {
+	if err := os.MkdirAll(filepath.Join(b.o.dir, "bin"), 0o755); err != nil {
+		return err
+	}
+	if _, err := os.Stat(b.clusterDir()); err == nil {
+		fmt.Fprintf(b.out, "stopping the cluster an earlier run left in %s\n", b.clusterDir())
+		if err := b.stopCluster(); err != nil {
+			return err
+		}
+	}
+	for src, dst := range map[string]string{b.o.driftgate: b.driftgateBin(), b.o.devcluster: b.devclusterBin()} {
+		if err := copyFile(src, dst, 0o755); err != nil {
+			return err
+		}
+	}
+	if v, err := exec.Command(b.driftgateBin(), "version").CombinedOutput(); err == nil {
+		b.res.Machine.Driftgate = strings.TrimSpace(string(v))
+	}
+	fmt.Fprintf(b.out, "\nstarting the dev cluster with Flux in %s\n", b.clusterDir())
+	start := time.Now()
+	cmd := exec.CommandContext(ctx, b.devclusterBin(), "up", "--dir", b.clusterDir(), "--flux", b.o.flux,
+		"--driftgate", b.driftgateBin(), "--timeout", b.o.timeout.String())
+	cmd.Env = append(os.Environ(), "KUBEBUILDER_ASSETS="+b.o.assets)
+	raw, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("devcluster up: %w\n%s", err, raw)
+	}
+	fmt.Fprintf(b.out, "cluster up in %s\n", time.Since(start).Round(100*time.Millisecond))
+	return b.connect()
+}
+
+func (b *bench) stopCluster() error {
+	raw, err := exec.Command(b.devclusterBin(), "down", "--dir", b.clusterDir()).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("devcluster down: %w\n%s", err, raw)
+	}
+	return nil
+}
+
+// connect reads state.json and builds the clients.
+func (b *bench) connect() error {
+	raw, err := os.ReadFile(filepath.Join(b.clusterDir(), "state.json"))
+	if err != nil {
+		return fmt.Errorf("reading devcluster's state: %w", err)
+	}
+	var s struct {
+		Ports devPorts `json:"ports"`
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return fmt.Errorf("devcluster's state.json: %w", err)
+	}
+	if s.Ports.GitServer == 0 || s.Ports.KustomizeMetrics == 0 || s.Ports.Metrics == 0 {
+		return fmt.Errorf("state.json has no Git server, kustomize-controller or driftgate metrics port: %+v", s.Ports)
+	}
+	b.ports = s.Ports
+	if b.admin, err = contextConfig(b.kubeconfig(), ""); err != nil {
+		return err
+	}
+	// The bench's own reads and writes must not be throttled by client-go's default 5 qps.
+	b.admin.QPS, b.admin.Burst = 100, 200
+	if b.cs, err = kubernetes.NewForConfig(b.admin); err != nil {
+		return err
+	}
+	if b.dyn, err = dynamic.NewForConfig(b.admin); err != nil {
+		return err
+	}
+	if b.c, err = newClient(b.admin); err != nil {
+		return err
+	}
+	aliceCfg, err := contextConfig(b.kubeconfig(), "alice")
+	if err != nil {
+		return err
+	}
+	// driftgate warns on every write under a grant; the bench does not print the warnings.
+	aliceCfg.WarningHandler = rest.NoWarnings{}
+	b.alice, err = newClient(aliceCfg)
+	return err
+}
+
+func contextConfig(kubeconfig, context string) (*rest.Config, error) {
+	cfg, err := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(
+		&clientcmd.ClientConfigLoadingRules{ExplicitPath: kubeconfig},
+		&clientcmd.ConfigOverrides{CurrentContext: context}).ClientConfig()
+	if err != nil {
+		return nil, fmt.Errorf("loading %s (context %q): %w", kubeconfig, context, err)
+	}
+	return cfg, nil
+}
+
+func newClient(cfg *rest.Config) (client.Client, error) {
+	scheme := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	if err := v1alpha1.AddToScheme(scheme); err != nil {
+		return nil, err
+	}
+	return client.New(cfg, client.Options{Scheme: scheme})
+}
+
+// waitFor polls cond every 100 ms until it holds, giving up after the timeout with what cond saw.
+func (b *bench) waitFor(ctx context.Context, what string, cond func(context.Context) (bool, string)) error {
+	return waitEvery(ctx, b.o.timeout, 100*time.Millisecond, what, cond)
+}
+
+func waitEvery(ctx context.Context, timeout, every time.Duration, what string, cond func(context.Context) (bool, string)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		done, seen := cond(ctx)
+		if done {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("gave up after %s waiting until %s (last seen: %s)", timeout, what, seen)
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("waiting until %s: %w", what, ctx.Err())
+		case <-time.After(every):
+		}
+	}
+}
+
+func copyFile(src, dst string, mode os.FileMode) error {
+	raw, err := os.ReadFile(src)
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", src, err)
+	}
+	tmp := dst + ".tmp"
+	if err := os.WriteFile(tmp, raw, mode); err != nil {
+		return fmt.Errorf("writing %s: %w", tmp, err)
+	}
+	return os.Rename(tmp, dst)
+}
