@@ -51,7 +51,7 @@ apiVersion: v1
 kind: List
 items:
 - {apiVersion: v1, kind: ConfigMap, metadata: {name: same, namespace: default}, data: {a: "1"}}
-- {apiVersion: v1, kind: ConfigMap, metadata: {name: changed, namespace: prod}, data: {a: "2"}}
+- {apiVersion: v1, kind: ConfigMap, metadata: {name: changed, namespace: prod, labels: {kustomize.toolkit.fluxcd.io/name: app}}, data: {a: "2"}}
 - apiVersion: v1
   kind: ConfigMap
   metadata: {name: old, namespace: prod, labels: {kustomize.toolkit.fluxcd.io/name: app}}

@@ -113,12 +113,15 @@ func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.B
 	if err != nil {
 		return err
 	}
-	if firstLook && res.State == audit.BackportDone {
+	restored := firstLook && res.State == audit.BackportDone
+	if restored {
 		// Resolved at first sight: the write put back Git's values; nothing was backported.
 		res = audit.Resolution{State: audit.BackportReverted, Reason: "the write restored Git's values"}
 	}
 	var by *v1alpha1.Reverter
-	if res.State == audit.BackportReverted && !firstLook {
+	if res.State == audit.BackportReverted && !restored {
+		// Also at first sight: a GitOps controller may have undone the write before the audit
+		// looked.
 		if by, err = r.revertedBy(ctx, d, e, all); err != nil {
 			return err
 		}

@@ -11,6 +11,7 @@ import (
 
 	dto "github.com/prometheus/client_model/go"
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -26,7 +27,7 @@ import (
 func TestFluxSyncsThroughDriftgate(t *testing.T) {
 	needFlux(t)
 	ctx := context.Background()
-	url := pushExample(t, "shop")
+	url, work := pushExample(t, "shop")
 	before := decisions(t)
 	applyFlux(t, "shop", url, "./")
 
@@ -52,14 +53,59 @@ func TestFluxSyncsThroughDriftgate(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "is owned by Flux Kustomization flux-system/shop") {
 		t.Fatalf("carol's edit of Flux's Deployment: %v, want driftgate's denial", err)
 	}
+
+	// Git changes the image and drops the ConfigMap: Flux updates and prunes, undisturbed by
+	// carol's denied edit, and driftgate denies none of it.
+	before = decisions(t)
+	replaceIn(t, filepath.Join(work, "deployment.yaml"), "registry.example.com/checkout:v1.2.3", "registry.example.com/checkout:v1.2.4")
+	replaceIn(t, filepath.Join(work, "kustomization.yaml"), "  - configmap.yaml\n", "")
+	commitPush(t, work, url, "checkout v1.2.4, no ConfigMap")
+	reconcile(t, "shop", "update-and-prune")
+	if c := readyCondition(t, "shop"); c == nil || c.Status != metav1.ConditionTrue {
+		t.Fatalf("the Kustomization after the update is not Ready: %+v", c)
+	}
+	if err := cluster.AdminActor(t).Client.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "checkout"}, d); err != nil {
+		t.Fatal(err)
+	}
+	if img := d.Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/checkout:v1.2.4" {
+		t.Errorf("Flux left the image %q, want Git's v1.2.4", img)
+	}
+	var cms corev1.ConfigMapList
+	if err := cluster.AdminActor(t).Client.List(ctx, &cms, client.InNamespace("shop"), client.HasLabels{"kustomize.toolkit.fluxcd.io/name"}); err != nil {
+		t.Fatal(err)
+	}
+	if len(cms.Items) != 0 {
+		t.Errorf("Flux did not prune the ConfigMap Git dropped: %d left", len(cms.Items))
+	}
+	after = decisions(t)
+	for _, result := range []string{"denied", "error"} {
+		if n := after[result] - before[result]; n != 0 {
+			t.Errorf("driftgate answered %.0f of Flux's update and prune requests %s (decisions before %v, after %v)", n, result, before, after)
+		}
+	}
+}
+
+// replaceIn replaces old by new in the file, once; the test fails when old is not there.
+func replaceIn(t *testing.T, path, old, new string) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), old) {
+		t.Fatalf("%s has no %q", path, old)
+	}
+	if err := os.WriteFile(path, []byte(strings.Replace(string(b), old, new, 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // pushExample makes a Git repository of examples/checkout, its namespace shop renamed ns, on the
 // test's Git server, and returns its URL.
-func pushExample(t *testing.T, ns string) string {
+func pushExample(t *testing.T, ns string) (url, work string) {
 	t.Helper()
 	dir := filepath.Join(repoRoot(), "examples", "checkout")
-	work := t.TempDir()
+	work = t.TempDir()
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +119,7 @@ func pushExample(t *testing.T, ns string) string {
 			t.Fatal(err)
 		}
 	}
-	return pushDir(t, ns, work)
+	return pushDir(t, ns, work), work
 }
 
 // pushDir makes work a Git repository of its files and pushes it, over HTTP as a person would,
@@ -95,13 +141,15 @@ func commitPush(t *testing.T, work, url, msg string) {
 	runGit(t, work, "push", "-q", url, "main")
 }
 
-func runGit(t *testing.T, dir string, args ...string) {
+func runGit(t *testing.T, dir string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command("git", args...)
 	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
+	out, err := cmd.CombinedOutput()
+	if err != nil {
 		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
 	}
+	return strings.TrimSpace(string(out))
 }
 
 // applyFlux creates a GitRepository and a Kustomization named name in flux-system, as a
@@ -207,7 +255,7 @@ func repoRoot() string {
 // port's protocol); those are not drift.
 func TestNoDriftAfterFluxSync(t *testing.T) {
 	needFlux(t)
-	url := pushExample(t, "nodrift")
+	url, _ := pushExample(t, "nodrift")
 	applyFlux(t, "nodrift", url, "./")
 	name := gitSource(t, filepath.Join(gitRoot, "nodrift.git"))
 	var gs v1alpha1.GitSource

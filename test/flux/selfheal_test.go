@@ -73,11 +73,10 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 		d := web(t, ns)
 		return d.Annotations[protect.FluxReconcile] == "disabled" && d.Annotations[protect.ProtectedTickets] == "INC-7"
 	})
-	held := protectionOf(t, g.Name)
-	if held.reason != protect.ReasonHeld || !held.finalizer || protectedObjects(t) != 1 {
-		t.Errorf("while held: the edit says %+v and %v objects are counted protected; want reason %s, driftgate's finalizer, 1 object",
-			held, protectedObjects(t), protect.ReasonHeld)
-	}
+	testutil.WaitFor(t, "the edit saying it is held, with driftgate's finalizer, and the object counted", func() bool {
+		held := protectionOf(t, g.Name)
+		return held.reason == protect.ReasonHeld && held.finalizer && protectedObjects(t) == 1
+	})
 	if items := ticketReport(t, "INC-7").Verdict.OpenItems; len(items) != 1 || items[0].SelfHeal == nil || !items[0].SelfHeal.Protected {
 		t.Errorf("the report's open items %+v do not say the fix is protected", items)
 	}
@@ -103,10 +102,14 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 	app(t, work, ns, "registry.example.com/web:v1-hotfix")
 	setReplicas(t, work, 3)
 	commitPush(t, work, url, "INC-7: the hotfix image")
+	commit := runGit(t, work, "rev-parse", "HEAD")
 	testutil.WaitFor(t, "alice's edit Backported", func() bool {
 		edits := openEdits(t, g.Name)
 		return len(edits) == 0
 	})
+	if e := editsOf(t, g.Name)[0]; e.Status.Backport != v1alpha1.Backported || len(e.Status.Revision) < 7 || !strings.HasPrefix(commit, e.Status.Revision) {
+		t.Errorf("alice's edit is %s at revision %q, want Backported at the backport's commit %s", e.Status.Backport, e.Status.Revision, commit)
+	}
 	testutil.WaitFor(t, "the protection lifted", func() bool {
 		_, held := web(t, ns).Annotations[protect.FluxReconcile]
 		return !held
@@ -121,18 +124,10 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 	}
 }
 
-// setReplicas sets the replicas of the Deployment app wrote.
+// setReplicas sets the replicas of the Deployment app wrote (1) to n.
 func setReplicas(t *testing.T, dir string, n int) {
 	t.Helper()
-	path := filepath.Join(dir, "deployment.yaml")
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := strings.Replace(string(b), "replicas: 1\n", fmt.Sprintf("replicas: %d\n", n), 1)
-	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	replaceIn(t, filepath.Join(dir, "deployment.yaml"), "replicas: 1\n", fmt.Sprintf("replicas: %d\n", n))
 }
 
 // TestDeletedRecordLiftsProtection: an admin deletes the record of a Required edit while its
