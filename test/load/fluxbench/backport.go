@@ -28,6 +28,7 @@ type backportSample struct {
 	ToBackported float64 `json:"toBackportedSeconds"`   // push done -> the edit Backported at the commit
 	Edit         string  `json:"edit"`                  // the BreakGlassEdit
 	Lifted       float64 `json:"protectionLiftedAfter"` // Backported -> Flux's reconcile switch removed
+	Load1        float64 `json:"load1"`                 // 1-minute load average at the push
 }
 
 const breakGlassTicket = "BENCH-1"
@@ -42,7 +43,7 @@ func (b *bench) measureBackports(ctx context.Context) error {
 	}
 	fmt.Fprintf(b.out, "grant %s Active; GitSource interval %s; each push waits a random 0-%s first, so that it lands at a random point of the audit's fetch cycle\n",
 		grant, b.o.gsInterval, b.o.gsInterval)
-	fmt.Fprintf(b.out, "%-3s %-40s %10s %14s %14s\n", "#", "image", "push", "->GitSource", "->Backported")
+	fmt.Fprintf(b.out, "%-3s %-40s %10s %14s %14s %6s\n", "#", "image", "push", "->GitSource", "->Backported", "load1")
 	current := firstImage
 	for i := range b.o.backports {
 		image := fmt.Sprintf("registry.example.com/checkout:v1.3.%d", i)
@@ -52,7 +53,7 @@ func (b *bench) measureBackports(ctx context.Context) error {
 		}
 		current = image
 		b.res.Backports = append(b.res.Backports, s)
-		fmt.Fprintf(b.out, "%-3d %-40s %10s %14s %14s\n", i+1, image, secs(s.Push), secs(s.ToRevision), secs(s.ToBackported))
+		fmt.Fprintf(b.out, "%-3d %-40s %10s %14s %14s %6.2f\n", i+1, image, secs(s.Push), secs(s.ToRevision), secs(s.ToBackported), s.Load1)
 	}
 	return nil
 }
@@ -146,6 +147,7 @@ func (b *bench) backportOnce(ctx context.Context, oldImage, image string) (backp
 		return s, ctx.Err()
 	case <-time.After(delay):
 	}
+	s.Load1 = loadAvg()[0]
 	start := time.Now()
 	if err := b.repo.push(); err != nil {
 		return s, err

@@ -50,6 +50,7 @@ type options struct {
 	role       string
 	keep       bool
 	timeout    time.Duration
+	report     string
 }
 
 func main() {
@@ -81,11 +82,15 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.StringVar(&o.role, "registrar-role", "driftgate", "driftgate's ClusterRole; while the webhook is off its create/update/patch of webhook configurations is taken away so that the Registrar cannot restore it")
 	fs.BoolVar(&o.keep, "keep", false, "leave the cluster running")
 	fs.DurationVar(&o.timeout, "timeout", 90*time.Second, "how long each wait may take")
+	fs.StringVar(&o.report, "report", "", "print the tables of an earlier run's results.json and exit (no cluster)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected arguments %v", fs.Args())
+	}
+	if o.report != "" {
+		return o, nil
 	}
 	if o.assets == "" || o.flux == "" {
 		return nil, errors.New(`need --assets "$(hack/controlplane.sh)" and --flux "$(hack/flux.sh)" (or run make bench-flux)`)
@@ -115,6 +120,9 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	}
 	if err != nil {
 		return err
+	}
+	if o.report != "" {
+		return reprint(o.report, out)
 	}
 	b := &bench{o: o, out: out}
 	res := &results{Started: time.Now().UTC()}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -145,7 +146,9 @@ func pick(samples []sample, arm string, f func(sample) float64) []float64 {
 }
 
 func printResults(out io.Writer, r *results) {
-	fmt.Fprintf(out, "\n== Results (%s, load average at end %.2f %.2f %.2f) ==\n", r.Machine.Date, r.Machine.LoadEnd[0], r.Machine.LoadEnd[1], r.Machine.LoadEnd[2])
+	dg, _, _ := strings.Cut(r.Machine.Driftgate, "\n")
+	fmt.Fprintf(out, "\n== Results (%s; %s; fluxbench %s; load average at end %.2f %.2f %.2f) ==\n", r.Machine.Date, dg,
+		strings.Join(r.Machine.Args, " "), r.Machine.LoadEnd[0], r.Machine.LoadEnd[1], r.Machine.LoadEnd[2])
 	fs := r.FirstSync
 	fmt.Fprintf(out, "First sync (creates the app): %.0f reconciles, %s from creating the Flux objects to Ready; %.0f admission requests to driftgate (kube-apiserver's count; by driftgate's writer class: %v), %.0f denied, %.0f errors; kube-apiserver waited %s for driftgate in all\n",
 		fs.Reconciles, secs(fs.Wall), fs.APIWebhookCalls, fs.Decisions, fs.Denied, fs.Errors, secs(fs.APIWebhookSecs))
@@ -179,8 +182,10 @@ func printResults(out io.Writer, r *results) {
 	fmt.Fprintf(out, "denied during the measured reconciles: %.0f; failed webhook calls or decision errors: %.0f\n", denied, failed)
 	on := summarize(pick(r.Reconciles, "on", func(s sample) float64 { return s.ReconcileSeconds }))
 	off := summarize(pick(r.Reconciles, "off", func(s sample) float64 { return s.ReconcileSeconds }))
-	fmt.Fprintf(out, "median on - median off: %s; median of the adjacent on/off pairs' differences: %s\n",
-		secs(on.median-off.median), secs(pairDiffMedian(r.Reconciles)))
+	lo, hi := bootstrapMedianDiff(pick(r.Reconciles, "on", func(s sample) float64 { return s.ReconcileSeconds }),
+		pick(r.Reconciles, "off", func(s sample) float64 { return s.ReconcileSeconds }))
+	fmt.Fprintf(out, "median on - median off: %s (95%% bootstrap interval %s to %s); median of the adjacent on/off pairs' differences: %s\n",
+		secs(on.median-off.median), secs(lo), secs(hi), secs(pairDiffMedian(r.Reconciles)))
 
 	if len(r.Backports) > 0 {
 		fmt.Fprintf(out, "\nGit push -> Backported, n = %d:\n", len(r.Backports))
@@ -214,6 +219,45 @@ func pairDiffMedian(samples []sample) float64 {
 		d = append(d, a.ReconcileSeconds-b.ReconcileSeconds)
 	}
 	return summarize(d).median
+}
+
+// bootstrapMedianDiff is the 2.5th and 97.5th percentiles of median(on) - median(off) over
+// 10,000 resamples (with replacement, each arm on its own; a fixed seed, so reruns on the same
+// samples agree).
+func bootstrapMedianDiff(on, off []float64) (float64, float64) {
+	if len(on) == 0 || len(off) == 0 {
+		return 0, 0
+	}
+	rng := rand.New(rand.NewPCG(17, 5))
+	resample := func(v []float64) float64 {
+		r := make([]float64, len(v))
+		for i := range r {
+			r[i] = v[rng.IntN(len(v))]
+		}
+		return summarize(r).median
+	}
+	const n = 10000
+	d := make([]float64, n)
+	for i := range d {
+		d[i] = resample(on) - resample(off)
+	}
+	slices.Sort(d)
+	return d[n*25/1000], d[n*975/1000]
+}
+
+// reprint prints the tables of a results.json.
+func reprint(path string, out io.Writer) error {
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	r := &results{}
+	if err := json.Unmarshal(raw, r); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	printMachine(out, r.Machine)
+	printResults(out, r)
+	return nil
 }
 
 func writeResults(path string, r *results, out io.Writer) error {
