@@ -12,6 +12,8 @@
 set -euo pipefail
 # shellcheck source=lib/stage.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib/stage.sh"
+# shellcheck source=lib/replaces.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib/replaces.sh"
 
 FLUX_VERSION="${FLUX_VERSION:-1.9.6}"   # v1.10.x needs Go 1.27 and modules the proxy refuses
 DEST="${CACHE_HOME}/flux/${FLUX_VERSION}"
@@ -21,22 +23,6 @@ extra_replaces() {
   case "$1" in
     source-controller) echo "github.com/fluxcd/pkg/artifact=github.com/fluxcd/pkg/artifact@v0.18.0" ;;  # v0.18.3 is refused
   esac
-}
-
-# replaces_of GOMOD prints the replace directives of a go.mod file as go mod edit -replace
-# arguments (old[@v]=new[@v]), leaving out local paths (the module's own ./api: the published
-# api module is required instead).
-replaces_of() {
-  awk '
-    { sub(/\/\/.*/, "") }
-    /^replace \(/ { block = 1; next }
-    block && /^\)/ { block = 0; next }
-    block || /^replace / {
-      sub(/^replace /, "")
-      if ($2 == "=>") { old = $1; new = $3; ver = $4 } else { old = $1 "@" $2; new = $4; ver = $5 }
-      if (new == "" || new ~ /^\./) next
-      print old "=" new (ver != "" ? "@" ver : "")
-    }' "$1"
 }
 
 # build_controller NAME: builds github.com/fluxcd/NAME at FLUX_VERSION into DEST/NAME and copies

@@ -2,16 +2,18 @@
 // is resolved. Flux's kustomize-controller puts Git's values back over a responder's edit on its
 // next reconcile (Argo CD's selfHeal within seconds); then the edit reads Reverted, the ticket
 // READY TO CLOSE, and the incident fix is gone. While an object has a Required edit, the
-// Protector sets Flux's own per-object switch on it, kustomize.toolkit.fluxcd.io/reconcile:
-// disabled, as driftgate, with annotations saying for which edits and tickets; it lifts them as
-// soon as no edit of the object is Required, also when that happened while driftgate was down.
+// Protector pauses its GitOps controller for it, as driftgate, with annotations saying for which
+// edits and tickets: Flux with its own per-object switch on the object
+// (kustomize.toolkit.fluxcd.io/reconcile: disabled), Argo CD, which has none, on the object's
+// Application (argocd.argoproj.io/skip-reconcile: "true", the whole application). It lifts the
+// pause as soon as no edit it holds is Required, also when that happened while driftgate was
+// down.
 package protect
 
 import (
 	"context"
 	"fmt"
-	"slices"
-	"strings"
+	"strconv"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -21,8 +23,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
-	"github.com/driftgate/driftgate/audit"
-	"github.com/driftgate/driftgate/internal/logkeys"
+	"github.com/driftgate/driftgate/internal/config"
 )
 
 // The annotations on a protected object.
@@ -37,8 +38,14 @@ const (
 	ProtectedTickets = "driftgate.io/protected-tickets"
 	// OptOutLabel on a namespace set to "off" leaves its break-glass edits to self-heal.
 	OptOutLabel = "driftgate.io/self-heal-protection"
+	// ArgoSkipReconcile on an Argo CD Application set to "true" makes the application controller
+	// leave the whole application alone.
+	ArgoSkipReconcile = "argocd.argoproj.io/skip-reconcile"
 	// fluxMarker makes an object Flux's.
 	fluxMarker = "kustomize.toolkit.fluxcd.io/name"
+	// argoTrackingID makes an object Argo CD's: <app>:<group>/<kind>:<namespace>/<name>, where app
+	// may be <app namespace>_<app>.
+	argoTrackingID = "argocd.argoproj.io/tracking-id"
 	// FieldManager is driftgate's field manager for the switch.
 	FieldManager = "driftgate"
 )
@@ -56,8 +63,18 @@ type Protector struct {
 	Reader client.Reader
 	// Enabled is breakGlass.selfHealProtection; namespaces opt out with OptOutLabel.
 	Enabled bool
+	// ArgoCDNamespace holds the Argo CD Applications whose tracking ids name no namespace.
+	ArgoCDNamespace string
+	// ArgoCDTrackingLabel is the label Argo CD tracks objects with, when configured (markers).
+	ArgoCDTrackingLabel string
 	// Metrics counts the objects held; nil records nothing.
 	Metrics *Metrics
+}
+
+// New is the Protector of the configuration, reading and writing through mgr.
+func New(mgr ctrl.Manager, cfg *config.Config, m *Metrics) *Protector {
+	return &Protector{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Enabled: cfg.BreakGlass.SelfHealProtection,
+		ArgoCDNamespace: cfg.BreakGlass.ArgoCDNamespace, ArgoCDTrackingLabel: cfg.Markers.ArgoCDTrackingLabel, Metrics: m}
 }
 
 // SetupWithManager watches the edits; each change reconciles its object.
@@ -75,10 +92,6 @@ func (p *Protector) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	if ref.Namespace == "" || e.Spec.Operation == "DELETE" {
 		return ctrl.Result{}, p.release(ctx, &e)
 	}
-	open, err := p.openEdits(ctx, ref)
-	if err != nil {
-		return ctrl.Result{}, err
-	}
 	obj, err := p.live(ctx, ref)
 	if err != nil {
 		return ctrl.Result{}, err
@@ -87,26 +100,35 @@ func (p *Protector) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 		p.Metrics.set(objectKey(ref), false)
 		return ctrl.Result{}, p.release(ctx, &e)
 	}
-	open, waiting := landed(open, obj)
+	t, none, err := p.targetOf(ctx, obj)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
+	open, waiting, err := p.held(ctx, t, obj)
+	if err != nil {
+		return ctrl.Result{}, err
+	}
 	// A record is written before its write lands: look again soon, so the fix is protected
 	// within a moment of landing, not at the audit's next look.
 	var result ctrl.Result
 	if waiting {
 		result.RequeueAfter = landingPoll
 	}
-	v, err := p.verdict(ctx, obj, open)
+	v, err := p.verdict(ctx, obj, t, none, open)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if err := p.apply(ctx, obj, v.held(), open); err != nil {
-		if !apierrors.IsForbidden(err) {
-			return ctrl.Result{}, err
+	if t != nil {
+		if err := p.apply(ctx, t, v.held(), open); err != nil {
+			if !apierrors.IsForbidden(err) {
+				return ctrl.Result{}, err
+			}
+			// A kind driftgate may not patch (the chart's selfHealProtectionResources): permanent,
+			// said on the edits, not retried.
+			v = protection{reason: ReasonForbidden, message: fmt.Sprintf("driftgate may not patch %s (the chart's selfHealProtectionResources): %s may undo the fix", t.name(), t.controller)}
 		}
-		// A kind driftgate may not patch (the chart's selfHealProtectionResources): permanent,
-		// said on the edits, not retried.
-		v = protection{reason: ReasonForbidden, message: fmt.Sprintf("driftgate may not patch %s (the chart's selfHealProtectionResources): Flux may undo the fix on its next reconcile", ref.Resource)}
+		p.Metrics.set(t.key(), v.reason == ReasonHeld)
 	}
-	p.Metrics.set(objectKey(ref), v.reason == ReasonHeld)
 	for i := range open {
 		if err := p.record(ctx, &open[i], v); err != nil {
 			return ctrl.Result{}, err
@@ -118,27 +140,27 @@ func (p *Protector) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	return result, nil
 }
 
-// verdict decides whether the object is to be held for its open edits, and if not, why.
-func (p *Protector) verdict(ctx context.Context, obj *unstructured.Unstructured, open []v1alpha1.BreakGlassEdit) (protection, error) {
+// verdict decides whether the target is to be paused for the open edits, and if not, why. none
+// says why obj has no target.
+func (p *Protector) verdict(ctx context.Context, obj *unstructured.Unstructured, t *pauseTarget, none protection, open []v1alpha1.BreakGlassEdit) (protection, error) {
 	switch {
 	case len(open) == 0:
 		return protection{}, nil
-	case obj.GetLabels()[fluxMarker] == "":
-		return protection{reason: ReasonNoSwitch, message: "the object is not applied by Flux: driftgate has no per-object switch to pause its GitOps controller"}, nil
+	case t == nil:
+		return none, nil
 	case !p.Enabled:
-		return protection{reason: ReasonOff, message: "breakGlass.selfHealProtection is off: Flux may undo the fix on its next reconcile"}, nil
-	case obj.GetAnnotations()[FluxReconcile] == "disabled" && obj.GetAnnotations()[ProtectedEdits] == "":
-		return protection{reason: ReasonPausedInGit, message: "Git pauses the object itself (" + FluxReconcile + ": disabled): Flux does not reconcile it"}, nil
+		return protection{reason: ReasonOff, message: "breakGlass.selfHealProtection is off: " + t.controller + " may undo the fix"}, nil
+	case t.pausedByOthers():
+		return protection{reason: ReasonPausedInGit, message: t.name() + " is paused already (" + t.annotation + ", not set by driftgate): " + t.controller + " does not reconcile it"}, nil
 	}
 	optOut, err := p.optedOut(ctx, obj.GetNamespace())
 	if err != nil {
 		return protection{}, err
 	}
 	if optOut {
-		return protection{reason: ReasonOptedOut, message: "namespace " + obj.GetNamespace() + " has " + OptOutLabel + `: "off": Flux may undo the fix on its next reconcile`}, nil
+		return protection{reason: ReasonOptedOut, message: "namespace " + obj.GetNamespace() + " has " + OptOutLabel + `: "off": ` + t.controller + " may undo the fix"}, nil
 	}
-	return protection{reason: ReasonHeld, message: "driftgate set " + FluxReconcile + ": disabled on " + obj.GetKind() + " " + obj.GetNamespace() + "/" + obj.GetName() +
-		": Flux leaves it alone until every edit of it is resolved"}, nil
+	return protection{reason: ReasonHeld, message: "driftgate set " + t.annotation + ": " + strconv.Quote(t.paused) + " on " + t.name() + ": " + t.holds()}, nil
 }
 
 func contains(edits []v1alpha1.BreakGlassEdit, name string) bool {
@@ -148,23 +170,6 @@ func contains(edits []v1alpha1.BreakGlassEdit, name string) bool {
 		}
 	}
 	return false
-}
-
-// openEdits are the Required edits of the object ref names; a record being deleted is not one.
-func (p *Protector) openEdits(ctx context.Context, ref v1alpha1.ObjectReference) ([]v1alpha1.BreakGlassEdit, error) {
-	var list v1alpha1.BreakGlassEditList
-	if err := p.Client.List(ctx, &list); err != nil {
-		return nil, fmt.Errorf("listing break-glass edits: %w", err)
-	}
-	var out []v1alpha1.BreakGlassEdit
-	for _, e := range list.Items {
-		o := e.Spec.Object
-		if o.APIVersion == ref.APIVersion && o.Kind == ref.Kind && o.Namespace == ref.Namespace && o.Name == ref.Name && e.Open() && e.DeletionTimestamp == nil {
-			out = append(out, e)
-		}
-	}
-	slices.SortFunc(out, func(a, b v1alpha1.BreakGlassEdit) int { return strings.Compare(a.Name, b.Name) })
-	return out, nil
 }
 
 func (p *Protector) live(ctx context.Context, ref v1alpha1.ObjectReference) (*unstructured.Unstructured, error) {
@@ -190,78 +195,8 @@ func (p *Protector) optedOut(ctx context.Context, namespace string) (bool, error
 	return ns.GetLabels()[OptOutLabel] == "off", nil
 }
 
-// apply sets or lifts the switch and its annotations with a merge patch, only where it differs.
-func (p *Protector) apply(ctx context.Context, obj *unstructured.Unstructured, want bool, open []v1alpha1.BreakGlassEdit) error {
-	ann := obj.GetAnnotations()
-	ours := ann[ProtectedEdits] != ""
-	names, tickets := editNames(open)
-	switch {
-	case want && ann[FluxReconcile] == "disabled" && (!ours || ann[ProtectedEdits] == names && ann[ProtectedTickets] == tickets):
-		return nil // held as it should be, or Git pauses it already (not driftgate's switch)
-	case !want && !ours:
-		return nil
-	}
-	before := obj.DeepCopy()
-	if ann == nil {
-		ann = map[string]string{}
-	}
-	if want {
-		ann[FluxReconcile], ann[ProtectedEdits], ann[ProtectedTickets] = "disabled", names, tickets
-	} else {
-		delete(ann, FluxReconcile)
-		delete(ann, ProtectedEdits)
-		delete(ann, ProtectedTickets)
-	}
-	obj.SetAnnotations(ann)
-	err := p.Client.Patch(ctx, obj, client.MergeFrom(before), client.FieldOwner(FieldManager))
-	object := obj.GetKind() + " " + obj.GetNamespace() + "/" + obj.GetName()
-	switch {
-	case apierrors.IsForbidden(err):
-		ctrl.LoggerFrom(ctx).Info("self-heal protection not possible: driftgate may not patch this kind",
-			logkeys.Object, object, logkeys.Error, err.Error())
-		return err
-	case err != nil:
-		return fmt.Errorf("setting the self-heal protection of %s: %w", object, err)
-	case want:
-		ctrl.LoggerFrom(ctx).Info("self-heal protection set", logkeys.Object, object, logkeys.Name, names)
-	default:
-		ctrl.LoggerFrom(ctx).Info("self-heal protection lifted", logkeys.Object, object)
-	}
-	return nil
-}
-
-// landed keeps the edits whose write is live: a recorded write that never landed (refused later,
-// or a review no API server sent) has no fix to protect, and protecting it would change the
-// object's version the audit tells "never landed" by. waiting is true when a write recorded
-// within landingGrace has not landed yet: it may still.
-func landed(edits []v1alpha1.BreakGlassEdit, obj *unstructured.Unstructured) (out []v1alpha1.BreakGlassEdit, waiting bool) {
-	live := &audit.Object{Source: "live", Content: obj.Object}
-	for i := range edits {
-		switch {
-		case audit.Landed(audit.EditOf(&edits[i]), live):
-			out = append(out, edits[i])
-		case time.Since(edits[i].Spec.Time.Time) < landingGrace:
-			waiting = true
-		}
-	}
-	return out, waiting
-}
-
 // How long, and how often, the Protector waits for a recorded write to land.
 const (
 	landingGrace = 10 * time.Second
 	landingPoll  = 100 * time.Millisecond
 )
-
-// editNames are the edits' names and their tickets, comma-separated, without repeats.
-func editNames(edits []v1alpha1.BreakGlassEdit) (names, tickets string) {
-	var n, t []string
-	for _, e := range edits {
-		n = append(n, e.Name)
-		if e.Spec.Ticket != "" && !slices.Contains(t, e.Spec.Ticket) {
-			t = append(t, e.Spec.Ticket)
-		}
-	}
-	slices.Sort(t)
-	return strings.Join(n, ","), strings.Join(t, ",")
-}

@@ -128,7 +128,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 		if err != nil {
 			return fmt.Errorf("registering the self-heal protection metrics: %w", err)
 		}
-		p := &protect.Protector{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Enabled: cfg.BreakGlass.SelfHealProtection, Metrics: pm}
+		p := protect.New(mgr, cfg, pm)
 		if err := p.SetupWithManager(mgr); err != nil {
 			return fmt.Errorf("setting up the self-heal protection: %w", err)
 		}

@@ -138,11 +138,15 @@ type BreakGlass struct {
 	// that grants may still cover. Any other such namespace is refused: a grant there would put
 	// its requester beside the credentials of an identity that writes everything.
 	IdentityNamespacesAllowed []string `json:"identityNamespacesAllowed"`
-	// SelfHealProtection keeps Flux from undoing a break-glass edit while it is Required: driftgate
-	// sets Flux's per-object switch (kustomize.toolkit.fluxcd.io/reconcile: disabled) on the
-	// object and lifts it when the edit resolves. A namespace labelled
+	// SelfHealProtection keeps the GitOps controller from undoing a break-glass edit while it is
+	// Required: driftgate sets Flux's per-object switch (kustomize.toolkit.fluxcd.io/reconcile:
+	// disabled) on the object, or for an Argo CD object argocd.argoproj.io/skip-reconcile: "true"
+	// on its Application, and lifts it when the edit resolves. A namespace labelled
 	// driftgate.io/self-heal-protection: "off" leaves its edits to self-heal.
 	SelfHealProtection bool `json:"selfHealProtection"`
+	// ArgoCDNamespace is where Argo CD's Applications live when an object's tracking id names no
+	// namespace (default argocd): the self-heal protection pauses an Argo CD object's Application.
+	ArgoCDNamespace string `json:"argocdNamespace"`
 }
 
 // Audit configures the drift audit against Git.

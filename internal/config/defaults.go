@@ -34,6 +34,7 @@ func Default() *Config {
 			"kustomize.toolkit.fluxcd.io/ssa",
 			"argocd.argoproj.io/sync-options",
 			"argocd.argoproj.io/compare-options",
+			"argocd.argoproj.io/skip-reconcile",
 		},
 		Mode:   ModeEnforce,
 		Policy: Policy{Timeout: metav1.Duration{Duration: 500 * time.Millisecond}},
@@ -52,6 +53,7 @@ func Default() *Config {
 			PendingTimeout:     metav1.Duration{Duration: time.Hour},
 			ClusterRole:        "edit",
 			SelfHealProtection: true,
+			ArgoCDNamespace:    "argocd",
 		},
 		Audit: Audit{
 			GitOpsManagers: []string{"argocd-controller", "kustomize-controller", "helm-controller"},

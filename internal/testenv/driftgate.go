@@ -101,7 +101,7 @@ func (c *Cluster) StartGrantController(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	p := &protect.Protector{Client: mgr.GetClient(), Reader: mgr.GetAPIReader(), Enabled: c.Config.BreakGlass.SelfHealProtection, Metrics: pm}
+	p := protect.New(mgr, c.Config, pm)
 	if err := p.SetupWithManager(mgr); err != nil {
 		return err
 	}

@@ -162,6 +162,7 @@ func DriftgateRoles(breakGlassRole string) []rbacv1.ClusterRole {
 			{APIGroups: []string{"batch"}, Resources: []string{"cronjobs"}, Verbs: []string{"patch"}},
 			{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: []string{"patch"}},
 			{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses"}, Verbs: []string{"patch"}},
+			{APIGroups: []string{"argoproj.io"}, Resources: []string{"applications"}, Verbs: []string{"patch"}},
 		},
 	}, {
 		ObjectMeta: metav1.ObjectMeta{Name: "driftgate-records"},
