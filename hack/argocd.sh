@@ -9,8 +9,9 @@
 # Go 1.27, so this one build runs with GOTOOLCHAIN=go1.27.3 (the go command fetches that
 # toolchain through the module proxy once); the project itself stays on its own Go. Cached
 # outside the clone, keyed by version:
-#   ${XDG_CACHE_HOME:-$HOME/.cache}/driftgate/argocd/<v>/{argocd,argocd-application-controller,argocd-repo-server,crds/}
+#   ${XDG_CACHE_HOME:-$HOME/.cache}/driftgate/argocd/<v>/{argocd,argocd-application-controller,argocd-repo-server,git-verify-wrapper.sh,crds/}
 # The binary picks its component from the name it is run by; the two names are symlinks to it.
+# The directory goes first on the repo server's PATH.
 # A second run finds them and does nothing. Prints the directory on stdout; stage lines on stderr.
 set -euo pipefail
 # shellcheck source=lib/stage.sh
@@ -51,8 +52,18 @@ build_argocd() {
   rm -rf "$work"
 }
 
+# install_wrapper puts the module's hack/git-verify-wrapper.sh beside the binary: the repo server
+# runs it from PATH for every manifest generation (its container image has it in
+# /usr/local/bin), and a missing one reads "permission denied".
+install_wrapper() {
+  local dir
+  dir="$(GOTOOLCHAIN="$ARGOCD_TOOLCHAIN" GOFLAGS=-mod=mod go mod download -json "${MOD}@v${ARGOCD_VERSION}" | sed -n 's/.*"Dir": "\(.*\)".*/\1/p')"
+  install -m 0755 "$dir/hack/git-verify-wrapper.sh" "${DEST}/git-verify-wrapper.sh"
+}
+
 mkdir -p "$DEST"
 [ -x "$DEST/argocd" ] || stage "Argo CD v${ARGOCD_VERSION} (application controller, repo server)" \
   "syncs Git to the dev cluster and the Argo CD tests, as in a real GitOps cluster; built with ${ARGOCD_TOOLCHAIN}, for this build only" 12 \
   "${CACHE_HOME}/logs/argocd-${ARGOCD_VERSION}.log" -- build_argocd
+[ -x "$DEST/git-verify-wrapper.sh" ] || install_wrapper
 echo "$DEST"

@@ -121,9 +121,19 @@ func (c *Cluster) Kubeconfig(t testing.TB) string {
 // (a proxy in front of it).
 func (c *Cluster) ServiceAccountKubeconfig(t testing.TB, key, server string) string {
 	t.Helper()
+	path := filepath.Join(t.TempDir(), key+".kubeconfig")
+	if err := c.WriteServiceAccountKubeconfig(key, server, path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// WriteServiceAccountKubeconfig writes at path a kubeconfig that authenticates with the service
+// account's token (a GitOps controller's, run beside the tests); server as ServiceAccountKubeconfig.
+func (c *Cluster) WriteServiceAccountKubeconfig(key, server, path string) error {
 	sa, err := c.ServiceAccountConfig(key)
 	if err != nil {
-		t.Fatal(err)
+		return err
 	}
 	if server == "" {
 		server = sa.Host
@@ -133,11 +143,7 @@ func (c *Cluster) ServiceAccountKubeconfig(t testing.TB, key, server string) str
 	cfg.AuthInfos[key] = &clientcmdapi.AuthInfo{Token: sa.BearerToken}
 	cfg.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: key}
 	cfg.CurrentContext = "envtest"
-	path := filepath.Join(t.TempDir(), key+".kubeconfig")
-	if err := clientcmd.WriteToFile(*cfg, path); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return clientcmd.WriteToFile(*cfg, path)
 }
 
 // CLIPath is the driftgate binary built for Options.CLI.

@@ -2,7 +2,6 @@ package flux_test
 
 import (
 	"context"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -22,9 +21,9 @@ func TestFluxWhileDriftgateIsDown(t *testing.T) {
 	const ns, name = "down", "down"
 	work := t.TempDir()
 	app(t, work, ns, "registry.example.com/web:v1")
-	url := pushDir(t, name, work)
+	url := git.Push(t, name, work)
 	applyFlux(t, name, url, "./")
-	gitSource(t, filepath.Join(gitRoot, name+".git"))
+	gitSource(t, git.Dir(name))
 
 	cluster.StopDriftgate()
 	t.Cleanup(func() {
@@ -33,7 +32,7 @@ func TestFluxWhileDriftgateIsDown(t *testing.T) {
 		}
 	})
 	app(t, work, ns, "registry.example.com/web:v2")
-	commitPush(t, work, url, "v2")
+	testutil.CommitPush(t, work, url, "v2")
 	testutil.WaitWithin(t, "Flux failing to apply v2 with driftgate down", 2*time.Minute, func() bool {
 		ready := readyCondition(t, name)
 		return ready != nil && ready.Status == "False" && strings.Contains(ready.Message, "driftgate")
@@ -59,7 +58,7 @@ func TestFluxWhileDriftgateIsDown(t *testing.T) {
 		}
 	})
 	app(t, work, ns, "registry.example.com/web:v1-hotfix")
-	commitPush(t, work, url, "INC-10: the hotfix image")
+	testutil.CommitPush(t, work, url, "INC-10: the hotfix image")
 	testutil.WaitFor(t, "alice's edit Backported", func() bool { return len(openEdits(t, g.Name)) == 0 })
 	if web(t, ns).Annotations[protect.FluxReconcile] != "disabled" {
 		t.Fatal("the protection was lifted with the grant controller stopped: the test cannot tell a restart lifts it")

@@ -3,7 +3,6 @@ package flux_test
 import (
 	"context"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -59,7 +58,7 @@ func TestFluxSyncsThroughDriftgate(t *testing.T) {
 	before = decisions(t)
 	replaceIn(t, filepath.Join(work, "deployment.yaml"), "registry.example.com/checkout:v1.2.3", "registry.example.com/checkout:v1.2.4")
 	replaceIn(t, filepath.Join(work, "kustomization.yaml"), "  - configmap.yaml\n", "")
-	commitPush(t, work, url, "checkout v1.2.4, no ConfigMap")
+	testutil.CommitPush(t, work, url, "checkout v1.2.4, no ConfigMap")
 	reconcile(t, "shop", "update-and-prune")
 	if c := readyCondition(t, "shop"); c == nil || c.Status != metav1.ConditionTrue {
 		t.Fatalf("the Kustomization after the update is not Ready: %+v", c)
@@ -119,37 +118,7 @@ func pushExample(t *testing.T, ns string) (url, work string) {
 			t.Fatal(err)
 		}
 	}
-	return pushDir(t, ns, work), work
-}
-
-// pushDir makes work a Git repository of its files and pushes it, over HTTP as a person would,
-// to a new repository name on the test's Git server; it returns the repository's URL.
-func pushDir(t *testing.T, name, work string) string {
-	t.Helper()
-	runGit(t, "", "init", "-q", "--bare", "-b", "main", filepath.Join(gitRoot, name+".git"))
-	runGit(t, work, "init", "-q", "-b", "main")
-	url := git.URL + "/" + name + ".git"
-	commitPush(t, work, url, "the app")
-	return url
-}
-
-// commitPush commits everything in work and pushes it to url's main.
-func commitPush(t *testing.T, work, url, msg string) {
-	t.Helper()
-	runGit(t, work, "add", ".")
-	runGit(t, work, "-c", "user.name=test", "-c", "user.email=test@example.com", "commit", "-q", "-m", msg)
-	runGit(t, work, "push", "-q", url, "main")
-}
-
-func runGit(t *testing.T, dir string, args ...string) string {
-	t.Helper()
-	cmd := exec.Command("git", args...)
-	cmd.Dir = dir
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		t.Fatalf("git %s: %v\n%s", strings.Join(args, " "), err, out)
-	}
-	return strings.TrimSpace(string(out))
+	return git.Push(t, ns, work), work
 }
 
 // applyFlux creates a GitRepository and a Kustomization named name in flux-system, as a
@@ -257,7 +226,7 @@ func TestNoDriftAfterFluxSync(t *testing.T) {
 	needFlux(t)
 	url, _ := pushExample(t, "nodrift")
 	applyFlux(t, "nodrift", url, "./")
-	name := gitSource(t, filepath.Join(gitRoot, "nodrift.git"))
+	name := gitSource(t, git.Dir("nodrift"))
 	var gs v1alpha1.GitSource
 	testutil.WaitFor(t, "the audit of the synced repository", func() bool {
 		return cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Name: name}, &gs) == nil &&

@@ -39,9 +39,9 @@ func TestNoDriftAfterFluxSyncOfManyKinds(t *testing.T) {
 	const name, ns = "storefront", "storefront"
 	work := t.TempDir()
 	copyDir(t, filepath.Join(repoRoot(), "test", "fixtures", "drift", "_apps", "storefront", "repo"), work)
-	url := pushDir(t, name, work)
+	url := git.Push(t, name, work)
 	applyFlux(t, name, url, "./")
-	gs := gitSource(t, filepath.Join(gitRoot, name+".git"))
+	gs := gitSource(t, git.Dir(name))
 
 	got := waitAudit(t, gs, "the audit of the synced storefront", func(s v1alpha1.GitSourceStatus) bool {
 		return s.Counts.InSync+s.Counts.Drifted+s.Counts.Missing == storefrontObjects

@@ -7,7 +7,6 @@ package flux_test
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"testing"
@@ -16,15 +15,14 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/driftgate/driftgate/internal/gitserver"
 	"github.com/driftgate/driftgate/internal/testenv"
+	"github.com/driftgate/driftgate/internal/testutil"
 )
 
 var (
 	cluster *testenv.Cluster
-	// git serves the repositories under gitRoot over HTTP.
-	git     *httptest.Server
-	gitRoot string
+	// git serves the tests' repositories over HTTP.
+	git *testutil.GitServer
 )
 
 func TestMain(m *testing.M) {
@@ -38,17 +36,10 @@ func run(m *testing.M) int {
 		return 1
 	}
 	var err error
-	if gitRoot, err = os.MkdirTemp("", "driftgate-flux-git-"); err != nil {
+	if git, err = testutil.NewGitServer(); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}
-	defer os.RemoveAll(gitRoot)
-	h, err := gitserver.Handler(gitRoot)
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		return 1
-	}
-	git = httptest.NewServer(h)
 	defer git.Close()
 	defer flux.stop()
 	return testenv.Run(m, testenv.Options{

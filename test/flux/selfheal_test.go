@@ -63,9 +63,9 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 	const ns, name = "heal", "heal"
 	work := t.TempDir()
 	app(t, work, ns, "registry.example.com/web:v1")
-	url := pushDir(t, name, work)
+	url := git.Push(t, name, work)
 	applyFlux(t, name, url, "./")
-	gitSource(t, filepath.Join(gitRoot, name+".git"))
+	gitSource(t, git.Dir(name))
 
 	g := hotfix(t, ns, "INC-7")
 
@@ -89,7 +89,7 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 
 	// Git moves on while the object is paused: the report says what Flux will apply later.
 	setReplicas(t, work, 3)
-	commitPush(t, work, url, "web: 3 replicas")
+	testutil.CommitPush(t, work, url, "web: 3 replicas")
 	testutil.WaitFor(t, "the report listing the Git change waiting for the pause", func() bool {
 		items := ticketReport(t, "INC-7").Verdict.OpenItems
 		return len(items) == 1 && len(items[0].Waiting) == 1 && slices.Equal(items[0].Waiting[0].Paths, []string{"spec.replicas"})
@@ -101,8 +101,8 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 
 	app(t, work, ns, "registry.example.com/web:v1-hotfix")
 	setReplicas(t, work, 3)
-	commitPush(t, work, url, "INC-7: the hotfix image")
-	commit := runGit(t, work, "rev-parse", "HEAD")
+	testutil.CommitPush(t, work, url, "INC-7: the hotfix image")
+	commit := testutil.Git(t, work, "rev-parse", "HEAD")
 	testutil.WaitFor(t, "alice's edit Backported", func() bool {
 		edits := openEdits(t, g.Name)
 		return len(edits) == 0
@@ -139,9 +139,9 @@ func TestDeletedRecordLiftsProtection(t *testing.T) {
 	const ns, name = "deleted", "deleted"
 	work := t.TempDir()
 	app(t, work, ns, "registry.example.com/web:v1")
-	url := pushDir(t, name, work)
+	url := git.Push(t, name, work)
 	applyFlux(t, name, url, "./")
-	gitSource(t, filepath.Join(gitRoot, name+".git"))
+	gitSource(t, git.Dir(name))
 
 	g := hotfix(t, ns, "INC-9")
 	testutil.WaitFor(t, "the self-heal protection on the Deployment", func() bool {
@@ -319,9 +319,9 @@ func TestUnprotectedFixIsUndone(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(work, "namespace.yaml"), []byte(optOut), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	url := pushDir(t, name, work)
+	url := git.Push(t, name, work)
 	applyFlux(t, name, url, "./")
-	gitSource(t, filepath.Join(gitRoot, name+".git"))
+	gitSource(t, git.Dir(name))
 
 	g := hotfix(t, ns, "INC-8")
 
