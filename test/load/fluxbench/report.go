@@ -159,7 +159,12 @@ func printResults(out io.Writer, r *results) {
 		st := summarize(pick(r.Reconciles, arm, f))
 		fmt.Fprintf(out, "%-58s %-4s %10s %10s %10s %10s\n", name, arm, format(st.min), format(st.median), format(st.mean), format(st.max))
 	}
-	count := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
+	count := func(v float64) string {
+		if v == float64(int64(v)) {
+			return strconv.FormatInt(int64(v), 10)
+		}
+		return strconv.FormatFloat(v, 'f', 2, 64)
+	}
 	for _, arm := range []string{"on", "off"} {
 		row("reconcile duration (gotk_reconcile_duration_seconds)", arm, func(s sample) float64 { return s.ReconcileSeconds }, secs)
 	}
