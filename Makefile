@@ -30,6 +30,11 @@ kubectl: ## Build kubectl v1.37.1 for the local cluster into the user cache (ski
 flux: ## Build Flux's source-controller and kustomize-controller v1.9.6 for the dev cluster and the Flux tests into the user cache (skipped when present).
 	hack/flux.sh >/dev/null
 
+.PHONY: argocd
+argocd: ## Build Argo CD v3.6.2 (application controller, repo server) for the Argo CD tests into the user cache (skipped when present), and install redis-server.
+	hack/argocd.sh >/dev/null
+	hack/redis.sh >/dev/null
+
 .PHONY: helm
 helm: ## Build helm v4.3.1 for the chart tests into the user cache (skipped when present).
 	hack/helm.sh >/dev/null
@@ -83,11 +88,11 @@ lint: ## gofmt and go vet.
 	@hack/long.sh "go vet" "type-checks every package and test" 6 -- go vet ./...
 
 .PHONY: test
-test: controlplane kubectl helm flux tools verify-generated lint build ## Run every test: unit, Rego, fuzz seeds, envtest (real kube-apiserver), chart, image, failure behaviour, policy fixtures.
+test: controlplane kubectl helm flux argocd tools verify-generated lint build ## Run every test: unit, Rego, fuzz seeds, envtest (real kube-apiserver), the real Flux and Argo CD, chart, image, failure behaviour, policy fixtures.
 	bin/driftgate policy test
 	@if [ -x ../shared/bin/check-drift ]; then ../shared/bin/check-drift ../shared/fixtures/drift --bin bin/driftgate; \
 	else echo "../shared is absent: the shared drift corpus is not checked (the project's own, test/fixtures/drift, is, by test/corpus)"; fi
-	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" HELM="$$(hack/helm.sh)" DRIFTGATE_FLUX="$$(hack/flux.sh)" go test -count=1 ./...
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" HELM="$$(hack/helm.sh)" DRIFTGATE_FLUX="$$(hack/flux.sh)" DRIFTGATE_ARGOCD="$$(hack/argocd.sh)" go test -count=1 ./...
 
 .PHONY: fuzz
 fuzz: ## Fuzz the admission decoder/handler, the shared object decoding, the changed-path diff and the drift diff for FUZZTIME each (default 30s).

@@ -118,7 +118,8 @@ func (p *Protector) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	if t != nil {
+	// While a write may still land, a pause set before it (PauseBefore) stays.
+	if t != nil && (v.held() || !waiting) {
 		if err := p.apply(ctx, t, v.held(), open); err != nil {
 			if !apierrors.IsForbidden(err) {
 				return ctrl.Result{}, err

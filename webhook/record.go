@@ -6,15 +6,18 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/go-logr/logr"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/util/validation"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/internal/fieldpath"
+	"github.com/driftgate/driftgate/internal/logkeys"
 	"github.com/driftgate/driftgate/policies"
 )
 
@@ -35,16 +38,33 @@ type Recorder interface {
 type EditRecorder struct {
 	Client client.Client
 	Clock  clock.PassiveClock
+	// Pauser, when set, pauses the written object's GitOps controller once the record exists,
+	// before the write lands; it cannot fail the write.
+	Pauser Pauser
+	Log    logr.Logger
+}
+
+// Pauser pauses the GitOps controller of an object a recorded write is about to change, where
+// that needs no write to the object itself (an Argo CD Application): its self-heal cannot undo the
+// write before the self-heal protection sees it land.
+type Pauser interface {
+	PauseBefore(ctx context.Context, object *unstructured.Unstructured, e *v1alpha1.BreakGlassEdit) error
 }
 
 // Record implements Recorder.
 func (r *EditRecorder) Record(ctx context.Context, req *Request, res *Result) error {
 	edit := NewEdit(req, res, metav1.NewTime(r.Clock.Now()))
 	err := r.Client.Create(ctx, edit)
-	if err == nil || apierrors.IsAlreadyExists(err) {
-		return nil
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return fmt.Errorf("recording the break-glass write: %w", err)
 	}
-	return fmt.Errorf("recording the break-glass write: %w", err)
+	if r.Pauser != nil && req.Operation != "DELETE" && req.Object != nil && (req.DryRun == nil || !*req.DryRun) {
+		if err := r.Pauser.PauseBefore(ctx, &unstructured.Unstructured{Object: req.Object}, edit); err != nil {
+			r.Log.Error(err, "pausing the GitOps controller before the break-glass write failed; the self-heal protection follows once it lands",
+				logkeys.Name, edit.Name)
+		}
+	}
+	return nil
 }
 
 // NewEdit is the record of the write req makes, decided as res.

@@ -26,6 +26,8 @@ type Options struct {
 	RecordClient client.Client
 	// Draining reports a shutdown in progress (Handler.Draining); nil: never.
 	Draining func() bool
+	// Pauser pauses an Argo CD object's Application before a recorded write lands; nil: none.
+	Pauser Pauser
 }
 
 // Setup registers the admission handler with srv: grants and namespace modes from mgr's cache,
@@ -62,7 +64,7 @@ func Setup(ctx context.Context, mgr manager.Manager, srv crwebhook.Server, o Opt
 		Log:           o.Log,
 		Metrics:       o.Metrics,
 		Rules:         rules,
-		Recorder:      &EditRecorder{Client: records, Clock: clock.RealClock{}},
+		Recorder:      &EditRecorder{Client: records, Clock: clock.RealClock{}, Pauser: o.Pauser, Log: o.Log},
 		AnswerTimeout: AnswerTimeout(o.Config.Webhook.TimeoutSeconds),
 		Draining:      o.Draining,
 	}

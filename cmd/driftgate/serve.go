@@ -172,7 +172,7 @@ func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, 
 	srv := crwebhook.NewServer(crwebhook.Options{Port: o.webhookPort, CertDir: o.certDir,
 		CertName: certs.CertName, KeyName: certs.KeyName, TLSOpts: tlsOpts})
 	if err := webhook.Setup(ctx, mgr, srv, webhook.Options{Config: cfg, Engine: engine, Metrics: m, Log: log.WithName("admission"),
-		Draining: draining}); err != nil {
+		Draining: draining, Pauser: protect.New(mgr, cfg, nil)}); err != nil {
 		return err
 	}
 	certOpts := certs.Options{

@@ -60,7 +60,8 @@ func (c *Cluster) startDriftgate(ctx context.Context) (*Driftgate, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := webhook.Setup(ctx, mgr, srv, webhook.Options{Config: c.Config, Engine: engine, Metrics: m, Log: logr.Discard()}); err != nil {
+	if err := webhook.Setup(ctx, mgr, srv, webhook.Options{Config: c.Config, Engine: engine, Metrics: m, Log: logr.Discard(),
+		Pauser: protect.New(mgr, c.Config, nil)}); err != nil {
 		return nil, err
 	}
 	if err := mgr.Add(srv); err != nil {

@@ -1,0 +1,390 @@
+package argocd_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	dto "github.com/prometheus/client_model/go"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/breakglass"
+	"github.com/driftgate/driftgate/internal/testenv"
+	"github.com/driftgate/driftgate/internal/testutil"
+	"github.com/driftgate/driftgate/protect"
+	"github.com/driftgate/driftgate/report"
+)
+
+// writeApp writes a Namespace, a ConfigMap and a Deployment at image into dir, as Git holds
+// them; nsLabels go on the Namespace.
+func writeApp(t *testing.T, dir, ns, image string, replicas int, nsLabels string) {
+	t.Helper()
+	files := map[string]string{
+		"namespace.yaml": fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n%s", ns, nsLabels),
+		"configmap.yaml": fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: %s\ndata:\n  LOG_LEVEL: info\n", ns),
+		"deployment.yaml": fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: %s
+spec:
+  replicas: %d
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: %s
+`, ns, replicas, image),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// application creates an Argo CD Application syncing url's root into the cluster Argo CD runs in,
+// automated with prune and selfHeal, and waits until Argo CD has synced Git's head.
+func application(t *testing.T, name, url string) {
+	t.Helper()
+	app := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{
+		"project":     "default",
+		"source":      map[string]any{"repoURL": url, "targetRevision": "main", "path": "."},
+		"destination": map[string]any{"server": "https://kubernetes.default.svc"},
+		// Background pruning: the test control plane runs no garbage collector, which Argo CD's
+		// default (foreground) leaves a pruned object waiting for.
+		"syncPolicy": map[string]any{"automated": map[string]any{"prune": true, "selfHeal": true},
+			"syncOptions": []any{"PrunePropagationPolicy=background"}},
+	}}}
+	app.SetAPIVersion("argoproj.io/v1alpha1")
+	app.SetKind("Application")
+	app.SetNamespace(argoNamespace)
+	app.SetName(name)
+	if err := cluster.AdminActor(t).Client.Create(context.Background(), app); err != nil {
+		t.Fatalf("creating Application %s: %v", name, err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("Application %s: %v\nrepo server:\n%s\napplication controller:\n%s", name, appStatus(t, name),
+				argo.log("argocd-repo-server"), argo.log("argocd-application-controller"))
+		}
+	})
+	waitSynced(t, name, testutil.Git(t, "", "ls-remote", url, "main"))
+}
+
+// waitSynced waits until the Application has synced the commit (ls-remote output or a hash).
+func waitSynced(t *testing.T, name, commit string) {
+	t.Helper()
+	commit, _, _ = strings.Cut(commit, "\t")
+	refresh(t, name)
+	testutil.WaitWithin(t, "Argo CD syncing "+name+" at "+commit, 3*time.Minute, func() bool {
+		st := appStatus(t, name)
+		sync, _ := st["sync"].(map[string]any)
+		op, _ := st["operationState"].(map[string]any)
+		return sync["status"] == "Synced" && sync["revision"] == commit && op["phase"] == "Succeeded"
+	})
+}
+
+// refresh asks Argo CD to compare the Application with Git's head now, as `argocd app get
+// --refresh` does.
+func refresh(t *testing.T, name string) {
+	t.Helper()
+	app := &unstructured.Unstructured{}
+	app.SetAPIVersion("argoproj.io/v1alpha1")
+	app.SetKind("Application")
+	app.SetNamespace(argoNamespace)
+	app.SetName(name)
+	patch := []byte(`{"metadata":{"annotations":{"argocd.argoproj.io/refresh":"normal"}}}`)
+	if err := cluster.AdminActor(t).Client.Patch(context.Background(), app, client.RawPatch("application/merge-patch+json", patch)); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func appObject(t *testing.T, name string) *unstructured.Unstructured {
+	t.Helper()
+	app := &unstructured.Unstructured{}
+	app.SetAPIVersion("argoproj.io/v1alpha1")
+	app.SetKind("Application")
+	if err := cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Namespace: argoNamespace, Name: name}, app); err != nil {
+		t.Fatal(err)
+	}
+	return app
+}
+
+func appStatus(t *testing.T, name string) map[string]any {
+	t.Helper()
+	st, _, _ := unstructured.NestedMap(appObject(t, name).Object, "status")
+	return st
+}
+
+func web(t *testing.T, ns string) *appsv1.Deployment {
+	t.Helper()
+	d := &appsv1.Deployment{}
+	if err := cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, d); err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestArgoSyncsThroughDriftgate: Argo CD applies an app from Git through driftgate's webhook
+// with its own token, updates it and prunes what Git drops; driftgate denies none of its
+// requests (dry runs, applies, deletes), and the audit of the same repository finds every object
+// in sync. A person's edit of what Argo CD applied is denied.
+func TestArgoSyncsThroughDriftgate(t *testing.T) {
+	needArgo(t)
+	ctx := context.Background()
+	const ns, name = "argo-sync", "argo-sync"
+	work := t.TempDir()
+	writeApp(t, work, ns, "registry.example.com/web:v1", 1, "")
+	url := git.Push(t, name, work)
+	before := decisions(t)
+	application(t, name, url)
+	noneRefused(t, before, "sync")
+	inSync(t, gitSource(t, git.Dir(name)))
+
+	d := web(t, ns)
+	if id := d.Annotations["argocd.argoproj.io/tracking-id"]; !strings.HasPrefix(id, name+":") {
+		t.Errorf("the Deployment's tracking id is %q, want Argo CD's for %s", id, name)
+	}
+	d.Spec.Template.Spec.Containers[0].Image = "registry.example.com/web:hotfix"
+	err := cluster.Person(t, "carol").Client.Update(ctx, d)
+	if err == nil || !strings.Contains(err.Error(), `is owned by Argo CD application "`+name+`"`) {
+		t.Fatalf("carol's edit of Argo CD's Deployment: %v, want driftgate's denial", err)
+	}
+
+	before = decisions(t)
+	writeApp(t, work, ns, "registry.example.com/web:v2", 1, "")
+	if err := os.Remove(filepath.Join(work, "configmap.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	testutil.CommitPush(t, work, url, "v2, no ConfigMap")
+	waitSynced(t, name, testutil.Git(t, work, "rev-parse", "HEAD"))
+	if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v2" {
+		t.Errorf("Argo CD left the image %q, want Git's v2", img)
+	}
+	testutil.WaitFor(t, "Argo CD pruning the ConfigMap Git dropped", func() bool {
+		return apierrors.IsNotFound(cluster.AdminActor(t).Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &corev1.ConfigMap{}))
+	})
+	noneRefused(t, before, "update and prune")
+}
+
+// noneRefused fails the test when driftgate denied or failed any request since before, or saw
+// none.
+func noneRefused(t *testing.T, before map[string]float64, what string) {
+	t.Helper()
+	after := decisions(t)
+	for _, result := range []string{"denied", "error"} {
+		if n := after[result] - before[result]; n != 0 {
+			t.Errorf("driftgate answered %.0f of Argo CD's %s requests %s (decisions before %v, after %v)", n, what, result, before, after)
+		}
+	}
+	if n := after["allowed"] - before["allowed"]; n == 0 {
+		t.Errorf("driftgate saw none of Argo CD's %s writes (decisions %v): the webhook is not in the way", what, after)
+	}
+}
+
+// TestArgoFixSurvivesSelfHeal: under a grant, alice changes the image of a Deployment Argo CD
+// applies with selfHeal. driftgate pauses the Application while the edit is Required, so her fix
+// outlives several of Argo CD's comparison windows; committing it to Git makes it Backported,
+// the pause is lifted, and a later Git change is applied by Argo CD again.
+func TestArgoFixSurvivesSelfHeal(t *testing.T) {
+	needArgo(t)
+	const ns, name = "argo-heal", "argo-heal"
+	work := t.TempDir()
+	writeApp(t, work, ns, "registry.example.com/web:v1", 1, "")
+	url := git.Push(t, name, work)
+	application(t, name, url)
+	gitSource(t, git.Dir(name))
+
+	g := hotfix(t, ns, "INC-21")
+	testutil.WaitFor(t, "the Application paused for alice's edit", func() bool {
+		ann := appObject(t, name).GetAnnotations()
+		return ann[protect.ArgoSkipReconcile] == "true" && ann[protect.ProtectedTickets] == "INC-21" && protectionOf(t, g.Name) == protect.ReasonHeld
+	})
+	// Argo CD compares every 2 s and self-heals at once; three windows pass.
+	for i := range 3 {
+		time.Sleep(2500 * time.Millisecond)
+		if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1-hotfix" {
+			t.Fatalf("after %d of Argo CD's windows the image is %q: the fix was undone", i+1, img)
+		}
+	}
+
+	writeApp(t, work, ns, "registry.example.com/web:v1-hotfix", 1, "")
+	testutil.CommitPush(t, work, url, "INC-21: the hotfix image")
+	commit := testutil.Git(t, work, "rev-parse", "HEAD")
+	testutil.WaitFor(t, "alice's edit Backported", func() bool {
+		e := onlyEdit(t, g.Name)
+		return e.Status.Backport == v1alpha1.Backported && strings.HasPrefix(commit, e.Status.Revision)
+	})
+	testutil.WaitFor(t, "the pause lifted", func() bool {
+		_, paused := appObject(t, name).GetAnnotations()[protect.ArgoSkipReconcile]
+		return !paused && protectionOf(t, g.Name) == protect.ReasonLifted
+	})
+
+	writeApp(t, work, ns, "registry.example.com/web:v1-hotfix", 3, "")
+	testutil.CommitPush(t, work, url, "web: 3 replicas")
+	waitSynced(t, name, testutil.Git(t, work, "rev-parse", "HEAD"))
+	if n := *web(t, ns).Spec.Replicas; n != 3 {
+		t.Errorf("after the pause Argo CD left replicas %d, want Git's 3", n)
+	}
+}
+
+// TestArgoUnprotectedFixIsUndone: in a namespace whose Git labels opt out of self-heal
+// protection, Argo CD's selfHeal puts Git's image back over alice's fix, and the audit marks her
+// edit Reverted by argocd-controller; the ticket's report does not say READY TO CLOSE.
+func TestArgoUnprotectedFixIsUndone(t *testing.T) {
+	needArgo(t)
+	const ns, name = "argo-undone", "argo-undone"
+	work := t.TempDir()
+	writeApp(t, work, ns, "registry.example.com/web:v1", 1, "  labels:\n    "+protect.OptOutLabel+": \"off\"\n")
+	url := git.Push(t, name, work)
+	application(t, name, url)
+	gitSource(t, git.Dir(name))
+
+	g := hotfix(t, ns, "INC-22")
+	testutil.WaitFor(t, "Argo CD undoing alice's fix, and the audit seeing it Reverted", func() bool {
+		return onlyEdit(t, g.Name).Status.Backport == v1alpha1.Reverted
+	})
+	if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
+		t.Errorf("the image is %q, want Git's v1 put back by Argo CD", img)
+	}
+	if _, paused := appObject(t, name).GetAnnotations()[protect.ArgoSkipReconcile]; paused {
+		t.Error("the Application was paused in a namespace that opted out")
+	}
+	by := onlyEdit(t, g.Name).Status.RevertedBy
+	if by == nil || by.FieldManager != "argocd-controller" || !by.GitOps || by.User != "" {
+		t.Errorf("revertedBy = %+v, want argocd-controller, a GitOps controller", by)
+	}
+	if r := ticketReport(t, "INC-22"); r.Verdict.Ready || r.Verdict.Summary != report.SummaryReview || len(r.Verdict.Undone) != 1 || r.Verdict.Undone[0].By != "argocd-controller" {
+		t.Errorf("report verdict = %+v, want %s naming argocd-controller", r.Verdict, report.SummaryReview)
+	}
+}
+
+// hotfix: alice gets a grant for Deployments in ns (bob approves) and sets web's image to
+// v1-hotfix under it.
+func hotfix(t *testing.T, ns, ticket string) *v1alpha1.BreakGlassGrant {
+	t.Helper()
+	g := cluster.ApprovedGrant(t, cluster.Person(t, "alice"), cluster.Person(t, "bob", "driftgate-approvers"), breakglass.Request{
+		Namespaces: []string{ns}, Resources: []string{"deployments.apps"}, Duration: time.Hour,
+		Ticket: ticket, Reason: "web is crash-looping on v1"}, "")
+	cluster.WaitCached(t, g.Name, "Active", testenv.Active)
+	alice := cluster.Person(t, "alice").Client
+	testutil.WaitFor(t, "alice's fix under her grant", func() bool {
+		d := &appsv1.Deployment{}
+		if err := alice.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, d); err != nil {
+			return false
+		}
+		before := d.DeepCopy()
+		d.Spec.Template.Spec.Containers[0].Image = "registry.example.com/web:v1-hotfix"
+		return alice.Patch(context.Background(), d, client.StrategicMergeFrom(before), client.FieldOwner("kubectl-set")) == nil
+	})
+	return g
+}
+
+// onlyEdit is the grant's one edit.
+func onlyEdit(t *testing.T, grant string) v1alpha1.BreakGlassEdit {
+	t.Helper()
+	edits := cluster.Edits(t, grant)
+	if len(edits) != 1 {
+		t.Fatalf("grant %s has %d edits, want 1", grant, len(edits))
+	}
+	return edits[0]
+}
+
+// protectionOf is the self-heal protection's reason on the grant's edit.
+func protectionOf(t *testing.T, grant string) string {
+	t.Helper()
+	e := onlyEdit(t, grant)
+	if c := apimeta.FindStatusCondition(e.Status.Conditions, protect.ConditionType); c != nil {
+		return c.Reason
+	}
+	return ""
+}
+
+// inSync waits for the GitSource's first audit and fails the test unless every object Git
+// declares is in sync and nothing is orphaned: what Argo CD applies (its tracking id, its
+// last-applied annotation, the defaults of its apply) is no drift.
+func inSync(t *testing.T, name string) {
+	t.Helper()
+	var gs v1alpha1.GitSource
+	testutil.WaitFor(t, "the audit of the synced repository", func() bool {
+		return cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Name: name}, &gs) == nil &&
+			gs.Status.Counts.Objects > 0 && gs.Status.LastSuccessfulAuditTime != nil
+	})
+	if c := gs.Status.Counts; c.Drifted != 0 || c.Missing != 0 || c.Orphaned != 0 || c.InSync != c.Objects {
+		t.Errorf("after a clean Argo CD sync the audit reports %+v; drifted: %+v", c, gs.Status.DriftedObjects)
+	}
+}
+
+// gitSource has driftgate audit the repository (its bare directory) and returns its name.
+func gitSource(t *testing.T, dir string) string {
+	t.Helper()
+	gs := &v1alpha1.GitSource{ObjectMeta: metav1.ObjectMeta{GenerateName: "argo-"},
+		Spec: v1alpha1.GitSourceSpec{URL: dir, Interval: metav1.Duration{Duration: time.Second}}}
+	if err := cluster.AdminActor(t).Client.Create(context.Background(), gs); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cluster.AdminActor(t).Client.Delete(context.Background(), gs) })
+	return gs.Name
+}
+
+// ticketReport is `driftgate report --ticket` of the cluster's grants, edits and sources.
+func ticketReport(t *testing.T, ticket string) report.Report {
+	t.Helper()
+	var grants v1alpha1.BreakGlassGrantList
+	var edits v1alpha1.BreakGlassEditList
+	var sources v1alpha1.GitSourceList
+	for _, list := range []client.ObjectList{&grants, &edits, &sources} {
+		if err := cluster.AdminActor(t).Client.List(context.Background(), list); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := report.Build(report.Input{Ticket: ticket, Now: time.Now(), Grants: grants.Items, Edits: edits.Items, Sources: sources.Items})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// decisions are driftgate's admission decisions so far, by result.
+func decisions(t *testing.T) map[string]float64 {
+	t.Helper()
+	families, err := cluster.Driftgate.Metrics.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "driftgate_admission_decisions_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			out[label(m, "result")] += m.GetCounter().GetValue()
+		}
+	}
+	return out
+}
+
+func label(m *dto.Metric, name string) string {
+	for _, l := range m.GetLabel() {
+		if l.GetName() == name {
+			return l.GetValue()
+		}
+	}
+	return ""
+}
