@@ -50,11 +50,13 @@ controlplane: ## Build kube-apiserver and etcd for envtest into the user cache (
 	hack/controlplane.sh >/dev/null
 
 FLUX ?= 1
+ARGOCD ?= 0
 
 .PHONY: dev-up
-dev-up: build controlplane ## Start a local cluster in the background (etcd, kube-apiserver, driftgate serve, and Flux's controllers unless FLUX=0; state in .driftgate/dev).
+dev-up: build controlplane ## Start a local cluster in the background (etcd, kube-apiserver, driftgate serve, Flux's controllers unless FLUX=0, Argo CD with ARGOCD=1; state in .driftgate/dev).
 	@hack/build.sh bin/devcluster ./hack/devcluster
-	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" bin/devcluster up $$( [ "$(FLUX)" = 0 ] || echo --flux "$$(hack/flux.sh)" )
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" bin/devcluster up $$( [ "$(FLUX)" = 0 ] || echo --flux "$$(hack/flux.sh)" ) \
+	  $$( [ "$(ARGOCD)" != 1 ] || { hack/redis.sh >/dev/null && echo --argocd "$$(hack/argocd.sh)"; } )
 
 .PHONY: dev-down
 dev-down: ## Stop the local cluster dev-up started and remove .driftgate/dev.

@@ -103,7 +103,9 @@ func (p *Protector) setFinalizer(ctx context.Context, e *v1alpha1.BreakGlassEdit
 	if !changed {
 		return nil
 	}
-	if err := p.Client.Patch(ctx, e, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+	// No optimistic lock: driftgate's finalizer is the only one records carry, and a lock made
+	// the audit's concurrent status writes conflict.
+	if err := p.Client.Patch(ctx, e, client.MergeFrom(before)); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("updating the finalizer of %s: %w", e.Name, err))
 	}
 	return nil

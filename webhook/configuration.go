@@ -53,10 +53,11 @@ func Configuration(cfg *config.Config, caBundle []byte) *admissionregistrationv1
 				{Name: "not-leases", Expression: `!(request.resource.group == "coordination.k8s.io" && request.resource.resource == "leases")`},
 				{Name: "not-events", Expression: `!(request.resource.group in ["", "events.k8s.io"] && request.resource.resource == "events")`},
 				{Name: "not-reviews", Expression: `!(request.resource.group in ["authentication.k8s.io", "authorization.k8s.io"])`},
-				// driftgate writing its own records during admission would call itself; no one
-				// else may write them, which the webhook checks.
-				{Name: "not-own-records", Expression: fmt.Sprintf(
-					`!(request.resource.group == %q && request.resource.resource == "breakglassedits" && request.userInfo.username == %q && %s)`,
+				// driftgate writing its own records during admission would call itself, and its
+				// status writes (grants, records, GitSources) need no review; nobody else's writes
+				// to its resources are skipped: the rules check them.
+				{Name: "not-own-writes", Expression: fmt.Sprintf(
+					`!(request.resource.group == %q && request.userInfo.username == %q && %s)`,
 					v1alpha1.GroupVersion.Group, cfg.SelfIdentity(), credentialedExpression(jsonList(cfg.IdentitiesWithoutCredential())))},
 				OwnedCondition(cfg),
 				NotSystemCondition(cfg),

@@ -34,7 +34,7 @@ func down(o *options, out io.Writer) error {
 		fmt.Fprintf(out, "stopped %s (pid %d)\n", p.Name, p.PID)
 		stopped++
 	}
-	if err := os.RemoveAll(l.dir); err != nil {
+	if err := l.remove(); err != nil {
 		return fmt.Errorf("removing %s: %w", l.dir, err)
 	}
 	if stopped == 0 {
@@ -54,7 +54,7 @@ func removeStale(l layout, out io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(out, "removing the stale state in %s (nothing of it runs)\n", l.dir)
-	if err := os.RemoveAll(l.dir); err != nil {
+	if err := l.remove(); err != nil {
 		return fmt.Errorf("removing %s: %w", l.dir, err)
 	}
 	return nil

@@ -20,7 +20,7 @@ import (
 // fluxNamespace is where Flux's controllers run and find their own objects (RUNTIME_NAMESPACE).
 const fluxNamespace = "flux-system"
 
-// startFlux runs the Git server and Flux's source-controller and kustomize-controller (built by
+// startFlux runs Flux's source-controller and kustomize-controller (built by
 // hack/flux.sh, in o.flux) against the cluster, each controller with its own service account's
 // token: their writes reach driftgate with the identity a cluster gives them.
 func startFlux(ctx context.Context, l layout, o *options, s *state, pk *clusterPKI, out io.Writer) error {
@@ -40,24 +40,8 @@ func startFlux(ctx context.Context, l layout, o *options, s *state, pk *clusterP
 	if err := fluxRBAC(ctx, cs); err != nil {
 		return err
 	}
-	for _, dir := range []string{l.gitRoot(), l.fluxStorage()} {
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return fmt.Errorf("creating %s: %w", dir, err)
-		}
-	}
-	// The Git server is this program (git-serve), run from a copy in the state dir: a rebuild of
-	// bin/devcluster must not find its binary busy.
-	self, err := os.Executable()
-	if err != nil {
-		return fmt.Errorf("locating devcluster for the Git server: %w", err)
-	}
-	serverBin := l.path("git-server")
-	if err := copyFile(self, serverBin, 0o755); err != nil {
-		return err
-	}
-	git, err := startProcess(l, gitServerName, serverBin, []string{gitServeVerb, l.gitRoot(), localAddr(s.Ports.GitServer)})
-	if err := record(l, s, git, err, out); err != nil {
-		return err
+	if err := os.MkdirAll(l.fluxStorage(), 0o755); err != nil {
+		return fmt.Errorf("creating %s: %w", l.fluxStorage(), err)
 	}
 	for _, c := range []struct {
 		name            string

@@ -31,6 +31,7 @@ type options struct {
 	driftgate string // the driftgate binary
 	crds      string // directory of driftgate's CRDs
 	flux      string // directory of the Flux controllers and their CRDs (hack/flux.sh); empty: no Flux
+	argocd    string // directory of Argo CD and its CRDs (hack/argocd.sh); empty: no Argo CD
 	timeout   time.Duration
 	grace     time.Duration
 }
@@ -85,6 +86,7 @@ func parseFlags(verb string, args []string) (*options, error) {
 	fs.StringVar(&o.driftgate, "driftgate", "bin/driftgate", "the driftgate binary (make build)")
 	fs.StringVar(&o.crds, "crds", "charts/driftgate/crds", "directory of driftgate's CRDs")
 	fs.StringVar(&o.flux, "flux", "", "directory of Flux's source-controller and kustomize-controller and their crds/ (hack/flux.sh prints it); empty: no Flux")
+	fs.StringVar(&o.argocd, "argocd", "", "directory of Argo CD's binary and crds/ (hack/argocd.sh prints it); empty: no Argo CD (needs redis-server: hack/redis.sh)")
 	fs.DurationVar(&o.timeout, "timeout", 60*time.Second, "how long each component may take to become ready")
 	fs.DurationVar(&o.grace, "grace", 10*time.Second, "how long down waits after SIGTERM before SIGKILL")
 	if err := fs.Parse(args); err != nil {

@@ -7,10 +7,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/driftgate/driftgate/internal/argocd"
 )
 
-// The processes devcluster runs, in start order; down stops them in reverse. The last three run
-// with --flux only.
+// The processes devcluster runs, in start order; down stops them in reverse. The Git server runs
+// with --flux or --argocd, source-controller and kustomize-controller with --flux, Redis and Argo
+// CD's two with --argocd.
 const (
 	etcdName      = "etcd"
 	apiserverName = "kube-apiserver"
@@ -21,7 +24,8 @@ const (
 )
 
 func components() []string {
-	return []string{etcdName, apiserverName, driftgateName, gitServerName, sourceName, kustomizeName}
+	return []string{etcdName, apiserverName, driftgateName, gitServerName, sourceName, kustomizeName,
+		argocd.Redis, argocd.RepoServer, argocd.ApplicationController}
 }
 
 // layout names the files in the state dir.
@@ -29,17 +33,25 @@ type layout struct{ dir string }
 
 func (l layout) path(name string) string { return filepath.Join(l.dir, name) }
 
-func (l layout) log(component string) string      { return l.path(component + ".log") }
-func (l layout) pidFile(component string) string  { return l.path(component + ".pid") }
-func (l layout) stateFile() string                { return l.path("state.json") }
-func (l layout) kubeconfig() string               { return l.path("kubeconfig") }
-func (l layout) driftgateKubeconfig() string      { return l.path("driftgate.kubeconfig") }
-func (l layout) driftgateConfig() string          { return l.path("driftgate.yaml") }
-func (l layout) pki() string                      { return l.path("pki") }       // the cluster's CA, keys, certificates
-func (l layout) webhookCerts() string             { return l.path("certs") }     // driftgate's tls.crt, tls.key
-func (l layout) etcdData() string                 { return l.path("etcd-data") } // etcd's data dir
-func (l layout) gitRoot() string                  { return l.path("repos") }     // the Git server's repositories
-func (l layout) fluxStorage() string              { return l.path("flux-artifacts") }
+func (l layout) log(component string) string     { return l.path(component + ".log") }
+func (l layout) pidFile(component string) string { return l.path(component + ".pid") }
+func (l layout) stateFile() string               { return l.path("state.json") }
+func (l layout) kubeconfig() string              { return l.path("kubeconfig") }
+func (l layout) driftgateKubeconfig() string     { return l.path("driftgate.kubeconfig") }
+func (l layout) driftgateConfig() string         { return l.path("driftgate.yaml") }
+func (l layout) pki() string                     { return l.path("pki") }       // the cluster's CA, keys, certificates
+func (l layout) webhookCerts() string            { return l.path("certs") }     // driftgate's tls.crt, tls.key
+func (l layout) etcdData() string                { return l.path("etcd-data") } // etcd's data dir
+func (l layout) gitRoot() string                 { return l.path("repos") }     // the Git server's repositories
+func (l layout) fluxStorage() string             { return l.path("flux-artifacts") }
+func (l layout) argoDir() string                 { return l.path("argocd") } // the repo server's TMPDIR
+
+// remove removes the state dir, Argo CD's repo server's clones included (it leaves them
+// unreadable).
+func (l layout) remove() error {
+	argocd.Run{Dir: l.argoDir()}.Unlock()
+	return os.RemoveAll(l.dir)
+}
 func (l layout) tokenKubeconfig(sa string) string { return l.path(sa + ".kubeconfig") }
 
 // state is state.json: the ports and the processes up started (also in the pid files).
@@ -63,6 +75,11 @@ type ports struct {
 	SourceHealth     int `json:"sourceHealth,omitempty"`
 	KustomizeMetrics int `json:"kustomizeMetrics,omitempty"`
 	KustomizeHealth  int `json:"kustomizeHealth,omitempty"`
+	// Argo CD's, with --argocd.
+	Redis                 int `json:"redis,omitempty"`
+	ArgoRepo              int `json:"argoRepo,omitempty"`
+	ArgoRepoMetrics       int `json:"argoRepoMetrics,omitempty"`
+	ArgoControllerMetrics int `json:"argoControllerMetrics,omitempty"`
 }
 
 func (l layout) saveState(s *state) error {

@@ -10,6 +10,8 @@ import (
 
 	"github.com/driftgate/driftgate/internal/supervise"
 	"github.com/driftgate/driftgate/webhook"
+
+	"github.com/driftgate/driftgate/internal/argocd"
 )
 
 // up starts the cluster unless it runs already. On failure it stops what it started and keeps
@@ -84,10 +86,21 @@ func bringUp(ctx context.Context, l layout, o *options, s *state, out io.Writer)
 	if err := startAndRegisterDriftgate(ctx, l, o, s, pk, out); err != nil {
 		return err
 	}
-	if o.flux == "" {
+	if o.flux == "" && o.argocd == "" {
 		return nil
 	}
-	return startFlux(ctx, l, o, s, pk, out)
+	if err := startGitServer(l, s, out); err != nil {
+		return err
+	}
+	if o.flux != "" {
+		if err := startFlux(ctx, l, o, s, pk, out); err != nil {
+			return err
+		}
+	}
+	if o.argocd != "" {
+		return startArgoCD(ctx, l, o, s, pk, out)
+	}
+	return nil
 }
 
 func startControlPlane(ctx context.Context, l layout, o *options, s *state, pk *clusterPKI, out io.Writer) error {
@@ -194,14 +207,23 @@ Try:
   kubectl --context alice -n demo patch configmap app -p '{"data":{"color":"red"}}'   # allowed, warned, recorded
   kubectl get bgg,bge
 `, kubeconfig, clusterName, absPath(filepath.Join(l.dir, "*.log")), kubeconfig)
-	if s.Ports.GitServer == 0 {
+	if _, ok := s.Processes[gitServerName]; !ok {
 		return
 	}
 	fmt.Fprintf(out, `
-Flux (source-controller, kustomize-controller) runs too, with its own tokens; Git is served on
-http://%s/ from %s (git push works):
-  kubectl get gitrepositories,kustomizations -A
+Git is served on http://%s/ from %s (git push works).
 `, localAddr(s.Ports.GitServer), absPath(l.gitRoot()))
+	if _, ok := s.Processes[kustomizeName]; ok {
+		fmt.Fprint(out, `Flux (source-controller, kustomize-controller) runs too, with its own tokens:
+  kubectl get gitrepositories,kustomizations -A
+`)
+	}
+	if _, ok := s.Processes[argocd.ApplicationController]; ok {
+		fmt.Fprint(out, `Argo CD (application controller, repo server, Redis) runs too, with its controller's token;
+Applications go in namespace argocd, with destination server https://kubernetes.default.svc:
+  kubectl get applications -A
+`)
+	}
 }
 
 func absPath(path string) string {
