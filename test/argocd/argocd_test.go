@@ -59,22 +59,30 @@ spec:
 }
 
 // application creates an Argo CD Application syncing url's root into the cluster Argo CD runs in,
-// automated with prune and selfHeal, and waits until Argo CD has synced Git's head.
-func application(t *testing.T, name, url string) {
+// automated with prune and selfHeal, and waits until Argo CD has synced Git's head. serverSide
+// has Argo CD diff and apply server-side (ServerSideDiff, ServerSideApply) instead of its
+// client-side default.
+func application(t *testing.T, name, url string, serverSide bool) {
 	t.Helper()
+	// Background pruning: the test control plane runs no garbage collector, which Argo CD's
+	// default (foreground) leaves a pruned object waiting for.
+	options := []any{"PrunePropagationPolicy=background"}
+	if serverSide {
+		options = append(options, "ServerSideApply=true")
+	}
 	app := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{
 		"project":     "default",
 		"source":      map[string]any{"repoURL": url, "targetRevision": "main", "path": "."},
 		"destination": map[string]any{"server": "https://kubernetes.default.svc"},
-		// Background pruning: the test control plane runs no garbage collector, which Argo CD's
-		// default (foreground) leaves a pruned object waiting for.
-		"syncPolicy": map[string]any{"automated": map[string]any{"prune": true, "selfHeal": true},
-			"syncOptions": []any{"PrunePropagationPolicy=background"}},
+		"syncPolicy":  map[string]any{"automated": map[string]any{"prune": true, "selfHeal": true}, "syncOptions": options},
 	}}}
 	app.SetAPIVersion("argoproj.io/v1alpha1")
 	app.SetKind("Application")
 	app.SetNamespace(argoNamespace)
 	app.SetName(name)
+	if serverSide {
+		app.SetAnnotations(map[string]string{"argocd.argoproj.io/compare-options": "ServerSideDiff=true"})
+	}
 	if err := cluster.AdminActor(t).Client.Create(context.Background(), app); err != nil {
 		t.Fatalf("creating Application %s: %v", name, err)
 	}
@@ -142,18 +150,30 @@ func web(t *testing.T, ns string) *appsv1.Deployment {
 }
 
 // TestArgoSyncsThroughDriftgate: Argo CD applies an app from Git through driftgate's webhook
-// with its own token, updates it and prunes what Git drops; driftgate denies none of its
-// requests (dry runs, applies, deletes), and the audit of the same repository finds every object
-// in sync. A person's edit of what Argo CD applied is denied.
+// with its own token, updates it and prunes what Git drops, with its client-side apply and with
+// server-side diff and apply (whose diffs are dry-run applies through admission); driftgate
+// denies none of its requests, and the audit of the same repository finds every object in sync.
+// A person's edit of what Argo CD applied is denied.
 func TestArgoSyncsThroughDriftgate(t *testing.T) {
 	needArgo(t)
+	for _, tt := range []struct {
+		name       string
+		serverSide bool
+	}{{"client-side", false}, {"server-side", true}} {
+		t.Run(tt.name, func(t *testing.T) {
+			syncsThroughDriftgate(t, "argo-"+tt.name, tt.serverSide)
+		})
+	}
+}
+
+func syncsThroughDriftgate(t *testing.T, name string, serverSide bool) {
 	ctx := context.Background()
-	const ns, name = "argo-sync", "argo-sync"
+	ns := name
 	work := t.TempDir()
 	writeApp(t, work, ns, "registry.example.com/web:v1", 1, "")
 	url := git.Push(t, name, work)
 	before := decisions(t)
-	application(t, name, url)
+	application(t, name, url, serverSide)
 	noneRefused(t, before, "sync")
 	inSync(t, gitSource(t, git.Dir(name)))
 
@@ -208,7 +228,7 @@ func TestArgoFixSurvivesSelfHeal(t *testing.T) {
 	work := t.TempDir()
 	writeApp(t, work, ns, "registry.example.com/web:v1", 1, "")
 	url := git.Push(t, name, work)
-	application(t, name, url)
+	application(t, name, url, false)
 	gitSource(t, git.Dir(name))
 
 	g := hotfix(t, ns, "INC-21")
@@ -253,7 +273,7 @@ func TestArgoUnprotectedFixIsUndone(t *testing.T) {
 	work := t.TempDir()
 	writeApp(t, work, ns, "registry.example.com/web:v1", 1, "  labels:\n    "+protect.OptOutLabel+": \"off\"\n")
 	url := git.Push(t, name, work)
-	application(t, name, url)
+	application(t, name, url, false)
 	gitSource(t, git.Dir(name))
 
 	g := hotfix(t, ns, "INC-22")
