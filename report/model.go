@@ -221,19 +221,13 @@ type RevertedBy struct {
 	Time   *time.Time `json:"time,omitempty"`
 }
 
-// String is "kustomize-controller (GitOps)", "alice (kubectl-set)" or "alice".
+// String is "kustomize-controller (GitOps)", "alice (kubectl-set)" or "alice", as the edit's
+// status says it.
 func (b *RevertedBy) String() string {
-	switch {
-	case b == nil:
+	if b == nil {
 		return ""
-	case b.User != "" && b.FieldManager != "":
-		return b.User + " (" + b.FieldManager + ")"
-	case b.User != "":
-		return b.User
-	case b.GitOps:
-		return b.FieldManager + " (GitOps)"
 	}
-	return b.FieldManager
+	return (&v1alpha1.Reverter{FieldManager: b.FieldManager, User: b.User, GitOps: b.GitOps}).String()
 }
 
 // undone reports whether a GitOps controller reverted the edit.

@@ -9,18 +9,13 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
-	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
-	"github.com/driftgate/driftgate/breakglass"
-	"github.com/driftgate/driftgate/internal/testenv"
 	"github.com/driftgate/driftgate/internal/testutil"
 	"github.com/driftgate/driftgate/protect"
 	"github.com/driftgate/driftgate/report"
@@ -140,15 +135,6 @@ func appStatus(t *testing.T, name string) map[string]any {
 	return st
 }
 
-func web(t *testing.T, ns string) *appsv1.Deployment {
-	t.Helper()
-	d := &appsv1.Deployment{}
-	if err := cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, d); err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
 // TestArgoSyncsThroughDriftgate: Argo CD applies an app from Git through driftgate's webhook
 // with its own token, updates it and prunes what Git drops, with its client-side apply and with
 // server-side diff and apply (whose diffs are dry-run applies through admission); driftgate
@@ -172,12 +158,12 @@ func syncsThroughDriftgate(t *testing.T, name string, serverSide bool) {
 	work := t.TempDir()
 	writeApp(t, work, ns, "registry.example.com/web:v1", 1, "")
 	url := git.Push(t, name, work)
-	before := decisions(t)
+	before := suite.Decisions(t)
 	application(t, name, url, serverSide)
-	noneRefused(t, before, "sync")
-	inSync(t, gitSource(t, git.Dir(name)))
+	suite.NoneRefused(t, before, "sync")
+	inSync(t, suite.GitSource(t, git.Dir(name)))
 
-	d := web(t, ns)
+	d := suite.Web(t, ns)
 	if id := d.Annotations["argocd.argoproj.io/tracking-id"]; !strings.HasPrefix(id, name+":") {
 		t.Errorf("the Deployment's tracking id is %q, want Argo CD's for %s", id, name)
 	}
@@ -187,35 +173,20 @@ func syncsThroughDriftgate(t *testing.T, name string, serverSide bool) {
 		t.Fatalf("carol's edit of Argo CD's Deployment: %v, want driftgate's denial", err)
 	}
 
-	before = decisions(t)
+	before = suite.Decisions(t)
 	writeApp(t, work, ns, "registry.example.com/web:v2", 1, "")
 	if err := os.Remove(filepath.Join(work, "configmap.yaml")); err != nil {
 		t.Fatal(err)
 	}
 	testutil.CommitPush(t, work, url, "v2, no ConfigMap")
 	waitSynced(t, name, testutil.Git(t, work, "rev-parse", "HEAD"))
-	if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v2" {
+	if img := suite.Web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v2" {
 		t.Errorf("Argo CD left the image %q, want Git's v2", img)
 	}
 	testutil.WaitFor(t, "Argo CD pruning the ConfigMap Git dropped", func() bool {
 		return apierrors.IsNotFound(cluster.AdminActor(t).Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &corev1.ConfigMap{}))
 	})
-	noneRefused(t, before, "update and prune")
-}
-
-// noneRefused fails the test when driftgate denied or failed any request since before, or saw
-// none.
-func noneRefused(t *testing.T, before map[string]float64, what string) {
-	t.Helper()
-	after := decisions(t)
-	for _, result := range []string{"denied", "error"} {
-		if n := after[result] - before[result]; n != 0 {
-			t.Errorf("driftgate answered %.0f of Argo CD's %s requests %s (decisions before %v, after %v)", n, what, result, before, after)
-		}
-	}
-	if n := after["allowed"] - before["allowed"]; n == 0 {
-		t.Errorf("driftgate saw none of Argo CD's %s writes (decisions %v): the webhook is not in the way", what, after)
-	}
+	suite.NoneRefused(t, before, "update and prune")
 }
 
 // TestArgoFixSurvivesSelfHeal: under a grant, alice changes the image of a Deployment Argo CD
@@ -229,9 +200,9 @@ func TestArgoFixSurvivesSelfHeal(t *testing.T) {
 	writeApp(t, work, ns, "registry.example.com/web:v1", 1, "")
 	url := git.Push(t, name, work)
 	application(t, name, url, false)
-	gitSource(t, git.Dir(name))
+	suite.GitSource(t, git.Dir(name))
 
-	g := hotfix(t, ns, "INC-21")
+	g := suite.Hotfix(t, ns, "INC-21")
 	testutil.WaitFor(t, "the Application paused for alice's edit", func() bool {
 		ann := appObject(t, name).GetAnnotations()
 		return ann[protect.ArgoSkipReconcile] == "true" && ann[protect.ProtectedTickets] == "INC-21" && protectionOf(t, g.Name) == protect.ReasonHeld
@@ -239,7 +210,7 @@ func TestArgoFixSurvivesSelfHeal(t *testing.T) {
 	// Argo CD compares every 2 s and self-heals at once; three windows pass.
 	for i := range 3 {
 		time.Sleep(2500 * time.Millisecond)
-		if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1-hotfix" {
+		if img := suite.Web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1-hotfix" {
 			t.Fatalf("after %d of Argo CD's windows the image is %q: the fix was undone", i+1, img)
 		}
 	}
@@ -259,7 +230,7 @@ func TestArgoFixSurvivesSelfHeal(t *testing.T) {
 	writeApp(t, work, ns, "registry.example.com/web:v1-hotfix", 3, "")
 	testutil.CommitPush(t, work, url, "web: 3 replicas")
 	waitSynced(t, name, testutil.Git(t, work, "rev-parse", "HEAD"))
-	if n := *web(t, ns).Spec.Replicas; n != 3 {
+	if n := *suite.Web(t, ns).Spec.Replicas; n != 3 {
 		t.Errorf("after the pause Argo CD left replicas %d, want Git's 3", n)
 	}
 }
@@ -274,13 +245,13 @@ func TestArgoUnprotectedFixIsUndone(t *testing.T) {
 	writeApp(t, work, ns, "registry.example.com/web:v1", 1, "  labels:\n    "+protect.OptOutLabel+": \"off\"\n")
 	url := git.Push(t, name, work)
 	application(t, name, url, false)
-	gitSource(t, git.Dir(name))
+	suite.GitSource(t, git.Dir(name))
 
-	g := hotfix(t, ns, "INC-22")
+	g := suite.Hotfix(t, ns, "INC-22")
 	testutil.WaitFor(t, "Argo CD undoing alice's fix, and the audit seeing it Reverted", func() bool {
 		return onlyEdit(t, g.Name).Status.Backport == v1alpha1.Reverted
 	})
-	if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
+	if img := suite.Web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
 		t.Errorf("the image is %q, want Git's v1 put back by Argo CD", img)
 	}
 	if _, paused := appObject(t, name).GetAnnotations()[protect.ArgoSkipReconcile]; paused {
@@ -290,30 +261,9 @@ func TestArgoUnprotectedFixIsUndone(t *testing.T) {
 	if by == nil || by.FieldManager != "argocd-controller" || !by.GitOps || by.User != "" {
 		t.Errorf("revertedBy = %+v, want argocd-controller, a GitOps controller", by)
 	}
-	if r := ticketReport(t, "INC-22"); r.Verdict.Ready || r.Verdict.Summary != report.SummaryReview || len(r.Verdict.Undone) != 1 || r.Verdict.Undone[0].By != "argocd-controller" {
+	if r := suite.TicketReport(t, "INC-22"); r.Verdict.Ready || r.Verdict.Summary != report.SummaryReview || len(r.Verdict.Undone) != 1 || r.Verdict.Undone[0].By != "argocd-controller" {
 		t.Errorf("report verdict = %+v, want %s naming argocd-controller", r.Verdict, report.SummaryReview)
 	}
-}
-
-// hotfix: alice gets a grant for Deployments in ns (bob approves) and sets web's image to
-// v1-hotfix under it.
-func hotfix(t *testing.T, ns, ticket string) *v1alpha1.BreakGlassGrant {
-	t.Helper()
-	g := cluster.ApprovedGrant(t, cluster.Person(t, "alice"), cluster.Person(t, "bob", "driftgate-approvers"), breakglass.Request{
-		Namespaces: []string{ns}, Resources: []string{"deployments.apps"}, Duration: time.Hour,
-		Ticket: ticket, Reason: "web is crash-looping on v1"}, "")
-	cluster.WaitCached(t, g.Name, "Active", testenv.Active)
-	alice := cluster.Person(t, "alice").Client
-	testutil.WaitFor(t, "alice's fix under her grant", func() bool {
-		d := &appsv1.Deployment{}
-		if err := alice.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, d); err != nil {
-			return false
-		}
-		before := d.DeepCopy()
-		d.Spec.Template.Spec.Containers[0].Image = "registry.example.com/web:v1-hotfix"
-		return alice.Patch(context.Background(), d, client.StrategicMergeFrom(before), client.FieldOwner("kubectl-set")) == nil
-	})
-	return g
 }
 
 // onlyEdit is the grant's one edit.
@@ -349,62 +299,4 @@ func inSync(t *testing.T, name string) {
 	if c := gs.Status.Counts; c.Drifted != 0 || c.Missing != 0 || c.Orphaned != 0 || c.InSync != c.Objects {
 		t.Errorf("after a clean Argo CD sync the audit reports %+v; drifted: %+v", c, gs.Status.DriftedObjects)
 	}
-}
-
-// gitSource has driftgate audit the repository (its bare directory) and returns its name.
-func gitSource(t *testing.T, dir string) string {
-	t.Helper()
-	gs := &v1alpha1.GitSource{ObjectMeta: metav1.ObjectMeta{GenerateName: "argo-"},
-		Spec: v1alpha1.GitSourceSpec{URL: dir, Interval: metav1.Duration{Duration: time.Second}}}
-	if err := cluster.AdminActor(t).Client.Create(context.Background(), gs); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cluster.AdminActor(t).Client.Delete(context.Background(), gs) })
-	return gs.Name
-}
-
-// ticketReport is `driftgate report --ticket` of the cluster's grants, edits and sources.
-func ticketReport(t *testing.T, ticket string) report.Report {
-	t.Helper()
-	var grants v1alpha1.BreakGlassGrantList
-	var edits v1alpha1.BreakGlassEditList
-	var sources v1alpha1.GitSourceList
-	for _, list := range []client.ObjectList{&grants, &edits, &sources} {
-		if err := cluster.AdminActor(t).Client.List(context.Background(), list); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r, err := report.Build(report.Input{Ticket: ticket, Now: time.Now(), Grants: grants.Items, Edits: edits.Items, Sources: sources.Items})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
-}
-
-// decisions are driftgate's admission decisions so far, by result.
-func decisions(t *testing.T) map[string]float64 {
-	t.Helper()
-	families, err := cluster.Driftgate.Metrics.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, f := range families {
-		if f.GetName() != "driftgate_admission_decisions_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			out[label(m, "result")] += m.GetCounter().GetValue()
-		}
-	}
-	return out
-}
-
-func label(m *dto.Metric, name string) string {
-	for _, l := range m.GetLabel() {
-		if l.GetName() == name {
-			return l.GetValue()
-		}
-	}
-	return ""
 }

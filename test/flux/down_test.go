@@ -23,7 +23,7 @@ func TestFluxWhileDriftgateIsDown(t *testing.T) {
 	app(t, work, ns, "registry.example.com/web:v1")
 	url := git.Push(t, name, work)
 	applyFlux(t, name, url, "./")
-	gitSource(t, git.Dir(name))
+	suite.GitSource(t, git.Dir(name))
 
 	cluster.StopDriftgate()
 	t.Cleanup(func() {
@@ -37,17 +37,17 @@ func TestFluxWhileDriftgateIsDown(t *testing.T) {
 		ready := readyCondition(t, name)
 		return ready != nil && ready.Status == "False" && strings.Contains(ready.Message, "driftgate")
 	})
-	if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
+	if img := suite.Web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
 		t.Fatalf("with driftgate down the image became %q, want v1 kept", img)
 	}
 	if err := cluster.StartDriftgate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	testutil.WaitWithin(t, "Flux applying v2 once driftgate is back", 2*time.Minute, func() bool {
-		return web(t, ns).Spec.Template.Spec.Containers[0].Image == "registry.example.com/web:v2"
+		return suite.Web(t, ns).Spec.Template.Spec.Containers[0].Image == "registry.example.com/web:v2"
 	})
 
-	g := hotfix(t, ns, "INC-10")
+	g := suite.Hotfix(t, ns, "INC-10")
 	testutil.WaitFor(t, "the self-heal protection on the Deployment", func() bool {
 		return protectionOf(t, g.Name).reason == protect.ReasonHeld
 	})
@@ -60,14 +60,14 @@ func TestFluxWhileDriftgateIsDown(t *testing.T) {
 	app(t, work, ns, "registry.example.com/web:v1-hotfix")
 	testutil.CommitPush(t, work, url, "INC-10: the hotfix image")
 	testutil.WaitFor(t, "alice's edit Backported", func() bool { return len(openEdits(t, g.Name)) == 0 })
-	if web(t, ns).Annotations[protect.FluxReconcile] != "disabled" {
+	if suite.Web(t, ns).Annotations[protect.FluxReconcile] != "disabled" {
 		t.Fatal("the protection was lifted with the grant controller stopped: the test cannot tell a restart lifts it")
 	}
 	if err := cluster.StartGrantController(ctx); err != nil {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, "the protection lifted after the restart", func() bool {
-		_, held := web(t, ns).Annotations[protect.FluxReconcile]
+		_, held := suite.Web(t, ns).Annotations[protect.FluxReconcile]
 		return !held && protectionOf(t, g.Name).reason == protect.ReasonLifted
 	})
 }

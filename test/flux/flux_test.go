@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	dto "github.com/prometheus/client_model/go"
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -27,7 +26,7 @@ func TestFluxSyncsThroughDriftgate(t *testing.T) {
 	needFlux(t)
 	ctx := context.Background()
 	url, work := pushExample(t, "shop")
-	before := decisions(t)
+	before := suite.Decisions(t)
 	applyFlux(t, "shop", url, "./")
 
 	d := &appsv1.Deployment{}
@@ -37,7 +36,7 @@ func TestFluxSyncsThroughDriftgate(t *testing.T) {
 	if d.Labels["kustomize.toolkit.fluxcd.io/name"] != "shop" {
 		t.Errorf("the Deployment's labels %v lack Flux's", d.Labels)
 	}
-	after := decisions(t)
+	after := suite.Decisions(t)
 	for _, result := range []string{"denied", "error"} {
 		if n := after[result] - before[result]; n != 0 {
 			t.Errorf("driftgate answered %.0f of Flux's requests %s (decisions before %v, after %v)", n, result, before, after)
@@ -55,7 +54,7 @@ func TestFluxSyncsThroughDriftgate(t *testing.T) {
 
 	// Git changes the image and drops the ConfigMap: Flux updates and prunes, undisturbed by
 	// carol's denied edit, and driftgate denies none of it.
-	before = decisions(t)
+	before = suite.Decisions(t)
 	replaceIn(t, filepath.Join(work, "deployment.yaml"), "registry.example.com/checkout:v1.2.3", "registry.example.com/checkout:v1.2.4")
 	replaceIn(t, filepath.Join(work, "kustomization.yaml"), "  - configmap.yaml\n", "")
 	testutil.CommitPush(t, work, url, "checkout v1.2.4, no ConfigMap")
@@ -76,7 +75,7 @@ func TestFluxSyncsThroughDriftgate(t *testing.T) {
 	if len(cms.Items) != 0 {
 		t.Errorf("Flux did not prune the ConfigMap Git dropped: %d left", len(cms.Items))
 	}
-	after = decisions(t)
+	after = suite.Decisions(t)
 	for _, result := range []string{"denied", "error"} {
 		if n := after[result] - before[result]; n != 0 {
 			t.Errorf("driftgate answered %.0f of Flux's update and prune requests %s (decisions before %v, after %v)", n, result, before, after)
@@ -184,34 +183,6 @@ func object(apiVersion, kind, name string, spec map[string]any) *unstructured.Un
 	return u
 }
 
-// decisions are driftgate's admission decisions so far, by result.
-func decisions(t *testing.T) map[string]float64 {
-	t.Helper()
-	families, err := cluster.Driftgate.Metrics.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]float64{}
-	for _, f := range families {
-		if f.GetName() != "driftgate_admission_decisions_total" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			out[label(m, "result")] += m.GetCounter().GetValue()
-		}
-	}
-	return out
-}
-
-func label(m *dto.Metric, name string) string {
-	for _, l := range m.GetLabel() {
-		if l.GetName() == name {
-			return l.GetValue()
-		}
-	}
-	return ""
-}
-
 // repoRoot is the module root, found from the test's working directory (test/flux).
 func repoRoot() string {
 	wd, _ := os.Getwd()
@@ -226,7 +197,7 @@ func TestNoDriftAfterFluxSync(t *testing.T) {
 	needFlux(t)
 	url, _ := pushExample(t, "nodrift")
 	applyFlux(t, "nodrift", url, "./")
-	name := gitSource(t, git.Dir("nodrift"))
+	name := suite.GitSource(t, git.Dir("nodrift"))
 	var gs v1alpha1.GitSource
 	testutil.WaitFor(t, "the audit of the synced repository", func() bool {
 		return cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Name: name}, &gs) == nil &&

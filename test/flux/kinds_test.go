@@ -41,7 +41,7 @@ func TestNoDriftAfterFluxSyncOfManyKinds(t *testing.T) {
 	copyDir(t, filepath.Join(repoRoot(), "test", "fixtures", "drift", "_apps", "storefront", "repo"), work)
 	url := git.Push(t, name, work)
 	applyFlux(t, name, url, "./")
-	gs := gitSource(t, git.Dir(name))
+	gs := suite.GitSource(t, git.Dir(name))
 
 	got := waitAudit(t, gs, "the audit of the synced storefront", func(s v1alpha1.GitSourceStatus) bool {
 		return s.Counts.InSync+s.Counts.Drifted+s.Counts.Missing == storefrontObjects

@@ -10,15 +10,11 @@ import (
 	"testing"
 	"time"
 
-	appsv1 "k8s.io/api/apps/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
-	"github.com/driftgate/driftgate/breakglass"
-	"github.com/driftgate/driftgate/internal/testenv"
 	"github.com/driftgate/driftgate/internal/testutil"
 	"github.com/driftgate/driftgate/protect"
 	"github.com/driftgate/driftgate/report"
@@ -65,24 +61,24 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 	app(t, work, ns, "registry.example.com/web:v1")
 	url := git.Push(t, name, work)
 	applyFlux(t, name, url, "./")
-	gitSource(t, git.Dir(name))
+	suite.GitSource(t, git.Dir(name))
 
-	g := hotfix(t, ns, "INC-7")
+	g := suite.Hotfix(t, ns, "INC-7")
 
 	testutil.WaitFor(t, "the self-heal protection on the Deployment", func() bool {
-		d := web(t, ns)
+		d := suite.Web(t, ns)
 		return d.Annotations[protect.FluxReconcile] == "disabled" && d.Annotations[protect.ProtectedTickets] == "INC-7"
 	})
 	testutil.WaitFor(t, "the edit saying it is held, with driftgate's finalizer, and the object counted", func() bool {
 		held := protectionOf(t, g.Name)
 		return held.reason == protect.ReasonHeld && held.finalizer && protectedObjects(t) == 1
 	})
-	if items := ticketReport(t, "INC-7").Verdict.OpenItems; len(items) != 1 || items[0].SelfHeal == nil || !items[0].SelfHeal.Protected {
+	if items := suite.TicketReport(t, "INC-7").Verdict.OpenItems; len(items) != 1 || items[0].SelfHeal == nil || !items[0].SelfHeal.Protected {
 		t.Errorf("the report's open items %+v do not say the fix is protected", items)
 	}
 	for i := range 3 {
 		reconcile(t, name, fmt.Sprintf("survive-%d", i))
-		if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1-hotfix" {
+		if img := suite.Web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1-hotfix" {
 			t.Fatalf("after Flux's reconcile %d the image is %q: the fix was undone", i+1, img)
 		}
 	}
@@ -91,11 +87,11 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 	setReplicas(t, work, 3)
 	testutil.CommitPush(t, work, url, "web: 3 replicas")
 	testutil.WaitFor(t, "the report listing the Git change waiting for the pause", func() bool {
-		items := ticketReport(t, "INC-7").Verdict.OpenItems
+		items := suite.TicketReport(t, "INC-7").Verdict.OpenItems
 		return len(items) == 1 && len(items[0].Waiting) == 1 && slices.Equal(items[0].Waiting[0].Paths, []string{"spec.replicas"})
 	})
 	reconcile(t, name, "paused")
-	if n := *web(t, ns).Spec.Replicas; n != 1 {
+	if n := *suite.Web(t, ns).Spec.Replicas; n != 1 {
 		t.Fatalf("Flux applied replicas %d to the paused Deployment", n)
 	}
 
@@ -107,11 +103,11 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 		edits := openEdits(t, g.Name)
 		return len(edits) == 0
 	})
-	if e := editsOf(t, g.Name)[0]; e.Status.Backport != v1alpha1.Backported || len(e.Status.Revision) < 7 || !strings.HasPrefix(commit, e.Status.Revision) {
+	if e := cluster.Edits(t, g.Name)[0]; e.Status.Backport != v1alpha1.Backported || len(e.Status.Revision) < 7 || !strings.HasPrefix(commit, e.Status.Revision) {
 		t.Errorf("alice's edit is %s at revision %q, want Backported at the backport's commit %s", e.Status.Backport, e.Status.Revision, commit)
 	}
 	testutil.WaitFor(t, "the protection lifted", func() bool {
-		_, held := web(t, ns).Annotations[protect.FluxReconcile]
+		_, held := suite.Web(t, ns).Annotations[protect.FluxReconcile]
 		return !held
 	})
 	testutil.WaitFor(t, "the edit saying the protection is lifted", func() bool {
@@ -119,7 +115,7 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 		return p.reason == protect.ReasonLifted && !p.finalizer && protectedObjects(t) == 0
 	})
 	reconcile(t, name, "after")
-	if n := *web(t, ns).Spec.Replicas; n != 3 {
+	if n := *suite.Web(t, ns).Spec.Replicas; n != 3 {
 		t.Errorf("after the pause Flux left replicas %d, want Git's 3", n)
 	}
 }
@@ -141,11 +137,11 @@ func TestDeletedRecordLiftsProtection(t *testing.T) {
 	app(t, work, ns, "registry.example.com/web:v1")
 	url := git.Push(t, name, work)
 	applyFlux(t, name, url, "./")
-	gitSource(t, git.Dir(name))
+	suite.GitSource(t, git.Dir(name))
 
-	g := hotfix(t, ns, "INC-9")
+	g := suite.Hotfix(t, ns, "INC-9")
 	testutil.WaitFor(t, "the self-heal protection on the Deployment", func() bool {
-		return web(t, ns).Annotations[protect.FluxReconcile] == "disabled" && protectionOf(t, g.Name).finalizer
+		return suite.Web(t, ns).Annotations[protect.FluxReconcile] == "disabled" && protectionOf(t, g.Name).finalizer
 	})
 	admin := cluster.AdminActor(t).Client
 	for _, e := range openEdits(t, g.Name) {
@@ -154,11 +150,11 @@ func TestDeletedRecordLiftsProtection(t *testing.T) {
 		}
 	}
 	testutil.WaitFor(t, "the records gone and the protection lifted", func() bool {
-		_, held := web(t, ns).Annotations[protect.FluxReconcile]
-		return !held && len(editsOf(t, g.Name)) == 0
+		_, held := suite.Web(t, ns).Annotations[protect.FluxReconcile]
+		return !held && len(cluster.Edits(t, g.Name)) == 0
 	})
 	reconcile(t, name, "after-delete")
-	if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
+	if img := suite.Web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
 		t.Errorf("after the protection was lifted Flux's reconcile left the image %q, want Git's registry.example.com/web:v1", img)
 	}
 }
@@ -172,7 +168,7 @@ type heldState struct {
 // protectionOf is the protection state of the grant's (only) edit.
 func protectionOf(t *testing.T, grant string) heldState {
 	t.Helper()
-	edits := editsOf(t, grant)
+	edits := cluster.Edits(t, grant)
 	if len(edits) != 1 {
 		t.Fatalf("grant %s has %d edits, want 1", grant, len(edits))
 	}
@@ -198,39 +194,6 @@ func protectedObjects(t *testing.T) float64 {
 	}
 	t.Fatal("no driftgate_self_heal_protected_objects metric")
 	return 0
-}
-
-// hotfix: alice gets a grant for Deployments in ns (bob approves) and sets web's image to
-// v1-hotfix under it.
-func hotfix(t *testing.T, ns, ticket string) *v1alpha1.BreakGlassGrant {
-	t.Helper()
-	g := cluster.ApprovedGrant(t, cluster.Person(t, "alice"), cluster.Person(t, "bob", "driftgate-approvers"), breakglass.Request{
-		Namespaces: []string{ns}, Resources: []string{"deployments.apps"}, Duration: time.Hour,
-		Ticket: ticket, Reason: "web is crash-looping on v1"}, "")
-	cluster.WaitCached(t, g.Name, "Active", testenv.Active)
-	alice := cluster.Person(t, "alice")
-	testutil.WaitFor(t, "alice's grant RBAC", func() bool {
-		return setWebImage(context.Background(), alice.Client, ns, "registry.example.com/web:v1-hotfix") == nil
-	})
-	return g
-}
-
-func setWebImage(ctx context.Context, c client.Client, ns, image string) error {
-	d := &appsv1.Deployment{}
-	if err := c.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, d); err != nil {
-		return err
-	}
-	d.Spec.Template.Spec.Containers[0].Image = image
-	return c.Update(ctx, d)
-}
-
-func web(t *testing.T, ns string) *appsv1.Deployment {
-	t.Helper()
-	d := &appsv1.Deployment{}
-	if err := cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, d); err != nil {
-		t.Fatal(err)
-	}
-	return d
 }
 
 // reconcile asks Flux to fetch the GitRepository and then reconcile the Kustomization now, and
@@ -265,40 +228,12 @@ func requestReconcile(t *testing.T, apiVersion, kind, name, token string) {
 	})
 }
 
-// gitSource has driftgate audit the repository (its bare directory) and returns its name.
-func gitSource(t *testing.T, dir string) string {
-	t.Helper()
-	gs := &v1alpha1.GitSource{ObjectMeta: metav1.ObjectMeta{GenerateName: "flux-"},
-		Spec: v1alpha1.GitSourceSpec{URL: dir, Interval: metav1.Duration{Duration: time.Second}}}
-	if err := cluster.AdminActor(t).Client.Create(context.Background(), gs); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cluster.AdminActor(t).Client.Delete(context.Background(), gs) })
-	return gs.Name
-}
-
 // openEdits are the grant's edits still Required.
 func openEdits(t *testing.T, grant string) []v1alpha1.BreakGlassEdit {
 	t.Helper()
 	var out []v1alpha1.BreakGlassEdit
-	for _, e := range editsOf(t, grant) {
+	for _, e := range cluster.Edits(t, grant) {
 		if e.Open() {
-			out = append(out, e)
-		}
-	}
-	return out
-}
-
-// editsOf are the grant's edits.
-func editsOf(t *testing.T, grant string) []v1alpha1.BreakGlassEdit {
-	t.Helper()
-	var list v1alpha1.BreakGlassEditList
-	if err := cluster.AdminActor(t).Client.List(context.Background(), &list); err != nil {
-		t.Fatal(err)
-	}
-	var out []v1alpha1.BreakGlassEdit
-	for _, e := range list.Items {
-		if e.Spec.Grant == grant {
 			out = append(out, e)
 		}
 	}
@@ -321,15 +256,15 @@ func TestUnprotectedFixIsUndone(t *testing.T) {
 	}
 	url := git.Push(t, name, work)
 	applyFlux(t, name, url, "./")
-	gitSource(t, git.Dir(name))
+	suite.GitSource(t, git.Dir(name))
 
-	g := hotfix(t, ns, "INC-8")
+	g := suite.Hotfix(t, ns, "INC-8")
 
 	reconcile(t, name, "undo")
-	if img := web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
+	if img := suite.Web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
 		t.Fatalf("after Flux's reconcile the image is %q, want Git's registry.example.com/web:v1 (the namespace opted out)", img)
 	}
-	if _, held := web(t, ns).Annotations[protect.FluxReconcile]; held {
+	if _, held := suite.Web(t, ns).Annotations[protect.FluxReconcile]; held {
 		t.Error("the Deployment carries Flux's reconcile switch in a namespace that opted out")
 	}
 	if p := protectionOf(t, g.Name); p.reason != protect.ReasonOptedOut || p.finalizer {
@@ -354,27 +289,7 @@ func TestUnprotectedFixIsUndone(t *testing.T) {
 		t.Errorf("revertedBy = %+v, want kustomize-controller, a GitOps controller, with the time of its write", by)
 	}
 
-	if r := ticketReport(t, "INC-8"); r.Verdict.Ready || r.Verdict.Summary != report.SummaryReview || len(r.Verdict.Undone) != 1 || r.Verdict.Undone[0].By != "kustomize-controller" {
+	if r := suite.TicketReport(t, "INC-8"); r.Verdict.Ready || r.Verdict.Summary != report.SummaryReview || len(r.Verdict.Undone) != 1 || r.Verdict.Undone[0].By != "kustomize-controller" {
 		t.Errorf("report verdict = %+v, want %s naming kustomize-controller: Flux undid the fix, nobody decided to", r.Verdict, report.SummaryReview)
 	}
-}
-
-// ticketReport is `driftgate report --ticket` of the cluster's grants and edits.
-func ticketReport(t *testing.T, ticket string) report.Report {
-	t.Helper()
-	ctx := context.Background()
-	var grants v1alpha1.BreakGlassGrantList
-	var edits v1alpha1.BreakGlassEditList
-	var sources v1alpha1.GitSourceList
-	admin := cluster.AdminActor(t).Client
-	for _, list := range []client.ObjectList{&grants, &edits, &sources} {
-		if err := admin.List(ctx, list); err != nil {
-			t.Fatal(err)
-		}
-	}
-	r, err := report.Build(report.Input{Ticket: ticket, Now: time.Now(), Grants: grants.Items, Edits: edits.Items, Sources: sources.Items})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return r
 }
