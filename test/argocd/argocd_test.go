@@ -2,7 +2,6 @@ package argocd_test
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,39 +18,8 @@ import (
 	"github.com/driftgate/driftgate/internal/testutil"
 	"github.com/driftgate/driftgate/protect"
 	"github.com/driftgate/driftgate/report"
+	"github.com/driftgate/driftgate/test/gitopstest"
 )
-
-// writeApp writes a Namespace, a ConfigMap and a Deployment at image into dir, as Git holds
-// them; nsLabels go on the Namespace.
-func writeApp(t *testing.T, dir, ns, image string, replicas int, nsLabels string) {
-	t.Helper()
-	files := map[string]string{
-		"namespace.yaml": fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n%s", ns, nsLabels),
-		"configmap.yaml": fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: %s\ndata:\n  LOG_LEVEL: info\n", ns),
-		"deployment.yaml": fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: %s
-spec:
-  replicas: %d
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: %s
-`, ns, replicas, image),
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // application creates an Argo CD Application syncing url's root into the cluster Argo CD runs in,
 // automated with prune and selfHeal, and waits until Argo CD has synced Git's head. serverSide
@@ -78,7 +46,7 @@ func application(t *testing.T, name, url string, serverSide bool) {
 	if serverSide {
 		app.SetAnnotations(map[string]string{"argocd.argoproj.io/compare-options": "ServerSideDiff=true"})
 	}
-	if err := cluster.AdminActor(t).Client.Create(context.Background(), app); err != nil {
+	if err := suite.Cluster.AdminActor(t).Client.Create(context.Background(), app); err != nil {
 		t.Fatalf("creating Application %s: %v", name, err)
 	}
 	t.Cleanup(func() {
@@ -113,7 +81,7 @@ func refresh(t *testing.T, name string) {
 	app.SetNamespace(argoNamespace)
 	app.SetName(name)
 	patch := []byte(`{"metadata":{"annotations":{"argocd.argoproj.io/refresh":"normal"}}}`)
-	if err := cluster.AdminActor(t).Client.Patch(context.Background(), app, client.RawPatch("application/merge-patch+json", patch)); err != nil {
+	if err := suite.Cluster.AdminActor(t).Client.Patch(context.Background(), app, client.RawPatch("application/merge-patch+json", patch)); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -123,7 +91,7 @@ func appObject(t *testing.T, name string) *unstructured.Unstructured {
 	app := &unstructured.Unstructured{}
 	app.SetAPIVersion("argoproj.io/v1alpha1")
 	app.SetKind("Application")
-	if err := cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Namespace: argoNamespace, Name: name}, app); err != nil {
+	if err := suite.Cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Namespace: argoNamespace, Name: name}, app); err != nil {
 		t.Fatal(err)
 	}
 	return app
@@ -141,7 +109,7 @@ func appStatus(t *testing.T, name string) map[string]any {
 // denies none of its requests, and the audit of the same repository finds every object in sync.
 // A person's edit of what Argo CD applied is denied.
 func TestArgoSyncsThroughDriftgate(t *testing.T) {
-	needArgo(t)
+	suite.Need(t)
 	for _, tt := range []struct {
 		name       string
 		serverSide bool
@@ -156,25 +124,25 @@ func syncsThroughDriftgate(t *testing.T, name string, serverSide bool) {
 	ctx := context.Background()
 	ns := name
 	work := t.TempDir()
-	writeApp(t, work, ns, "registry.example.com/web:v1", 1, "")
-	url := git.Push(t, name, work)
+	gitopstest.WriteApp(t, work, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v1"})
+	url := suite.Git.Push(t, name, work)
 	before := suite.Decisions(t)
 	application(t, name, url, serverSide)
 	suite.NoneRefused(t, before, "sync")
-	inSync(t, suite.GitSource(t, git.Dir(name)))
+	inSync(t, suite.GitSource(t, suite.Git.Dir(name)))
 
 	d := suite.Web(t, ns)
 	if id := d.Annotations["argocd.argoproj.io/tracking-id"]; !strings.HasPrefix(id, name+":") {
 		t.Errorf("the Deployment's tracking id is %q, want Argo CD's for %s", id, name)
 	}
 	d.Spec.Template.Spec.Containers[0].Image = "registry.example.com/web:hotfix"
-	err := cluster.Person(t, "carol").Client.Update(ctx, d)
+	err := suite.Cluster.Person(t, "carol").Client.Update(ctx, d)
 	if err == nil || !strings.Contains(err.Error(), `is owned by Argo CD application "`+name+`"`) {
 		t.Fatalf("carol's edit of Argo CD's Deployment: %v, want driftgate's denial", err)
 	}
 
 	before = suite.Decisions(t)
-	writeApp(t, work, ns, "registry.example.com/web:v2", 1, "")
+	gitopstest.WriteApp(t, work, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v2"})
 	if err := os.Remove(filepath.Join(work, "configmap.yaml")); err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +152,7 @@ func syncsThroughDriftgate(t *testing.T, name string, serverSide bool) {
 		t.Errorf("Argo CD left the image %q, want Git's v2", img)
 	}
 	testutil.WaitFor(t, "Argo CD pruning the ConfigMap Git dropped", func() bool {
-		return apierrors.IsNotFound(cluster.AdminActor(t).Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &corev1.ConfigMap{}))
+		return apierrors.IsNotFound(suite.Cluster.AdminActor(t).Client.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, &corev1.ConfigMap{}))
 	})
 	suite.NoneRefused(t, before, "update and prune")
 }
@@ -194,13 +162,9 @@ func syncsThroughDriftgate(t *testing.T, name string, serverSide bool) {
 // outlives several of Argo CD's comparison windows; committing it to Git makes it Backported,
 // the pause is lifted, and a later Git change is applied by Argo CD again.
 func TestArgoFixSurvivesSelfHeal(t *testing.T) {
-	needArgo(t)
+	suite.Need(t)
 	const ns, name = "argo-heal", "argo-heal"
-	work := t.TempDir()
-	writeApp(t, work, ns, "registry.example.com/web:v1", 1, "")
-	url := git.Push(t, name, work)
-	application(t, name, url, false)
-	suite.GitSource(t, git.Dir(name))
+	repo := suite.SyncedApp(t, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v1"}, argoSync)
 
 	g := suite.Hotfix(t, ns, "INC-21")
 	testutil.WaitFor(t, "the Application paused for alice's edit", func() bool {
@@ -215,9 +179,9 @@ func TestArgoFixSurvivesSelfHeal(t *testing.T) {
 		}
 	}
 
-	writeApp(t, work, ns, "registry.example.com/web:v1-hotfix", 1, "")
-	testutil.CommitPush(t, work, url, "INC-21: the hotfix image")
-	commit := testutil.Git(t, work, "rev-parse", "HEAD")
+	gitopstest.WriteApp(t, repo.Work, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v1-hotfix"})
+	testutil.CommitPush(t, repo.Work, repo.URL, "INC-21: the hotfix image")
+	commit := testutil.Git(t, repo.Work, "rev-parse", "HEAD")
 	testutil.WaitFor(t, "alice's edit Backported", func() bool {
 		e := onlyEdit(t, g.Name)
 		return e.Status.Backport == v1alpha1.Backported && strings.HasPrefix(commit, e.Status.Revision)
@@ -227,9 +191,9 @@ func TestArgoFixSurvivesSelfHeal(t *testing.T) {
 		return !paused && protectionOf(t, g.Name) == protect.ReasonLifted
 	})
 
-	writeApp(t, work, ns, "registry.example.com/web:v1-hotfix", 3, "")
-	testutil.CommitPush(t, work, url, "web: 3 replicas")
-	waitSynced(t, name, testutil.Git(t, work, "rev-parse", "HEAD"))
+	gitopstest.WriteApp(t, repo.Work, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v1-hotfix", Replicas: 3})
+	testutil.CommitPush(t, repo.Work, repo.URL, "web: 3 replicas")
+	waitSynced(t, name, testutil.Git(t, repo.Work, "rev-parse", "HEAD"))
 	if n := *suite.Web(t, ns).Spec.Replicas; n != 3 {
 		t.Errorf("after the pause Argo CD left replicas %d, want Git's 3", n)
 	}
@@ -239,13 +203,9 @@ func TestArgoFixSurvivesSelfHeal(t *testing.T) {
 // protection, Argo CD's selfHeal puts Git's image back over alice's fix, and the audit marks her
 // edit Reverted by argocd-controller; the ticket's report does not say READY TO CLOSE.
 func TestArgoUnprotectedFixIsUndone(t *testing.T) {
-	needArgo(t)
+	suite.Need(t)
 	const ns, name = "argo-undone", "argo-undone"
-	work := t.TempDir()
-	writeApp(t, work, ns, "registry.example.com/web:v1", 1, "  labels:\n    "+protect.OptOutLabel+": \"off\"\n")
-	url := git.Push(t, name, work)
-	application(t, name, url, false)
-	suite.GitSource(t, git.Dir(name))
+	suite.SyncedApp(t, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v1", NamespaceLabels: map[string]string{protect.OptOutLabel: "off"}}, argoSync)
 
 	g := suite.Hotfix(t, ns, "INC-22")
 	testutil.WaitFor(t, "Argo CD undoing alice's fix, and the audit seeing it Reverted", func() bool {
@@ -269,7 +229,7 @@ func TestArgoUnprotectedFixIsUndone(t *testing.T) {
 // onlyEdit is the grant's one edit.
 func onlyEdit(t *testing.T, grant string) v1alpha1.BreakGlassEdit {
 	t.Helper()
-	edits := cluster.Edits(t, grant)
+	edits := suite.Cluster.Edits(t, grant)
 	if len(edits) != 1 {
 		t.Fatalf("grant %s has %d edits, want 1", grant, len(edits))
 	}
@@ -293,10 +253,13 @@ func inSync(t *testing.T, name string) {
 	t.Helper()
 	var gs v1alpha1.GitSource
 	testutil.WaitFor(t, "the audit of the synced repository", func() bool {
-		return cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Name: name}, &gs) == nil &&
+		return suite.Cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Name: name}, &gs) == nil &&
 			gs.Status.Counts.Objects > 0 && gs.Status.LastSuccessfulAuditTime != nil
 	})
 	if c := gs.Status.Counts; c.Drifted != 0 || c.Missing != 0 || c.Orphaned != 0 || c.InSync != c.Objects {
 		t.Errorf("after a clean Argo CD sync the audit reports %+v; drifted: %+v", c, gs.Status.DriftedObjects)
 	}
 }
+
+// argoSync has Argo CD apply the repository's root (gitopstest.Suite.SyncedApp).
+func argoSync(t *testing.T, name, url string) { application(t, name, url, false) }

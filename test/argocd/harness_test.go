@@ -28,7 +28,7 @@ type components struct {
 // controller with a token of its own service account (the suite's Argo CD identity, bound to
 // cluster-admin as Argo CD's install binds it). Applications are compared with Git every 2 s and
 // self-heal reverts at once, so a test sees in seconds what a cluster does in minutes.
-func (a *components) start(ctx context.Context, bin string) error {
+func (a *components) Start(ctx context.Context, bin string) error {
 	redis, err := exec.LookPath("redis-server")
 	if err != nil {
 		return fmt.Errorf("redis-server is not on PATH (make test installs it with hack/redis.sh): %w", err)
@@ -43,10 +43,10 @@ func (a *components) start(ctx context.Context, bin string) error {
 	}
 	a.run = argocd.Run{Bin: bin, Redis: redis, Dir: dir, Namespace: argoNamespace, Kubeconfig: filepath.Join(dir, "kubeconfig"),
 		RedisPort: ports[0], RepoPort: ports[1], RepoMetricsPort: ports[2], ControllerMetricsPort: ports[3], Resync: 2 * time.Second}
-	if err := cluster.WriteServiceAccountKubeconfig(testenv.ArgoCD, "", a.run.Kubeconfig); err != nil {
+	if err := suite.Cluster.WriteServiceAccountKubeconfig(testenv.ArgoCD, "", a.run.Kubeconfig); err != nil {
 		return err
 	}
-	admin, err := client.New(cluster.Admin, client.Options{Scheme: cluster.Scheme})
+	admin, err := client.New(suite.Cluster.Admin, client.Options{Scheme: suite.Cluster.Scheme})
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func (a *components) start(ctx context.Context, bin string) error {
 }
 
 // stop stops Argo CD and removes its directory.
-func (a *components) stop() {
+func (a *components) Stop() {
 	for i := len(a.procs) - 1; i >= 0; i-- {
 		_ = a.procs[i].Stop(10 * time.Second)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/driftgate/driftgate/internal/testutil"
 	"github.com/driftgate/driftgate/protect"
+	"github.com/driftgate/driftgate/test/gitopstest"
 )
 
 // TestFluxWhileDriftgateIsDown: with driftgate's webhook stopped, Flux cannot apply a new Git
@@ -16,23 +17,19 @@ import (
 // resolved, the protection stays (nobody lifts it) until the controller starts again: then it
 // is lifted, none left behind.
 func TestFluxWhileDriftgateIsDown(t *testing.T) {
-	needFlux(t)
+	suite.Need(t)
 	ctx := context.Background()
 	const ns, name = "down", "down"
-	work := t.TempDir()
-	app(t, work, ns, "registry.example.com/web:v1")
-	url := git.Push(t, name, work)
-	applyFlux(t, name, url, "./")
-	suite.GitSource(t, git.Dir(name))
+	repo := suite.SyncedApp(t, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v1"}, fluxSync)
 
-	cluster.StopDriftgate()
+	suite.Cluster.StopDriftgate()
 	t.Cleanup(func() {
-		if err := cluster.StartDriftgate(ctx); err != nil {
+		if err := suite.Cluster.StartDriftgate(ctx); err != nil {
 			t.Error(err)
 		}
 	})
-	app(t, work, ns, "registry.example.com/web:v2")
-	testutil.CommitPush(t, work, url, "v2")
+	gitopstest.WriteApp(t, repo.Work, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v2"})
+	testutil.CommitPush(t, repo.Work, repo.URL, "v2")
 	testutil.WaitWithin(t, "Flux failing to apply v2 with driftgate down", 2*time.Minute, func() bool {
 		ready := readyCondition(t, name)
 		return ready != nil && ready.Status == "False" && strings.Contains(ready.Message, "driftgate")
@@ -40,7 +37,7 @@ func TestFluxWhileDriftgateIsDown(t *testing.T) {
 	if img := suite.Web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
 		t.Fatalf("with driftgate down the image became %q, want v1 kept", img)
 	}
-	if err := cluster.StartDriftgate(ctx); err != nil {
+	if err := suite.Cluster.StartDriftgate(ctx); err != nil {
 		t.Fatal(err)
 	}
 	testutil.WaitWithin(t, "Flux applying v2 once driftgate is back", 2*time.Minute, func() bool {
@@ -51,19 +48,19 @@ func TestFluxWhileDriftgateIsDown(t *testing.T) {
 	testutil.WaitFor(t, "the self-heal protection on the Deployment", func() bool {
 		return protectionOf(t, g.Name).reason == protect.ReasonHeld
 	})
-	cluster.StopGrantController()
+	suite.Cluster.StopGrantController()
 	t.Cleanup(func() {
-		if err := cluster.StartGrantController(ctx); err != nil {
+		if err := suite.Cluster.StartGrantController(ctx); err != nil {
 			t.Error(err)
 		}
 	})
-	app(t, work, ns, "registry.example.com/web:v1-hotfix")
-	testutil.CommitPush(t, work, url, "INC-10: the hotfix image")
+	gitopstest.WriteApp(t, repo.Work, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v1-hotfix"})
+	testutil.CommitPush(t, repo.Work, repo.URL, "INC-10: the hotfix image")
 	testutil.WaitFor(t, "alice's edit Backported", func() bool { return len(openEdits(t, g.Name)) == 0 })
 	if suite.Web(t, ns).Annotations[protect.FluxReconcile] != "disabled" {
 		t.Fatal("the protection was lifted with the grant controller stopped: the test cannot tell a restart lifts it")
 	}
-	if err := cluster.StartGrantController(ctx); err != nil {
+	if err := suite.Cluster.StartGrantController(ctx); err != nil {
 		t.Fatal(err)
 	}
 	testutil.WaitFor(t, "the protection lifted after the restart", func() bool {

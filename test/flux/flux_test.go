@@ -23,14 +23,14 @@ import (
 // webhook, with its own token: every object lands, and driftgate denied none of Flux's requests
 // (dry runs, applies, its inventory). A person's edit of what Flux applied is denied.
 func TestFluxSyncsThroughDriftgate(t *testing.T) {
-	needFlux(t)
+	suite.Need(t)
 	ctx := context.Background()
 	url, work := pushExample(t, "shop")
 	before := suite.Decisions(t)
 	applyFlux(t, "shop", url, "./")
 
 	d := &appsv1.Deployment{}
-	if err := cluster.AdminActor(t).Client.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "checkout"}, d); err != nil {
+	if err := suite.Cluster.AdminActor(t).Client.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "checkout"}, d); err != nil {
 		t.Fatalf("Flux did not create the Deployment: %v", err)
 	}
 	if d.Labels["kustomize.toolkit.fluxcd.io/name"] != "shop" {
@@ -47,7 +47,7 @@ func TestFluxSyncsThroughDriftgate(t *testing.T) {
 	}
 
 	d.Spec.Template.Spec.Containers[0].Image = "registry.example.com/checkout:hotfix"
-	err := cluster.Person(t, "carol").Client.Update(ctx, d)
+	err := suite.Cluster.Person(t, "carol").Client.Update(ctx, d)
 	if err == nil || !strings.Contains(err.Error(), "is owned by Flux Kustomization flux-system/shop") {
 		t.Fatalf("carol's edit of Flux's Deployment: %v, want driftgate's denial", err)
 	}
@@ -62,14 +62,14 @@ func TestFluxSyncsThroughDriftgate(t *testing.T) {
 	if c := readyCondition(t, "shop"); c == nil || c.Status != metav1.ConditionTrue {
 		t.Fatalf("the Kustomization after the update is not Ready: %+v", c)
 	}
-	if err := cluster.AdminActor(t).Client.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "checkout"}, d); err != nil {
+	if err := suite.Cluster.AdminActor(t).Client.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "checkout"}, d); err != nil {
 		t.Fatal(err)
 	}
 	if img := d.Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/checkout:v1.2.4" {
 		t.Errorf("Flux left the image %q, want Git's v1.2.4", img)
 	}
 	var cms corev1.ConfigMapList
-	if err := cluster.AdminActor(t).Client.List(ctx, &cms, client.InNamespace("shop"), client.HasLabels{"kustomize.toolkit.fluxcd.io/name"}); err != nil {
+	if err := suite.Cluster.AdminActor(t).Client.List(ctx, &cms, client.InNamespace("shop"), client.HasLabels{"kustomize.toolkit.fluxcd.io/name"}); err != nil {
 		t.Fatal(err)
 	}
 	if len(cms.Items) != 0 {
@@ -117,7 +117,7 @@ func pushExample(t *testing.T, ns string) (url, work string) {
 			t.Fatal(err)
 		}
 	}
-	return git.Push(t, ns, work), work
+	return suite.Git.Push(t, ns, work), work
 }
 
 // applyFlux creates a GitRepository and a Kustomization named name in flux-system, as a
@@ -125,7 +125,7 @@ func pushExample(t *testing.T, ns string) (url, work string) {
 func applyFlux(t *testing.T, name, url, path string) {
 	t.Helper()
 	ctx := context.Background()
-	admin := cluster.AdminActor(t).Client
+	admin := suite.Cluster.AdminActor(t).Client
 	repo := object("source.toolkit.fluxcd.io/v1", "GitRepository", name, map[string]any{
 		"url": url, "interval": "10s", "ref": map[string]any{"branch": "main"},
 	})
@@ -159,7 +159,7 @@ func readyCondition(t *testing.T, name string) *metav1.Condition {
 	got := &unstructured.Unstructured{}
 	got.SetAPIVersion("kustomize.toolkit.fluxcd.io/v1")
 	got.SetKind("Kustomization")
-	if err := cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Namespace: fluxNamespace, Name: name}, got); err != nil {
+	if err := suite.Cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Namespace: fluxNamespace, Name: name}, got); err != nil {
 		return nil
 	}
 	var conds []metav1.Condition
@@ -194,16 +194,19 @@ func repoRoot() string {
 // defaults set, so its field manager owns fields Git never wrote (a Deployment's strategy, a
 // port's protocol); those are not drift.
 func TestNoDriftAfterFluxSync(t *testing.T) {
-	needFlux(t)
+	suite.Need(t)
 	url, _ := pushExample(t, "nodrift")
 	applyFlux(t, "nodrift", url, "./")
-	name := suite.GitSource(t, git.Dir("nodrift"))
+	name := suite.GitSource(t, suite.Git.Dir("nodrift"))
 	var gs v1alpha1.GitSource
 	testutil.WaitFor(t, "the audit of the synced repository", func() bool {
-		return cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Name: name}, &gs) == nil &&
+		return suite.Cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Name: name}, &gs) == nil &&
 			gs.Status.Counts.Objects > 0 && gs.Status.LastSuccessfulAuditTime != nil
 	})
 	if gs.Status.Counts.Drifted != 0 || gs.Status.Counts.Missing != 0 {
 		t.Errorf("after a clean Flux sync the audit reports %+v; drifted: %+v", gs.Status.Counts, gs.Status.DriftedObjects)
 	}
 }
+
+// fluxSync has Flux apply the repository's root (gitopstest.Suite.SyncedApp).
+func fluxSync(t *testing.T, name, url string) { applyFlux(t, name, url, "./") }

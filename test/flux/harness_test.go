@@ -25,9 +25,6 @@ import (
 // fluxNamespace is where the controllers run and look for their own objects.
 const fluxNamespace = "flux-system"
 
-// flux is the running controllers.
-var flux controllers
-
 type controllers struct {
 	dir   string // logs, kubeconfigs, the artifact storage
 	procs []*supervise.Process
@@ -36,7 +33,7 @@ type controllers struct {
 // start runs source-controller and kustomize-controller outside the cluster, each with a token
 // of its own service account (kustomize-controller's is the suite's GitOps identity, bound to
 // cluster-admin as Flux's install binds it; source-controller's gets the same here).
-func (f *controllers) start(ctx context.Context, bin string) error {
+func (f *controllers) Start(ctx context.Context, bin string) error {
 	var err error
 	if f.dir, err = os.MkdirTemp("", "driftgate-flux-"); err != nil {
 		return err
@@ -44,7 +41,7 @@ func (f *controllers) start(ctx context.Context, bin string) error {
 	if err := os.Mkdir(filepath.Join(f.dir, "artifacts"), 0o700); err != nil {
 		return err
 	}
-	cs, err := kubernetes.NewForConfig(cluster.Admin)
+	cs, err := kubernetes.NewForConfig(suite.Cluster.Admin)
 	if err != nil {
 		return err
 	}
@@ -90,7 +87,7 @@ func (f *controllers) start(ctx context.Context, bin string) error {
 }
 
 // stop stops the controllers and removes their directory.
-func (f *controllers) stop() {
+func (f *controllers) Stop() {
 	for _, p := range f.procs {
 		_ = p.Stop(10 * time.Second)
 	}
@@ -113,7 +110,7 @@ func (f *controllers) tokenKubeconfig(ctx context.Context, cs kubernetes.Interfa
 		return "", fmt.Errorf("a token for %s: %w", name, err)
 	}
 	cfg := clientcmdapi.NewConfig()
-	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: cluster.Admin.Host, CertificateAuthorityData: cluster.Admin.CAData}
+	cfg.Clusters["envtest"] = &clientcmdapi.Cluster{Server: suite.Cluster.Admin.Host, CertificateAuthorityData: suite.Cluster.Admin.CAData}
 	cfg.AuthInfos[name] = &clientcmdapi.AuthInfo{Token: tr.Status.Token}
 	cfg.Contexts["envtest"] = &clientcmdapi.Context{Cluster: "envtest", AuthInfo: name}
 	cfg.CurrentContext = "envtest"

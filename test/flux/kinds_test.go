@@ -34,14 +34,14 @@ const storefrontObjects = 15
 // dryrun mode, so driftgate lets the admin through; the Kustomization is suspended, so Flux
 // does not undo them) and the audit reports exactly those two paths.
 func TestNoDriftAfterFluxSyncOfManyKinds(t *testing.T) {
-	needFlux(t)
+	suite.Need(t)
 	ctx := context.Background()
 	const name, ns = "storefront", "storefront"
 	work := t.TempDir()
 	copyDir(t, filepath.Join(repoRoot(), "test", "fixtures", "drift", "_apps", "storefront", "repo"), work)
-	url := git.Push(t, name, work)
+	url := suite.Git.Push(t, name, work)
 	applyFlux(t, name, url, "./")
-	gs := suite.GitSource(t, git.Dir(name))
+	gs := suite.GitSource(t, suite.Git.Dir(name))
 
 	got := waitAudit(t, gs, "the audit of the synced storefront", func(s v1alpha1.GitSourceStatus) bool {
 		return s.Counts.InSync+s.Counts.Drifted+s.Counts.Missing == storefrontObjects
@@ -52,7 +52,7 @@ func TestNoDriftAfterFluxSyncOfManyKinds(t *testing.T) {
 	checkOrphans(t, got)
 
 	suspend(t, name)
-	admin := cluster.AdminActor(t).Client
+	admin := suite.Cluster.AdminActor(t).Client
 	kubectlEdit := client.FieldOwner("kubectl-edit")
 	cm := &corev1.ConfigMap{}
 	if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: "web"}, cm); err != nil {
@@ -136,7 +136,7 @@ func waitAudit(t *testing.T, name, what string, done func(v1alpha1.GitSourceStat
 		}
 	})
 	testutil.WaitFor(t, what, func() bool {
-		if err := cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Name: name}, &gs); err != nil {
+		if err := suite.Cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Name: name}, &gs); err != nil {
 			return false
 		}
 		return gs.Status.LastSuccessfulAuditTime != nil && !gs.Status.Stale && done(gs.Status)
@@ -176,7 +176,7 @@ func driftedPaths(s v1alpha1.GitSourceStatus) map[string][]string {
 func suspend(t *testing.T, name string) {
 	t.Helper()
 	ctx := context.Background()
-	admin := cluster.AdminActor(t).Client
+	admin := suite.Cluster.AdminActor(t).Client
 	ks := &unstructured.Unstructured{}
 	ks.SetAPIVersion("kustomize.toolkit.fluxcd.io/v1")
 	ks.SetKind("Kustomization")

@@ -3,8 +3,6 @@ package flux_test
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,50 +16,17 @@ import (
 	"github.com/driftgate/driftgate/internal/testutil"
 	"github.com/driftgate/driftgate/protect"
 	"github.com/driftgate/driftgate/report"
+	"github.com/driftgate/driftgate/test/gitopstest"
 )
-
-// app writes a namespace and a Deployment at image into dir, as Git holds them.
-func app(t *testing.T, dir, ns, image string) {
-	t.Helper()
-	files := map[string]string{
-		"namespace.yaml": fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n", ns),
-		"deployment.yaml": fmt.Sprintf(`apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-  namespace: %s
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: %s
-`, ns, image),
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
 
 // TestBreakGlassFixSurvivesSelfHeal: under a grant, alice changes the image of a Deployment Flux
 // applies. driftgate sets Flux's reconcile switch on it while the edit is Required, so three
 // reconciles of the Kustomization leave her fix live; committing it to Git makes it Backported,
 // and the switch is lifted (Flux reconciles the object again).
 func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
-	needFlux(t)
+	suite.Need(t)
 	const ns, name = "heal", "heal"
-	work := t.TempDir()
-	app(t, work, ns, "registry.example.com/web:v1")
-	url := git.Push(t, name, work)
-	applyFlux(t, name, url, "./")
-	suite.GitSource(t, git.Dir(name))
+	repo := suite.SyncedApp(t, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v1"}, fluxSync)
 
 	g := suite.Hotfix(t, ns, "INC-7")
 
@@ -84,8 +49,8 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 	}
 
 	// Git moves on while the object is paused: the report says what Flux will apply later.
-	setReplicas(t, work, 3)
-	testutil.CommitPush(t, work, url, "web: 3 replicas")
+	gitopstest.WriteApp(t, repo.Work, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v1", Replicas: 3})
+	testutil.CommitPush(t, repo.Work, repo.URL, "web: 3 replicas")
 	testutil.WaitFor(t, "the report listing the Git change waiting for the pause", func() bool {
 		items := suite.TicketReport(t, "INC-7").Verdict.OpenItems
 		return len(items) == 1 && len(items[0].Waiting) == 1 && slices.Equal(items[0].Waiting[0].Paths, []string{"spec.replicas"})
@@ -95,15 +60,14 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 		t.Fatalf("Flux applied replicas %d to the paused Deployment", n)
 	}
 
-	app(t, work, ns, "registry.example.com/web:v1-hotfix")
-	setReplicas(t, work, 3)
-	testutil.CommitPush(t, work, url, "INC-7: the hotfix image")
-	commit := testutil.Git(t, work, "rev-parse", "HEAD")
+	gitopstest.WriteApp(t, repo.Work, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v1-hotfix", Replicas: 3})
+	testutil.CommitPush(t, repo.Work, repo.URL, "INC-7: the hotfix image")
+	commit := testutil.Git(t, repo.Work, "rev-parse", "HEAD")
 	testutil.WaitFor(t, "alice's edit Backported", func() bool {
 		edits := openEdits(t, g.Name)
 		return len(edits) == 0
 	})
-	if e := cluster.Edits(t, g.Name)[0]; e.Status.Backport != v1alpha1.Backported || len(e.Status.Revision) < 7 || !strings.HasPrefix(commit, e.Status.Revision) {
+	if e := suite.Cluster.Edits(t, g.Name)[0]; e.Status.Backport != v1alpha1.Backported || len(e.Status.Revision) < 7 || !strings.HasPrefix(commit, e.Status.Revision) {
 		t.Errorf("alice's edit is %s at revision %q, want Backported at the backport's commit %s", e.Status.Backport, e.Status.Revision, commit)
 	}
 	testutil.WaitFor(t, "the protection lifted", func() bool {
@@ -120,30 +84,20 @@ func TestBreakGlassFixSurvivesSelfHeal(t *testing.T) {
 	}
 }
 
-// setReplicas sets the replicas of the Deployment app wrote (1) to n.
-func setReplicas(t *testing.T, dir string, n int) {
-	t.Helper()
-	replaceIn(t, filepath.Join(dir, "deployment.yaml"), "replicas: 1\n", fmt.Sprintf("replicas: %d\n", n))
-}
-
 // TestDeletedRecordLiftsProtection: an admin deletes the record of a Required edit while its
 // object is held; driftgate's finalizer keeps the record until the protection is lifted, so no
 // pause outlives its reason.
 func TestDeletedRecordLiftsProtection(t *testing.T) {
-	needFlux(t)
+	suite.Need(t)
 	ctx := context.Background()
 	const ns, name = "deleted", "deleted"
-	work := t.TempDir()
-	app(t, work, ns, "registry.example.com/web:v1")
-	url := git.Push(t, name, work)
-	applyFlux(t, name, url, "./")
-	suite.GitSource(t, git.Dir(name))
+	suite.SyncedApp(t, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v1"}, fluxSync)
 
 	g := suite.Hotfix(t, ns, "INC-9")
 	testutil.WaitFor(t, "the self-heal protection on the Deployment", func() bool {
 		return suite.Web(t, ns).Annotations[protect.FluxReconcile] == "disabled" && protectionOf(t, g.Name).finalizer
 	})
-	admin := cluster.AdminActor(t).Client
+	admin := suite.Cluster.AdminActor(t).Client
 	for _, e := range openEdits(t, g.Name) {
 		if err := admin.Delete(ctx, &e); err != nil {
 			t.Fatal(err)
@@ -151,7 +105,7 @@ func TestDeletedRecordLiftsProtection(t *testing.T) {
 	}
 	testutil.WaitFor(t, "the records gone and the protection lifted", func() bool {
 		_, held := suite.Web(t, ns).Annotations[protect.FluxReconcile]
-		return !held && len(cluster.Edits(t, g.Name)) == 0
+		return !held && len(suite.Cluster.Edits(t, g.Name)) == 0
 	})
 	reconcile(t, name, "after-delete")
 	if img := suite.Web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
@@ -168,7 +122,7 @@ type heldState struct {
 // protectionOf is the protection state of the grant's (only) edit.
 func protectionOf(t *testing.T, grant string) heldState {
 	t.Helper()
-	edits := cluster.Edits(t, grant)
+	edits := suite.Cluster.Edits(t, grant)
 	if len(edits) != 1 {
 		t.Fatalf("grant %s has %d edits, want 1", grant, len(edits))
 	}
@@ -183,7 +137,7 @@ func protectionOf(t *testing.T, grant string) heldState {
 // protectedObjects is driftgate_self_heal_protected_objects.
 func protectedObjects(t *testing.T) float64 {
 	t.Helper()
-	families, err := cluster.Grants().Metrics.Gather()
+	families, err := suite.Cluster.Grants().Metrics.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -208,7 +162,7 @@ func reconcile(t *testing.T, name, token string) {
 func requestReconcile(t *testing.T, apiVersion, kind, name, token string) {
 	t.Helper()
 	ctx := context.Background()
-	admin := cluster.AdminActor(t).Client
+	admin := suite.Cluster.AdminActor(t).Client
 	obj := &unstructured.Unstructured{}
 	obj.SetAPIVersion(apiVersion)
 	obj.SetKind(kind)
@@ -232,7 +186,7 @@ func requestReconcile(t *testing.T, apiVersion, kind, name, token string) {
 func openEdits(t *testing.T, grant string) []v1alpha1.BreakGlassEdit {
 	t.Helper()
 	var out []v1alpha1.BreakGlassEdit
-	for _, e := range cluster.Edits(t, grant) {
+	for _, e := range suite.Cluster.Edits(t, grant) {
 		if e.Open() {
 			out = append(out, e)
 		}
@@ -245,18 +199,10 @@ func openEdits(t *testing.T, grant string) []v1alpha1.BreakGlassEdit {
 // Reverted by kustomize-controller: what protection prevents. The ticket's report does not say
 // READY TO CLOSE: the fix is gone without anyone deciding so.
 func TestUnprotectedFixIsUndone(t *testing.T) {
-	needFlux(t)
+	suite.Need(t)
 	ctx := context.Background()
 	const ns, name = "unprotected", "unprotected"
-	work := t.TempDir()
-	app(t, work, ns, "registry.example.com/web:v1")
-	optOut := fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n  labels:\n    %s: \"off\"\n", ns, protect.OptOutLabel)
-	if err := os.WriteFile(filepath.Join(work, "namespace.yaml"), []byte(optOut), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	url := git.Push(t, name, work)
-	applyFlux(t, name, url, "./")
-	suite.GitSource(t, git.Dir(name))
+	suite.SyncedApp(t, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v1", NamespaceLabels: map[string]string{protect.OptOutLabel: "off"}}, fluxSync)
 
 	g := suite.Hotfix(t, ns, "INC-8")
 
@@ -273,7 +219,7 @@ func TestUnprotectedFixIsUndone(t *testing.T) {
 	var undone v1alpha1.BreakGlassEdit
 	testutil.WaitFor(t, "alice's edit Reverted", func() bool {
 		var list v1alpha1.BreakGlassEditList
-		if err := cluster.AdminActor(t).Client.List(ctx, &list); err != nil {
+		if err := suite.Cluster.AdminActor(t).Client.List(ctx, &list); err != nil {
 			t.Fatal(err)
 		}
 		for _, e := range list.Items {

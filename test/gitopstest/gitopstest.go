@@ -5,6 +5,9 @@ package gitopstest
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -45,9 +48,13 @@ func Options() testenv.Options {
 	}
 }
 
-// Suite is the test cluster a suite runs its GitOps controller against.
+// Suite is the test cluster a suite runs its GitOps controller against, and the Git server it
+// syncs from.
 type Suite struct {
 	Cluster *testenv.Cluster
+	Git     *testutil.GitServer
+	// setupErr is why the controller could not be started; every test fails with it.
+	setupErr error
 }
 
 // Web is the Deployment web in ns, as the tests' apps name it.
@@ -156,4 +163,66 @@ func label(m *dto.Metric, name string) string {
 		}
 	}
 	return ""
+}
+
+// App is the tests' app as Git holds it: a Namespace, a ConfigMap and the Deployment web.
+type App struct {
+	Namespace, Image string
+	// Replicas of web; 0 means 1.
+	Replicas        int
+	NamespaceLabels map[string]string
+}
+
+// WriteApp writes the app's manifests into dir, replacing what is there.
+func WriteApp(t *testing.T, dir string, a App) {
+	t.Helper()
+	ns := fmt.Sprintf("apiVersion: v1\nkind: Namespace\nmetadata:\n  name: %s\n", a.Namespace)
+	if len(a.NamespaceLabels) > 0 {
+		ns += "  labels:\n"
+		for k, v := range a.NamespaceLabels {
+			ns += fmt.Sprintf("    %s: %q\n", k, v)
+		}
+	}
+	files := map[string]string{
+		"namespace.yaml": ns,
+		"configmap.yaml": fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: %s\ndata:\n  LOG_LEVEL: info\n", a.Namespace),
+		"deployment.yaml": fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+  namespace: %s
+spec:
+  replicas: %d
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: %s
+`, a.Namespace, max(a.Replicas, 1), a.Image),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// Repo is an app's Git work tree and the URL of the repository it is pushed to.
+type Repo struct{ Work, URL string }
+
+// SyncedApp writes the app into a new work tree and pushes it to a new repository on the suite's
+// Git server, named after its namespace; sync has the GitOps controller apply it, and a
+// GitSource audits the repository.
+func (s Suite) SyncedApp(t *testing.T, a App, sync func(t *testing.T, name, url string)) Repo {
+	t.Helper()
+	r := Repo{Work: t.TempDir()}
+	WriteApp(t, r.Work, a)
+	r.URL = s.Git.Push(t, a.Namespace, r.Work)
+	sync(t, a.Namespace, r.URL)
+	s.GitSource(t, s.Git.Dir(a.Namespace))
+	return r
 }
