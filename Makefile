@@ -113,6 +113,12 @@ bench-flux: build controlplane flux ## Measure Flux beside driftgate on a local 
 	@hack/build.sh bin/fluxbench ./test/load/fluxbench
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" DRIFTGATE_FLUX="$$(hack/flux.sh)" bin/fluxbench --reconciles $${N:-10} $(FLUXBENCH_ARGS)
 
+.PHONY: bench-argocd
+bench-argocd: build controlplane argocd ## Measure Argo CD beside driftgate on a local cluster: admission requests per sync, sync time with and without the webhook (N=10 per arm; fluxbench --gitops argocd, FLUXBENCH_ARGS e.g. --sync-options ServerSideApply=true, --change; docs/performance.md).
+	@hack/build.sh bin/devcluster ./hack/devcluster
+	@hack/build.sh bin/fluxbench ./test/load/fluxbench
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" DRIFTGATE_ARGOCD="$$(hack/argocd.sh)" bin/fluxbench --gitops argocd --reconciles $${N:-10} $(FLUXBENCH_ARGS)
+
 .PHONY: clean
 clean: ## Remove build output (the control-plane cache stays).
 	rm -rf bin

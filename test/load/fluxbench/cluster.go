@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -8,7 +9,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"k8s.io/apimachinery/pkg/runtime"
@@ -37,6 +40,12 @@ type bench struct {
 	repo    *gitRepo
 	gitURL  string
 	savedWC []byte // driftgate's ValidatingWebhookConfiguration as registered, for re-creating it
+
+	// Argo CD (--gitops argocd): the application controller's log, the commits syncs apply in
+	// turn, and how many syncs were requested.
+	argoLog   *logTail
+	revisions []string
+	syncs     int
 }
 
 // devPorts are the ports in devcluster's state.json that fluxbench reads.
@@ -46,15 +55,19 @@ type devPorts struct {
 	GitServer        int `json:"gitServer"`
 	KustomizeMetrics int `json:"kustomizeMetrics"`
 	SourceMetrics    int `json:"sourceMetrics"`
+	// Argo CD's application controller's metrics (--gitops argocd).
+	ArgoControllerMetrics int `json:"argoControllerMetrics"`
 }
 
 func (b *bench) clusterDir() string    { return filepath.Join(b.o.dir, "cluster") }
+func (b *bench) argo() bool            { return b.o.gitops == gitopsArgoCD }
 func (b *bench) kubeconfig() string    { return filepath.Join(b.clusterDir(), "kubeconfig") }
 func (b *bench) driftgateBin() string  { return filepath.Join(b.o.dir, "bin", "driftgate") }
 func (b *bench) devclusterBin() string { return filepath.Join(b.o.dir, "bin", "devcluster") }
 
 // startCluster copies the binaries into the state dir (a rebuild of bin/ during the run must not
-// change what runs), stops a cluster an earlier run left there, and starts a new one with Flux.
+// change what runs), stops a cluster an earlier run left there, and starts a new one with Flux
+// or Argo CD.
 func (b *bench) startCluster(ctx context.Context) error {
 	if err := os.MkdirAll(filepath.Join(b.o.dir, "bin"), 0o755); err != nil {
 		return err
@@ -73,10 +86,14 @@ func (b *bench) startCluster(ctx context.Context) error {
 	if v, err := exec.Command(b.driftgateBin(), "version").CombinedOutput(); err == nil {
 		b.res.Machine.Driftgate = strings.TrimSpace(string(v))
 	}
-	fmt.Fprintf(b.out, "\nstarting the dev cluster with Flux in %s\n", b.clusterDir())
+	controller, args := "Flux", []string{"--flux", b.o.flux}
+	if b.argo() {
+		controller, args = "Argo CD", []string{"--argocd", b.o.argocd}
+	}
+	fmt.Fprintf(b.out, "\nstarting the dev cluster with %s in %s\n", controller, b.clusterDir())
 	start := time.Now()
-	cmd := exec.CommandContext(ctx, b.devclusterBin(), "up", "--dir", b.clusterDir(), "--flux", b.o.flux,
-		"--driftgate", b.driftgateBin(), "--timeout", b.o.timeout.String())
+	cmd := exec.CommandContext(ctx, b.devclusterBin(), append([]string{"up", "--dir", b.clusterDir(),
+		"--driftgate", b.driftgateBin(), "--timeout", b.o.timeout.String()}, args...)...)
 	cmd.Env = append(os.Environ(), "KUBEBUILDER_ASSETS="+b.o.assets)
 	raw, err := cmd.CombinedOutput()
 	if err != nil {
@@ -87,11 +104,64 @@ func (b *bench) startCluster(ctx context.Context) error {
 }
 
 func (b *bench) stopCluster() error {
+	redis := recordedRedis(b.clusterDir()) // read before down removes state.json
 	raw, err := exec.Command(b.devclusterBin(), "down", "--dir", b.clusterDir()).CombinedOutput()
 	if err != nil {
 		return fmt.Errorf("devcluster down: %w\n%s", err, raw)
 	}
+	if redis.PID > 0 && stopLeftRedis(redis) {
+		fmt.Fprintf(b.out, "stopped Redis (pid %d), which devcluster down left running\n", redis.PID)
+	}
 	return nil
+}
+
+// redisRecord is devcluster's state.json record of its Redis (with --argocd).
+type redisRecord struct {
+	PID   int    `json:"pid"`
+	Start uint64 `json:"start"`
+}
+
+func recordedRedis(clusterDir string) redisRecord {
+	var s struct {
+		Processes map[string]redisRecord `json:"processes"`
+	}
+	raw, err := os.ReadFile(filepath.Join(clusterDir, "state.json"))
+	if err != nil || json.Unmarshal(raw, &s) != nil {
+		return redisRecord{}
+	}
+	return s.Processes["redis"]
+}
+
+// stopLeftRedis stops the recorded Redis if it still runs, and says whether it did. devcluster
+// down does not stop it: redis-server rewrites its command line ("/usr/bin/redis-server
+// 127.0.0.1:PORT" in one argument), so supervise.Alive finds no redis-server binary there and
+// takes the process for gone. It is stopped here by its pid, after checking its start time (a
+// later process with the same pid is left alone) and its command line.
+func stopLeftRedis(r redisRecord) bool {
+	running := func() bool {
+		raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", r.PID))
+		if err != nil {
+			return false
+		}
+		fields := strings.Fields(string(raw[bytes.LastIndexByte(raw, ')')+1:]))
+		if len(fields) < 20 || fields[0] == "Z" || fields[19] != strconv.FormatUint(r.Start, 10) {
+			return false
+		}
+		cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", r.PID))
+		return err == nil && strings.Contains(string(cmdline), "redis-server")
+	}
+	if r.Start == 0 || !running() {
+		return false
+	}
+	_ = syscall.Kill(r.PID, syscall.SIGTERM)
+	for range 50 {
+		if !running() {
+			return true
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	_ = syscall.Kill(r.PID, syscall.SIGKILL)
+	return true
 }
 
 // connect reads state.json and builds the clients.
@@ -106,8 +176,12 @@ func (b *bench) connect() error {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return fmt.Errorf("devcluster's state.json: %w", err)
 	}
-	if s.Ports.GitServer == 0 || s.Ports.KustomizeMetrics == 0 || s.Ports.Metrics == 0 {
-		return fmt.Errorf("state.json has no Git server, kustomize-controller or driftgate metrics port: %+v", s.Ports)
+	controller := s.Ports.KustomizeMetrics
+	if b.argo() {
+		controller = s.Ports.ArgoControllerMetrics
+	}
+	if s.Ports.GitServer == 0 || controller == 0 || s.Ports.Metrics == 0 {
+		return fmt.Errorf("state.json has no Git server, %s controller or driftgate metrics port: %+v", b.o.gitops, s.Ports)
 	}
 	b.ports = s.Ports
 	if b.admin, err = contextConfig(b.kubeconfig(), ""); err != nil {

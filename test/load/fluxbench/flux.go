@@ -59,36 +59,15 @@ func fluxObjects(url string) []*unstructured.Unstructured {
 	return []*unstructured.Unstructured{repo, ks}
 }
 
-// setup pushes the app, points driftgate's audit and Flux at it, and records what Flux's first
-// sync sent through driftgate.
-func (b *bench) setup(ctx context.Context) error {
-	b.gitURL = fmt.Sprintf("http://127.0.0.1:%d/%s.git", b.ports.GitServer, repoName)
-	if err := initBare(filepath.Join(b.clusterDir(), "repos", repoName+".git")); err != nil {
-		return err
-	}
-	var err error
-	if b.repo, err = initRepo(filepath.Join(b.o.dir, "repo"), b.gitURL); err != nil {
-		return err
-	}
-	if err := b.repo.copyIn(b.o.examples, appDir); err != nil {
-		return err
-	}
-	h, err := b.repo.commitAll("shop: checkout v1.2.3")
+// setupFlux pushes the app, points driftgate's audit and Flux at it, and records what Flux's
+// first sync sent through driftgate.
+func (b *bench) setupFlux(ctx context.Context) error {
+	h, err := b.pushApp()
 	if err != nil {
 		return err
 	}
-	if err := b.repo.push(); err != nil {
+	if err := b.createGitSource(ctx); err != nil {
 		return err
-	}
-	fmt.Fprintf(b.out, "pushed %s to %s\n", b.o.examples, b.gitURL)
-
-	gs := &v1alpha1.GitSource{
-		ObjectMeta: metav1.ObjectMeta{Name: sourceName},
-		Spec: v1alpha1.GitSourceSpec{URL: b.gitURL, Revision: branch, Path: appDir,
-			Interval: metav1.Duration{Duration: b.o.gsInterval}},
-	}
-	if err := b.c.Create(ctx, gs); err != nil {
-		return fmt.Errorf("creating the GitSource: %w", err)
 	}
 
 	before, err := b.snapshot(ctx)
@@ -119,7 +98,47 @@ func (b *bench) setup(ctx context.Context) error {
 	b.res.FirstSync = firstSync{Wall: took.Seconds(), delta: d}
 	fmt.Fprintf(b.out, "Flux applied %s in %s: %.0f reconciles, %.0f admission requests to driftgate (by writer: %v), %.0f denied\n",
 		fluxRevision(h), took.Round(time.Millisecond), d.Reconciles, d.APIWebhookCalls, d.Decisions, d.Denied)
+	return b.waitGitSourceInSync(ctx)
+}
 
+// pushApp pushes --examples to the cluster's Git server as appDir and returns the commit.
+func (b *bench) pushApp() (plumbing.Hash, error) {
+	b.gitURL = fmt.Sprintf("http://127.0.0.1:%d/%s.git", b.ports.GitServer, repoName)
+	if err := initBare(filepath.Join(b.clusterDir(), "repos", repoName+".git")); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	var err error
+	if b.repo, err = initRepo(filepath.Join(b.o.dir, "repo"), b.gitURL); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if err := b.repo.copyIn(b.o.examples, appDir); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	h, err := b.repo.commitAll("shop: checkout v1.2.3")
+	if err != nil {
+		return plumbing.ZeroHash, err
+	}
+	if err := b.repo.push(); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	fmt.Fprintf(b.out, "pushed %s to %s\n", b.o.examples, b.gitURL)
+	return h, nil
+}
+
+// createGitSource points driftgate's audit at the app in Git.
+func (b *bench) createGitSource(ctx context.Context) error {
+	gs := &v1alpha1.GitSource{
+		ObjectMeta: metav1.ObjectMeta{Name: sourceName},
+		Spec: v1alpha1.GitSourceSpec{URL: b.gitURL, Revision: branch, Path: appDir,
+			Interval: metav1.Duration{Duration: b.o.gsInterval}},
+	}
+	if err := b.c.Create(ctx, gs); err != nil {
+		return fmt.Errorf("creating the GitSource: %w", err)
+	}
+	return nil
+}
+
+func (b *bench) waitGitSourceInSync(ctx context.Context) error {
 	return b.waitFor(ctx, "GitSource "+sourceName+" is Ready and in sync", func(ctx context.Context) (bool, string) {
 		var gs v1alpha1.GitSource
 		if err := b.c.Get(ctx, types.NamespacedName{Name: sourceName}, &gs); err != nil {
@@ -131,8 +150,8 @@ func (b *bench) setup(ctx context.Context) error {
 	})
 }
 
-// settledSnapshot reads the counters once kustomize-controller's reconcile count has not moved
-// for a second.
+// settledSnapshot reads the counters once the controller's count of reconciles (Argo CD: syncs
+// and comparisons) has not moved for a second.
 func (b *bench) settledSnapshot(ctx context.Context) (snapshot, error) {
 	last, err := b.snapshot(ctx)
 	if err != nil {
@@ -148,7 +167,7 @@ func (b *bench) settledSnapshot(ctx context.Context) (snapshot, error) {
 		if err != nil {
 			return s, err
 		}
-		if s.reconcileCount == last.reconcileCount {
+		if s.reconcileCount == last.reconcileCount && s.argo.comparisons == last.argo.comparisons {
 			return s, nil
 		}
 		last = s
@@ -195,10 +214,10 @@ func (b *bench) waitApplied(ctx context.Context, h plumbing.Hash) error {
 	})
 }
 
-// reconcile requests one reconcile of the Kustomization, as `flux reconcile kustomization shop`
-// does, and returns the wall time from the request to the watch event that shows it handled and
-// Ready.
-func (b *bench) reconcile(ctx context.Context) (time.Duration, error) {
+// reconcileFlux requests one reconcile of the Kustomization, as `flux reconcile kustomization
+// shop` does, and returns the wall time from the request to the watch event that shows it
+// handled and Ready.
+func (b *bench) reconcileFlux(ctx context.Context) (time.Duration, error) {
 	ks := b.dyn.Resource(kustomizationGVR).Namespace(fluxNamespace)
 	cur, err := ks.Get(ctx, fluxName, metav1.GetOptions{})
 	if err != nil {

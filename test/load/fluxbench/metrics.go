@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -170,7 +171,9 @@ func scrapeAPIServer(ctx context.Context, cs kubernetes.Interface) (scrape, erro
 // snapshot is every counter fluxbench reads around one reconcile.
 type snapshot struct {
 	// kustomize-controller: its own measure of the reconcile (fluxcd/pkg/runtime/metrics).
+	// Argo CD: the operations' time (from its log) and its count of syncs.
 	reconcileSum, reconcileCount float64
+	argo                         argoCounters // Argo CD only
 	// driftgate serve: admission decisions (by writer class), and the webhook handler's time.
 	decisions        map[string]float64 // writer -> count, all results
 	denied, errors   float64
@@ -180,7 +183,14 @@ type snapshot struct {
 	apiWebhookSum    float64 // kube-apiserver: time spent calling driftgate's webhook
 	apiWebhookCount  float64
 	apiWebhookFailed float64 // calls answered with a code other than 200 (or none)
+	// kube-apiserver: writes to the app's kinds, by verb, resource and dry run (all writers).
+	writes map[string]float64
 }
+
+// appResources are the resources of examples/checkout, whose writes the snapshot counts.
+var appResources = []string{"namespaces", "configmaps", "services", "deployments"}
+
+var writeVerbs = []string{"POST", "PUT", "PATCH", "APPLY", "DELETE"}
 
 const (
 	webhookName        = "validate.driftgate.io"
@@ -190,13 +200,19 @@ const (
 
 func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 	var s snapshot
-	k, err := scrapeHTTP(ctx, b.ports.KustomizeMetrics)
-	if err != nil {
-		return s, fmt.Errorf("kustomize-controller metrics: %w", err)
+	if b.argo() {
+		if err := b.argoSnapshot(ctx, &s); err != nil {
+			return s, err
+		}
+	} else {
+		k, err := scrapeHTTP(ctx, b.ports.KustomizeMetrics)
+		if err != nil {
+			return s, fmt.Errorf("kustomize-controller metrics: %w", err)
+		}
+		sel := map[string]string{"kind": kustomizationKind, "name": fluxName, "namespace": fluxNamespace}
+		s.reconcileSum = k.sum(reconcileDurMetric+"_sum", sel)
+		s.reconcileCount = k.sum(reconcileDurMetric+"_count", sel)
 	}
-	sel := map[string]string{"kind": kustomizationKind, "name": fluxName, "namespace": fluxNamespace}
-	s.reconcileSum = k.sum(reconcileDurMetric+"_sum", sel)
-	s.reconcileCount = k.sum(reconcileDurMetric+"_count", sel)
 	d, err := scrapeHTTP(ctx, b.ports.Metrics)
 	if err != nil {
 		return s, fmt.Errorf("driftgate metrics: %w", err)
@@ -215,6 +231,18 @@ func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 	s.apiWebhookSum = a.sum("apiserver_admission_webhook_admission_duration_seconds_sum", w)
 	s.apiWebhookCount = a.sum("apiserver_admission_webhook_admission_duration_seconds_count", w)
 	s.apiWebhookFailed = a.sum("apiserver_admission_webhook_request_total", w) - a.sum("apiserver_admission_webhook_request_total", map[string]string{"name": webhookName, "code": "200"})
+	s.writes = map[string]float64{}
+	for _, x := range a {
+		if x.name != "apiserver_request_total" || !slices.Contains(appResources, x.labels["resource"]) ||
+			!slices.Contains(writeVerbs, x.labels["verb"]) || x.labels["subresource"] != "" {
+			continue
+		}
+		key := x.labels["verb"] + " " + x.labels["resource"]
+		if x.labels["dry_run"] != "" {
+			key += " (dry run)"
+		}
+		s.writes[key] += x.value
+	}
 	return s, nil
 }
 
@@ -231,6 +259,14 @@ type delta struct {
 	APIWebhookSecs   float64            `json:"apiserverWebhookSeconds"` // kube-apiserver's wait for driftgate, summed
 	APIWebhookCalls  float64            `json:"apiserverWebhookCalls"`
 	APIWebhookFailed float64            `json:"apiserverWebhookFailed"`
+	// Writes are kube-apiserver's count of writes to the app's kinds (apiserver_request_total:
+	// namespaces, configmaps, services, deployments; any writer, any namespace) by verb.
+	Writes map[string]float64 `json:"apiserverWrites,omitempty"`
+	// Argo CD: gitops-engine's sync (dry run and applies) from the controller's log, the
+	// operations it logged (must be 1), and its comparisons with Git in the window.
+	SyncPhaseSeconds float64 `json:"syncPhaseSeconds,omitempty"`
+	Operations       float64 `json:"operations,omitempty"`
+	Comparisons      float64 `json:"comparisons,omitempty"`
 }
 
 func diff(before, after snapshot) delta {
@@ -252,5 +288,16 @@ func diff(before, after snapshot) delta {
 			d.Decisions[w] = v
 		}
 	}
+	for k, n := range after.writes {
+		if v := n - before.writes[k]; v != 0 {
+			if d.Writes == nil {
+				d.Writes = map[string]float64{}
+			}
+			d.Writes[k] = v
+		}
+	}
+	d.SyncPhaseSeconds = after.argo.syncPhaseSeconds - before.argo.syncPhaseSeconds
+	d.Operations = after.argo.operations - before.argo.operations
+	d.Comparisons = after.argo.comparisons - before.argo.comparisons
 	return d
 }
