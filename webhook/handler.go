@@ -54,13 +54,16 @@ func (h *Handler) answer(ctx context.Context, req *Request) (resp *admissionv1.A
 	defer func() {
 		if p := recover(); p != nil {
 			h.Log.Error(fmt.Errorf("%v", p), "admission handler panicked", logkeys.UID, req.UID)
-			h.Metrics.observe(&Result{Failed: true})
+			h.Metrics.observePanic(req)
 			resp = refuse(http.StatusInternalServerError, "driftgate: internal error while deciding; denied")
 		}
 		resp.UID = req.UID
 	}()
 	if isDriftgateResource(req) {
-		return h.answerDriftgate(req)
+		resp = h.answerDriftgate(req)
+		// Without the rules nothing was decided: that refusal is an error.
+		h.Metrics.observeRules(req, resp.Allowed, h.Rules == nil)
+		return resp
 	}
 	if h.Exempt(req.Namespace) {
 		return &admissionv1.AdmissionResponse{Allowed: true}
