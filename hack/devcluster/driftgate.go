@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
-	"strings"
 
 	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/internal/supervise"
@@ -40,10 +38,11 @@ audit:
 }
 
 // serveArgs are `driftgate serve`'s arguments: its own kubeconfig, the generated config and
-// serving certificate, and the ports picked at start. Change them here. --enable-audit is added
-// once `serve --help` no longer says the audit is not available.
-func serveArgs(l layout, o *options, p ports) []string {
-	args := []string{
+// serving certificate, and the ports picked at start. Change them here, with serve's flags
+// (cmd/driftgate/serve.go): the binary is built from this module, and TestUpDown runs it with
+// them. --enable-audit is serve's default, written out because devcluster runs the audit.
+func serveArgs(l layout, p ports) []string {
+	return []string{
 		"serve",
 		"--config=" + l.driftgateConfig(),
 		"--kubeconfig=" + l.driftgateKubeconfig(),
@@ -53,31 +52,13 @@ func serveArgs(l layout, o *options, p ports) []string {
 		"--metrics-bind-address=" + localAddr(p.Metrics),
 		"--health-probe-bind-address=" + localAddr(p.Probe),
 		"--log-format=console",
+		"--enable-audit",
 	}
-	if auditAvailable(o.driftgate) {
-		args = append(args, "--enable-audit")
-	}
-	return args
-}
-
-// auditAvailable reports whether serve's help offers --enable-audit without calling it
-// unavailable ("not in this release yet").
-func auditAvailable(bin string) bool {
-	out, err := exec.Command(bin, "serve", "--help").CombinedOutput()
-	if err != nil {
-		return false
-	}
-	for line := range strings.SplitSeq(string(out), "\n") {
-		if strings.Contains(line, "--enable-audit") {
-			return !strings.Contains(line, "not in this release") && !strings.Contains(line, "not available")
-		}
-	}
-	return false
 }
 
 // startDriftgate runs `driftgate serve` and waits for its /readyz (the webhook server started).
 func startDriftgate(ctx context.Context, l layout, o *options, p ports) (*supervise.Process, error) {
-	proc, err := startProcess(l, driftgateName, o.driftgate, serveArgs(l, o, p))
+	proc, err := startProcess(l, driftgateName, o.driftgate, serveArgs(l, p))
 	if err != nil {
 		return proc, err
 	}
