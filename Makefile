@@ -6,7 +6,7 @@ SHELL := bash
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -X main.version=$(VERSION) -X main.commit=$(COMMIT)
-GENERATED := api/v1alpha1/zz_generated.deepcopy.go charts/driftgate/crds charts/driftgate/templates/webhookconfiguration.yaml
+GENERATED := api/v1alpha1/zz_generated.deepcopy.go charts/driftgate/crds charts/driftgate/templates/webhookconfiguration.yaml charts/driftgate/templates/rbac.yaml
 
 .PHONY: help
 help: ## List the targets.
@@ -69,10 +69,10 @@ tools: ## Download the Go modules and build the go tools the targets run (contro
 	@hack/long.sh controller-gen "generates deepcopy code and CRDs" 2 -- go build -o /dev/null sigs.k8s.io/controller-tools/cmd/controller-gen
 
 .PHONY: generate
-generate: ## Regenerate deepcopy code, CRDs and the chart's webhook registration.
+generate: ## Regenerate deepcopy code, CRDs and the chart's webhook registration and RBAC.
 	go tool controller-gen object paths=./api/...
 	go tool controller-gen crd:crdVersions=v1 paths=./api/... output:crd:artifacts:config=charts/driftgate/crds
-	go run ./hack/genchart charts/driftgate/templates/webhookconfiguration.yaml
+	go run ./hack/genchart charts/driftgate/templates/webhookconfiguration.yaml charts/driftgate/templates/rbac.yaml
 
 .PHONY: verify-generated
 verify-generated: ## Fail when generated files are not what `make generate` makes.

@@ -11,10 +11,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/driftgate/driftgate/internal/crds"
+	"github.com/driftgate/driftgate/internal/rbac"
 	"github.com/driftgate/driftgate/internal/supervise"
-	"github.com/driftgate/driftgate/internal/testenv"
 )
 
 // fluxNamespace is where Flux's controllers run and find their own objects (RUNTIME_NAMESPACE).
@@ -28,9 +28,7 @@ func startFlux(ctx context.Context, l layout, o *options, s *state, pk *clusterP
 	if err != nil {
 		return err
 	}
-	if _, err := envtest.InstallCRDs(admin, envtest.CRDInstallOptions{
-		Paths: []string{filepath.Join(o.flux, "crds")}, ErrorIfPathMissing: true, MaxTime: o.timeout,
-	}); err != nil {
+	if err := crds.Install(ctx, admin, filepath.Join(o.flux, "crds"), o.timeout); err != nil {
 		return fmt.Errorf("installing Flux's CRDs from %s: %w", filepath.Join(o.flux, "crds"), err)
 	}
 	cs, err := kubernetes.NewForConfig(admin)
@@ -95,8 +93,8 @@ func fluxRBAC(ctx context.Context, cs kubernetes.Interface) error {
 	if err := createServiceAccounts(ctx, cs, []serviceAccount{{namespace: fluxNamespace, name: sourceName}}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return err
 	}
-	b := testenv.Binding("dev-flux-cluster-reconciler", "cluster-admin",
-		testenv.ServiceAccountSubject(fluxNamespace, sourceName), testenv.ServiceAccountSubject(fluxNamespace, kustomizeName))
+	b := rbac.Binding("dev-flux-cluster-reconciler", "cluster-admin",
+		rbac.ServiceAccountSubject(fluxNamespace, sourceName), rbac.ServiceAccountSubject(fluxNamespace, kustomizeName))
 	if _, err := cs.RbacV1().ClusterRoleBindings().Create(ctx, &b, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
 		return fmt.Errorf("binding Flux's controllers: %w", err)
 	}

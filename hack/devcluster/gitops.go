@@ -11,9 +11,9 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/driftgate/driftgate/internal/argocd"
+	"github.com/driftgate/driftgate/internal/crds"
 )
 
 // argoNamespace holds Argo CD's settings and Applications.
@@ -51,9 +51,7 @@ func startArgoCD(ctx context.Context, l layout, o *options, s *state, pk *cluste
 	if err != nil {
 		return err
 	}
-	if _, err := envtest.InstallCRDs(admin, envtest.CRDInstallOptions{
-		Paths: []string{filepath.Join(o.argocd, "crds")}, ErrorIfPathMissing: true, MaxTime: o.timeout,
-	}); err != nil {
+	if err := crds.Install(ctx, admin, filepath.Join(o.argocd, "crds"), o.timeout); err != nil {
 		return fmt.Errorf("installing Argo CD's CRDs from %s: %w", filepath.Join(o.argocd, "crds"), err)
 	}
 	cs, err := kubernetes.NewForConfig(admin)

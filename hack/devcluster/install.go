@@ -12,9 +12,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
-	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/internal/crds"
 )
 
 // demoNamespace is an ordinary namespace to try writes in.
@@ -55,7 +55,7 @@ func install(ctx context.Context, admin *rest.Config, o *options, cfg *config.Co
 var fluxServiceAccount = serviceAccount{namespace: "flux-system", name: "kustomize-controller"}
 
 func installObjects(ctx context.Context, cs kubernetes.Interface, admin *rest.Config, o *options, cfg *config.Config) error {
-	if _, err := envtest.InstallCRDs(admin, envtest.CRDInstallOptions{Paths: []string{o.crds}, ErrorIfPathMissing: true, MaxTime: o.timeout}); err != nil {
+	if err := crds.Install(ctx, admin, o.crds, o.timeout); err != nil {
 		return fmt.Errorf("installing the CRDs from %s: %w", o.crds, err)
 	}
 	self := selfServiceAccount(cfg)

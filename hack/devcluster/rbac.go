@@ -13,7 +13,7 @@ import (
 	"k8s.io/client-go/kubernetes"
 
 	"github.com/driftgate/driftgate/internal/config"
-	"github.com/driftgate/driftgate/internal/testenv"
+	"github.com/driftgate/driftgate/internal/rbac"
 )
 
 // The chart's ClusterRoles for people (charts/driftgate/templates/rbac.yaml, release "driftgate").
@@ -22,14 +22,14 @@ const (
 	approverRole  = "driftgate:approver"
 )
 
-// clusterRoles are driftgate's own (testenv.DriftgateRoles, as the envtest tests and the chart
+// clusterRoles are driftgate's own (internal/rbac, exactly as the chart and the envtest tests
 // have them) and the chart's requester and approver roles.
 func clusterRoles(cfg *config.Config) []rbacv1.ClusterRole {
 	grants := []rbacv1.PolicyRule{
 		{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"}},
 		{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassedits"}, Verbs: []string{"get", "list", "watch"}},
 	}
-	return append(testenv.DriftgateRoles(cfg.BreakGlass.ClusterRole),
+	return append(rbac.ClusterRoles(rbac.ValuesFor(cfg)),
 		rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: requesterRole}, Rules: grants},
 		rbacv1.ClusterRole{ObjectMeta: metav1.ObjectMeta{Name: approverRole}, Rules: grants},
 	)
@@ -42,27 +42,27 @@ func clusterRoles(cfg *config.Config) []rbacv1.ClusterRole {
 func clusterRoleBindings(cfg *config.Config, self serviceAccount) []rbacv1.ClusterRoleBinding {
 	var gitops []rbacv1.Subject
 	for _, sa := range gitopsServiceAccounts(cfg) {
-		gitops = append(gitops, testenv.ServiceAccountSubject(sa.namespace, sa.name))
+		gitops = append(gitops, rbac.ServiceAccountSubject(sa.namespace, sa.name))
 	}
-	driftgate := testenv.ServiceAccountSubject(self.namespace, self.name)
+	driftgate := rbac.ServiceAccountSubject(self.namespace, self.name)
 	oncall, approvers := groupSubjects(oncallGroup), groupSubjects(approverGroup)
 	return []rbacv1.ClusterRoleBinding{
-		testenv.Binding("dev-gitops-cluster-admin", "cluster-admin", gitops...),
-		testenv.Binding("driftgate", "driftgate", driftgate),
-		testenv.Binding(testenv.RecordsBinding, "driftgate-records", driftgate),
-		testenv.Binding("dev-oncall-edit", "edit", oncall...),
-		testenv.Binding("dev-oncall-requester", requesterRole, oncall...),
-		testenv.Binding("dev-approvers-view", "view", approvers...),
-		testenv.Binding("dev-approvers-approver", approverRole, approvers...),
+		rbac.Binding("dev-gitops-cluster-admin", "cluster-admin", gitops...),
+		rbac.Binding("driftgate", "driftgate", driftgate),
+		rbac.Binding(rbac.RecordsRole, "driftgate-records", driftgate),
+		rbac.Binding("dev-oncall-edit", "edit", oncall...),
+		rbac.Binding("dev-oncall-requester", requesterRole, oncall...),
+		rbac.Binding("dev-approvers-view", "view", approvers...),
+		rbac.Binding("dev-approvers-approver", approverRole, approvers...),
 	}
 }
 
 // groupSubjects are the group and, by name, the demo's people in it.
 func groupSubjects(group string) []rbacv1.Subject {
-	out := []rbacv1.Subject{testenv.GroupSubject(group)}
+	out := []rbacv1.Subject{rbac.GroupSubject(group)}
 	for _, who := range people() {
 		if slices.Contains(who.groups, group) {
-			out = append(out, testenv.UserSubject(who.name))
+			out = append(out, rbac.UserSubject(who.name))
 		}
 	}
 	return out

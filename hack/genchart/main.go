@@ -1,5 +1,6 @@
 // Command genchart writes the chart's ValidatingWebhookConfiguration from webhook.Configuration,
-// so the chart, driftgate's Registrar and the tests register the webhook identically. Values the
+// so the chart, driftgate's Registrar and the tests register the webhook identically, and the
+// chart's RBAC from internal/rbac, so the chart and the tests give driftgate the same rules. Values the
 // chart takes from its values (names, exempt namespaces, markers, failure policy, timeout) are
 // rendered as placeholders and swapped for Helm expressions. Run by `make generate`; test/chart
 // checks that a render equals webhook.Configuration of the rendered driftgate.yaml.
@@ -34,11 +35,15 @@ const (
 )
 
 func main() {
-	if len(os.Args) != 2 {
-		fmt.Fprintln(os.Stderr, "usage: genchart OUTPUT")
+	if len(os.Args) != 3 {
+		fmt.Fprintln(os.Stderr, "usage: genchart WEBHOOKCONFIGURATION RBAC")
 		os.Exit(2)
 	}
 	if err := write(os.Args[1]); err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	if err := writeRBAC(os.Args[2]); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}

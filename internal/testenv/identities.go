@@ -12,6 +12,9 @@ import (
 	"k8s.io/client-go/kubernetes"
 	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
+
+	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/internal/rbac"
 )
 
 // Service accounts by key: the GitOps controllers, system controllers and driftgate itself.
@@ -51,7 +54,7 @@ func (c *Cluster) ServiceAccountName(key string) string { return c.serviceAccoun
 
 // RecordsBinding is the ClusterRoleBinding that lets driftgate create edit records; tests
 // remove it to see a write that cannot be recorded denied.
-const RecordsBinding = "driftgate-records"
+const RecordsBinding = rbac.RecordsRole
 
 func (c *Cluster) createIdentities(ctx context.Context, o Options) error {
 	cs, err := kubernetes.NewForConfig(c.Admin)
@@ -63,11 +66,22 @@ func (c *Cluster) createIdentities(ctx context.Context, o Options) error {
 			return err
 		}
 	}
-	roles := append(DriftgateRoles(c.Config.BreakGlass.ClusterRole), o.ClusterRoles...)
+	roles := append(DriftgateRoles(c.Config), o.ClusterRoles...)
 	for i := range roles {
 		if _, err := cs.RbacV1().ClusterRoles().Create(ctx, &roles[i], metav1.CreateOptions{}); err != nil {
 			return err
 		}
+	}
+	role := DriftgateNamespaceRole(c.Config)
+	if _, err := cs.RbacV1().Roles(role.Namespace).Create(ctx, &role, metav1.CreateOptions{}); err != nil {
+		return err
+	}
+	self := c.serviceAccounts()[Self]
+	rb := rbacv1.RoleBinding{ObjectMeta: metav1.ObjectMeta{Namespace: role.Namespace, Name: "driftgate"},
+		RoleRef:  rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "Role", Name: role.Name},
+		Subjects: []rbacv1.Subject{ServiceAccountSubject(self.namespace, self.name)}}
+	if _, err := cs.RbacV1().RoleBindings(role.Namespace).Create(ctx, &rb, metav1.CreateOptions{}); err != nil {
+		return err
 	}
 	bindings := append(c.systemBindings(), o.ClusterRoleBindings...)
 	for i := range bindings {
@@ -105,71 +119,36 @@ func (c *Cluster) systemBindings() []rbacv1.ClusterRoleBinding {
 		out = append(out, Binding("test-"+key, "cluster-admin", ServiceAccountSubject(sas[key].namespace, sas[key].name)))
 	}
 	self := ServiceAccountSubject(sas[Self].namespace, sas[Self].name)
-	return append(out, Binding("driftgate", "driftgate", self), Binding(RecordsBinding, "driftgate-records", self))
+	return append(out, Binding("driftgate", "driftgate", self), Binding(RecordsBinding, rbac.RecordsRole, self))
 }
 
-// Binding binds a ClusterRole to subjects cluster-wide.
+// Binding binds a ClusterRole to subjects cluster-wide (rbac.Binding).
 func Binding(name, role string, subjects ...rbacv1.Subject) rbacv1.ClusterRoleBinding {
-	return rbacv1.ClusterRoleBinding{
-		ObjectMeta: metav1.ObjectMeta{Name: name},
-		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: role},
-		Subjects:   subjects,
-	}
+	return rbac.Binding(name, role, subjects...)
 }
 
 // ServiceAccountSubject is an RBAC subject for a service account.
 func ServiceAccountSubject(ns, name string) rbacv1.Subject {
-	return rbacv1.Subject{Kind: rbacv1.ServiceAccountKind, Namespace: ns, Name: name}
+	return rbac.ServiceAccountSubject(ns, name)
 }
 
 // UserSubject is an RBAC subject for a user.
-func UserSubject(name string) rbacv1.Subject {
-	return rbacv1.Subject{Kind: rbacv1.UserKind, APIGroup: rbacv1.GroupName, Name: name}
-}
+func UserSubject(name string) rbacv1.Subject { return rbac.UserSubject(name) }
 
 // GroupSubject is an RBAC subject for a group.
-func GroupSubject(name string) rbacv1.Subject {
-	return rbacv1.Subject{Kind: rbacv1.GroupKind, APIGroup: rbacv1.GroupName, Name: name}
+func GroupSubject(name string) rbacv1.Subject { return rbac.GroupSubject(name) }
+
+// DriftgateRoles are driftgate's ClusterRoles exactly as the chart gives them with its default
+// values (internal/rbac), the record permission split out so tests can take it away.
+func DriftgateRoles(cfg *config.Config) []rbacv1.ClusterRole {
+	return rbac.ClusterRoles(rbac.ValuesFor(cfg))
 }
 
-// DriftgateRoles are driftgate's ClusterRoles as the chart installs them
-// (charts/driftgate/templates/rbac.yaml), the record permission split out so tests can take it
-// away. breakGlassRole is the ClusterRole active grants bind.
-func DriftgateRoles(breakGlassRole string) []rbacv1.ClusterRole {
-	return []rbacv1.ClusterRole{{
-		ObjectMeta: metav1.ObjectMeta{Name: "driftgate"},
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{""}, Resources: []string{"namespaces"}, Verbs: []string{"get", "list", "watch"}},
-			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants", "breakglassedits"}, Verbs: []string{"get", "list", "watch"}},
-			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants/status", "breakglassedits/status"}, Verbs: []string{"update", "patch"}},
-			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants/finalizers"}, Verbs: []string{"update"}},
-			// The self-heal protection's finalizer on the edits it holds objects for.
-			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassedits"}, Verbs: []string{"patch"}},
-			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles", "rolebindings"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch", "delete"}},
-			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"roles"}, Verbs: []string{"escalate", "bind"}},
-			{APIGroups: []string{"rbac.authorization.k8s.io"}, Resources: []string{"clusterroles"}, Verbs: []string{"get", "list", "watch"}},
-			{APIGroups: []string{"", "events.k8s.io"}, Resources: []string{"events"}, Verbs: []string{"create", "patch", "update"}},
-			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "replicasets"}, Verbs: []string{"get"}},
-			{APIGroups: []string{"driftgate.io"}, Resources: []string{"gitsources"}, Verbs: []string{"get", "list", "watch"}},
-			{APIGroups: []string{"driftgate.io"}, Resources: []string{"gitsources/status"}, Verbs: []string{"update", "patch"}},
-			// The Registrar creates the webhook configuration when it is missing and restores it.
-			{APIGroups: []string{"admissionregistration.k8s.io"}, Resources: []string{"validatingwebhookconfigurations"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"}},
-			{APIGroups: []string{"*"}, Resources: []string{"*"}, Verbs: []string{"get", "list", "watch"}},
-			// Self-heal protection: Flux's reconcile switch on an object with a Required edit
-			// (the chart's selfHealProtectionResources).
-			{APIGroups: []string{"apps"}, Resources: []string{"deployments", "statefulsets", "daemonsets"}, Verbs: []string{"patch"}},
-			{APIGroups: []string{""}, Resources: []string{"configmaps", "services"}, Verbs: []string{"patch"}},
-			{APIGroups: []string{"batch"}, Resources: []string{"cronjobs"}, Verbs: []string{"patch"}},
-			{APIGroups: []string{"autoscaling"}, Resources: []string{"horizontalpodautoscalers"}, Verbs: []string{"patch"}},
-			{APIGroups: []string{"networking.k8s.io"}, Resources: []string{"ingresses"}, Verbs: []string{"patch"}},
-			{APIGroups: []string{"argoproj.io"}, Resources: []string{"applications"}, Verbs: []string{"patch"}},
-		},
-	}, {
-		ObjectMeta: metav1.ObjectMeta{Name: "driftgate-records"},
-		Rules: []rbacv1.PolicyRule{
-			{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassedits"}, Verbs: []string{"create"}},
-		},
-	}}
+// DriftgateNamespaceRole is driftgate's Role in its own namespace as the chart gives it
+// (leader election, its Service, its certificate Secret).
+func DriftgateNamespaceRole(cfg *config.Config) rbacv1.Role {
+	return rbacv1.Role{ObjectMeta: metav1.ObjectMeta{Namespace: cfg.Webhook.Namespace, Name: "driftgate"},
+		Rules: rbac.Expand(rbac.Namespace(), rbac.ValuesFor(cfg))}
 }
 
 // RestoreRecordsBinding puts back RecordsBinding after a test removed it.
@@ -179,7 +158,7 @@ func (c *Cluster) RestoreRecordsBinding(ctx context.Context) error {
 		return err
 	}
 	sas := c.serviceAccounts()
-	b := Binding(RecordsBinding, "driftgate-records", ServiceAccountSubject(sas[Self].namespace, sas[Self].name))
+	b := Binding(RecordsBinding, rbac.RecordsRole, ServiceAccountSubject(sas[Self].namespace, sas[Self].name))
 	_, err = cs.RbacV1().ClusterRoleBindings().Create(ctx, &b, metav1.CreateOptions{})
 	return err
 }
