@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,7 +30,7 @@ func BenchmarkDecide(b *testing.B) {
 		b.Run(user, func(b *testing.B) {
 			d := benchDecider(b)
 			var review admissionv1.AdmissionReview
-			if err := json.Unmarshal(benchReview(b, user), &review); err != nil {
+			if err := json.Unmarshal(loadgen.UpdateReview("u", user), &review); err != nil {
 				b.Fatal(err)
 			}
 			req, err := webhook.RequestFrom(review.Request)
@@ -56,7 +55,7 @@ func BenchmarkServeHTTP(b *testing.B) {
 				Log:      logr.Discard(),
 				Recorder: buildOnly{},
 			}
-			body := benchReview(b, user)
+			body := loadgen.UpdateReview("u", user)
 			testutil.BenchP50(b, func() {
 				r := httptest.NewRequest(http.MethodPost, webhook.Path, bytes.NewReader(body))
 				r.Header.Set("Content-Type", "application/json")
@@ -68,27 +67,6 @@ func BenchmarkServeHTTP(b *testing.B) {
 			})
 		})
 	}
-}
-
-// benchReview is the load tool's ~14 KB Deployment UPDATE by user. A service account's carries
-// the credential id the API server adds for a service account token: without it the controller's
-// name counts as a person's (impersonated) and its update is denied.
-func benchReview(b *testing.B, user string) []byte {
-	raw := loadgen.UpdateReview("u", user)
-	if !strings.HasPrefix(user, "system:serviceaccount:") {
-		return raw
-	}
-	var review map[string]any
-	if err := json.Unmarshal(raw, &review); err != nil {
-		b.Fatal(err)
-	}
-	userInfo := review["request"].(map[string]any)["userInfo"].(map[string]any)
-	userInfo["extra"] = map[string][]string{config.CredentialIDKey: {"JTI=3f1c9a52-7b0e-4d21-9c44-8e2b6a1d5f07"}}
-	out, err := json.Marshal(review)
-	if err != nil {
-		b.Fatal(err)
-	}
-	return out
 }
 
 // benchDecider decides offline with the default configuration in enforce mode and 1,000 grants.

@@ -5,11 +5,13 @@ package loadgen
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/internal/config"
 )
 
 // Deployment returns a Deployment as the API server sends it: managedFields, last-applied
@@ -79,6 +81,12 @@ func Deployment(replicas int, image string) map[string]any {
 
 // UpdateReview is the AdmissionReview of user changing the app image of the Deployment.
 func UpdateReview(uid, user string) []byte {
+	userInfo := map[string]any{"username": user, "groups": []any{"system:authenticated"}}
+	if strings.HasPrefix(user, "system:serviceaccount:") {
+		// A service account's real token carries its credential id; driftgate trusts a GitOps
+		// identity only with it (a name alone could be impersonated).
+		userInfo["extra"] = map[string]any{config.CredentialIDKey: []any{"JTI=3f1c9a52-7b0e-4d21-9c44-8e2b6a1d5f07"}}
+	}
 	review := map[string]any{
 		"apiVersion": "admission.k8s.io/v1", "kind": "AdmissionReview",
 		"request": map[string]any{
@@ -87,7 +95,7 @@ func UpdateReview(uid, user string) []byte {
 			"resource":    map[string]any{"group": "apps", "version": "v1", "resource": "deployments"},
 			"requestKind": map[string]any{"group": "apps", "version": "v1", "kind": "Deployment"},
 			"namespace":   "prod", "name": "checkout", "operation": "UPDATE",
-			"userInfo":  map[string]any{"username": user, "groups": []any{"system:authenticated"}},
+			"userInfo":  userInfo,
 			"object":    Deployment(3, "registry.example.com/checkout:v1.2.4"),
 			"oldObject": Deployment(3, "registry.example.com/checkout:v1.2.3"),
 			"dryRun":    false,
