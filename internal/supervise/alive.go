@@ -31,9 +31,11 @@ func recordOf(pid int, binary string) Record {
 
 // Alive reports whether the recorded process still runs. It is for processes of an earlier
 // run, which this program has no handle of; a process this program started is watched with
-// Process.Exited. The pid must exist and not be a zombie, have started when recorded, and run
-// the recorded binary, or be between fork and exec (its command line not yet set), a window a
-// check right after start can fall into. Without /proc (not Linux) only the pid is checked.
+// Process.Exited. The pid must exist and not be a zombie, and have started when recorded: pid
+// and start time name one process, whatever its command line says now (programs rewrite it:
+// Redis shows "redis-server 127.0.0.1:6379"; it is empty between fork and exec). A record
+// without a start time falls back to the binary's name in the command line. Without /proc (not
+// Linux) only the pid is checked.
 func Alive(r Record) bool {
 	if r.PID <= 0 {
 		return false
@@ -42,17 +44,17 @@ func Alive(r Record) bool {
 		return syscall.Kill(r.PID, 0) == nil
 	}
 	st, ok := procStat(r.PID)
-	if !ok || st.state == "Z" || st.state == "X" || (r.Start != 0 && st.start != r.Start) {
+	if !ok || st.state == "Z" || st.state == "X" {
 		return false
+	}
+	if r.Start != 0 {
+		return st.start == r.Start
 	}
 	cmdline, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", r.PID))
 	if err != nil {
 		return false
 	}
 	argv0, _, _ := strings.Cut(string(cmdline), "\x00")
-	if argv0 == "" {
-		return r.Start != 0 // mid-exec: the start time already says it is the recorded process
-	}
 	return filepath.Base(argv0) == filepath.Base(r.Binary)
 }
 

@@ -3,6 +3,7 @@ package supervise
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -61,6 +62,41 @@ func TestAliveRightAfterStart(t *testing.T) {
 		}
 		if Alive(p.Record) {
 			t.Fatalf("start %d: Alive says a stopped process runs", i)
+		}
+	}
+}
+
+// TestAliveWithItsCommandLineRewritten: a process that changes its own command line (Redis
+// does) is still the recorded one; once stopped it is not. The old check compared the binary's
+// name with the command line and lost Redis, which devcluster down then left running.
+func TestAliveWithItsCommandLineRewritten(t *testing.T) {
+	p, err := Start(Spec{Name: "renamed", Path: "/bin/bash", Args: []string{"-c", `exec -a "redis-server 127.0.0.1:6379" sleep 30`},
+		Log: filepath.Join(t.TempDir(), "renamed.log")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, func() bool {
+		raw, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", p.PID))
+		return strings.HasPrefix(string(raw), "redis-server")
+	})
+	alive := Alive(p.Record)
+	if err := p.Stop(time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if !alive {
+		t.Error("Alive lost a running process whose command line it rewrote")
+	}
+	if Alive(p.Record) {
+		t.Error("Alive says a stopped process runs")
+	}
+}
+
+// waitUntil polls cond for up to 10 s.
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("gave up waiting")
 		}
 	}
 }
