@@ -9,6 +9,7 @@ import (
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/audit"
 	"github.com/driftgate/driftgate/audit/live"
+	"github.com/driftgate/driftgate/internal/logkeys"
 )
 
 // result is one audit of one source.
@@ -18,31 +19,55 @@ type result struct {
 	// stale: the report is from the last good fetch, not the current state of Git.
 	stale    bool
 	fetchErr error
-	// invalid is a spec problem found while diffing (a malformed ignore path).
-	invalid          error
+	// stalled is the spec's error when the spec cannot work (see sourceState.stalled).
+	stalled error
+	// auditErr: the diff failed (Git's content, such as a malformed ignore-fields annotation,
+	// or the config); retried on the interval like a fetch error.
+	auditErr error
+	// ran is set when a fetch or diff was tried (not for a stalled source reconciled again).
+	ran              bool
 	revision         string
 	drifting         map[live.Key]time.Time
 	backportRequired int
 }
 
+// stalled reports whether the source's spec of this generation is known not to work.
+func (r *Reconciler) stalled(gs *v1alpha1.GitSource) bool {
+	st := r.state.get(gs.Name)
+	return st.stalled != nil && st.generation == gs.Generation
+}
+
+// lastResult is the source's last known result, without auditing.
+func (r *Reconciler) lastResult(gs *v1alpha1.GitSource) result {
+	st := r.state.get(gs.Name)
+	return result{stale: st.stale(), fetchErr: st.fetchErr, stalled: st.stalled, revision: st.revision}
+}
+
 // audit diffs the source's last known manifests against the live objects.
 func (r *Reconciler) audit(gs *v1alpha1.GitSource) result {
 	st := r.state.get(gs.Name)
-	res := result{stale: st.stale(), fetchErr: st.fetchErr, revision: st.revision}
+	res := r.lastResult(gs)
+	res.ran = true
 	r.seed(gs)
-	if res.stale {
+	if res.stale || res.stalled != nil {
 		// The last known result stays in the status, marked stale.
 		return res
 	}
 	start := r.Clock.Now()
 	d, err := r.differFor(gs, st)
 	if err != nil {
-		res.invalid = fmt.Errorf("spec.ignore: %w", err)
+		if _, cerr := r.baseDiffer(); cerr != nil {
+			res.auditErr = cerr // the config's rules, not the source's
+			return res
+		}
+		res.stalled = specInvalid(fmt.Errorf("spec.ignore: %w", err))
+		r.state.update(gs.Name, func(st *sourceState) { st.stalled = res.stalled })
+		r.Log.Error(err, "the source's spec cannot work: not audited again until it changes", logkeys.Source, gs.Name)
 		return res
 	}
 	rep, err := d.Diff(objects(st.desired), r.liveFor(gs.Name, st))
 	if err != nil {
-		res.invalid = err
+		res.auditErr = err
 		return res
 	}
 	res.report = rep

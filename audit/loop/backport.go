@@ -26,14 +26,50 @@ const landingGrace = 10 * time.Second
 // noTicket labels the backport metric of edits made without a ticket (warn mode).
 const noTicket = "(none)"
 
+// backportPass is what one pass over the open edits found.
+type backportPass struct {
+	// required counts, per source, the edits of its objects still Required.
+	required map[string]int
+	// landing is set when a new edit's write is not visible live yet and its landing grace has
+	// not passed: the loop looks again within a second rather than on the source's interval.
+	landing bool
+}
+
 // trackBackports resolves the Required edits whose object the source defines (and those of
-// objects no source defines), and returns, per source, how many edits of its objects are still
-// Required.
-func (r *Reconciler) trackBackports(ctx context.Context, source string) (map[string]int, error) {
+// objects no source defines), and counts, per source, the edits of its objects still Required.
+func (r *Reconciler) trackBackports(ctx context.Context, source string) (backportPass, error) {
 	var list v1alpha1.BreakGlassEditList
 	if err := r.Client.List(ctx, &list); err != nil {
-		return nil, fmt.Errorf("listing break-glass edits: %w", err)
+		return backportPass{}, fmt.Errorf("listing break-glass edits: %w", err)
 	}
+	d, err := r.baseDiffer()
+	if err != nil {
+		return backportPass{}, err
+	}
+	pass := backportPass{required: map[string]int{}}
+	byTicket := map[string]backlog{}
+	for i := range list.Items {
+		e := &list.Items[i]
+		if !e.Open() {
+			continue
+		}
+		landing, err := r.resolve(ctx, d, e, source, list.Items)
+		if err != nil {
+			r.Log.Error(err, "resolving the backport state failed", logkeys.Name, e.Name)
+		}
+		pass.landing = pass.landing || landing
+		if e.Open() {
+			pass.required[e.Status.GitSource]++
+			byTicket[ticketOf(e)] = byTicket[ticketOf(e)].add(e.CreationTimestamp.Time)
+		}
+	}
+	r.Metrics.observeBackports(byTicket)
+	return pass, nil
+}
+
+// baseDiffer decides edits, and checks the config's ignore rules: it has the config's options
+// and no source's (built on first use).
+func (r *Reconciler) baseDiffer() (*audit.Differ, error) {
 	if r.editDiffer == nil {
 		d, err := audit.New(r.differOptions(&v1alpha1.GitSource{}))
 		if err != nil {
@@ -41,24 +77,7 @@ func (r *Reconciler) trackBackports(ctx context.Context, source string) (map[str
 		}
 		r.editDiffer = d
 	}
-	d := r.editDiffer
-	r.pending = false
-	perSource, byTicket := map[string]int{}, map[string]backlog{}
-	for i := range list.Items {
-		e := &list.Items[i]
-		if !e.Open() {
-			continue
-		}
-		if err := r.resolve(ctx, d, e, source, list.Items); err != nil {
-			r.Log.Error(err, "resolving the backport state failed", logkeys.Name, e.Name)
-		}
-		if e.Open() {
-			perSource[e.Status.GitSource]++
-			byTicket[ticketOf(e)] = byTicket[ticketOf(e)].add(e.CreationTimestamp.Time)
-		}
-	}
-	r.Metrics.observeBackports(byTicket)
-	return perSource, nil
+	return r.editDiffer, nil
 }
 
 func ticketOf(e *v1alpha1.BreakGlassEdit) string {
@@ -70,8 +89,9 @@ func ticketOf(e *v1alpha1.BreakGlassEdit) string {
 
 // resolve decides one edit against the source that defines its object. It decides nothing
 // while that source (or, for an object no source defines, any source) is stale. all are every
-// edit, where a later write that put Git's values back is found.
-func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.BreakGlassEdit, source string, all []v1alpha1.BreakGlassEdit) error {
+// edit, where a later write that put Git's values back is found. landing reports an edit left
+// undecided because its write may still land.
+func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.BreakGlassEdit, source string, all []v1alpha1.BreakGlassEdit) (landing bool, err error) {
 	ref := e.Spec.Object
 	k := objectKey(ref.APIVersion, ref.Kind, ref.Namespace, ref.Name)
 	defs, anyStale := r.state.lookup(k)
@@ -79,15 +99,15 @@ func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.B
 	var def definer
 	switch {
 	case len(defs) > 0 && (defs[0].stale || defs[0].source != source):
-		return nil // decided by the defining source's own audit
+		return false, nil // decided by the defining source's own audit
 	case len(defs) > 0:
 		def = defs[0]
 	case anyStale || len(r.state.names()) == 0:
-		return nil
+		return false, nil
 	}
 	liveObj, err := r.liveObject(ctx, ref, k, len(defs) > 0)
 	if err != nil {
-		return err
+		return false, err
 	}
 	var desired *audit.Object
 	if len(defs) > 0 {
@@ -98,20 +118,19 @@ func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.B
 	if firstLook && !audit.Landed(edit, liveObj) {
 		if r.Clock.Since(e.Spec.Time.Time) < landingGrace {
 			// The record is written before the write lands (or fails): wait for the watch.
-			r.pending = true
-			return nil
+			return true, nil
 		}
 		never, err := r.neverLanded(ctx, e)
 		if err != nil {
-			return err
+			return false, err
 		}
 		if never != "" {
-			return r.writeEditStatus(ctx, e, def, audit.Resolution{State: audit.BackportNotApplied, Reason: never}, nil)
+			return false, r.writeEditStatus(ctx, e, def, audit.Resolution{State: audit.BackportNotApplied, Reason: never}, nil)
 		}
 	}
 	res, err := d.Backport(edit, desired, liveObj)
 	if err != nil {
-		return err
+		return false, err
 	}
 	restored := firstLook && res.State == audit.BackportDone
 	if restored {
@@ -123,10 +142,10 @@ func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.B
 		// Also at first sight: a GitOps controller may have undone the write before the audit
 		// looked.
 		if by, err = r.revertedBy(ctx, d, e, all); err != nil {
-			return err
+			return false, err
 		}
 	}
-	return r.writeEditStatus(ctx, e, def, res, by)
+	return false, r.writeEditStatus(ctx, e, def, res, by)
 }
 
 // revertedBy says who put Git's values back over e. The object is read from the API server:

@@ -18,20 +18,29 @@ import (
 )
 
 // refresh fetches and renders the source; on failure the last good manifests are kept and the
-// source is stale until a fetch succeeds again.
+// source is stale until a fetch succeeds again. A failure no retry can fix (terminal) stalls the
+// source until its spec changes.
 func (r *Reconciler) refresh(ctx context.Context, gs *v1alpha1.GitSource, now time.Time) {
 	snap, err := r.fetch(ctx, gs)
 	var desired map[live.Key]audit.Object
 	if err == nil {
 		desired = r.index(snap.Objects, defaultNamespace(gs))
 	}
+	var stalled error
+	if err != nil && terminal(gs.Spec, err) {
+		stalled = err
+	}
 	r.state.update(gs.Name, func(st *sourceState) {
-		st.fetchedAt, st.generation, st.fetchErr = now, gs.Generation, err
+		st.fetchedAt, st.generation, st.fetchErr, st.stalled = now, gs.Generation, err, stalled
 		if err == nil {
 			st.setDesired(snap.ShortRevision(), desired)
 		}
 	})
-	if err != nil {
+	switch {
+	case stalled != nil:
+		r.Log.Error(err, "the source's spec cannot work: not fetched again until it changes", logkeys.Source, gs.Name)
+		return
+	case err != nil:
 		r.Log.Error(err, "fetching the source failed", logkeys.Source, gs.Name)
 		return
 	}
@@ -45,6 +54,9 @@ func (r *Reconciler) refresh(ctx context.Context, gs *v1alpha1.GitSource, now ti
 }
 
 func (r *Reconciler) fetch(ctx context.Context, gs *v1alpha1.GitSource) (source.Snapshot, error) {
+	if err := checkSpec(gs.Spec); err != nil {
+		return source.Snapshot{}, err
+	}
 	spec := source.Spec{URL: gs.Spec.URL, Revision: gs.Spec.Revision, Path: gs.Spec.Path}
 	if ref := gs.Spec.SecretRef; ref != nil {
 		auth, err := r.credentials(ctx, ref)

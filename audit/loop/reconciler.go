@@ -2,6 +2,7 @@ package loop
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -52,13 +53,13 @@ type Reconciler struct {
 
 	state states
 	queue liveQueue
-	// pending is set while an edit waits for its write to show live.
-	pending bool
-	// editDiffer decides edits (the config's options; built on first use).
+	// editDiffer decides edits (the config's options; built on first use by baseDiffer).
 	editDiffer *audit.Differ
 }
 
 // Reconcile implements reconcile.Reconciler: fetch when due, diff, resolve edits, write status.
+// The status is written whatever failed; a source whose spec cannot work is Stalled and not
+// requeued until its spec changes.
 func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	var gs v1alpha1.GitSource
 	if err := r.Client.Get(ctx, req.NamespacedName, &gs); err != nil {
@@ -74,24 +75,42 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	if gs.Spec.Suspend {
 		return ctrl.Result{}, nil
 	}
-	now := r.Clock.Now()
-	if r.fetchDue(&gs, now) {
-		r.refresh(ctx, &gs, now)
+	var res result
+	if r.stalled(&gs) {
+		// Nothing is fetched or audited until the spec changes; edits are still resolved.
+		res = r.lastResult(&gs)
+	} else {
+		if now := r.Clock.Now(); r.fetchDue(&gs, now) {
+			r.refresh(ctx, &gs, now)
+		}
+		res = r.audit(&gs)
 	}
-	res := r.audit(&gs)
-	required, err := r.trackBackports(ctx, gs.Name)
-	if err != nil {
-		return ctrl.Result{}, err
+	pass, passErr := r.trackBackports(ctx, gs.Name)
+	// A failed pass keeps the last count; the audit is written all the same.
+	res.backportRequired = gs.Status.Counts.BackportRequired
+	if passErr == nil {
+		res.backportRequired = pass.required[gs.Name]
 	}
-	res.backportRequired = required[gs.Name]
 	if err := r.writeStatus(ctx, &gs, res); err != nil {
-		return ctrl.Result{}, err
+		return ctrl.Result{}, errors.Join(err, passErr)
 	}
-	next := r.nextFetch(&gs, r.Clock.Now())
-	if r.pending {
-		next = min(next, time.Second)
+	if passErr != nil {
+		return ctrl.Result{}, passErr
 	}
-	return ctrl.Result{RequeueAfter: next}, nil
+	return ctrl.Result{RequeueAfter: r.requeueAfter(&gs, res, pass)}, nil
+}
+
+// requeueAfter is when to look again: at the next fetch, within a second while an edit's write
+// may still land, and never for a stalled source (its spec changing queues it).
+func (r *Reconciler) requeueAfter(gs *v1alpha1.GitSource, res result, pass backportPass) time.Duration {
+	var next time.Duration
+	if res.stalled == nil {
+		next = r.nextFetch(gs, r.Clock.Now())
+	}
+	if pass.landing && (next == 0 || next > time.Second) {
+		next = time.Second
+	}
+	return next
 }
 
 func interval(gs *v1alpha1.GitSource) time.Duration {

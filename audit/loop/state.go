@@ -23,6 +23,9 @@ type sourceState struct {
 	namespaces map[string]bool
 	// fetchErr is the error of the last fetch attempt; the source is stale while it is set.
 	fetchErr error
+	// stalled is set when the spec of this generation cannot work (a terminal fetch error, or a
+	// malformed spec.ignore): nothing is fetched or audited again until the generation changes.
+	stalled error
 	// drifting holds the objects out of sync at the last fresh audit, with when first seen.
 	drifting map[live.Key]time.Time
 	seeded   bool

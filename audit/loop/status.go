@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
@@ -15,23 +16,34 @@ import (
 	"github.com/driftgate/driftgate/audit"
 )
 
+// ConditionStalled is True while the source's spec cannot work: nothing is fetched or audited
+// until the spec changes. It is absent otherwise.
+const ConditionStalled = "Stalled"
+
 // Condition reasons of a GitSource.
 const (
 	ReasonFetched      = "Fetched"
 	ReasonFetchFailed  = "FetchFailed"
 	ReasonAudited      = "Audited"
+	ReasonAuditFailed  = "AuditFailed"
 	ReasonStale        = "Stale"
 	ReasonInvalidSpec  = "InvalidSpec"
 	ReasonNeverFetched = "NeverFetched"
 )
+
+// maxMessage bounds a condition's message, in bytes (the API allows 32768; errors from Git
+// servers and renders can be longer, and a status is read by people).
+const maxMessage = 1024
 
 func (r *Reconciler) writeStatus(ctx context.Context, gs *v1alpha1.GitSource, res result) error {
 	before := gs.DeepCopy()
 	now := metav1.NewTime(r.Clock.Now())
 	s := &gs.Status
 	s.ObservedGeneration = gs.Generation
-	s.LastAuditTime = &now
-	s.Stale = res.stale || res.invalid != nil
+	if res.ran {
+		s.LastAuditTime = &now
+	}
+	s.Stale = res.stale || res.stalled != nil || res.auditErr != nil
 	if res.report != nil {
 		s.Revision = res.revision
 		s.Counts, s.DriftedObjects, s.DriftedObjectsTruncated = counts(res.report), drifted(res), false
@@ -42,7 +54,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, gs *v1alpha1.GitSource, re
 	if s.Stale {
 		// Nothing is vouched in sync on stale data.
 		s.Counts.InSync = 0
-	} else {
+	} else if res.ran {
 		s.LastSuccessfulAuditTime = &now
 	}
 	s.Counts.BackportRequired = res.backportRequired
@@ -93,16 +105,24 @@ func setConditions(gs *v1alpha1.GitSource, res result) {
 	avail := metav1.Condition{Type: v1alpha1.ConditionSourceAvailable, Status: metav1.ConditionTrue,
 		Reason: ReasonFetched, Message: "fetched and rendered revision " + res.revision}
 	ready := metav1.Condition{Type: v1alpha1.ConditionReady, Status: metav1.ConditionTrue, Reason: ReasonAudited}
+	outOfDate := ""
+	if gs.Status.Revision != "" {
+		outOfDate = "; the drift shown is from revision " + gs.Status.Revision + " and may be out of date"
+	}
 	switch {
+	case res.stalled != nil:
+		if res.fetchErr != nil {
+			avail.Status, avail.Reason, avail.Message = metav1.ConditionFalse, ReasonInvalidSpec, res.fetchErr.Error()
+		}
+		ready.Status, ready.Reason = metav1.ConditionFalse, ReasonInvalidSpec
+		ready.Message = "nothing is fetched or audited until the spec changes" + outOfDate + "; the spec cannot work: " + res.stalled.Error()
 	case res.fetchErr != nil:
 		avail.Status, avail.Reason, avail.Message = metav1.ConditionFalse, ReasonFetchFailed, res.fetchErr.Error()
 		ready.Status, ready.Reason = metav1.ConditionFalse, ReasonStale
-		ready.Message = "Git could not be fetched or rendered; nothing is reported in sync"
-		if gs.Status.Revision != "" {
-			ready.Message += "; the drift shown is from revision " + gs.Status.Revision + " and may be out of date"
-		}
-	case res.invalid != nil:
-		ready.Status, ready.Reason, ready.Message = metav1.ConditionFalse, ReasonInvalidSpec, res.invalid.Error()
+		ready.Message = "Git could not be fetched or rendered; nothing is reported in sync" + outOfDate
+	case res.auditErr != nil:
+		ready.Status, ready.Reason = metav1.ConditionFalse, ReasonAuditFailed
+		ready.Message = "nothing is reported in sync" + outOfDate + "; the audit failed: " + res.auditErr.Error()
 	case res.report == nil && gs.Status.Revision == "":
 		avail.Status, avail.Reason, avail.Message = metav1.ConditionUnknown, ReasonNeverFetched, "not fetched yet"
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionUnknown, ReasonNeverFetched, "not audited yet"
@@ -111,7 +131,34 @@ func setConditions(gs *v1alpha1.GitSource, res result) {
 		ready.Message = fmt.Sprintf("audited revision %s: %d objects, %d drifted, %d missing, %d orphaned, %d edits to backport",
 			res.revision, c.Objects, c.Drifted, c.Missing, c.Orphaned, c.BackportRequired)
 	}
-	avail.ObservedGeneration, ready.ObservedGeneration = gs.Generation, gs.Generation
-	apimeta.SetStatusCondition(&gs.Status.Conditions, avail)
-	apimeta.SetStatusCondition(&gs.Status.Conditions, ready)
+	conds := []metav1.Condition{avail, ready}
+	if res.stalled != nil {
+		conds = append(conds, metav1.Condition{Type: ConditionStalled, Status: metav1.ConditionTrue,
+			Reason: ReasonInvalidSpec, Message: res.stalled.Error()})
+	} else {
+		apimeta.RemoveStatusCondition(&gs.Status.Conditions, ConditionStalled)
+	}
+	for _, c := range conds {
+		c.ObservedGeneration, c.Message = gs.Generation, boundMessage(c.Message)
+		apimeta.SetStatusCondition(&gs.Status.Conditions, c)
+	}
+}
+
+// boundMessage cuts a condition message longer than maxMessage bytes in the middle, on
+// character boundaries, with an ellipsis: the start (what failed) and the end (an error chain's
+// cause) both stay.
+func boundMessage(msg string) string {
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	const ellipsis = "…"
+	head := (maxMessage - len(ellipsis)) / 2
+	tail := len(msg) - (maxMessage - len(ellipsis) - head)
+	for head > 0 && !utf8.RuneStart(msg[head]) {
+		head--
+	}
+	for tail < len(msg) && !utf8.RuneStart(msg[tail]) {
+		tail++
+	}
+	return msg[:head] + ellipsis + msg[tail:]
 }
