@@ -13,8 +13,8 @@ import (
 	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/driftgate/driftgate/internal/testenv"
 	"github.com/driftgate/driftgate/internal/testutil"
+	"github.com/driftgate/driftgate/test/testenv"
 )
 
 // tokenActor creates a service account in ns bound to the ClusterRole role there and acts with

@@ -3,7 +3,7 @@ package admission_test
 import (
 	"testing"
 
-	"github.com/driftgate/driftgate/internal/testenv"
+	"github.com/driftgate/driftgate/test/testenv"
 )
 
 // actor is one identity's clients, with this package's helpers.

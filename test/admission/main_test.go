@@ -7,7 +7,7 @@ import (
 	rbacv1 "k8s.io/api/rbac/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/driftgate/driftgate/internal/testenv"
+	"github.com/driftgate/driftgate/test/testenv"
 )
 
 // cluster is the real control plane every test in this package uses: kube-apiserver and etcd

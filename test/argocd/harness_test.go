@@ -12,8 +12,8 @@ import (
 
 	"github.com/driftgate/driftgate/internal/argocd"
 	"github.com/driftgate/driftgate/internal/supervise"
-	"github.com/driftgate/driftgate/internal/testenv"
 	"github.com/driftgate/driftgate/internal/testutil"
+	"github.com/driftgate/driftgate/test/testenv"
 )
 
 // argoNamespace holds Argo CD's settings and Applications.

@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
-	"github.com/driftgate/driftgate/internal/testenv"
+	"github.com/driftgate/driftgate/test/testenv"
 )
 
 // TestForgedReviewNeedsTheAPIServersCertificate: the webhook answers any TLS client unless it

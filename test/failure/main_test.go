@@ -15,8 +15,8 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/driftgate/driftgate/internal/config"
-	"github.com/driftgate/driftgate/internal/testenv"
 	"github.com/driftgate/driftgate/internal/testutil"
+	"github.com/driftgate/driftgate/test/testenv"
 	"github.com/driftgate/driftgate/webhook"
 )
 

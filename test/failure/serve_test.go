@@ -21,8 +21,8 @@ import (
 	"github.com/driftgate/driftgate/certs"
 	"github.com/driftgate/driftgate/internal/pki"
 	"github.com/driftgate/driftgate/internal/supervise"
-	"github.com/driftgate/driftgate/internal/testenv"
 	"github.com/driftgate/driftgate/internal/testutil"
+	"github.com/driftgate/driftgate/test/testenv"
 )
 
 // serveOptions are what a test varies about a `driftgate serve` process.

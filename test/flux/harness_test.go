@@ -18,8 +18,8 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/driftgate/driftgate/internal/supervise"
-	"github.com/driftgate/driftgate/internal/testenv"
 	"github.com/driftgate/driftgate/internal/testutil"
+	"github.com/driftgate/driftgate/test/testenv"
 )
 
 // fluxNamespace is where the controllers run and look for their own objects.

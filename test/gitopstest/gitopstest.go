@@ -19,9 +19,9 @@ import (
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/breakglass"
-	"github.com/driftgate/driftgate/internal/testenv"
 	"github.com/driftgate/driftgate/internal/testutil"
 	"github.com/driftgate/driftgate/report"
+	"github.com/driftgate/driftgate/test/testenv"
 )
 
 // Options start driftgate with its grant controller and audit loop. Everyone may read

@@ -9,8 +9,8 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/driftgate/driftgate/internal/testenv"
 	"github.com/driftgate/driftgate/internal/testutil"
+	"github.com/driftgate/driftgate/test/testenv"
 )
 
 // Controller is the GitOps controller a suite runs beside driftgate, from the directory make

@@ -13,7 +13,7 @@ import (
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/breakglass"
-	"github.com/driftgate/driftgate/internal/testenv"
+	"github.com/driftgate/driftgate/test/testenv"
 )
 
 const approvers = "driftgate-approvers"
