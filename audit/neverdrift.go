@@ -43,15 +43,30 @@ func gitOpsBookkeeping(key string) bool {
 	return strings.HasPrefix(key, "kustomize.toolkit.fluxcd.io/") || strings.HasPrefix(key, "helm.toolkit.fluxcd.io/")
 }
 
-// serverAssigned reports whether the node holds a value the API server assigns when Git leaves it
-// empty: a Service's cluster IPs, node ports and health-check node port.
+// serverAssigned reports whether the node holds a value the API server assigned, which is never
+// drift when Git leaves it unset or empty: a Service's cluster IPs always, and its node ports and
+// health-check node port unless a person's tool owns the value in managedFields. The API server's
+// own assignment is owned by no manager; a person who pinned a port (kubectl patch, edit) owns
+// it, and that is additive drift (rule 2): extra judges it like any field Git does not set, and
+// where Git sets it empty compare reports it by rule 1.
 func (w *walker) serverAssigned(n node) bool {
 	if w.group != "" || w.kind != "Service" {
 		return false
 	}
 	switch w.path(n) {
-	case "spec.clusterIP", "spec.clusterIPs", "spec.healthCheckNodePort":
+	case "spec.clusterIP", "spec.clusterIPs":
 		return true
+	case "spec.healthCheckNodePort":
+		return !n.own.person()
 	}
-	return n.key == "nodePort" && n.depth > 0 && strings.HasPrefix(w.pathTo(n.depth-1), "spec.ports[")
+	if n.key == "nodePort" && n.depth > 0 && strings.HasPrefix(w.pathTo(n.depth-1), "spec.ports[") {
+		return !n.own.person()
+	}
+	return false
+}
+
+// person reports whether a person's tool owns the node or something below it.
+func (own owners) person() bool {
+	_, ok := own.first(func(o owner) bool { return o.m.human })
+	return ok
 }
