@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
@@ -44,6 +45,28 @@ func (d *Differ) RevertedBy(e *v1alpha1.BreakGlassEdit, all []v1alpha1.BreakGlas
 		by.Time = &t
 	}
 	return by
+}
+
+// retryWindow bounds how long after a write the API server's retry of it is recorded.
+const retryWindow = 5 * time.Second
+
+// RetriedAs is the record of the API server's retry of e's write, or nil. The API server
+// retries a patch that met a conflict (driftgate's own self-heal protection writing the same
+// object, say) and calls the webhook again, so one write can leave two records: the same user,
+// grant, object, operation and changes, the retry a moment later and replacing a newer version of
+// the object. The first never landed as itself.
+func RetriedAs(e *v1alpha1.BreakGlassEdit, all []v1alpha1.BreakGlassEdit) *v1alpha1.BreakGlassEdit {
+	for i := range all {
+		o := &all[i]
+		if o.Name == e.Name || !sameObject(o.Spec.Object, e.Spec.Object) || o.Spec.User != e.Spec.User ||
+			o.Spec.Grant != e.Spec.Grant || o.Spec.Operation != e.Spec.Operation || !after(o, e) ||
+			o.Spec.Time.Sub(e.Spec.Time.Time) > retryWindow || len(e.Spec.Changes) == 0 ||
+			!equality.Semantic.DeepEqual(o.Spec.Changes, e.Spec.Changes) {
+			continue
+		}
+		return o
+	}
+	return nil
 }
 
 // laterRevert is the latest recorded write after e to the same object that undid it, or nil.

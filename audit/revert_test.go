@@ -148,3 +148,39 @@ func TestRevertedBy(t *testing.T) {
 }
 
 func ptr[T any](v T) *T { return &v }
+
+func TestRetriedAs(t *testing.T) {
+	const image = "spec.template.spec.containers[name=app].image"
+	obj := v1alpha1.ObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Namespace: "prod", Name: "web"}
+	write := func(name, user string, sec int, rv, new string) v1alpha1.BreakGlassEdit {
+		ref := obj
+		ref.ResourceVersion = rv
+		return v1alpha1.BreakGlassEdit{ObjectMeta: metav1.ObjectMeta{Name: name}, Spec: v1alpha1.BreakGlassEditSpec{
+			User: user, Grant: "g", Time: metav1.NewTime(time.Date(2026, 12, 6, 10, 0, sec, 0, time.UTC)), Operation: "UPDATE", Object: ref,
+			Changes: []v1alpha1.FieldChange{{Path: image, Old: &apiextensionsv1.JSON{Raw: []byte(`"web:1"`)}, New: &apiextensionsv1.JSON{Raw: []byte(new)}}}}}
+	}
+	first := write("first", "alice", 10, "5", `"web:2"`)
+	tests := []struct {
+		name  string
+		other v1alpha1.BreakGlassEdit
+		want  string
+	}{
+		{"the API server's retry after a conflict: same second, newer version", write("retry", "alice", 10, "7", `"web:2"`), "retry"},
+		{"a retry a second later", write("retry", "alice", 11, "7", `"web:2"`), "retry"},
+		{"another value is another write", write("other", "alice", 10, "7", `"web:3"`), ""},
+		{"another person's write", write("other", "bob", 10, "7", `"web:2"`), ""},
+		{"the write before it is not its retry", write("before", "alice", 10, "3", `"web:2"`), ""},
+		{"too late to be a retry", write("later", "alice", 20, "9", `"web:2"`), ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := ""
+			if r := RetriedAs(&first, []v1alpha1.BreakGlassEdit{first, tt.other}); r != nil {
+				got = r.Name
+			}
+			if got != tt.want {
+				t.Errorf("RetriedAs = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}

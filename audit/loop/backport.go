@@ -113,6 +113,10 @@ func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.B
 	if len(defs) > 0 {
 		desired = &def.object
 	}
+	if retry := audit.RetriedAs(e, all); retry != nil {
+		return false, r.writeEditStatus(ctx, e, def, audit.Resolution{State: audit.BackportNotApplied,
+			Reason: "the API server retried the write after a conflict; the retry is recorded as " + retry.Name}, nil)
+	}
 	edit := audit.EditOf(e)
 	firstLook := e.Status.ObservedGeneration == 0
 	if firstLook && !audit.Landed(edit, liveObj) {
