@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/driftgate/driftgate/internal/gitwork"
 )
 
 // cleanupTimeout bounds stopping the cluster after a failure or an interrupt.
@@ -23,7 +25,7 @@ type demo struct {
 
 	kube  *kube
 	url   string // the repository on the cluster's Git server
-	repo  *gitRepo
+	repo  *gitwork.Repo
 	grant string        // the grant alice requested
 	edits editNames     // the records of alice's writes
 	head  plumbing.Hash // the repository's last commit

@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/driftgate/driftgate/internal/gitwork"
 )
 
 // steps are the story, in order.
@@ -91,16 +93,16 @@ func (d *demo) newRepo() error {
 	d.url = server + "/" + repoName + ".git"
 	served := d.l.served(repoName)
 	d.n.command("git init --bare -b "+branch+" "+served, "go-git; the Git server serves "+server+"/ from there")
-	if err := initBare(served); err != nil {
+	if err := gitwork.InitBare(served); err != nil {
 		return err
 	}
 	repo := d.l.repo()
 	d.n.command(fmt.Sprintf("git init -b %s %s && git -C %s remote add %s %s", branch, repo, repo, remoteName, d.url), "go-git")
-	if d.repo, err = initRepo(repo, d.url); err != nil {
+	if d.repo, err = gitwork.Init(repo, d.url, "driftgate demo"); err != nil {
 		return err
 	}
 	d.n.command(fmt.Sprintf("cp -r %s %s", d.o.examples, filepath.Join(repo, appDir)), "in-process")
-	if err := d.repo.copyIn(d.o.examples, appDir); err != nil {
+	if err := d.repo.CopyIn(d.o.examples, appDir); err != nil {
 		return err
 	}
 	if err := d.commit("git -C "+repo+" add -A && git -C "+repo+" commit -m", "shop: checkout "+tag(oldImage)); err != nil {
@@ -113,7 +115,7 @@ func (d *demo) newRepo() error {
 // the commit in d.head.
 func (d *demo) commit(shown, message string) error {
 	d.n.command(shown+" "+shellQuote(message), "go-git")
-	h, err := d.repo.commitAll(message)
+	h, err := d.repo.CommitAll(message)
 	if err != nil {
 		return err
 	}
@@ -125,7 +127,7 @@ func (d *demo) commit(shown, message string) error {
 // push pushes main to the Git server, over HTTP.
 func (d *demo) push() error {
 	d.n.command(fmt.Sprintf("git -C %s push %s %s", d.l.repo(), remoteName, branch), "go-git")
-	out, err := d.repo.push()
+	out, err := d.repo.Push()
 	if err != nil {
 		return err
 	}

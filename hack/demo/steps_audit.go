@@ -101,7 +101,7 @@ func (d *demo) backport(ctx context.Context) error {
 	d.n.say("A pull request would do this; here alice commits the new image and pushes it:")
 	file := filepath.Join(d.l.repo(), manifestFile)
 	d.n.command(fmt.Sprintf("sed -i 's|%s|%s|' %s", oldImage, newImage, shellQuote(file)), "in-process")
-	if err := d.repo.replace(manifestFile, oldImage, newImage); err != nil {
+	if err := d.repo.Replace(manifestFile, oldImage, newImage); err != nil {
 		return err
 	}
 	if err := d.commit("git -C "+d.l.repo()+" commit -am", "checkout "+tag(newImage)+" (backport of "+ticket+")"); err != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/driftgate/driftgate/internal/gitwork"
 	"github.com/go-git/go-git/v5/plumbing"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -78,7 +79,7 @@ func (b *bench) application() *unstructured.Unstructured {
 		"metadata": map[string]any{"name": argoApp, "namespace": argoNamespace},
 		"spec": map[string]any{
 			"project": "default",
-			"source": map[string]any{"repoURL": b.gitURL, "targetRevision": branch, "path": appDir,
+			"source": map[string]any{"repoURL": b.gitURL, "targetRevision": gitwork.Branch, "path": appDir,
 				"directory": map[string]any{"exclude": "kustomization.yaml"}},
 			"destination": map[string]any{"server": argoDestination},
 			"syncPolicy":  policy,
@@ -149,17 +150,17 @@ func (b *bench) setupArgo(ctx context.Context) error {
 
 // pushChange commits and pushes the second revision of --change.
 func (b *bench) pushChange() (plumbing.Hash, error) {
-	if err := b.repo.replace(appDir+"/configmap.yaml", "LOG_LEVEL: info", "LOG_LEVEL: debug"); err != nil {
+	if err := b.repo.Replace(appDir+"/configmap.yaml", "LOG_LEVEL: info", "LOG_LEVEL: debug"); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	if err := b.repo.replace(manifestFile, firstImage, changedImage); err != nil {
+	if err := b.repo.Replace(manifestFile, firstImage, changedImage); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	h, err := b.repo.commitAll("checkout " + changedImage + ", LOG_LEVEL debug")
+	h, err := b.repo.CommitAll("checkout " + changedImage + ", LOG_LEVEL debug")
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	return h, b.repo.push()
+	return h, b.push()
 }
 
 // nextRevision is the commit the next sync applies: always the same one, or with --change the

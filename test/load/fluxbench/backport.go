@@ -132,10 +132,10 @@ func (b *bench) backportOnce(ctx context.Context, oldImage, image string) (backp
 	}); err != nil {
 		return s, err
 	}
-	if err := b.repo.replace(manifestFile, oldImage, image); err != nil {
+	if err := b.repo.Replace(manifestFile, oldImage, image); err != nil {
 		return s, err
 	}
-	h, err := b.repo.commitAll("checkout " + image + " (backport of " + breakGlassTicket + ")")
+	h, err := b.repo.CommitAll("checkout " + image + " (backport of " + breakGlassTicket + ")")
 	if err != nil {
 		return s, err
 	}
@@ -149,7 +149,7 @@ func (b *bench) backportOnce(ctx context.Context, oldImage, image string) (backp
 	}
 	s.Load1 = loadAvg()[0]
 	start := time.Now()
-	if err := b.repo.push(); err != nil {
+	if err := b.push(); err != nil {
 		return s, err
 	}
 	pushed := time.Now()

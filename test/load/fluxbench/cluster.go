@@ -23,6 +23,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
+
+	"github.com/driftgate/driftgate/internal/gitwork"
 )
 
 // bench is one run: the cluster, its clients, and what has been measured.
@@ -37,7 +39,7 @@ type bench struct {
 	dyn     dynamic.Interface
 	c       client.Client // admin, with driftgate's types
 	alice   client.Client // alice's own client certificate (kubeconfig context alice)
-	repo    *gitRepo
+	repo    *gitwork.Repo
 	gitURL  string
 	savedWC []byte // driftgate's ValidatingWebhookConfiguration as registered, for re-creating it
 

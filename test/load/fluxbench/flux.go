@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -15,6 +15,10 @@ import (
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
+
+	"github.com/driftgate/driftgate/internal/gitwork"
+
+	"github.com/driftgate/driftgate/internal/fluxstatus"
 )
 
 // The app and Flux's objects, as in the demo (hack/demo/story.go): examples/checkout's labels name
@@ -45,7 +49,7 @@ func fluxObjects(url string) []*unstructured.Unstructured {
 		"apiVersion": "source.toolkit.fluxcd.io/v1", "kind": "GitRepository",
 		"metadata": map[string]any{"name": fluxName, "namespace": fluxNamespace},
 		"spec": map[string]any{
-			"url": url, "ref": map[string]any{"branch": branch}, "interval": fluxInterval,
+			"url": url, "ref": map[string]any{"branch": gitwork.Branch}, "interval": fluxInterval,
 		},
 	}}
 	ks := &unstructured.Unstructured{Object: map[string]any{
@@ -97,28 +101,32 @@ func (b *bench) setupFlux(ctx context.Context) error {
 	d := diff(before, after)
 	b.res.FirstSync = firstSync{Wall: took.Seconds(), delta: d}
 	fmt.Fprintf(b.out, "Flux applied %s in %s: %.0f reconciles, %.0f admission requests to driftgate (by writer: %v), %.0f denied\n",
-		fluxRevision(h), took.Round(time.Millisecond), d.Reconciles, d.APIWebhookCalls, d.Decisions, d.Denied)
+		fluxstatus.Revision(h), took.Round(time.Millisecond), d.Reconciles, d.APIWebhookCalls, d.Decisions, d.Denied)
 	return b.waitGitSourceInSync(ctx)
 }
 
 // pushApp pushes --examples to the cluster's Git server as appDir and returns the commit.
 func (b *bench) pushApp() (plumbing.Hash, error) {
 	b.gitURL = fmt.Sprintf("http://127.0.0.1:%d/%s.git", b.ports.GitServer, repoName)
-	if err := initBare(filepath.Join(b.clusterDir(), "repos", repoName+".git")); err != nil {
+	if err := gitwork.InitBare(filepath.Join(b.clusterDir(), "repos", repoName+".git")); err != nil {
+		return plumbing.ZeroHash, err
+	}
+	dir := filepath.Join(b.o.dir, "repo")
+	if err := os.RemoveAll(dir); err != nil {
 		return plumbing.ZeroHash, err
 	}
 	var err error
-	if b.repo, err = initRepo(filepath.Join(b.o.dir, "repo"), b.gitURL); err != nil {
+	if b.repo, err = gitwork.Init(dir, b.gitURL, "fluxbench"); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	if err := b.repo.copyIn(b.o.examples, appDir); err != nil {
+	if err := b.repo.CopyIn(b.o.examples, appDir); err != nil {
 		return plumbing.ZeroHash, err
 	}
-	h, err := b.repo.commitAll("shop: checkout v1.2.3")
+	h, err := b.repo.CommitAll("shop: checkout v1.2.3")
 	if err != nil {
 		return plumbing.ZeroHash, err
 	}
-	if err := b.repo.push(); err != nil {
+	if err := b.push(); err != nil {
 		return plumbing.ZeroHash, err
 	}
 	fmt.Fprintf(b.out, "pushed %s to %s\n", b.o.examples, b.gitURL)
@@ -129,7 +137,7 @@ func (b *bench) pushApp() (plumbing.Hash, error) {
 func (b *bench) createGitSource(ctx context.Context) error {
 	gs := &v1alpha1.GitSource{
 		ObjectMeta: metav1.ObjectMeta{Name: sourceName},
-		Spec: v1alpha1.GitSourceSpec{URL: b.gitURL, Revision: branch, Path: appDir,
+		Spec: v1alpha1.GitSourceSpec{URL: b.gitURL, Revision: gitwork.Branch, Path: appDir,
 			Interval: metav1.Duration{Duration: b.o.gsInterval}},
 	}
 	if err := b.c.Create(ctx, gs); err != nil {
@@ -175,42 +183,19 @@ func (b *bench) settledSnapshot(ctx context.Context) (snapshot, error) {
 	return last, nil
 }
 
-// fluxStatus is what fluxbench reads of the Kustomization's status.
-type fluxStatus struct {
-	ready   bool
-	applied string
-	handled string
-}
-
-func readFluxStatus(u *unstructured.Unstructured) fluxStatus {
-	var s fluxStatus
-	s.applied, _, _ = unstructured.NestedString(u.Object, "status", "lastAppliedRevision")
-	s.handled, _, _ = unstructured.NestedString(u.Object, "status", "lastHandledReconcileAt")
-	conditions, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
-	i := slices.IndexFunc(conditions, func(c any) bool {
-		m, _ := c.(map[string]any)
-		return m["type"] == "Ready"
-	})
-	if i >= 0 {
-		m, _ := conditions[i].(map[string]any)
-		s.ready = m["status"] == "True"
-	}
-	return s
-}
-
 func (b *bench) kustomization(ctx context.Context) (*unstructured.Unstructured, error) {
 	return b.dyn.Resource(kustomizationGVR).Namespace(fluxNamespace).Get(ctx, fluxName, metav1.GetOptions{})
 }
 
 func (b *bench) waitApplied(ctx context.Context, h plumbing.Hash) error {
-	rev := fluxRevision(h)
+	rev := fluxstatus.Revision(h)
 	return b.waitFor(ctx, "the Kustomization is Ready at "+rev, func(ctx context.Context) (bool, string) {
 		u, err := b.kustomization(ctx)
 		if err != nil {
 			return false, err.Error()
 		}
-		s := readFluxStatus(u)
-		return s.ready && s.applied == rev, fmt.Sprintf("%+v", s)
+		s := fluxstatus.Read(u)
+		return s.Ready && s.Applied == rev, fmt.Sprintf("%+v", s)
 	})
 }
 
@@ -248,7 +233,7 @@ func (b *bench) reconcileFlux(ctx context.Context) (time.Duration, error) {
 			if !ok {
 				continue
 			}
-			if s := readFluxStatus(u); s.handled == token && s.ready {
+			if s := fluxstatus.Read(u); s.Handled == token && s.Ready {
 				return time.Since(start), nil
 			}
 		case <-timeout:
@@ -257,4 +242,10 @@ func (b *bench) reconcileFlux(ctx context.Context) (time.Duration, error) {
 			return 0, ctx.Err()
 		}
 	}
+}
+
+// push sends the repository's commits to the Git server.
+func (b *bench) push() error {
+	_, err := b.repo.Push()
+	return err
 }
