@@ -43,6 +43,11 @@ func (m *Metrics) set(object string, held bool) {
 	m.protected.Set(float64(len(m.held)))
 }
 
+// objectKey names an edited object in the metrics, as pauseTarget.key names a target.
 func objectKey(ref v1alpha1.ObjectReference) string {
-	return ref.APIVersion + "/" + ref.Kind + "/" + ref.Namespace + "/" + ref.Name
+	return keyOf(ref.APIVersion, ref.Kind, ref.Namespace, ref.Name)
+}
+
+func keyOf(apiVersion, kind, namespace, name string) string {
+	return apiVersion + "/" + kind + "/" + namespace + "/" + name
 }

@@ -37,7 +37,7 @@ func (t *pauseTarget) name() string {
 
 // key identifies the target in the metrics.
 func (t *pauseTarget) key() string {
-	return t.obj.GetAPIVersion() + "/" + t.obj.GetKind() + "/" + t.obj.GetNamespace() + "/" + t.obj.GetName()
+	return keyOf(t.obj.GetAPIVersion(), t.obj.GetKind(), t.obj.GetNamespace(), t.obj.GetName())
 }
 
 // holds says what the pause does, for the edits' condition.

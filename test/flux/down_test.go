@@ -31,8 +31,8 @@ func TestFluxWhileDriftgateIsDown(t *testing.T) {
 	gitopstest.WriteApp(t, repo.Work, gitopstest.App{Namespace: ns, Image: "registry.example.com/web:v2"})
 	testutil.CommitPush(t, repo.Work, repo.URL, "v2")
 	testutil.WaitWithin(t, "Flux failing to apply v2 with driftgate down", 2*time.Minute, func() bool {
-		ready := readyCondition(t, name)
-		return ready != nil && ready.Status == "False" && strings.Contains(ready.Message, "driftgate")
+		s := kustomization(t, name)
+		return !s.Ready && strings.Contains(s.Message, "driftgate")
 	})
 	if img := suite.Web(t, ns).Spec.Template.Spec.Containers[0].Image; img != "registry.example.com/web:v1" {
 		t.Fatalf("with driftgate down the image became %q, want v1 kept", img)

@@ -10,12 +10,11 @@ import (
 
 	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
-	apimeta "k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/internal/fluxstatus"
 	"github.com/driftgate/driftgate/internal/testutil"
 )
 
@@ -59,8 +58,8 @@ func TestFluxSyncsThroughDriftgate(t *testing.T) {
 	replaceIn(t, filepath.Join(work, "kustomization.yaml"), "  - configmap.yaml\n", "")
 	testutil.CommitPush(t, work, url, "checkout v1.2.4, no ConfigMap")
 	reconcile(t, "shop", "update-and-prune")
-	if c := readyCondition(t, "shop"); c == nil || c.Status != metav1.ConditionTrue {
-		t.Fatalf("the Kustomization after the update is not Ready: %+v", c)
+	if s := kustomization(t, "shop"); !s.Ready {
+		t.Fatalf("the Kustomization after the update is not Ready: %s", s)
 	}
 	if err := suite.Cluster.AdminActor(t).Client.Get(ctx, client.ObjectKey{Namespace: "shop", Name: "checkout"}, d); err != nil {
 		t.Fatal(err)
@@ -145,33 +144,22 @@ func applyFlux(t *testing.T, name, url, path string) {
 		}
 	})
 	testutil.WaitWithin(t, "Flux applying "+name, 3*time.Minute, func() bool {
-		if c := readyCondition(t, name); c != nil {
-			last = string(c.Status) + ": " + c.Message
-			return c.Status == metav1.ConditionTrue
-		}
-		return false
+		s := kustomization(t, name)
+		last = s.String()
+		return s.Ready
 	})
 }
 
-// readyCondition is the Kustomization's Ready condition; nil while it has none.
-func readyCondition(t *testing.T, name string) *metav1.Condition {
+// kustomization is what the Kustomization's status says; the zero Status while it cannot be read.
+func kustomization(t *testing.T, name string) fluxstatus.Status {
 	t.Helper()
 	got := &unstructured.Unstructured{}
 	got.SetAPIVersion("kustomize.toolkit.fluxcd.io/v1")
 	got.SetKind("Kustomization")
 	if err := suite.Cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Namespace: fluxNamespace, Name: name}, got); err != nil {
-		return nil
+		return fluxstatus.Status{}
 	}
-	var conds []metav1.Condition
-	raw, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
-	for _, c := range raw {
-		m, _ := c.(map[string]any)
-		s, _ := m["status"].(string)
-		typ, _ := m["type"].(string)
-		msg, _ := m["message"].(string)
-		conds = append(conds, metav1.Condition{Type: typ, Status: metav1.ConditionStatus(s), Message: msg})
-	}
-	return apimeta.FindStatusCondition(conds, "Ready")
+	return fluxstatus.Read(got)
 }
 
 func object(apiVersion, kind, name string, spec map[string]any) *unstructured.Unstructured {

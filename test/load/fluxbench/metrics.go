@@ -28,17 +28,7 @@ type scrape []series
 func (s scrape) sum(name string, match map[string]string) float64 {
 	total := 0.0
 	for _, x := range s {
-		if x.name != name {
-			continue
-		}
-		ok := true
-		for k, v := range match {
-			if x.labels[k] != v {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if x.matches(name, match) {
 			total += x.value
 		}
 	}
@@ -49,21 +39,24 @@ func (s scrape) sum(name string, match map[string]string) float64 {
 func (s scrape) byLabel(name, label string, match map[string]string) map[string]float64 {
 	out := map[string]float64{}
 	for _, x := range s {
-		if x.name != name {
-			continue
-		}
-		ok := true
-		for k, v := range match {
-			if x.labels[k] != v {
-				ok = false
-				break
-			}
-		}
-		if ok {
+		if x.matches(name, match) {
 			out[x.labels[label]] += x.value
 		}
 	}
 	return out
+}
+
+// matches reports whether x is a sample of name whose labels include every pair of match.
+func (x series) matches(name string, match map[string]string) bool {
+	if x.name != name {
+		return false
+	}
+	for k, v := range match {
+		if x.labels[k] != v {
+			return false
+		}
+	}
+	return true
 }
 
 // parseText reads the Prometheus text exposition format (what every endpoint here serves).
