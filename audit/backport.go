@@ -1,6 +1,9 @@
 package audit
 
-import "fmt"
+import (
+	"fmt"
+	"time"
+)
 
 // Backport states of a break-glass edit (the values of BreakGlassEdit status.backport).
 const (
@@ -129,6 +132,10 @@ func gitHolds(desired *Object, segs pathPattern, c EditChange) bool {
 	v, _ := lookup(desired.Content, segs)
 	return semanticEqual(v, c.New)
 }
+
+// LandingGrace is how long after it was recorded a write that does not show live yet may still
+// land: the record is written before the write is answered. Past it, the write never landed.
+const LandingGrace = 10 * time.Second
 
 // Landed reports whether the live object shows the edit's write: the created object exists,
 // the deleted one is gone, or every changed path holds the value written.

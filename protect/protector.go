@@ -196,8 +196,6 @@ func (p *Protector) optedOut(ctx context.Context, namespace string) (bool, error
 	return ns.GetLabels()[OptOutLabel] == "off", nil
 }
 
-// How long, and how often, the Protector waits for a recorded write to land.
-const (
-	landingGrace = 10 * time.Second
-	landingPoll  = 100 * time.Millisecond
-)
+// landingPoll is how often the Protector looks for a recorded write to land (for up to
+// audit.LandingGrace).
+const landingPoll = 100 * time.Millisecond

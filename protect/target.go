@@ -117,7 +117,7 @@ func (p *Protector) held(ctx context.Context, t *pauseTarget, obj *unstructured.
 		case live == nil:
 		case audit.Landed(audit.EditOf(&e), &audit.Object{Source: "live", Content: live.Object}):
 			out = append(out, e)
-		case time.Since(e.Spec.Time.Time) < landingGrace:
+		case time.Since(e.Spec.Time.Time) < audit.LandingGrace:
 			waiting = true
 		}
 	}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -18,10 +17,6 @@ import (
 	"github.com/driftgate/driftgate/audit/live"
 	"github.com/driftgate/driftgate/internal/logkeys"
 )
-
-// landingGrace is how long a new edit whose write is not visible live yet waits before it is
-// judged (a write can fail after it was recorded: it is then Reverted, nothing to backport).
-const landingGrace = 10 * time.Second
 
 // noTicket labels the backport metric of edits made without a ticket (warn mode).
 const noTicket = "(none)"
@@ -120,7 +115,7 @@ func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.B
 	edit := audit.EditOf(e)
 	firstLook := e.Status.ObservedGeneration == 0
 	if firstLook && !audit.Landed(edit, liveObj) {
-		if r.Clock.Since(e.Spec.Time.Time) < landingGrace {
+		if r.Clock.Since(e.Spec.Time.Time) < audit.LandingGrace {
 			// The record is written before the write lands (or fails): wait for the watch.
 			return true, nil
 		}
