@@ -21,84 +21,61 @@ import (
 	"github.com/driftgate/driftgate/internal/testutil"
 )
 
-// TestUpDown brings a cluster up in a temporary state dir, checks that driftgate guards it (and,
-// with Argo CD, that Argo CD's resources are served), that a second up starts nothing, and that
-// down stops everything (Redis included, which rewrites its command line) and then has nothing
-// to do.
+// TestUpDown brings a cluster up in a temporary state dir, checks that driftgate guards it,
+// that a second up starts nothing, and that down stops everything and then has nothing to do.
 func TestUpDown(t *testing.T) {
 	assets := os.Getenv("KUBEBUILDER_ASSETS")
 	if assets == "" {
 		t.Fatal("KUBEBUILDER_ASSETS is not set: run `make test`, which builds kube-apiserver and etcd and sets it")
 	}
-	argo := os.Getenv("DRIFTGATE_ARGOCD")
-	if argo == "" {
-		t.Fatal("DRIFTGATE_ARGOCD is not set: run `make test`, which builds Argo CD (hack/argocd.sh) and sets it")
-	}
-	tests := []struct {
-		name  string
-		extra []string
-		check func(t *testing.T, admin *rest.Config, kubeconfig string)
-	}{
-		{name: "driftgate", check: func(t *testing.T, admin *rest.Config, kubeconfig string) {
-			checkServed(t, admin, v1alpha1.GroupVersion.String(), "breakglassgrants", "breakglassedits")
-			checkDenied(t, admin, kubeconfig)
-		}},
-		{name: "with Argo CD", extra: []string{"--argocd", argo}, check: func(t *testing.T, admin *rest.Config, _ string) {
-			checkServed(t, admin, "argoproj.io/v1alpha1", "applications", "appprojects")
-		}},
-	}
 	root := repoRoot()
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			tmp := t.TempDir()
-			dir := filepath.Join(tmp, "dev")
-			flags := append([]string{"--dir", dir, "--assets", assets, "--driftgate", testutil.MustBuildDriftgate(t, tmp),
-				"--crds", filepath.Join(root, "charts", "driftgate", "crds")}, tt.extra...)
-			t.Cleanup(func() { _, _ = devcluster(context.Background(), "down", flags) })
+	tmp := t.TempDir()
+	dir := filepath.Join(tmp, "dev")
+	flags := []string{"--dir", dir, "--assets", assets, "--driftgate", testutil.MustBuildDriftgate(t, tmp),
+		"--crds", filepath.Join(root, "charts", "driftgate", "crds")}
+	t.Cleanup(func() { _, _ = devcluster(context.Background(), "down", flags) })
 
-			mustRun(t, "up", flags, "driftgate's local cluster is up")
-			admin, err := restConfig(filepath.Join(dir, "kubeconfig"))
-			if err != nil {
-				t.Fatal(err)
-			}
-			tt.check(t, admin, filepath.Join(dir, "kubeconfig"))
-
-			before := pids(t, dir)
-			mustRun(t, "up", flags, "already running")
-			if after := pids(t, dir); !slices.Equal(before, after) {
-				t.Fatalf("second up changed the processes: %v, then %v", before, after)
-			}
-
-			mustRun(t, "down", flags, "removed "+dir)
-			for _, p := range before {
-				if alive(p) {
-					t.Errorf("%s (pid %d) still runs after down", p.Name, p.PID)
-				}
-			}
-			if _, err := os.Stat(dir); !os.IsNotExist(err) {
-				t.Errorf("down left %s: %v", dir, err)
-			}
-			mustRun(t, "down", flags, "nothing to stop")
-		})
+	mustRun(t, "up", flags, "driftgate's local cluster is up")
+	admin, err := restConfig(filepath.Join(dir, "kubeconfig"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	checkCRDs(t, admin)
+	checkDenied(t, admin, filepath.Join(dir, "kubeconfig"))
+
+	before := pids(t, dir)
+	mustRun(t, "up", flags, "already running")
+	if after := pids(t, dir); !slices.Equal(before, after) {
+		t.Fatalf("second up changed the processes: %v, then %v", before, after)
+	}
+
+	mustRun(t, "down", flags, "removed "+dir)
+	for _, p := range before {
+		if alive(p) {
+			t.Errorf("%s (pid %d) still runs after down", p.Name, p.PID)
+		}
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("down left %s: %v", dir, err)
+	}
+	mustRun(t, "down", flags, "nothing to stop")
 }
 
-// checkServed: the API server answers the admin's kubeconfig and serves the resources of
-// groupVersion.
-func checkServed(t *testing.T, admin *rest.Config, groupVersion string, resources ...string) {
+// checkCRDs: the API server answers the admin's kubeconfig and serves driftgate's resources.
+func checkCRDs(t *testing.T, admin *rest.Config) {
 	t.Helper()
 	cs := kubernetes.NewForConfigOrDie(admin)
-	list, err := cs.Discovery().ServerResourcesForGroupVersion(groupVersion)
+	list, err := cs.Discovery().ServerResourcesForGroupVersion(v1alpha1.GroupVersion.String())
 	if err != nil {
-		t.Fatalf("%s is not served: %v", groupVersion, err)
+		t.Fatalf("driftgate's CRDs are not served: %v", err)
 	}
 	var names []string
 	for _, r := range list.APIResources {
 		names = append(names, r.Name)
 	}
-	for _, want := range resources {
+	for _, want := range []string{"breakglassgrants", "breakglassedits"} {
 		if !slices.Contains(names, want) {
-			t.Errorf("%s is not served; %s serves %v", want, groupVersion, names)
+			t.Errorf("%s is not served; %s serves %v", want, v1alpha1.GroupVersion, names)
 		}
 	}
 }
