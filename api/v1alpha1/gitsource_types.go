@@ -164,6 +164,9 @@ const (
 	ConditionReady = "Ready"
 	// ConditionSourceAvailable is True when Git was fetched and rendered.
 	ConditionSourceAvailable = "SourceAvailable"
+	// ConditionStalled is True while the source's spec cannot work: nothing is fetched or
+	// audited until the spec changes. It is absent otherwise.
+	ConditionStalled = "Stalled"
 	// MaxDriftedObjects bounds status.driftedObjects.
 	MaxDriftedObjects = 100
 	// MaxDriftedPaths bounds the paths listed per drifted object.

@@ -16,10 +16,6 @@ import (
 	"github.com/driftgate/driftgate/audit"
 )
 
-// ConditionStalled is True while the source's spec cannot work: nothing is fetched or audited
-// until the spec changes. It is absent otherwise.
-const ConditionStalled = "Stalled"
-
 // Condition reasons of a GitSource.
 const (
 	ReasonFetched      = "Fetched"
@@ -133,10 +129,10 @@ func setConditions(gs *v1alpha1.GitSource, res result) {
 	}
 	conds := []metav1.Condition{avail, ready}
 	if res.stalled != nil {
-		conds = append(conds, metav1.Condition{Type: ConditionStalled, Status: metav1.ConditionTrue,
+		conds = append(conds, metav1.Condition{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue,
 			Reason: ReasonInvalidSpec, Message: res.stalled.Error()})
 	} else {
-		apimeta.RemoveStatusCondition(&gs.Status.Conditions, ConditionStalled)
+		apimeta.RemoveStatusCondition(&gs.Status.Conditions, v1alpha1.ConditionStalled)
 	}
 	for _, c := range conds {
 		c.ObservedGeneration, c.Message = gs.Generation, boundMessage(c.Message)

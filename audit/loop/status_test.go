@@ -72,7 +72,7 @@ func TestConditions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			gs := &v1alpha1.GitSource{ObjectMeta: metav1.ObjectMeta{Generation: 3}, Status: v1alpha1.GitSourceStatus{Revision: tt.lastRevision,
 				// A Stalled condition of an earlier generation, removed unless the spec still cannot work.
-				Conditions: []metav1.Condition{{Type: ConditionStalled, Status: metav1.ConditionTrue, Reason: ReasonInvalidSpec, ObservedGeneration: 2}}}}
+				Conditions: []metav1.Condition{{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue, Reason: ReasonInvalidSpec, ObservedGeneration: 2}}}}
 			setConditions(gs, tt.res)
 			of := func(typ string) string {
 				c := apimeta.FindStatusCondition(gs.Status.Conditions, typ)
@@ -84,7 +84,7 @@ func TestConditions(t *testing.T) {
 				}
 				return string(c.Status) + "/" + c.Reason
 			}
-			got := want{of(v1alpha1.ConditionReady), of(v1alpha1.ConditionSourceAvailable), of(ConditionStalled)}
+			got := want{of(v1alpha1.ConditionReady), of(v1alpha1.ConditionSourceAvailable), of(v1alpha1.ConditionStalled)}
 			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(want{})); diff != "" {
 				t.Errorf("conditions (-want +got):\n%s", diff)
 			}

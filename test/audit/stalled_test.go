@@ -17,7 +17,7 @@ import (
 // stalled reports whether the GitSource is Stalled for its current spec: Stalled True and Ready
 // False, both InvalidSpec, at the current generation.
 func stalled(gs *v1alpha1.GitSource) bool {
-	s := apimeta.FindStatusCondition(gs.Status.Conditions, loop.ConditionStalled)
+	s := apimeta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionStalled)
 	r := apimeta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionReady)
 	return s != nil && r != nil && s.Status == metav1.ConditionTrue && s.Reason == loop.ReasonInvalidSpec &&
 		r.Status == metav1.ConditionFalse && r.Reason == loop.ReasonInvalidSpec &&
@@ -41,7 +41,7 @@ func TestSpecThatCannotWorkStalls(t *testing.T) {
 			t.Errorf("%s message is %d bytes, want at most 1024", c.Type, len(c.Message))
 		}
 	}
-	if c := apimeta.FindStatusCondition(gs.Status.Conditions, loop.ConditionStalled); !strings.HasSuffix(c.Message, "must be a relative path inside the repository") ||
+	if c := apimeta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionStalled); !strings.HasSuffix(c.Message, "must be a relative path inside the repository") ||
 		!strings.Contains(c.Message, "…") {
 		t.Errorf("Stalled message %q, want the path error, cut in the middle", c.Message)
 	}
@@ -65,7 +65,7 @@ func TestSpecThatCannotWorkStalls(t *testing.T) {
 	}
 	waitSource(t, src, "Ready after the fix, Stalled gone", func(gs *v1alpha1.GitSource) bool {
 		return ready(gs) && gs.Status.ObservedGeneration == gs.Generation && gs.Status.Counts.InSync == 1 &&
-			apimeta.FindStatusCondition(gs.Status.Conditions, loop.ConditionStalled) == nil
+			apimeta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionStalled) == nil
 	})
 }
 
