@@ -97,11 +97,13 @@ test: controlplane kubectl helm flux argocd tools verify-generated lint build ##
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" HELM="$$(hack/helm.sh)" DRIFTGATE_FLUX="$$(hack/flux.sh)" DRIFTGATE_ARGOCD="$$(hack/argocd.sh)" go test -count=1 ./...
 
 .PHONY: fuzz
-fuzz: ## Fuzz the admission decoder/handler, the shared object decoding, the changed-path diff and the drift diff for FUZZTIME each (default 30s).
+fuzz: ## Fuzz the admission decoder/handler, the shared object decoding, the changed-path diff, path parsing, the drift diff and the webhook's and audit's paths agreeing, for FUZZTIME each (default 30s).
 	go test ./webhook -run '^$$' -fuzz FuzzHandler -fuzztime $${FUZZTIME:-30s}
 	go test ./internal/jsonpair -run '^$$' -fuzz FuzzSharing -fuzztime $${FUZZTIME:-30s}
 	go test ./internal/fieldpath -run '^$$' -fuzz FuzzDiff -fuzztime $${FUZZTIME:-30s}
+	go test ./internal/fieldpath -run '^$$' -fuzz FuzzParse -fuzztime $${FUZZTIME:-30s}
 	go test ./audit -run '^$$' -fuzz FuzzDiff -fuzztime $${FUZZTIME:-30s}
+	go test ./audit -run '^$$' -fuzz FuzzSamePaths -fuzztime $${FUZZTIME:-30s}
 
 .PHONY: bench
 bench: ## Benchmark the decision path, a whole answer and the objects' decoding.

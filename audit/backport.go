@@ -2,7 +2,10 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/driftgate/driftgate/internal/fieldpath"
 )
 
 // Backport states of a break-glass edit (the values of BreakGlassEdit status.backport).
@@ -79,9 +82,9 @@ func wholeObject(r ObjectReport) Resolution {
 }
 
 func (d *Differ) byPaths(e Edit, desired *Object, r ObjectReport) (Resolution, error) {
-	drifted := make([]pathPattern, 0, len(r.Fields))
+	drifted := make([][]fieldpath.Segment, 0, len(r.Fields))
 	for _, f := range r.Fields {
-		segs, err := splitPath(f.Path)
+		segs, err := fieldpath.Parse(f.Path)
 		if err != nil {
 			return Resolution{}, fmt.Errorf("drifted path %q: %w", f.Path, err)
 		}
@@ -90,7 +93,7 @@ func (d *Differ) byPaths(e Edit, desired *Object, r ObjectReport) (Resolution, e
 	var open []string
 	backported := false
 	for _, c := range e.Changes {
-		segs, err := splitPath(c.Path)
+		segs, err := fieldpath.Parse(c.Path)
 		if err != nil {
 			return Resolution{}, fmt.Errorf("edit path %q: %w", c.Path, err)
 		}
@@ -111,25 +114,20 @@ func (d *Differ) byPaths(e Edit, desired *Object, r ObjectReport) (Resolution, e
 }
 
 // overlaps reports whether a drifted path is at, above or below the edited path.
-func overlaps(edited pathPattern, drifted []pathPattern) bool {
-	for _, p := range drifted {
-		if p.matches(edited) || edited.matches(p) {
-			return true
-		}
-	}
-	return false
+func overlaps(edited []fieldpath.Segment, drifted [][]fieldpath.Segment) bool {
+	return slices.ContainsFunc(drifted, func(p []fieldpath.Segment) bool { return fieldpath.Overlap(p, edited) })
 }
 
 // gitHolds reports whether Git holds the value the change wrote (and that value is new). A masked
 // Secret value cannot be told apart, so a resolved Secret change counts as held by Git.
-func gitHolds(desired *Object, segs pathPattern, c EditChange) bool {
+func gitHolds(desired *Object, segs []fieldpath.Segment, c EditChange) bool {
 	if c.New == Sensitive || c.Old == Sensitive {
 		return true
 	}
 	if semanticEqual(c.Old, c.New) {
 		return false
 	}
-	v, _ := lookup(desired.Content, segs)
+	v, _ := fieldpath.Lookup(desired.Content, segs)
 	return semanticEqual(v, c.New)
 }
 
@@ -153,11 +151,11 @@ func Landed(e Edit, live *Object) bool {
 		if c.New == Sensitive {
 			continue
 		}
-		segs, err := splitPath(c.Path)
+		segs, err := fieldpath.Parse(c.Path)
 		if err != nil {
 			return false
 		}
-		v, _ := lookup(live.Content, segs)
+		v, _ := fieldpath.Lookup(live.Content, segs)
 		if !semanticEqual(v, c.New) {
 			return false
 		}

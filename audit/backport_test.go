@@ -123,38 +123,3 @@ func optional(t *testing.T, name, y string) *Object {
 	o := parseOne(t, name, y)
 	return &o
 }
-
-func TestLookup(t *testing.T) {
-	obj := parseOne(t, "obj", `apiVersion: v1
-kind: Service
-metadata: {name: dns, labels: {"app.kubernetes.io/name": dns}}
-spec:
-  ports:
-  - {port: 53, protocol: TCP, name: dns-tcp}
-  - {port: 53, protocol: UDP, name: dns}
-  rules: [{verbs: [get]}]
-`)
-	tests := []struct {
-		path string
-		want any
-		ok   bool
-	}{
-		{"spec.ports[port=53,protocol=UDP].name", "dns", true},
-		{"spec.ports[name=dns-tcp].protocol", "TCP", true},
-		{`metadata.labels["app.kubernetes.io/name"]`, "dns", true},
-		{"spec.rules[0].verbs", []any{"get"}, true},
-		{"spec.rules[3]", nil, false},
-		{"spec.ports[port=80]", nil, false},
-		{"spec.missing.deeper", nil, false},
-	}
-	for _, tt := range tests {
-		segs, err := splitPath(tt.path)
-		if err != nil {
-			t.Fatalf("splitPath(%q): %v", tt.path, err)
-		}
-		got, ok := lookup(obj.Content, segs)
-		if diff := cmp.Diff(tt.want, got); diff != "" || ok != tt.ok {
-			t.Errorf("lookup(%q) = %v, %v; want ok %v (-want +got):\n%s", tt.path, got, ok, tt.ok, diff)
-		}
-	}
-}

@@ -2,8 +2,8 @@ package audit
 
 import (
 	"math"
+	"slices"
 	"strconv"
-	"strings"
 
 	"github.com/driftgate/driftgate/internal/fieldpath"
 )
@@ -27,50 +27,50 @@ func (w *walker) report(n node, desired, live any, manager string) {
 // images, Secrets, scaling by more than 50% and RBAC rules; medium for env, ports, volumes,
 // resources, minor scaling and other spec fields; low for labels, annotations, other metadata.
 func (w *walker) classify(n node, desired, live any) (Category, Severity) {
-	p := w.path(n)
+	p := w.segs[:n.depth]
 	switch {
 	case w.secret && w.isSecretData(n):
 		return SecretChange, High
-	case w.group == "" && w.kind == "ConfigMap" && (hasRoot(p, "data") || hasRoot(p, "binaryData")):
+	case w.group == "" && w.kind == "ConfigMap" && (rootIs(p, "data") || rootIs(p, "binaryData")):
 		return ConfigMapChange, Medium
-	case has(p, "annotations"):
+	case hasKey(p, "annotations"):
 		return AnnotationChange, Low
-	case hasRoot(p, "metadata.labels") || strings.Contains(p, ".metadata.labels"):
+	case rootIs(p, "metadata", "labels") || hasKeys(p, "metadata", "labels"):
 		return LabelChange, Low
-	case hasRoot(p, "metadata"):
+	case rootIs(p, "metadata"):
 		return Other, Low
 	case w.isRBAC(p):
 		return ConfigurationChange, High
-	case n.key == "image" || strings.HasSuffix(p, ".image"):
+	case n.key == "image":
 		return VersionChange, High
 	case w.isScaling(p):
 		return Scaling, scalingSeverity(desired, live)
-	case has(p, "resources"):
+	case hasKey(p, "resources"):
 		return ResourceChange, Medium
-	case has(p, "env") || has(p, "envFrom"):
+	case hasKey(p, "env", "envFrom"):
 		return ConfigurationChange, Medium
-	case has(p, "ports") || n.key == "targetPort" || n.key == "nodePort" || n.key == "containerPort":
+	case hasKey(p, "ports") || n.key == "targetPort" || n.key == "nodePort" || n.key == "containerPort":
 		return PortChange, Medium
-	case has(p, "volumes") || has(p, "volumeMounts") || has(p, "volumeClaimTemplates"):
+	case hasKey(p, "volumes", "volumeMounts", "volumeClaimTemplates"):
 		return VolumeChange, Medium
-	case hasRoot(p, "spec") || hasRoot(p, "data"):
+	case rootIs(p, "spec") || rootIs(p, "data"):
 		return ConfigurationChange, Medium
 	}
 	return Other, Medium
 }
 
-func (w *walker) isRBAC(p string) bool {
+func (w *walker) isRBAC(p []fieldpath.Segment) bool {
 	if w.group != "rbac.authorization.k8s.io" {
 		return false
 	}
-	return hasRoot(p, "rules") || hasRoot(p, "subjects") || hasRoot(p, "roleRef") || hasRoot(p, "aggregationRule")
+	return rootIs(p, "rules") || rootIs(p, "subjects") || rootIs(p, "roleRef") || rootIs(p, "aggregationRule")
 }
 
-func (w *walker) isScaling(p string) bool {
-	switch p {
-	case "spec.replicas", "spec.parallelism":
+func (w *walker) isScaling(p []fieldpath.Segment) bool {
+	switch {
+	case isPath(p, "spec", "replicas"), isPath(p, "spec", "parallelism"):
 		return true
-	case "spec.minReplicas", "spec.maxReplicas":
+	case isPath(p, "spec", "minReplicas"), isPath(p, "spec", "maxReplicas"):
 		return w.kind == "HorizontalPodAutoscaler"
 	}
 	return false
@@ -94,28 +94,40 @@ func scalingSeverity(desired, live any) Severity {
 	return Medium
 }
 
-// hasRoot reports whether path is root or below it.
-func hasRoot(path, root string) bool {
-	if !strings.HasPrefix(path, root) {
-		return false
-	}
-	rest := path[len(root):]
-	return rest == "" || rest[0] == '.' || rest[0] == '['
+// rootIs reports whether path starts with the map keys given.
+func rootIs(path []fieldpath.Segment, keys ...string) bool {
+	return len(path) >= len(keys) && isPath(path[:len(keys)], keys...)
 }
 
-// has reports whether a segment of path is the map key name.
-func has(path, name string) bool {
-	for i := 0; ; {
-		j := strings.Index(path[i:], name)
-		if j < 0 {
+// isPath reports whether path is exactly the map keys given.
+func isPath(path []fieldpath.Segment, keys ...string) bool {
+	if len(path) != len(keys) {
+		return false
+	}
+	for i, k := range keys {
+		if key, ok := path[i].MapKey(); !ok || key != k {
 			return false
 		}
-		start, end := i+j, i+j+len(name)
-		before := start == 0 || path[start-1] == '.'
-		after := end == len(path) || path[end] == '.' || path[end] == '['
-		if before && after {
+	}
+	return true
+}
+
+// hasKey reports whether a segment of path is one of the map keys names.
+func hasKey(path []fieldpath.Segment, names ...string) bool {
+	for _, s := range path {
+		if key, ok := s.MapKey(); ok && slices.Contains(names, key) {
 			return true
 		}
-		i = end
 	}
+	return false
+}
+
+// hasKeys reports whether the map keys given follow each other somewhere below the root.
+func hasKeys(path []fieldpath.Segment, keys ...string) bool {
+	for i := 1; i+len(keys) <= len(path); i++ {
+		if isPath(path[i:i+len(keys)], keys...) {
+			return true
+		}
+	}
+	return false
 }

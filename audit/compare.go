@@ -75,24 +75,24 @@ func (w *walker) compareList(n node, d []any, lv any) {
 
 // compareKeyed matches items by key: order is not drift.
 func (w *walker) compareKeyed(n node, shape listShape) {
-	live := make(map[string]keyedItem, len(shape.live))
+	live := make(map[string]fieldpath.Item, len(shape.live))
 	for _, it := range shape.live {
-		live[it.id] = it
+		live[it.ID] = it
 	}
 	inGit := make(map[string]bool, len(shape.desired))
 	for _, it := range shape.desired {
-		inGit[it.id] = true
-		li, ok := live[it.id]
-		c := w.keyedChild(n, shape, it, li.item)
+		inGit[it.ID] = true
+		li, ok := live[it.ID]
+		c := w.keyedChild(n, shape, it, li.Obj)
 		if !ok {
-			w.driftItem(c, it.item)
+			w.driftItem(c, it.Obj)
 			continue
 		}
-		w.compare(c, it.item, li.item)
+		w.compare(c, it.Obj, li.Obj)
 	}
 	for _, it := range shape.live {
-		if !inGit[it.id] {
-			w.extraItem(w.keyedChild(n, shape, it, it.item), it.item)
+		if !inGit[it.ID] {
+			w.extraItem(w.keyedChild(n, shape, it, it.Obj), it.Obj)
 		}
 	}
 }

@@ -171,26 +171,6 @@ func TestLoad(t *testing.T) {
 }
 
 func TestPaths(t *testing.T) {
-	tests := []struct {
-		in   string
-		want pathPattern
-	}{
-		{"spec.replicas", pathPattern{"spec", "replicas"}},
-		{`metadata.labels["app.kubernetes.io/name"]`, pathPattern{"metadata", "labels", "app.kubernetes.io/name"}},
-		{"spec.ports[port=53,protocol=UDP].name", pathPattern{"spec", "ports", "[port=53,protocol=UDP]", "name"}},
-		{`data["a]b"]`, pathPattern{"data", "a]b"}},
-		{"rules[0].verbs", pathPattern{"rules", "[0]", "verbs"}},
-	}
-	for _, tt := range tests {
-		got, err := splitPath(tt.in)
-		if err != nil {
-			t.Errorf("splitPath(%q): %v", tt.in, err)
-			continue
-		}
-		if diff := cmp.Diff(tt.want, got); diff != "" {
-			t.Errorf("splitPath(%q) (-want +got):\n%s", tt.in, diff)
-		}
-	}
 	if diff := cmp.Diff([]string{"a.b", "ports[port=53,protocol=UDP]", `x["c,d"]`}, SplitPaths(` a.b, ports[port=53,protocol=UDP],,x["c,d"]`)); diff != "" {
 		t.Errorf("SplitPaths (-want +got):\n%s", diff)
 	}

@@ -4,10 +4,8 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 
 	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
 	"github.com/driftgate/driftgate/internal/config"
@@ -55,18 +53,16 @@ func DefaultOptions() Options {
 
 // Differ diffs Git manifests against live objects. It is safe for concurrent use.
 type Differ struct {
-	opts   Options
-	scheme *runtime.Scheme
-	ignore []pathPattern
-	rules  []compiledRule
-
-	mu      sync.Mutex
-	schemas map[schema.GroupVersionKind]fieldpath.Schema
+	opts    Options
+	scheme  *runtime.Scheme
+	schemas *fieldpath.Schemas
+	ignore  [][]fieldpath.Segment
+	rules   []compiledRule
 }
 
 type compiledRule struct {
 	rule     IgnoreRule
-	patterns []pathPattern
+	patterns [][]fieldpath.Segment
 }
 
 // New returns a Differ; it fails on a malformed ignore path.
@@ -82,7 +78,7 @@ func New(opts Options) (*Differ, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ignore fields: %w", err)
 	}
-	d := &Differ{opts: opts, scheme: s, ignore: ignore, schemas: map[schema.GroupVersionKind]fieldpath.Schema{}}
+	d := &Differ{opts: opts, scheme: s, schemas: fieldpath.NewSchemas(s), ignore: ignore}
 	for _, r := range opts.IgnoreRules {
 		ps, err := parsePatterns(r.Paths)
 		if err != nil {
@@ -102,55 +98,11 @@ func (d *Differ) isGitOps(manager string) bool {
 	return slices.Contains(d.opts.GitOpsManagers, manager)
 }
 
-// schemaFor returns the typed schema of a built-in kind, or for other kinds one that knows only
-// metadata (lists then go by `name` when every item has one): one per kind for the Differ's life,
-// remembering its lookups (fieldpath.TypedSchema memoizes them).
-func (d *Differ) schemaFor(o Object) fieldpath.Schema {
-	gv, err := schema.ParseGroupVersion(o.APIVersion())
-	if err != nil {
-		return customSchema{}
-	}
-	gvk := gv.WithKind(o.Kind())
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	if s, ok := d.schemas[gvk]; ok {
-		return s
-	}
-	s := fieldpath.TypedSchema(d.scheme, gvk)
-	if s == nil {
-		meta := fieldpath.TypedSchema(d.scheme, schema.GroupVersionKind{Version: "v1", Kind: "ConfigMap"})
-		s = customSchema{meta: fieldOf(meta, "metadata")}
-	}
-	d.schemas[gvk] = s
-	return s
-}
-
-// customSchema is the schema of a kind the scheme does not know: typed metadata, nothing else.
-type customSchema struct {
-	meta fieldpath.Schema
-}
-
-func (c customSchema) Field(key string) fieldpath.Schema {
-	if key == "metadata" {
-		return c.meta
-	}
-	return nil
-}
-
-func (c customSchema) List(string) (string, fieldpath.Schema) { return "", nil }
-
-func fieldOf(s fieldpath.Schema, key string) fieldpath.Schema {
-	if s == nil {
-		return nil
-	}
-	return s.Field(key)
-}
-
 // isMapType reports whether the object m is a Go map (labels, data, resources.limits) rather than
 // a struct: the typed schema knows the fields of a struct, none of a map's keys. Such a map absent
 // from Git counts as empty, so live additions are reported key by key.
 func isMapType(s fieldpath.Schema, m map[string]any) bool {
-	if _, custom := s.(customSchema); s == nil || custom {
+	if !fieldpath.Typed(s) {
 		return false
 	}
 	for k := range m {

@@ -116,7 +116,7 @@ func (w *walker) extraList(n node, l []any) {
 		return
 	}
 	for _, it := range shape.live {
-		w.extraItem(w.keyedChild(n, shape, it, it.item), it.item)
+		w.extraItem(w.keyedChild(n, shape, it, it.Obj), it.Obj)
 	}
 }
 

@@ -53,13 +53,13 @@ func (w *walker) serverAssigned(n node) bool {
 	if w.group != "" || w.kind != "Service" {
 		return false
 	}
-	switch w.path(n) {
-	case "spec.clusterIP", "spec.clusterIPs":
+	p := w.segs[:n.depth]
+	switch {
+	case isPath(p, "spec", "clusterIP"), isPath(p, "spec", "clusterIPs"):
 		return true
-	case "spec.healthCheckNodePort":
+	case isPath(p, "spec", "healthCheckNodePort"):
 		return !n.own.person()
-	}
-	if n.key == "nodePort" && n.depth > 0 && strings.HasPrefix(w.pathTo(n.depth-1), "spec.ports[") {
+	case n.key == "nodePort" && len(p) == 4 && rootIs(p, "spec", "ports") && p[2].IsItem():
 		return !n.own.person()
 	}
 	return false

@@ -6,13 +6,15 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/driftgate/driftgate/internal/fieldpath"
 )
 
 // SplitPaths splits a comma-separated list of paths, keeping the commas inside a list selector
 // ("spec.ports[port=53,protocol=UDP]").
 func SplitPaths(s string) []string {
 	var out []string
-	for _, p := range splitList(s) {
+	for _, p := range fieldpath.SplitList(s) {
 		if p = strings.TrimSpace(p); p != "" {
 			out = append(out, p)
 		}

@@ -11,6 +11,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/internal/fieldpath"
 )
 
 // RevertedBy is who put Git's values back over the Reverted edit e: the person whose later
@@ -139,7 +140,7 @@ func (d *Differ) Writers(live Object, paths []string) []FieldWriter {
 	}
 	seen := map[*manager]bool{}
 	for _, p := range paths {
-		segs, err := splitPath(p)
+		segs, err := fieldpath.Parse(p)
 		if err != nil {
 			continue
 		}
@@ -163,25 +164,25 @@ func (d *Differ) Writers(live Object, paths []string) []FieldWriter {
 
 // ownersAt follows segs from the object's root: the managers that own the field there (or
 // something below it).
-func ownersAt(own owners, content any, segs pathPattern) owners {
+func ownersAt(own owners, content any, segs []fieldpath.Segment) owners {
 	cur := content
 	for _, seg := range segs {
 		if len(own) == 0 {
 			return nil
 		}
-		next, present := step(cur, seg)
+		next, present := fieldpath.Step(cur, seg)
+		key, isKey := seg.MapKey()
+		i, isIndex := seg.Index()
 		switch {
-		case !strings.HasPrefix(seg, "["):
-			own = own.key(seg)
+		case isKey:
+			own = own.key(key)
 		case !present:
 			return nil
+		case isIndex:
+			own = own.index(i)
 		default:
-			if i, err := strconv.Atoi(seg[1 : len(seg)-1]); err == nil {
-				own = own.index(i)
-			} else {
-				item, _ := next.(map[string]any)
-				own = own.item(item)
-			}
+			item, _ := next.(map[string]any)
+			own = own.item(item)
 		}
 		cur = next
 	}

@@ -34,7 +34,7 @@ type walker struct {
 	kind   string
 	group  string
 	secret bool
-	ignore []pathPattern
+	ignore [][]fieldpath.Segment
 	fields []Field
 	// segs is the path of the node being walked (and of its ancestors, as prefixes), rendered
 	// only when needed, mostly for drifted fields.
@@ -73,16 +73,16 @@ func (w *walker) child(n node, key string) node {
 		key:       key,
 		parentKey: n.key,
 		parent:    n.sch,
-		sch:       fieldOf(n.sch, key),
+		sch:       fieldpath.FieldOf(n.sch, key),
 		own:       n.own.key(key),
 		la:        mapOf(n.la)[key],
 		applied:   mapOf(n.applied)[key],
 	}
 }
 
-func (w *walker) keyedChild(n node, shape listShape, it keyedItem, live map[string]any) node {
+func (w *walker) keyedChild(n node, shape listShape, it fieldpath.Item, live map[string]any) node {
 	return node{
-		depth:     w.enter(n, fieldpath.ItemSegment(it.keys, it.values)),
+		depth:     w.enter(n, it.Segment()),
 		parentKey: n.key,
 		sch:       shape.items,
 		own:       n.own.item(live),
@@ -111,27 +111,9 @@ func indexItem(list any, i int) any {
 }
 
 // laItem finds a keyed item in the last-applied list by its key values.
-func laItem(la any, it keyedItem) any {
-	l, _ := la.([]any)
-	for _, x := range l {
-		if m := mapOf(x); m != nil && sameKeys(m, it) {
-			return m
-		}
-	}
-	return nil
-}
-
-func sameKeys(m map[string]any, it keyedItem) bool {
-	for i, k := range it.keys {
-		v, ok := fieldpath.KeyValue(m, k)
-		if !ok && k == "protocol" {
-			v, ok = "TCP", true
-		}
-		if !ok || v != fieldpath.Scalar(it.values[i]) {
-			return false
-		}
-	}
-	return true
+func laItem(la any, it fieldpath.Item) any {
+	v, _ := fieldpath.Step(la, it.Segment())
+	return v
 }
 
 // DiffObject compares one desired object with its live copy. The report's namespace is the live
@@ -156,7 +138,7 @@ func (d *Differ) DiffObject(desired, live Object) (ObjectReport, error) {
 		// Only a GitOps manager's server-side apply owns what Flux's typed form adds.
 		applied = asApplied(d.scheme, want, schema.FromAPIVersionAndKind(desired.APIVersion(), desired.Kind()))
 	}
-	root := node{sch: d.schemaFor(desired), own: rootOwners(ms), la: lastApplied(live), applied: applied}
+	root := node{sch: d.schemas.ForAPIVersion(desired.APIVersion(), desired.Kind()), own: rootOwners(ms), la: lastApplied(live), applied: applied}
 	w.compareObject(root, want, live.Content)
 	if w.fields == nil {
 		w.fields = []Field{}

@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	admissionv1 "k8s.io/api/admission/v1"
 	authenticationv1 "k8s.io/api/authentication/v1"
-	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/utils/clock"
 
@@ -27,11 +25,9 @@ type Decider struct {
 	Modes   ModeLookup
 	Parents ParentLookup
 	Markers Markers
-	// Scheme knows the built-in types, whose merge keys name list items in changed paths.
-	Scheme *runtime.Scheme
-	Clock  clock.PassiveClock
-
-	schemas sync.Map // schema.GroupVersionKind -> fieldpath.Schema
+	// Schemas know the built-in types, whose merge keys name list items in changed paths.
+	Schemas *fieldpath.Schemas
+	Clock   clock.PassiveClock
 }
 
 // Result is a decision with what it was made on.
@@ -111,7 +107,7 @@ func (d *Decider) object(req *Request, in *policies.Input, oldObj, newObj *objec
 		return nil, nil
 	}
 	gvk := schema.GroupVersionKind{Group: req.Kind.Group, Version: req.Kind.Version, Kind: req.Kind.Kind}
-	changes := fieldpath.Diff(oldObj.content, newObj.content, d.schema(gvk), bookkeeping)
+	changes := fieldpath.Diff(oldObj.content, newObj.content, d.Schemas.For(gvk), bookkeeping)
 	in.ChangedPaths = paths(changes)
 	return changes, nil
 }
@@ -164,16 +160,6 @@ func (d *Decider) coveringGrants(ctx context.Context, in *policies.Input, now ti
 	// The policy names the first covering grant; make that choice independent of cache order.
 	slices.SortFunc(out, func(a, b policies.Grant) int { return strings.Compare(a.Name, b.Name) })
 	return out, nil
-}
-
-func (d *Decider) schema(gvk schema.GroupVersionKind) fieldpath.Schema {
-	if s, ok := d.schemas.Load(gvk); ok {
-		sch, _ := s.(fieldpath.Schema) // nil for kinds the scheme does not know
-		return sch
-	}
-	s := fieldpath.TypedSchema(d.Scheme, gvk)
-	d.schemas.Store(gvk, s)
-	return s
 }
 
 // CredentialOf is the kind of credential the API server authenticated a request with, from

@@ -7,6 +7,7 @@ import (
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/internal/fieldpath"
 	"github.com/driftgate/driftgate/policies"
 )
 
@@ -20,7 +21,7 @@ func Offline(engine *policies.Engine, cfg *config.Config, scheme *runtime.Scheme
 		Modes:   FixedMode(mode),
 		Parents: parents,
 		Markers: MarkersFrom(cfg),
-		Scheme:  scheme,
+		Schemas: fieldpath.NewSchemas(scheme),
 		Clock:   fixedClock(now),
 	}
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/driftgate/driftgate/breakglass"
 	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/internal/fieldpath"
 	"github.com/driftgate/driftgate/policies"
 )
 
@@ -57,7 +58,7 @@ func Setup(ctx context.Context, mgr manager.Manager, srv crwebhook.Server, o Opt
 			Modes:   NamespaceModes{Reader: mgr.GetCache(), Default: o.Config.Mode},
 			Parents: MetadataParents{Client: md, Mapper: mgr.GetRESTMapper()},
 			Markers: MarkersFrom(o.Config),
-			Scheme:  mgr.GetScheme(),
+			Schemas: fieldpath.NewSchemas(mgr.GetScheme()),
 			Clock:   clock.RealClock{},
 		},
 		Exempt:        o.Config.Exempt,

@@ -85,7 +85,7 @@ func (d *differ) value(key string, ov, nv any, sch Schema, skip Skip) {
 		// package jsonpair): a shared map holds no change. Walking an equal map that is not
 		// shared finds none either, only more slowly.
 		if !sameMap(om, nm) {
-			d.maps(om, nm, fieldOf(sch, key), skip)
+			d.maps(om, nm, FieldOf(sch, key), skip)
 		}
 		return
 	}
@@ -100,29 +100,17 @@ func (d *differ) value(key string, ov, nv any, sch Schema, skip Skip) {
 	}
 }
 
-func fieldOf(sch Schema, key string) Schema {
-	if sch == nil {
-		return nil
-	}
-	return sch.Field(key)
-}
-
 func (d *differ) lists(key string, old, new []any, sch Schema) {
 	if equalLists(old, new) {
 		return
 	}
-	mergeKey, items := "name", Schema(nil) // unknown kinds (CRDs): name, when every item has one
-	if sch != nil {
-		if mergeKey, items = sch.List(key); mergeKey == "" {
-			mergeKey = "-" // a built-in list without a merge key goes by index
-		}
-	}
-	if mergeKey != "-" {
+	mergeKey, items := ListOf(sch, key, old, new)
+	if mergeKey != "" {
 		if d.inOrder(mergeKey, old, new, items) {
 			return
 		}
-		if oldIdx, newIdx, ok := keyed(mergeKey, old, new); ok {
-			d.keyedItems(oldIdx, newIdx, items)
+		if oldItems, newItems, ok := KeyItems(mergeKey, old, new); ok {
+			d.keyedItems(oldItems, newItems, items)
 			return
 		}
 	}
@@ -181,17 +169,23 @@ func (d *differ) inOrder(mergeKey string, old, new []any, items Schema) bool {
 // by comparing each with those before it.
 const maxInOrder = 16
 
-func (d *differ) keyedItems(oldIdx, newIdx map[string]keyedItem, items Schema) {
-	for id, oi := range oldIdx {
-		ni, ok := newIdx[id]
-		d.push(ItemSegment(oi.keys, oi.values))
-		d.item(oi.item, ni.item, items, true, ok)
+func (d *differ) keyedItems(oldItems, newItems []Item, items Schema) {
+	newByID := make(map[string]Item, len(newItems))
+	for _, ni := range newItems {
+		newByID[ni.ID] = ni
+	}
+	inOld := make(map[string]bool, len(oldItems))
+	for _, oi := range oldItems {
+		inOld[oi.ID] = true
+		ni, ok := newByID[oi.ID]
+		d.push(oi.Segment())
+		d.item(oi.Obj, ni.Obj, items, true, ok)
 		d.pop()
 	}
-	for id, ni := range newIdx {
-		if _, ok := oldIdx[id]; !ok {
-			d.push(ItemSegment(ni.keys, ni.values))
-			d.item(nil, ni.item, items, false, true)
+	for _, ni := range newItems {
+		if !inOld[ni.ID] {
+			d.push(ni.Segment())
+			d.item(nil, ni.Obj, items, false, true)
 			d.pop()
 		}
 	}
@@ -266,94 +260,4 @@ func equalLists(x, y []any) bool {
 // sameMap reports whether x and y are one map.
 func sameMap(x, y map[string]any) bool {
 	return reflect.ValueOf(x).UnsafePointer() == reflect.ValueOf(y).UnsafePointer()
-}
-
-type keyedItem struct {
-	keys   []string
-	values []any
-	item   map[string]any
-}
-
-// keyed indexes both sides of a list by the merge key. An item whose merge key value another item
-// on the same side shares is keyed by the second list-map key too; items are matched across sides
-// by the same keys. ok is false when the list cannot be keyed (an item lacks the key, or items
-// stay ambiguous).
-func keyed(mergeKey string, old, new []any) (oldIdx, newIdx map[string]keyedItem, ok bool) {
-	if !AllMaps(old) || !AllMaps(new) || len(old)+len(new) == 0 {
-		return nil, nil, false
-	}
-	second := SecondKey(mergeKey)
-	shared := map[string]bool{} // merge key values that need the second key on either side
-	for _, list := range [][]any{old, new} {
-		seen := make(map[string]bool, len(list))
-		for _, it := range list {
-			v, ok := KeyValue(it.(map[string]any), mergeKey)
-			if !ok {
-				return nil, nil, false
-			}
-			if seen[v] {
-				shared[v] = true
-			}
-			seen[v] = true
-		}
-	}
-	if len(shared) > 0 && second == "" {
-		return nil, nil, false
-	}
-	if oldIdx, ok = index(old, mergeKey, second, shared); !ok {
-		return nil, nil, false
-	}
-	newIdx, ok = index(new, mergeKey, second, shared)
-	return oldIdx, newIdx, ok
-}
-
-func index(list []any, mergeKey, second string, shared map[string]bool) (map[string]keyedItem, bool) {
-	idx := make(map[string]keyedItem, len(list))
-	for _, it := range list {
-		m := it.(map[string]any)
-		v, _ := KeyValue(m, mergeKey)
-		k := keyedItem{keys: []string{mergeKey}, values: []any{m[mergeKey]}, item: m}
-		id := v
-		if shared[v] {
-			sv, ok := KeyValue(m, second)
-			if !ok {
-				return nil, false
-			}
-			k.keys, k.values = []string{mergeKey, second}, []any{m[mergeKey], m[second]}
-			id = v + "\x00" + sv
-		}
-		if _, dup := idx[id]; dup {
-			return nil, false
-		}
-		idx[id] = k
-	}
-	return idx, true
-}
-
-// KeyValue is an item's scalar value at key; false when absent, null or not a scalar.
-func KeyValue(m map[string]any, key string) (string, bool) {
-	switch v := m[key].(type) {
-	case map[string]any, []any, nil:
-		return "", false
-	default:
-		return Scalar(v), true
-	}
-}
-
-// AllMaps reports whether every item of list is an object.
-func AllMaps(list []any) bool {
-	for _, it := range list {
-		if _, ok := it.(map[string]any); !ok {
-			return false
-		}
-	}
-	return true
-}
-
-// ListOrNil keeps an absent list absent (nil, not an empty []any) in a reported value.
-func ListOrNil(l []any) any {
-	if l == nil {
-		return nil
-	}
-	return l
 }

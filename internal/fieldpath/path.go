@@ -31,6 +31,8 @@ const (
 	keySegment segmentKind = iota
 	itemSegment
 	indexSegment
+	anyKeySegment  // `*` in a pattern
+	anyItemSegment // `[*]` in a pattern
 )
 
 // KeySegment is the step to a map key.
@@ -47,6 +49,9 @@ func IndexSegment(i int) Segment { return Segment{kind: indexSegment, index: i} 
 // MapKey returns the map key s steps to; ok is false for a list item or index.
 func (s Segment) MapKey() (key string, ok bool) { return s.key, s.kind == keySegment }
 
+// Index returns the list index s steps to; ok is false for anything else.
+func (s Segment) Index() (i int, ok bool) { return s.index, s.kind == indexSegment }
+
 // Path renders segs in one piece: Path of KeySegment("spec"), KeySegment("replicas") is
 // "spec.replicas".
 func Path(segs []Segment) string {
@@ -59,6 +64,13 @@ func Path(segs []Segment) string {
 			b.WriteByte('[')
 			b.WriteString(strconv.Itoa(s.index))
 			b.WriteByte(']')
+		case anyKeySegment:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteByte('*')
+		case anyItemSegment:
+			b.WriteString("[*]")
 		default:
 			writeKey(&b, s.key)
 		}
@@ -128,5 +140,34 @@ func Scalar(v any) string {
 		return ""
 	default:
 		return fmt.Sprint(t)
+	}
+}
+
+// IsItem reports whether s steps into a list: an item, an index or `[*]`.
+func (s Segment) IsItem() bool { return s.kind != keySegment && s.kind != anyKeySegment }
+
+// Equal reports whether s and o name the same step; item key values compare as Scalar writes
+// them, so a parsed path equals the path it was rendered from.
+func (s Segment) Equal(o Segment) bool {
+	if s.kind != o.kind || s.key != o.key || s.index != o.index || len(s.keys) != len(o.keys) {
+		return false
+	}
+	for i := range s.keys {
+		if s.keys[i] != o.keys[i] || Scalar(s.values[i]) != Scalar(o.values[i]) {
+			return false
+		}
+	}
+	return true
+}
+
+// matches reports whether the pattern segment s names path segment o.
+func (s Segment) matches(o Segment) bool {
+	switch s.kind {
+	case anyKeySegment:
+		return o.kind == keySegment
+	case anyItemSegment:
+		return o.kind == itemSegment || o.kind == indexSegment
+	default:
+		return s.Equal(o)
 	}
 }
