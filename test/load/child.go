@@ -22,6 +22,9 @@ func startServer(o *options) (*server, error) {
 		return nil, err
 	}
 	args := []string{"--serve", "127.0.0.1:0", "--grants", strconv.Itoa(o.grants)}
+	if o.noop {
+		args = append(args, "--noop")
+	}
 	if o.cpuProfile != "" {
 		args = append(args, "--cpuprofile", o.cpuProfile)
 	}

@@ -4,7 +4,8 @@
 // With no --url it serves driftgate's real admission handler, with --grants break-glass grants
 // loaded, over TLS on loopback in a process of its own (itself, run with --serve), as a webhook
 // runs apart from the API server that calls it, and measures that; --in-process serves it in the
-// generator's own process instead.
+// generator's own process instead. --noop serves, on the same server and TLS, a webhook that
+// answers allowed without decoding: the floor make bench-peers compares driftgate with.
 //
 //	go run ./test/load --rate 1000 --duration 20s --server-gogc 400
 //	go run ./test/load --url https://127.0.0.1:9443/validate --insecure --rate 2000
@@ -19,7 +20,6 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
-	"slices"
 	"syscall"
 	"time"
 
@@ -39,6 +39,7 @@ type options struct {
 	serve       string
 	inProcess   bool
 	serverGOGC  string
+	noop        bool
 }
 
 func main() {
@@ -55,6 +56,7 @@ func main() {
 	flag.StringVar(&o.serve, "serve", "", "only serve the handler on this address (e.g. 127.0.0.1:9443) until interrupted, for a generator in another process")
 	flag.BoolVar(&o.inProcess, "in-process", false, "serve the handler in the generator's own process")
 	flag.StringVar(&o.serverGOGC, "server-gogc", "", "GOGC of the server process (the chart's is 400); empty: inherited")
+	flag.BoolVar(&o.noop, "noop", false, "serve a no-op webhook instead of driftgate's handler: the same server and TLS, answering allowed without decoding (the floor of make bench-peers)")
 	flag.Parse()
 	err := run(&o)
 	switch {
@@ -82,7 +84,7 @@ func run(o *options) error {
 	}
 	switch {
 	case o.inProcess:
-		srv, err := startInProcess(o.grants, "")
+		srv, err := startInProcess(o.grants, "", o.noop)
 		if err != nil {
 			return err
 		}
@@ -96,16 +98,17 @@ func run(o *options) error {
 		defer srv.stop()
 		o.url, o.insecure = srv.url, true
 	}
-	g, err := newGenerator(o.url, &tls.Config{InsecureSkipVerify: o.insecure}, //nolint:gosec // a test target's certificate
-		loadgen.UpdateReview(uidMark, o.user))
+	g, err := loadgen.NewGenerator(o.url, &tls.Config{InsecureSkipVerify: o.insecure}, //nolint:gosec // a test target's certificate
+		[]loadgen.Request{{Name: o.user, Body: loadgen.UpdateReview(loadgen.UIDMark, o.user), Allowed: true}})
 	if err != nil {
 		return err
 	}
-	defer g.close()
+	defer g.Close()
+	g.AnyDecision = o.noop
 	fmt.Printf("target %s, %d req/s, warm-up %s, measured %s, user %s, %d grants, %d-byte review, %d connections\n",
-		o.url, o.rate, o.warmup, o.duration, o.user, o.grants, g.bodyLen, o.connections)
-	if res := g.fire(o.rate, o.connections, o.warmup); res.failures() > 0 { // warm connections and caches
-		res.print(o.warmup)
+		o.url, o.rate, o.warmup, o.duration, o.user, o.grants, g.BodyLen(), o.connections)
+	if res := g.Fire(o.rate, o.connections, o.warmup); res.Failures() > 0 { // warm connections and caches
+		printResult(res, o.warmup)
 		return errors.New("errors during the warm-up")
 	}
 	stopProfile := func() {}
@@ -114,68 +117,37 @@ func run(o *options) error {
 			return err
 		}
 	}
-	res := g.fire(o.rate, o.connections, o.duration)
+	res := g.Fire(o.rate, o.connections, o.duration)
 	stopProfile()
-	res.print(o.duration)
-	if res.failures() > 0 {
+	printResult(res, o.duration)
+	if res.Failures() > 0 {
 		return errMeasured
 	}
 	return nil
 }
 
-type result struct {
-	latencies []time.Duration // from the request's scheduled start
-	service   []time.Duration // from the moment it was actually sent
-	failed    []bool          // the request got no answer, or not an allowed one
-	firstErr  string
-}
-
-func (r *result) print(d time.Duration) {
-	fmt.Printf("requests %d, errors %d, throughput %.0f req/s\n", len(r.latencies), r.failures(), float64(len(r.latencies))/d.Seconds())
-	printPercentiles("latency from send    ", r.answered(r.service))
-	printPercentiles("latency from schedule", r.answered(r.latencies))
-	if r.firstErr != "" {
-		fmt.Printf("first error: %s\n", r.firstErr)
+func printResult(r *loadgen.Result, d time.Duration) {
+	fmt.Printf("requests %d, errors %d, throughput %.0f req/s\n", len(r.Latencies), r.Failures(), float64(len(r.Latencies))/d.Seconds())
+	printPercentiles("latency from send    ", r.Answered(r.Service))
+	printPercentiles("latency from schedule", r.Answered(r.Latencies))
+	if r.FirstErr != "" {
+		fmt.Printf("first error: %s\n", r.FirstErr)
 	}
-}
-
-// failures counts the failed requests.
-func (r *result) failures() int {
-	n := 0
-	for _, f := range r.failed {
-		if f {
-			n++
-		}
-	}
-	return n
-}
-
-// answered keeps the samples of requests that did not fail: a failure's time (a refused
-// connection, a timeout) says nothing about how fast the webhook answers.
-func (r *result) answered(samples []time.Duration) []time.Duration {
-	out := make([]time.Duration, 0, len(samples))
-	for i, d := range samples {
-		if !r.failed[i] {
-			out = append(out, d)
-		}
-	}
-	return out
 }
 
 func printPercentiles(label string, samples []time.Duration) {
-	if len(samples) == 0 {
+	p := loadgen.PercentilesOf(samples)
+	if p.N == 0 {
 		fmt.Printf("%s no answered requests\n", label)
 		return
 	}
-	l := slices.Clone(samples)
-	slices.Sort(l)
-	pct := func(p float64) time.Duration { return l[min(len(l)-1, int(float64(len(l))*p))].Round(time.Microsecond) }
-	fmt.Printf("%s p50 %s, p99 %s, p99.9 %s, max %s\n", label, pct(0.50), pct(0.99), pct(0.999), pct(1))
+	r := func(d time.Duration) time.Duration { return d.Round(time.Microsecond) }
+	fmt.Printf("%s p50 %s, p99 %s, p99.9 %s, max %s\n", label, r(p.P50), r(p.P99), r(p.P999), r(p.Max))
 }
 
 // serveOnly serves the handler until SIGINT or SIGTERM. Its first line of output is the URL.
 func serveOnly(o *options) error {
-	srv, err := startInProcess(o.grants, o.serve)
+	srv, err := startInProcess(o.grants, o.serve, o.noop)
 	if err != nil {
 		return err
 	}

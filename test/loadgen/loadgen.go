@@ -81,6 +81,19 @@ func Deployment(replicas int, image string) map[string]any {
 
 // UpdateReview is the AdmissionReview of user changing the app image of the Deployment.
 func UpdateReview(uid, user string) []byte {
+	return updateReview(uid, user, Deployment(3, "registry.example.com/checkout:v1.2.4"))
+}
+
+// MarkerStripReview is the AdmissionReview of user changing the app image of the Deployment and
+// removing its ownership marker (Argo CD's tracking-id annotation).
+func MarkerStripReview(uid, user string) []byte {
+	object := Deployment(3, "registry.example.com/checkout:v1.2.4")
+	delete(object["metadata"].(map[string]any)["annotations"].(map[string]any), "argocd.argoproj.io/tracking-id")
+	return updateReview(uid, user, object)
+}
+
+// updateReview is the AdmissionReview of user replacing the Deployment at image v1.2.3 with object.
+func updateReview(uid, user string, object map[string]any) []byte {
 	userInfo := map[string]any{"username": user, "groups": []any{"system:authenticated"}}
 	if strings.HasPrefix(user, "system:serviceaccount:") {
 		// A service account's real token carries its credential id; driftgate trusts a GitOps
@@ -96,7 +109,7 @@ func UpdateReview(uid, user string) []byte {
 			"requestKind": map[string]any{"group": "apps", "version": "v1", "kind": "Deployment"},
 			"namespace":   "prod", "name": "checkout", "operation": "UPDATE",
 			"userInfo":  userInfo,
-			"object":    Deployment(3, "registry.example.com/checkout:v1.2.4"),
+			"object":    object,
 			"oldObject": Deployment(3, "registry.example.com/checkout:v1.2.3"),
 			"dryRun":    false,
 			"options":   map[string]any{"apiVersion": "meta.k8s.io/v1", "kind": "UpdateOptions"},
