@@ -16,6 +16,8 @@ import (
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/protect"
+
+	"github.com/driftgate/driftgate/test/benchkit"
 )
 
 // backportSample is one push -> Backported measurement.
@@ -37,7 +39,8 @@ const breakGlassTicket = "BENCH-1"
 // pushes the same image to Git and times push -> Backported.
 func (b *bench) measureBackports(ctx context.Context) error {
 	fmt.Fprintf(b.out, "\nbreak-glass: alice requests a grant for deployments.apps in %s, bob approves\n", appNamespace)
-	grant, err := b.grant(ctx)
+	grant, err := b.grant(ctx, appNamespace, breakGlassTicket, "fluxbench: time from a Git push to Backported",
+		func(ctx context.Context) error { return b.setImage(ctx, firstImage+"-dryrun", true) })
 	if err != nil {
 		return err
 	}
@@ -69,9 +72,11 @@ func (b *bench) driftgateCLI(ctx context.Context, args ...string) (string, error
 	return string(out), nil
 }
 
-func (b *bench) grant(ctx context.Context) (string, error) {
-	out, err := b.driftgateCLI(ctx, "breakglass", "request", "--context", "alice", "-n", appNamespace,
-		"--resource", "deployments.apps", "--for", "2h", "--ticket", breakGlassTicket, "--reason", "fluxbench: time from a Git push to Backported")
+// grant has alice request break-glass access to deployments.apps in namespace, bob approve it,
+// and waits until it is Active and alice's dry run (tryWrite) passes driftgate.
+func (b *bench) grant(ctx context.Context, namespace, ticket, reason string, tryWrite func(context.Context) error) (string, error) {
+	out, err := b.driftgateCLI(ctx, "breakglass", "request", "--context", "alice", "-n", namespace,
+		"--resource", "deployments.apps", "--for", "2h", "--ticket", ticket, "--reason", reason)
 	if err != nil {
 		return "", err
 	}
@@ -91,7 +96,7 @@ func (b *bench) grant(ctx context.Context) (string, error) {
 		if g.Status.Phase != v1alpha1.GrantActive {
 			return false, string(g.Status.Phase)
 		}
-		err := b.setImage(ctx, firstImage+"-dryrun", true)
+		err := tryWrite(ctx)
 		return err == nil, fmt.Sprintf("alice's dry run: %v", err)
 	})
 }
@@ -147,7 +152,7 @@ func (b *bench) backportOnce(ctx context.Context, oldImage, image string) (backp
 		return s, ctx.Err()
 	case <-time.After(delay):
 	}
-	s.Load1 = loadAvg()[0]
+	s.Load1 = benchkit.LoadAvg()[0]
 	start := time.Now()
 	if err := b.push(); err != nil {
 		return s, err

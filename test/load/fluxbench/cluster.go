@@ -14,6 +14,7 @@ import (
 	"syscall"
 	"time"
 
+	rbacv1 "k8s.io/api/rbac/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/client-go/kubernetes"
@@ -42,6 +43,9 @@ type bench struct {
 	repo    *gitwork.Repo
 	gitURL  string
 	savedWC []byte // driftgate's ValidatingWebhookConfiguration as registered, for re-creating it
+	// savedRules are driftgate's ClusterRole's rules as installed, put back when the webhook is
+	// switched on again.
+	savedRules []rbacv1.PolicyRule
 
 	// Argo CD (--gitops argocd): the application controller's log, the commits syncs apply in
 	// turn, and how many syncs were requested.

@@ -36,14 +36,14 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/go-logr/logr"
 	ctrllog "sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/driftgate/driftgate/test/benchkit"
 )
 
 type options struct {
@@ -66,17 +66,16 @@ type options struct {
 	keep        bool
 	timeout     time.Duration
 	report      string
+	// issue 22: writes of GitOps-owned Deployments at these rates (none when empty)
+	writes        []int
+	writeWindows  int
+	writeDuration time.Duration
+	writeWarmup   time.Duration
 }
 
 func main() {
 	ctrllog.SetLogger(logr.Discard()) // controller-runtime's client logs nothing fluxbench needs
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, os.Args[1:], os.Stdout)
-	stop()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "fluxbench: "+err.Error())
-		os.Exit(1)
-	}
+	benchkit.Main("fluxbench", run)
 }
 
 func parseFlags(args []string, out io.Writer) (*options, error) {
@@ -102,6 +101,10 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	fs.BoolVar(&o.keep, "keep", false, "leave the cluster running")
 	fs.DurationVar(&o.timeout, "timeout", 90*time.Second, "how long each wait may take")
 	fs.StringVar(&o.report, "report", "", "print the tables of an earlier run's results.json and exit (no cluster)")
+	writes := fs.String("writes", "", "after the reconciles, writes of GitOps-owned Deployments at these rates, writes/s, comma-separated (alice under a grant and Flux's identity, updates and server-side applies in turn), with the webhook on and off (issue 22); empty: none")
+	fs.IntVar(&o.writeWindows, "write-windows", 2, "with --writes: windows per arm and rate, ABBA order")
+	fs.DurationVar(&o.writeDuration, "write-duration", 15*time.Second, "with --writes: the length of a window")
+	fs.DurationVar(&o.writeWarmup, "write-warmup", 5*time.Second, "with --writes: writes at the first rate, webhook on, before the windows; not counted")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -115,6 +118,13 @@ func parseFlags(args []string, out io.Writer) (*options, error) {
 	}
 	if o.report != "" {
 		return o, nil
+	}
+	var err error
+	if o.writes, err = benchkit.Rates("writes", *writes); err != nil {
+		return nil, err
+	}
+	if len(o.writes) > 0 && (o.writeWindows < 1 || o.writeDuration <= 0) {
+		return nil, errors.New("--write-windows and --write-duration must be positive")
 	}
 	if o.reconciles < 1 {
 		return nil, errors.New("--reconciles must be at least 1")
@@ -160,11 +170,8 @@ func envOr(key, fallback string) string {
 
 func run(ctx context.Context, args []string, out io.Writer) error {
 	o, err := parseFlags(args, out)
-	if errors.Is(err, flag.ErrHelp) {
-		return nil
-	}
 	if err != nil {
-		return err
+		return err // flag.ErrHelp included: benchkit.Main exits 0 on it
 	}
 	if o.report != "" {
 		return reprint(o.report, out)
@@ -173,7 +180,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	res := &results{Started: time.Now().UTC(), GitOps: o.gitops, SyncOptions: o.syncOptions, Change: o.change}
 	b.res = res
 	res.Machine = machineFacts(o)
-	printMachine(out, res.Machine)
+	res.Machine.Print(out)
 
 	if err := b.startCluster(ctx); err != nil {
 		return err
@@ -194,13 +201,18 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	if err := b.measureReconciles(ctx); err != nil {
 		return err
 	}
+	if len(o.writes) > 0 {
+		if err := b.measureWrites(ctx); err != nil {
+			return err
+		}
+	}
 	if o.backports > 0 {
 		if err := b.measureBackports(ctx); err != nil {
 			return err
 		}
 	}
 	res.Finished = time.Now().UTC()
-	res.Machine.LoadEnd = loadAvg()
+	res.Machine.LoadEnd = benchkit.LoadAvg()
 	printResults(out, res)
 	return writeResults(filepath.Join(o.dir, "results.json"), res, out)
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"time"
+
+	"github.com/driftgate/driftgate/test/benchkit"
 )
 
 // sample is one measured reconcile (Argo CD: sync).
@@ -54,16 +56,8 @@ func (b *bench) measureReconciles(ctx context.Context) error {
 		len(order), what, b.o.reconciles, b.o.reconciles)
 	fmt.Fprintf(b.out, "%-4s %-4s %10s %10s %8s %8s %7s %11s %6s\n", "#", "arm", what[:len(what)-1], "wall", "requests", "gitops", "denied", "apiserver", "load1")
 	for i, arm := range order {
-		if want := arm == "on"; want != on {
-			if err := b.setWebhook(ctx, want); err != nil {
-				return err
-			}
-			on = want
-		}
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(b.o.settle):
+		if err := b.enterArm(ctx, arm, &on); err != nil {
+			return err
 		}
 		s, err := b.measureOne(ctx, arm, i)
 		if err != nil {
@@ -83,8 +77,25 @@ func (b *bench) measureReconciles(ctx context.Context) error {
 	return nil
 }
 
+// enterArm switches the webhook on or off for arm unless *on says it is already, and waits
+// --settle.
+func (b *bench) enterArm(ctx context.Context, arm string, on *bool) error {
+	if want := arm == "on"; want != *on {
+		if err := b.setWebhook(ctx, want); err != nil {
+			return err
+		}
+		*on = want
+	}
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(b.o.settle):
+		return nil
+	}
+}
+
 func (b *bench) measureOne(ctx context.Context, arm string, i int) (sample, error) {
-	s := sample{Arm: arm, Index: i, Load1: loadAvg()[0]}
+	s := sample{Arm: arm, Index: i, Load1: benchkit.LoadAvg()[0]}
 	before, err := b.snapshot(ctx)
 	if err != nil {
 		return s, err

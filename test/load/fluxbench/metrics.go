@@ -176,6 +176,8 @@ type snapshot struct {
 	apiWebhookSum    float64 // kube-apiserver: time spent calling driftgate's webhook
 	apiWebhookCount  float64
 	apiWebhookFailed float64 // calls answered with a code other than 200 (or none)
+	// apiWebhookBuckets is that time's histogram: upper bound ("le") -> calls within it.
+	apiWebhookBuckets map[string]float64
 	// kube-apiserver: writes to the app's kinds, by verb, resource and dry run (all writers).
 	writes map[string]float64
 }
@@ -224,6 +226,7 @@ func (b *bench) snapshot(ctx context.Context) (snapshot, error) {
 	s.apiWebhookSum = a.sum("apiserver_admission_webhook_admission_duration_seconds_sum", w)
 	s.apiWebhookCount = a.sum("apiserver_admission_webhook_admission_duration_seconds_count", w)
 	s.apiWebhookFailed = a.sum("apiserver_admission_webhook_request_total", w) - a.sum("apiserver_admission_webhook_request_total", map[string]string{"name": webhookName, "code": "200"})
+	s.apiWebhookBuckets = a.byLabel("apiserver_admission_webhook_admission_duration_seconds_bucket", "le", w)
 	s.writes = map[string]float64{}
 	for _, x := range a {
 		if x.name != "apiserver_request_total" || !slices.Contains(appResources, x.labels["resource"]) ||
@@ -252,6 +255,9 @@ type delta struct {
 	APIWebhookSecs   float64            `json:"apiserverWebhookSeconds"` // kube-apiserver's wait for driftgate, summed
 	APIWebhookCalls  float64            `json:"apiserverWebhookCalls"`
 	APIWebhookFailed float64            `json:"apiserverWebhookFailed"`
+	// APIWebhookBuckets is kube-apiserver's histogram of that wait: upper bound in seconds
+	// ("le") -> calls within it (apiserver_admission_webhook_admission_duration_seconds).
+	APIWebhookBuckets map[string]float64 `json:"apiserverWebhookBuckets,omitempty"`
 	// Writes are kube-apiserver's count of writes to the app's kinds (apiserver_request_total:
 	// namespaces, configmaps, services, deployments; any writer, any namespace) by verb.
 	Writes map[string]float64 `json:"apiserverWrites,omitempty"`
@@ -280,6 +286,12 @@ func diff(before, after snapshot) delta {
 		if v := n - before.decisions[w]; v != 0 {
 			d.Decisions[w] = v
 		}
+	}
+	for le, n := range after.apiWebhookBuckets {
+		if d.APIWebhookBuckets == nil {
+			d.APIWebhookBuckets = map[string]float64{}
+		}
+		d.APIWebhookBuckets[le] = n - before.apiWebhookBuckets[le]
 	}
 	for k, n := range after.writes {
 		if v := n - before.writes[k]; v != 0 {

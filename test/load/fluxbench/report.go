@@ -1,20 +1,16 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
 	"math/rand/v2"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/driftgate/driftgate/test/benchkit"
 )
 
 type results struct {
@@ -28,6 +24,9 @@ type results struct {
 	// Argo CD: the Application's sync options, and whether the syncs applied changes (--change).
 	SyncOptions []string `json:"syncOptions,omitempty"`
 	Change      bool     `json:"change,omitempty"`
+	// --writes: the kinds of write, and each window of them.
+	WriteKinds []writeKind   `json:"writeKinds,omitempty"`
+	Writes     []writeWindow `json:"writes,omitempty"`
 }
 
 type firstSync struct {
@@ -37,114 +36,21 @@ type firstSync struct {
 	delta
 }
 
+// machine is benchkit's, and the GitOps controller's binaries.
 type machine struct {
-	Date      string     `json:"date"`
-	NProc     int        `json:"nproc"`
-	CPU       string     `json:"cpu"`
-	MemTotal  string     `json:"memTotal"`
-	Kernel    string     `json:"kernel"`
-	Go        string     `json:"go"`
-	Driftgate string     `json:"driftgate"`
-	Flux      string     `json:"flux,omitempty"`
-	ArgoCD    string     `json:"argocd,omitempty"`
-	Args      []string   `json:"args"`
-	LoadStart [3]float64 `json:"loadStart"`
-	LoadEnd   [3]float64 `json:"loadEnd"`
+	benchkit.Machine
+	Flux   string `json:"flux,omitempty"`
+	ArgoCD string `json:"argocd,omitempty"`
 }
 
 func machineFacts(o *options) machine {
-	m := machine{
-		Date:      time.Now().UTC().Format(time.RFC3339),
-		NProc:     runtime.NumCPU(),
-		CPU:       cpuinfo("model name"),
-		MemTotal:  meminfo("MemTotal"),
-		Go:        runtime.Version(),
-		Args:      os.Args[1:],
-		LoadStart: loadAvg(),
-	}
+	m := machine{Machine: benchkit.Facts()}
 	if o.gitops == gitopsArgoCD {
 		m.ArgoCD = "application controller and repo server from " + o.argocd
 	} else {
 		m.Flux = "source-controller and kustomize-controller from " + o.flux
 	}
-	if raw, err := os.ReadFile("/proc/sys/kernel/osrelease"); err == nil {
-		m.Kernel = strings.TrimSpace(string(raw))
-	}
-	if out, err := exec.Command("go", "version").Output(); err == nil {
-		m.Go = strings.TrimSpace(string(out))
-	}
-	if out, err := exec.Command("nproc").Output(); err == nil {
-		if n, err := strconv.Atoi(strings.TrimSpace(string(out))); err == nil {
-			m.NProc = n
-		}
-	}
 	return m
-}
-
-// cpuinfo is the first value of key in /proc/cpuinfo ("" when absent: some VMs give no model).
-func cpuinfo(key string) string {
-	return procField("/proc/cpuinfo", key)
-}
-
-func meminfo(key string) string { return procField("/proc/meminfo", key) }
-
-func procField(path, key string) string {
-	f, err := os.Open(path)
-	if err != nil {
-		return ""
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		k, v, ok := strings.Cut(sc.Text(), ":")
-		if ok && strings.TrimSpace(k) == key {
-			return strings.TrimSpace(v)
-		}
-	}
-	return ""
-}
-
-// loadAvg is /proc/loadavg's 1, 5 and 15-minute load averages.
-func loadAvg() [3]float64 {
-	var out [3]float64
-	raw, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return out
-	}
-	f := strings.Fields(string(raw))
-	for i := 0; i < 3 && i < len(f); i++ {
-		out[i], _ = strconv.ParseFloat(f[i], 64)
-	}
-	return out
-}
-
-func printMachine(out io.Writer, m machine) {
-	cpu := m.CPU
-	if cpu == "" {
-		cpu = "(no model name in /proc/cpuinfo)"
-	}
-	fmt.Fprintf(out, "date %s; nproc %d; CPU %s; MemTotal %s; kernel %s\n%s\nload average at start %.2f %.2f %.2f\n",
-		m.Date, m.NProc, cpu, m.MemTotal, m.Kernel, m.Go, m.LoadStart[0], m.LoadStart[1], m.LoadStart[2])
-}
-
-// stats is min, median, mean and max.
-type stats struct{ min, median, mean, max float64 }
-
-func summarize(v []float64) stats {
-	if len(v) == 0 {
-		return stats{}
-	}
-	s := slices.Clone(v)
-	slices.Sort(s)
-	sum := 0.0
-	for _, x := range s {
-		sum += x
-	}
-	med := s[len(s)/2]
-	if len(s)%2 == 0 {
-		med = (s[len(s)/2-1] + s[len(s)/2]) / 2
-	}
-	return stats{min: s[0], median: med, mean: sum / float64(len(s)), max: s[len(s)-1]}
 }
 
 func pick(samples []sample, arm string, f func(sample) float64) []float64 {
@@ -184,8 +90,8 @@ func printResults(out io.Writer, r *results) {
 	fmt.Fprintf(out, "\n%s, n per arm = %d, ABBA order:\n", what, len(pick(r.Reconciles, "on", func(s sample) float64 { return 0 })))
 	fmt.Fprintf(out, "%-58s %-4s %10s %10s %10s %10s\n", "", "arm", "min", "median", "mean", "max")
 	row := func(name, arm string, f func(sample) float64, format func(float64) string) {
-		st := summarize(pick(r.Reconciles, arm, f))
-		fmt.Fprintf(out, "%-58s %-4s %10s %10s %10s %10s\n", name, arm, format(st.min), format(st.median), format(st.mean), format(st.max))
+		st := benchkit.Summarize(pick(r.Reconciles, arm, f))
+		fmt.Fprintf(out, "%-58s %-4s %10s %10s %10s %10s\n", name, arm, format(st.Min), format(st.Median), format(st.Mean), format(st.Max))
 	}
 	count := func(v float64) string {
 		if v == float64(int64(v)) {
@@ -249,6 +155,8 @@ func printResults(out io.Writer, r *results) {
 		medianDiff(out, r.Reconciles, "sync (sync/terminate)", func(s sample) float64 { return s.SyncPhaseSeconds })
 	}
 
+	printWrites(out, r)
+
 	if len(r.Backports) > 0 {
 		fmt.Fprintf(out, "\nGit push -> Backported, n = %d:\n", len(r.Backports))
 		fmt.Fprintf(out, "%-58s %10s %10s %10s %10s\n", "", "min", "median", "mean", "max")
@@ -257,8 +165,8 @@ func printResults(out io.Writer, r *results) {
 			for _, s := range r.Backports {
 				v = append(v, f(s))
 			}
-			st := summarize(v)
-			fmt.Fprintf(out, "%-58s %10s %10s %10s %10s\n", name, secs(st.min), secs(st.median), secs(st.mean), secs(st.max))
+			st := benchkit.Summarize(v)
+			fmt.Fprintf(out, "%-58s %10s %10s %10s %10s\n", name, secs(st.Min), secs(st.Median), secs(st.Mean), secs(st.Max))
 		}
 		brow("git push (go-git over HTTP)", func(s backportSample) float64 { return s.Push })
 		brow("push done -> GitSource status at the commit", func(s backportSample) float64 { return s.ToRevision })
@@ -272,8 +180,17 @@ func printResults(out io.Writer, r *results) {
 func medianDiff(out io.Writer, samples []sample, name string, f func(sample) float64) {
 	onV, offV := pick(samples, "on", f), pick(samples, "off", f)
 	lo, hi := bootstrapMedianDiff(onV, offV)
-	fmt.Fprintf(out, "%s: median on - median off: %s (95%% bootstrap interval %s to %s); median of the adjacent on/off pairs' differences: %s\n",
-		name, secs(summarize(onV).median-summarize(offV).median), secs(lo), secs(hi), secs(pairDiffMedian(samples, f)))
+	on, off := benchkit.Summarize(onV).Median, benchkit.Summarize(offV).Median
+	fmt.Fprintf(out, "%s: median on - median off: %s (%s of median off; 95%% bootstrap interval %s to %s); median of the adjacent on/off pairs' differences: %s\n",
+		name, secs(on-off), percentOf(on-off, off), secs(lo), secs(hi), secs(pairDiffMedian(samples, f)))
+}
+
+// percentOf is d as a signed percentage of base.
+func percentOf(d, base float64) string {
+	if base == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%+.1f%%", 100*d/base)
 }
 
 // writesText is writes divided by n, sorted by key ("none" when empty).
@@ -309,7 +226,7 @@ func pairDiffMedian(samples []sample, f func(sample) float64) float64 {
 		}
 		d = append(d, f(a)-f(b))
 	}
-	return summarize(d).median
+	return benchkit.Summarize(d).Median
 }
 
 // bootstrapMedianDiff is the 2.5th and 97.5th percentiles of median(on) - median(off) over
@@ -325,7 +242,7 @@ func bootstrapMedianDiff(on, off []float64) (float64, float64) {
 		for i := range r {
 			r[i] = v[rng.IntN(len(v))]
 		}
-		return summarize(r).median
+		return benchkit.Summarize(r).Median
 	}
 	const n = 10000
 	d := make([]float64, n)
@@ -338,28 +255,17 @@ func bootstrapMedianDiff(on, off []float64) (float64, float64) {
 
 // reprint prints the tables of a results.json.
 func reprint(path string, out io.Writer) error {
-	raw, err := os.ReadFile(path)
-	if err != nil {
+	r := &results{}
+	if err := benchkit.ReadJSON(path, r); err != nil {
 		return err
 	}
-	r := &results{}
-	if err := json.Unmarshal(raw, r); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	printMachine(out, r.Machine)
+	r.Machine.Print(out)
 	printResults(out, r)
 	return nil
 }
 
 func writeResults(path string, r *results, out io.Writer) error {
-	raw, err := json.MarshalIndent(r, "", "  ")
-	if err != nil {
-		return err
-	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	if err := os.WriteFile(path, append(raw, '\n'), 0o644); err != nil {
+	if err := benchkit.WriteJSON(path, r); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "\nevery sample: %s\n", path)

@@ -80,27 +80,41 @@ func (b *bench) setWebhook(ctx context.Context, on bool) error {
 }
 
 // setRegistrarVerbs gives driftgate's ClusterRole the Registrar's write verbs on webhook
-// configurations, or takes them away.
+// configurations back (the role's rules as first read), or takes them away, dropping a rule left
+// with no verb (the role grants update and patch in a rule of their own, by name).
 func (b *bench) setRegistrarVerbs(ctx context.Context, allow bool) error {
 	roles := b.cs.RbacV1().ClusterRoles()
 	role, err := roles.Get(ctx, b.o.role, metav1.GetOptions{})
 	if err != nil {
 		return fmt.Errorf("reading ClusterRole %s: %w", b.o.role, err)
 	}
-	found := false
-	for i := range role.Rules {
-		r := &role.Rules[i]
-		if !slices.Contains(r.APIGroups, "admissionregistration.k8s.io") || !slices.Contains(r.Resources, "validatingwebhookconfigurations") {
-			continue
-		}
-		found = true
-		r.Verbs = slices.DeleteFunc(r.Verbs, func(v string) bool { return slices.Contains(registrarVerbs, v) })
-		if allow {
-			r.Verbs = append(r.Verbs, registrarVerbs...)
+	if b.savedRules == nil {
+		for _, r := range role.Rules {
+			b.savedRules = append(b.savedRules, *r.DeepCopy())
 		}
 	}
-	if !found {
-		return fmt.Errorf("ClusterRole %s has no rule for validatingwebhookconfigurations", b.o.role)
+	if allow {
+		role.Rules = nil
+		for _, r := range b.savedRules {
+			role.Rules = append(role.Rules, *r.DeepCopy())
+		}
+	} else {
+		found := false
+		var kept []rbacv1.PolicyRule
+		for _, r := range role.Rules {
+			if slices.Contains(r.APIGroups, "admissionregistration.k8s.io") && slices.Contains(r.Resources, "validatingwebhookconfigurations") {
+				found = true
+				r.Verbs = slices.DeleteFunc(slices.Clone(r.Verbs), func(v string) bool { return slices.Contains(registrarVerbs, v) })
+				if len(r.Verbs) == 0 {
+					continue
+				}
+			}
+			kept = append(kept, r)
+		}
+		if !found {
+			return fmt.Errorf("ClusterRole %s has no rule for validatingwebhookconfigurations", b.o.role)
+		}
+		role.Rules = kept
 	}
 	if _, err := roles.Update(ctx, role, metav1.UpdateOptions{}); err != nil {
 		return fmt.Errorf("updating ClusterRole %s: %w", b.o.role, err)
