@@ -121,6 +121,16 @@ bench-argocd: build controlplane argocd ## Measure Argo CD beside driftgate on a
 	@hack/build.sh bin/fluxbench ./test/load/fluxbench
 	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" DRIFTGATE_ARGOCD="$$(hack/argocd.sh)" bin/fluxbench --gitops argocd --reconciles $${N:-10} $(FLUXBENCH_ARGS)
 
+.PHONY: bench-peers
+bench-peers: build controlplane flux ## Compare driftgate with Gatekeeper v3.23.1 (built on first use) and a no-op webhook on the same traffic (3 interleaved rounds, fixed rates, saturation), then what the API server sees: owned-Deployment writes and Flux reconciles with and without driftgate (docs/performance.md).
+	@hack/build.sh bin/load ./test/load
+	@hack/build.sh bin/peerbench ./test/load/peerbench
+	@hack/build.sh bin/devcluster ./hack/devcluster
+	@hack/build.sh bin/fluxbench ./test/load/fluxbench
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" DRIFTGATE_GATEKEEPER="$$(hack/gatekeeper.sh)" bin/peerbench $(PEERBENCH_ARGS)
+	KUBEBUILDER_ASSETS="$$(hack/controlplane.sh)" DRIFTGATE_FLUX="$$(hack/flux.sh)" bin/fluxbench --dir .driftgate/peerbench/flux \
+	  --reconciles $${N:-10} --backports 0 --writes $${WRITES:-5,20} --write-windows 3 $(FLUXBENCH_ARGS)
+
 .PHONY: clean
 clean: ## Remove build output (the control-plane cache stays).
 	rm -rf bin
