@@ -7,6 +7,8 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftgate/driftgate/internal/server"
 )
 
 // kubeFlags are kubectl's connection flags: the current kubeconfig identity, or another one.
@@ -41,7 +43,7 @@ func (k *kubeFlags) client() (client.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	scheme, err := newScheme()
+	scheme, err := server.NewScheme()
 	if err != nil {
 		return nil, err
 	}

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/internal/server"
 	"github.com/driftgate/driftgate/policies"
 	"github.com/driftgate/driftgate/webhook"
 )
@@ -91,7 +91,7 @@ func runFixtures(ctx context.Context, cfg *config.Config, dir string, extra poli
 	if err != nil {
 		return nil, err
 	}
-	scheme, err := newScheme()
+	scheme, err := server.NewScheme()
 	if err != nil {
 		return nil, err
 	}
@@ -189,11 +189,11 @@ func runPolicyEval(ctx context.Context, out io.Writer, o *evalOptions) error {
 	if err != nil {
 		return err
 	}
-	engine, err := newEngine(ctx, cfg, firstNonEmpty(o.policyDir, cfg.Policy.Dir))
+	engine, err := server.NewEngine(ctx, cfg, firstNonEmpty(o.policyDir, cfg.Policy.Dir))
 	if err != nil {
 		return err
 	}
-	scheme, err := newScheme()
+	scheme, err := server.NewScheme()
 	if err != nil {
 		return err
 	}
@@ -307,22 +307,6 @@ func readGrants(path string) ([]v1alpha1.BreakGlassGrant, error) {
 		return nil, fmt.Errorf("%s: kind %q, want List or BreakGlassGrantList", path, kindList.Kind)
 	}
 	return kindList.Items, nil
-}
-
-// newEngine compiles the shipped policy plus the files in dir, if any.
-func newEngine(ctx context.Context, cfg *config.Config, dir string) (*policies.Engine, error) {
-	extra := policies.Modules{}
-	if dir != "" {
-		var err error
-		if extra, err = policies.ReadDir(dir, false); err != nil {
-			return nil, fmt.Errorf("reading policies from %s: %w", filepath.Clean(dir), err)
-		}
-	}
-	engine, err := policies.NewEngine(ctx, policies.Data(cfg), cfg.EvaluationTimeout(), extra)
-	if err != nil {
-		return nil, fmt.Errorf("loading policies: %w", err)
-	}
-	return engine, nil
 }
 
 func firstNonEmpty(s ...string) string {

@@ -21,6 +21,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client/interceptor"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/internal/server"
 	"github.com/driftgate/driftgate/report"
 )
 
@@ -108,7 +109,7 @@ func TestReportCommand(t *testing.T) {
 
 func runFake(t *testing.T, o reportOptions, funcs interceptor.Funcs) (string, error) {
 	t.Helper()
-	scheme, err := newScheme()
+	scheme, err := server.NewScheme()
 	if err != nil {
 		t.Fatal(err)
 	}

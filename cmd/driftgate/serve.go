@@ -2,30 +2,19 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/spf13/cobra"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
-	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
-	"sigs.k8s.io/controller-runtime/pkg/healthz"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
-	"github.com/driftgate/driftgate/breakglass"
 	"github.com/driftgate/driftgate/certs"
 	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/internal/logkeys"
-	"github.com/driftgate/driftgate/policies"
-	"github.com/driftgate/driftgate/protect"
-	"github.com/driftgate/driftgate/webhook"
+	"github.com/driftgate/driftgate/internal/server"
 )
 
 type serveOptions struct {
@@ -73,159 +62,35 @@ func newServeCommand() *cobra.Command {
 }
 
 func runServe(ctx context.Context, o *serveOptions) error {
-	if !o.enableWebhook && !o.enableGrants && !o.enableAudit {
-		return errors.New("nothing to run: enable the webhook (--enable-webhook), the grant controller (--enable-grants) or the audit (--enable-audit)")
+	so := server.Options{
+		Webhook: o.enableWebhook, Grants: o.enableGrants, Audit: o.enableAudit,
+		MetricsAddr: o.metricsAddr, ProbeAddr: o.probeAddr, LeaderElect: o.leaderElect,
+		WebhookPort: o.webhookPort, CertDir: o.certDir, CertMode: certs.Mode(o.certMode),
+		ClientCA: o.clientCA, ClientCNs: o.clientCNs,
+		ShutdownDelay: o.shutdownDelay,
+		Metrics:       metrics.Registry,
 	}
-	cfg, err := config.Load(o.configPath)
+	if err := so.Check(); err != nil {
+		return err
+	}
+	var err error
+	if so.Config, err = config.Load(o.configPath); err != nil {
+		return err
+	}
+	if so.Log, err = o.log.logger(); err != nil {
+		return err
+	}
+	ctrl.SetLogger(so.Log)
+	if so.RestConfig, err = restConfig(o.kubeconfig); err != nil {
+		return err
+	}
+	dg, err := server.Setup(ctx, so)
 	if err != nil {
 		return err
 	}
-	log, err := o.log.logger()
-	if err != nil {
-		return err
-	}
-	ctrl.SetLogger(log)
-	restCfg, err := restConfig(o.kubeconfig)
-	if err != nil {
-		return err
-	}
-	scheme, err := newScheme()
-	if err != nil {
-		return err
-	}
-	mgr, err := ctrl.NewManager(restCfg, manager.Options{
-		Scheme:                  scheme,
-		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
-		HealthProbeBindAddress:  o.probeAddr,
-		LeaderElection:          o.leaderElect,
-		LeaderElectionID:        LeaderElectionID,
-		LeaderElectionNamespace: cfg.Webhook.Namespace,
-		// The process exits once the manager stops, so the lease can be handed over at once.
-		LeaderElectionReleaseOnCancel: true,
-	})
-	if err != nil {
-		return fmt.Errorf("creating the manager: %w", err)
-	}
-	if err := mgr.AddHealthzCheck("ping", healthz.Ping); err != nil {
-		return fmt.Errorf("adding the health check: %w", err)
-	}
-	d := &drain{delay: o.shutdownDelay, log: log}
-	if err := mgr.AddReadyzCheck("shutdown", d.ready); err != nil {
-		return fmt.Errorf("adding the readiness check: %w", err)
-	}
-	if o.enableWebhook {
-		if err := setupWebhook(ctx, mgr, cfg, o, log, d.draining); err != nil {
-			return err
-		}
-	}
-	if o.enableGrants {
-		c := &breakglass.Controller{Client: mgr.GetClient(), Config: cfg.BreakGlass, Clock: clock.RealClock{},
-			Events: mgr.GetEventRecorder("driftgate-breakglass")}
-		if err := c.SetupWithManager(mgr); err != nil {
-			return fmt.Errorf("setting up the grant controller: %w", err)
-		}
-		pm, err := protect.NewMetrics(metrics.Registry)
-		if err != nil {
-			return fmt.Errorf("registering the self-heal protection metrics: %w", err)
-		}
-		p := protect.New(mgr, cfg, pm)
-		if err := p.SetupWithManager(mgr); err != nil {
-			return fmt.Errorf("setting up the self-heal protection: %w", err)
-		}
-	}
-	if o.enableAudit {
-		if err := setupAudit(mgr, cfg, log); err != nil {
-			return err
-		}
-	}
-	log.Info("starting driftgate", logkeys.Version, version, logkeys.Mode, cfg.Mode)
-	return mgr.Start(d.run(ctx))
+	so.Log.Info("starting driftgate", logkeys.Version, version, logkeys.Mode, so.Config.Mode)
+	return dg.Start(ctx)
 }
-
-func setupWebhook(ctx context.Context, mgr manager.Manager, cfg *config.Config, o *serveOptions, log logr.Logger,
-	draining func() bool) error {
-	engine, err := newEngine(ctx, cfg, cfg.Policy.Dir)
-	if err != nil {
-		return err
-	}
-	if cfg.Policy.Dir != "" {
-		w := &policies.Watcher{Engine: engine, Dir: cfg.Policy.Dir, Log: log.WithName("policy"), Settle: 200 * time.Millisecond}
-		if err := mgr.Add(w); err != nil {
-			return fmt.Errorf("adding the policy watcher: %w", err)
-		}
-	}
-	log.Info("policy loaded", logkeys.Policy, engine.Version(), logkeys.Dir, cfg.Policy.Dir)
-	m, err := webhook.NewMetrics(metrics.Registry)
-	if err != nil {
-		return fmt.Errorf("registering metrics: %w", err)
-	}
-	tlsOpts := []func(*tls.Config){http1Only}
-	if o.clientCA != "" {
-		verify, err := certs.ClientVerification(o.clientCA, o.clientCNs)
-		if err != nil {
-			return fmt.Errorf("--client-ca: %w", err)
-		}
-		tlsOpts = append(tlsOpts, verify)
-	} else if len(o.clientCNs) > 0 {
-		return errors.New("--client-cn needs --client-ca: the names are checked on certificates that CA signed")
-	}
-	srv := crwebhook.NewServer(crwebhook.Options{Port: o.webhookPort, CertDir: o.certDir,
-		CertName: certs.CertName, KeyName: certs.KeyName, TLSOpts: tlsOpts})
-	if err := webhook.Setup(ctx, mgr, srv, webhook.Options{Config: cfg, Engine: engine, Metrics: m, Log: log.WithName("admission"),
-		Draining: draining, Pauser: protect.New(mgr, cfg, nil)}); err != nil {
-		return err
-	}
-	certOpts := certs.Options{
-		Mode: certs.Mode(o.certMode), CertDir: o.certDir,
-		Namespace: cfg.Webhook.Namespace, Service: cfg.Webhook.ServiceName,
-		SecretName: cfg.Webhook.ServiceName + "-cert", WebhookConfiguration: cfg.Webhook.ConfigurationName,
-	}
-	ready, mode, err := certs.Setup(ctx, mgr, certOpts)
-	if err != nil {
-		return err
-	}
-	log.Info("webhook certificate", logkeys.CertMode, mode, logkeys.Dir, o.certDir)
-	if err := certs.RegisterExpiryMetric(metrics.Registry, o.certDir); err != nil {
-		return fmt.Errorf("registering the certificate metric: %w", err)
-	}
-	reg := &webhook.Registrar{Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Config: cfg, Log: log.WithName("registration"),
-		CABundle: certs.CABundle(mode, certOpts, mgr.GetAPIReader())}
-	if err := reg.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the webhook registration: %w", err)
-	}
-	if err := mgr.Add(afterReady{ready: ready, run: srv}); err != nil {
-		return fmt.Errorf("adding the webhook server: %w", err)
-	}
-	if err := mgr.AddReadyzCheck("webhook", srv.StartedChecker()); err != nil {
-		return fmt.Errorf("adding the readiness check: %w", err)
-	}
-	return nil
-}
-
-// afterReady starts the webhook server once its certificate is in place. It runs on every
-// replica, leader or not.
-type afterReady struct {
-	ready <-chan struct{}
-	run   manager.Runnable
-}
-
-func (a afterReady) Start(ctx context.Context) error {
-	select {
-	case <-a.ready:
-		return a.run.Start(ctx)
-	case <-ctx.Done():
-		return nil
-	}
-}
-
-func (a afterReady) NeedLeaderElection() bool { return false }
-
-// LeaderElectionID is the Lease the replicas elect a leader with, in driftgate's namespace.
-const LeaderElectionID = "driftgate.driftgate.io"
-
-// http1Only turns HTTP/2 off on the webhook server (CVE-2023-44487, rapid reset); the API server
-// falls back to HTTP/1.1. The metrics server serves plain HTTP/1.1 without it.
-func http1Only(c *tls.Config) { c.NextProtos = []string{"http/1.1"} }
 
 func restConfig(kubeconfig string) (*rest.Config, error) {
 	if kubeconfig != "" {

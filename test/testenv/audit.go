@@ -4,9 +4,9 @@ import (
 	"context"
 	"path/filepath"
 
-	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/driftgate/driftgate/audit/loop"
+	"github.com/driftgate/driftgate/internal/server"
 )
 
 // AuditLoop is a running audit loop.
@@ -21,17 +21,14 @@ func (c *Cluster) StartAudit(ctx context.Context) error {
 	if c.audit != nil {
 		return nil
 	}
-	mgr, err := c.newManager()
+	cfg := *c.Config
+	cfg.Audit.WorkDir = filepath.Join(c.dir, "git")
+	dg, err := c.setupDriftgate(ctx, server.Options{Config: &cfg, Metrics: prometheus.NewRegistry(), Audit: true})
 	if err != nil {
 		return err
 	}
-	cfg := *c.Config
-	cfg.Audit.WorkDir = filepath.Join(c.dir, "git")
-	if _, err := loop.Setup(mgr, loop.Options{Config: &cfg, Log: logr.Discard()}); err != nil {
-		return err
-	}
 	a := &AuditLoop{}
-	if err := run(ctx, mgr, &a.cancel, &a.done); err != nil {
+	if err := run(ctx, dg, &a.cancel, &a.done); err != nil {
 		return err
 	}
 	c.audit = a

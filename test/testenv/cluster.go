@@ -17,16 +17,18 @@ import (
 	"go.uber.org/zap"
 	admissionregistrationv1 "k8s.io/api/admissionregistration/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	apiruntime "k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	crlog "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/certs"
 	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/internal/server"
 	"github.com/driftgate/driftgate/internal/testutil"
 	"github.com/driftgate/driftgate/webhook"
 )
@@ -54,8 +56,10 @@ type Options struct {
 
 // Cluster is a running control plane with driftgate in it.
 type Cluster struct {
-	Admin    *rest.Config
-	Scheme   *apiruntime.Scheme
+	Admin  *rest.Config
+	Scheme *apiruntime.Scheme
+	// Config is driftgate's configuration: Options.Config or the defaults, with webhook.url at
+	// the local webhook server unless Options.External.
 	Config   *config.Config
 	AuditLog string
 	// WebhookClientCA is the PEM file of the CA of the API server's webhook client certificate
@@ -88,7 +92,7 @@ func Start(ctx context.Context, o Options) (*Cluster, error) {
 		c.Config = config.Default()
 	}
 	var err error
-	if c.Scheme, err = newScheme(); err != nil {
+	if c.Scheme, err = server.NewScheme(); err != nil {
 		return nil, err
 	}
 	if err := c.startControlPlane(o); err != nil {
@@ -108,11 +112,8 @@ func (c *Cluster) setup(ctx context.Context, o Options) error {
 	if o.External {
 		return nil
 	}
-	c.webhooks = &envtest.WebhookInstallOptions{
-		ValidatingWebhooks: []*admissionregistrationv1.ValidatingWebhookConfiguration{webhook.Configuration(c.Config, nil)},
-	}
-	if err := c.webhooks.PrepWithoutInstalling(); err != nil {
-		return fmt.Errorf("preparing the webhook certificate: %w", err)
+	if err := c.prepareWebhook(); err != nil {
+		return err
 	}
 	var err error
 	if c.Driftgate, err = c.startDriftgate(ctx); err != nil {
@@ -121,8 +122,8 @@ func (c *Cluster) setup(ctx context.Context, o Options) error {
 	if err := waitForTLS(c.webhooks); err != nil {
 		return err
 	}
-	if err := c.webhooks.Install(c.Admin); err != nil {
-		return fmt.Errorf("registering the webhook: %w", err)
+	if err := c.waitForRegistration(ctx); err != nil {
+		return err
 	}
 	if o.GrantController {
 		if err := c.StartGrantController(ctx); err != nil {
@@ -133,6 +134,47 @@ func (c *Cluster) setup(ctx context.Context, o Options) error {
 		return c.StartAudit(ctx)
 	}
 	return nil
+}
+
+// prepareWebhook has envtest pick the webhook's local address and make its serving certificate,
+// and points driftgate's configuration at that address (webhook.url), so that driftgate's
+// Registrar registers the webhook there, as `driftgate serve` registers its own; the CA goes
+// beside the certificate as ca.crt, where the Registrar finds a provided certificate's CA.
+func (c *Cluster) prepareWebhook() error {
+	c.webhooks = &envtest.WebhookInstallOptions{}
+	if err := c.webhooks.PrepWithoutInstalling(); err != nil {
+		return fmt.Errorf("preparing the webhook certificate: %w", err)
+	}
+	cfg := *c.Config
+	cfg.Webhook.URL = "https://" + net.JoinHostPort(c.webhooks.LocalServingHost, strconv.Itoa(c.webhooks.LocalServingPort)) + webhook.Path
+	c.Config = &cfg
+	ca := filepath.Join(c.webhooks.LocalServingCertDir, certs.CAName)
+	if err := os.WriteFile(ca, c.webhooks.LocalServingCAData, 0o600); err != nil {
+		return fmt.Errorf("writing the webhook's CA: %w", err)
+	}
+	return nil
+}
+
+// waitForRegistration waits until driftgate's Registrar has registered the webhook as
+// webhook.Configuration makes it.
+func (c *Cluster) waitForRegistration(ctx context.Context) error {
+	cl, err := client.New(c.Admin, client.Options{Scheme: c.Scheme})
+	if err != nil {
+		return err
+	}
+	want := webhook.Configuration(c.Config, c.webhooks.LocalServingCAData)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var got admissionregistrationv1.ValidatingWebhookConfiguration
+		err := cl.Get(ctx, client.ObjectKey{Name: want.Name}, &got)
+		if err == nil && equality.Semantic.DeepEqual(got.Webhooks, want.Webhooks) {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("driftgate never registered its webhook %s (last read: %v)", want.Name, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func (c *Cluster) startControlPlane(o Options) error {
@@ -198,14 +240,6 @@ func (c *Cluster) Stop() {
 		_ = c.env.Stop()
 	}
 	_ = os.RemoveAll(c.dir)
-}
-
-func newScheme() (*apiruntime.Scheme, error) {
-	s := apiruntime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		return nil, err
-	}
-	return s, v1alpha1.AddToScheme(s)
 }
 
 // repoRoot is the module root, found from this file's location.

@@ -14,18 +14,10 @@ import (
 
 	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/utils/clock"
-	"k8s.io/utils/ptr"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	crconfig "sigs.k8s.io/controller-runtime/pkg/config"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
-	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
-	crwebhook "sigs.k8s.io/controller-runtime/pkg/webhook"
 
-	"github.com/driftgate/driftgate/breakglass"
-	"github.com/driftgate/driftgate/policies"
-	"github.com/driftgate/driftgate/protect"
-	"github.com/driftgate/driftgate/webhook"
+	"github.com/driftgate/driftgate/certs"
+	"github.com/driftgate/driftgate/internal/server"
 )
 
 // Driftgate is a running driftgate webhook.
@@ -43,32 +35,19 @@ func (d *Driftgate) stop() {
 	<-d.done
 }
 
-// startDriftgate runs the webhook as driftgate's own service account, as `driftgate serve` would.
+// startDriftgate runs the webhook as driftgate's own service account, set up as `driftgate
+// serve` sets it up (server.Setup), with the serving certificate and address envtest prepared.
 func (c *Cluster) startDriftgate(ctx context.Context) (*Driftgate, error) {
-	mgr, err := c.newManager()
-	if err != nil {
-		return nil, err
-	}
-	engine, err := policies.NewEngine(ctx, policies.Data(c.Config), c.Config.EvaluationTimeout(), nil)
-	if err != nil {
-		return nil, err
-	}
 	wio := c.webhooks
-	srv := crwebhook.NewServer(crwebhook.Options{Host: wio.LocalServingHost, Port: wio.LocalServingPort, CertDir: wio.LocalServingCertDir})
 	reg := prometheus.NewRegistry()
-	m, err := webhook.NewMetrics(reg)
+	dg, err := c.setupDriftgate(ctx, server.Options{Config: c.Config, Metrics: reg, Webhook: true,
+		WebhookHost: wio.LocalServingHost, WebhookPort: wio.LocalServingPort,
+		CertDir: wio.LocalServingCertDir, CertMode: certs.ModeProvided})
 	if err != nil {
 		return nil, err
 	}
-	if err := webhook.Setup(ctx, mgr, srv, webhook.Options{Config: c.Config, Engine: engine, Metrics: m, Log: logr.Discard(),
-		Pauser: protect.New(mgr, c.Config, nil)}); err != nil {
-		return nil, err
-	}
-	if err := mgr.Add(srv); err != nil {
-		return nil, err
-	}
-	d := &Driftgate{Cache: mgr.GetCache(), Metrics: reg}
-	if err := run(ctx, mgr, &d.cancel, &d.done); err != nil {
+	d := &Driftgate{Cache: dg.Manager.GetCache(), Metrics: reg}
+	if err := run(ctx, dg, &d.cancel, &d.done); err != nil {
 		return nil, err
 	}
 	return d, nil
@@ -88,26 +67,13 @@ func (c *Cluster) StartGrantController(ctx context.Context) error {
 	if c.grants != nil {
 		return nil
 	}
-	mgr, err := c.newManager()
-	if err != nil {
-		return err
-	}
-	ctl := &breakglass.Controller{Client: mgr.GetClient(), Config: c.Config.BreakGlass, Clock: clock.RealClock{},
-		Events: mgr.GetEventRecorder("driftgate-breakglass")}
-	if err := ctl.SetupWithManager(mgr); err != nil {
-		return err
-	}
 	reg := prometheus.NewRegistry()
-	pm, err := protect.NewMetrics(reg)
+	dg, err := c.setupDriftgate(ctx, server.Options{Config: c.Config, Metrics: reg, Grants: true})
 	if err != nil {
-		return err
-	}
-	p := protect.New(mgr, c.Config, pm)
-	if err := p.SetupWithManager(mgr); err != nil {
 		return err
 	}
 	g := &GrantController{Metrics: reg}
-	if err := run(ctx, mgr, &g.cancel, &g.done); err != nil {
+	if err := run(ctx, dg, &g.cancel, &g.done); err != nil {
 		return err
 	}
 	c.grants = g
@@ -124,31 +90,32 @@ func (c *Cluster) StopGrantController() {
 	c.grants = nil
 }
 
-func (c *Cluster) newManager() (manager.Manager, error) {
+// setupDriftgate sets up the parts o enables with server.Setup, as driftgate's service account,
+// without metrics or probe servers, a shutdown delay or logs. Each part runs in a manager of
+// its own, so that the tests can stop one and start it again: controller names are then seen
+// twice in the process.
+func (c *Cluster) setupDriftgate(ctx context.Context, o server.Options) (*server.Driftgate, error) {
 	cfg, err := c.ServiceAccountConfig(Self)
 	if err != nil {
 		return nil, err
 	}
-	return manager.New(cfg, manager.Options{
-		Scheme:                 c.Scheme,
-		Metrics:                metricsserver.Options{BindAddress: "0"},
-		HealthProbeBindAddress: "0",
-		// Tests stop and start the grant controller; each start registers its name again.
-		Controller: crconfig.Controller{SkipNameValidation: ptr.To(true)},
-	})
+	o.RestConfig, o.Log = cfg, logr.Discard()
+	o.MetricsAddr, o.ProbeAddr = "0", "0"
+	o.SkipControllerNameValidation = true
+	return server.Setup(ctx, o)
 }
 
-// run starts mgr until cancel is called, and waits for its cache.
-func run(ctx context.Context, mgr manager.Manager, cancel *context.CancelFunc, done *chan struct{}) error {
+// run starts dg until cancel is called, and waits for its cache.
+func run(ctx context.Context, dg *server.Driftgate, cancel *context.CancelFunc, done *chan struct{}) error {
 	ctx, *cancel = context.WithCancel(ctx)
 	*done = make(chan struct{})
 	go func() {
 		defer close(*done)
-		if err := mgr.Start(ctx); err != nil {
+		if err := dg.Start(ctx); err != nil {
 			fmt.Fprintf(os.Stderr, "driftgate manager stopped: %v\n", err)
 		}
 	}()
-	if !mgr.GetCache().WaitForCacheSync(ctx) {
+	if !dg.Manager.GetCache().WaitForCacheSync(ctx) {
 		return fmt.Errorf("driftgate's cache did not sync")
 	}
 	return nil
@@ -157,14 +124,27 @@ func run(ctx context.Context, mgr manager.Manager, cancel *context.CancelFunc, d
 // PostReview sends an AdmissionReview body straight to driftgate's webhook server over TLS,
 // as any client that reaches its port can (a forged review: the API server did not send it).
 func (c *Cluster) PostReview(body []byte) (*http.Response, error) {
+	tc, err := c.WebhookTLSConfig()
+	if err != nil {
+		return nil, err
+	}
+	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: tc}}
+	return hc.Post(c.Config.Webhook.URL, "application/json", bytes.NewReader(body))
+}
+
+// WebhookAddr is the host:port driftgate's webhook server listens on.
+func (c *Cluster) WebhookAddr() string {
+	return net.JoinHostPort(c.webhooks.LocalServingHost, strconv.Itoa(c.webhooks.LocalServingPort))
+}
+
+// WebhookTLSConfig is a client's TLS configuration that trusts driftgate's webhook server.
+func (c *Cluster) WebhookTLSConfig() (*tls.Config, error) {
 	if c.webhooks == nil {
 		return nil, errors.New("driftgate runs outside this cluster (Options.External)")
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(c.webhooks.LocalServingCAData)
-	hc := &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}}}
-	url := fmt.Sprintf("https://%s%s", net.JoinHostPort(c.webhooks.LocalServingHost, strconv.Itoa(c.webhooks.LocalServingPort)), webhook.Path)
-	return hc.Post(url, "application/json", bytes.NewReader(body))
+	return &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}, nil
 }
 
 // Grants is the running grant controller, nil when it is stopped.

@@ -1,4 +1,4 @@
-package main
+package server
 
 import (
 	"k8s.io/apimachinery/pkg/runtime"
@@ -7,8 +7,8 @@ import (
 	"github.com/driftgate/driftgate/api/v1alpha1"
 )
 
-// newScheme knows the built-in kinds and driftgate's own.
-func newScheme() (*runtime.Scheme, error) {
+// NewScheme knows the built-in kinds and driftgate's own.
+func NewScheme() (*runtime.Scheme, error) {
 	s := runtime.NewScheme()
 	if err := clientgoscheme.AddToScheme(s); err != nil {
 		return nil, err
