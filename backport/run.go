@@ -223,3 +223,29 @@ func index(objs []audit.Object, defaultNS string) map[objKey]*audit.Object {
 	}
 	return out
 }
+
+// Rendered is a source's objects at the head of its revision, as Git renders them.
+type Rendered struct {
+	// Revision is the commit rendered.
+	Revision string
+	objects  map[objKey]*audit.Object
+}
+
+// Render clones the source and renders its path at the head of its revision.
+func Render(ctx context.Context, src Source) (*Rendered, error) {
+	clone, err := CloneSource(ctx, src.URL, src.Revision, src.Auth)
+	if err != nil {
+		return nil, err
+	}
+	defer clone.Close()
+	snap, err := (&source.Fetcher{}).Fetch(ctx, source.Spec{URL: clone.Dir, Revision: clone.Base.Hash.String(), Path: src.Path})
+	if err != nil {
+		return nil, fmt.Errorf("rendering GitSource %s: %w", src.Name, err)
+	}
+	return &Rendered{Revision: snap.Revision, objects: index(snap.Objects, src.DefaultNamespace)}, nil
+}
+
+// Object is the object ref names as Git renders it; nil when Git does not define it.
+func (r *Rendered) Object(ref v1alpha1.ObjectReference) *audit.Object {
+	return r.objects[keyOf(ref)]
+}

@@ -715,3 +715,9 @@ func setIn(cur any, path []fieldpath.Segment, value any, remove bool) (any, erro
 	}
 	return nil, fmt.Errorf("%w: the item %s is not in the file", errNotPlaceable, fieldpath.Path(path[:1]))
 }
+
+// SetIn sets (or removes) the value at path inside a decoded JSON object, finding list items by
+// their keys as fieldpath does, and returns the changed value.
+func SetIn(cur any, path []fieldpath.Segment, value any, remove bool) (any, error) {
+	return setIn(cur, path, value, remove)
+}

@@ -14,6 +14,6 @@ backported to Git or reverted.`,
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
-	root.AddCommand(newServeCommand(), newPolicyCommand(), newBreakglassCommand(), newVersionCommand(), newDiffCommand(), newAuditCommand(), newReportCommand())
+	root.AddCommand(newServeCommand(), newPolicyCommand(), newBreakglassCommand(), newVersionCommand(), newDiffCommand(), newAuditCommand(), newReportCommand(), newBackportCommand(), newRevertCommand())
 	return root
 }
