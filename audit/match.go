@@ -64,7 +64,8 @@ func (d *Differ) index(side string, objs []Object, scoped map[groupKind]bool, de
 }
 
 // Diff compares the desired objects (Git) with the live ones: every desired object is in-sync,
-// drifted or missing; a live object that is not desired is orphaned when it carries the ownership
+// drifted or missing, except those Git marks driftgate.io/skip: "true", which are listed as
+// skipped and neither diffed nor missing, and whose live copies are never orphaned; a live object that is not desired is orphaned when it carries the ownership
 // marker of a GitOps app whose objects this Git holds (see apps), and not reported otherwise.
 func (d *Differ) Diff(desired, live []Object) (*Report, error) {
 	scoped := clusterScoped(live)
@@ -77,8 +78,15 @@ func (d *Differ) Diff(desired, live []Object) (*Report, error) {
 		return nil, err
 	}
 	objects := make([]ObjectReport, 0, len(want))
+	var skipped []ObjectReport
 	apps := map[app]bool{}
 	for k, w := range want {
+		if Skipped(w) {
+			r := header(w, k, Skip)
+			r.Fields = []Field{}
+			skipped = append(skipped, r)
+			continue
+		}
 		h, ok := have[k]
 		if !ok {
 			objects = append(objects, header(w, k, Missing))
@@ -99,7 +107,11 @@ func (d *Differ) Diff(desired, live []Object) (*Report, error) {
 			objects = append(objects, header(h, k, Orphaned))
 		}
 	}
-	return newReport(d.opts.Revision, objects), nil
+	rep := newReport(d.opts.Revision, objects)
+	sortReports(skipped)
+	rep.Skipped = skipped
+	rep.Summary.Skipped = len(skipped)
+	return rep, nil
 }
 
 func header(o Object, k objectKey, status Status) ObjectReport {

@@ -54,6 +54,9 @@ func WriteText(w io.Writer, r *Report, style TextStyle) error {
 		}
 		writeObject(&b, o, style)
 	}
+	for _, o := range r.Skipped {
+		writeObject(&b, o, style) // "Kind ns/name: skipped"
+	}
 	b.WriteString(totalLine(r))
 	_, err := io.WriteString(w, b.String())
 	if err != nil {

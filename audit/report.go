@@ -78,6 +78,8 @@ type Summary struct {
 	Missing  int `json:"missing"`
 	Orphaned int `json:"orphaned"`
 	Fields   int `json:"fields"`
+	// Skipped counts the objects Git marks driftgate.io/skip (not among Objects).
+	Skipped int `json:"skipped,omitempty"`
 }
 
 // Report is the result of one diff or audit (SPEC "Diff and audit JSON").
@@ -86,6 +88,8 @@ type Report struct {
 	Revision string         `json:"revision"`
 	Summary  Summary        `json:"summary"`
 	Objects  []ObjectReport `json:"objects"`
+	// Skipped are the objects Git marks driftgate.io/skip: "true", not audited at all.
+	Skipped []ObjectReport `json:"skipped,omitempty"`
 }
 
 // HasDrift reports whether any object is not in sync.
