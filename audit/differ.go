@@ -89,7 +89,9 @@ func New(opts Options) (*Differ, error) {
 	return d, nil
 }
 
-func (d *Differ) isHuman(manager string) bool {
+// IsHuman reports whether manager is a person's tool: kubectl*, before-first-apply, or one of
+// Options.HumanManagers.
+func (d *Differ) IsHuman(manager string) bool {
 	return strings.HasPrefix(manager, "kubectl") || manager == "before-first-apply" ||
 		slices.Contains(d.opts.HumanManagers, manager)
 }

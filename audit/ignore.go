@@ -47,13 +47,13 @@ func (d *Differ) ignoreFor(desired, live Object) ([][]fieldpath.Segment, error) 
 			out = append(out, r.patterns...)
 		}
 	}
-	raw, _ := desired.Annotations()[ignoreAnnotation].(string)
+	raw, _ := desired.Annotations()[IgnoreAnnotation].(string)
 	if raw == "" {
 		return out, nil
 	}
 	ps, err := parsePatterns(fieldpath.SplitList(raw))
 	if err != nil {
-		return nil, fmt.Errorf("%s: annotation %s: %w", desired.Source, ignoreAnnotation, err)
+		return nil, fmt.Errorf("%s: annotation %s: %w", desired.Source, IgnoreAnnotation, err)
 	}
 	return append(out, ps...), nil
 }

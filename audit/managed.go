@@ -73,7 +73,7 @@ func (d *Differ) managers(live Object) (ms []*manager, ok bool) {
 		ms = append(ms, &manager{
 			name:   name,
 			apply:  str(m["operation"]) == "Apply",
-			human:  d.isHuman(name),
+			human:  d.IsHuman(name),
 			gitops: d.isGitOps(name),
 			time:   str(m["time"]),
 			root:   fieldSetOf(m["fieldsV1"]),

@@ -10,9 +10,9 @@ import (
 	"github.com/driftgate/driftgate/internal/fieldpath"
 )
 
-// ignoreAnnotation lists paths, comma-separated, that drift is not reported for. Only the copy in
+// IgnoreAnnotation lists paths, comma-separated, that drift is not reported for. Only the copy in
 // Git counts: nobody hides drift by annotating the live object.
-const ignoreAnnotation = "driftgate.io/ignore-fields"
+const IgnoreAnnotation = "driftgate.io/ignore-fields"
 
 // lastAppliedAnnotation holds what the last client-side apply applied.
 const lastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration"

@@ -4,12 +4,21 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// GitSourceSpec says which manifests describe the cluster and how often to audit against them.
+// GitSourceSpec says which manifests describe the cluster and how often to audit against them:
+// a repository (url) or what a GitOps controller applies (sourceRef), exactly one of the two.
+// +kubebuilder:validation:XValidation:rule="has(self.url) != has(self.sourceRef)",message="exactly one of url and sourceRef"
 type GitSourceSpec struct {
 	// URL of the repository: https://, ssh://, git@host:org/repo, file://, or a path readable by
 	// driftgate (a Git work tree or a plain directory, e.g. a mounted volume).
 	// +kubebuilder:validation:MinLength=1
-	URL string `json:"url"`
+	// +optional
+	URL string `json:"url,omitempty"`
+	// SourceRef names a GitOps object whose applied manifests are audited, rendered as its
+	// controller renders them, at the revision it applied: a Flux Kustomization. revision, path
+	// and secretRef do not apply; driftgate discovers such sources itself (config
+	// audit.discover).
+	// +optional
+	SourceRef *GitOpsReference `json:"sourceRef,omitempty"`
 	// Revision is a branch, tag or commit; empty follows the repository's default branch.
 	// +optional
 	Revision string `json:"revision,omitempty"`
@@ -35,6 +44,20 @@ type GitSourceSpec struct {
 	// +optional
 	Suspend bool `json:"suspend,omitempty"`
 }
+
+// GitOpsReference names a GitOps controller's object.
+type GitOpsReference struct {
+	// Kind of the object: Kustomization (kustomize.toolkit.fluxcd.io).
+	// +kubebuilder:validation:Enum=Kustomization
+	Kind string `json:"kind"`
+	// +kubebuilder:validation:MinLength=1
+	Namespace string `json:"namespace"`
+	// +kubebuilder:validation:MinLength=1
+	Name string `json:"name"`
+}
+
+// SourceKindKustomization is GitOpsReference.Kind for a Flux Kustomization.
+const SourceKindKustomization = "Kustomization"
 
 // SecretReference names a Secret; the namespace defaults to driftgate's own.
 type SecretReference struct {
@@ -80,6 +103,11 @@ type AuditCounts struct {
 	// +kubebuilder:default=0
 	// +optional
 	BackportRequired int `json:"backportRequired"`
+	// Pending counts the objects that differ from Git only where the GitOps controller has not
+	// applied Git yet (its sync is failing or behind): a delivery failure, not a person's edit.
+	// +kubebuilder:default=0
+	// +optional
+	Pending int `json:"pending"`
 }
 
 // DriftedObject is one object that is not in sync, with the paths that drifted.
@@ -89,7 +117,8 @@ type DriftedObject struct {
 	// +optional
 	Namespace string `json:"namespace,omitempty"`
 	Name      string `json:"name"`
-	// Status is drifted, missing or orphaned.
+	// Status is drifted, missing, orphaned or pending (Git moved on and its GitOps controller has
+	// not applied it).
 	Status string `json:"status"`
 	// Paths are the drifted field paths (at most 20).
 	// +optional
@@ -105,9 +134,15 @@ type DriftedObject struct {
 type GitSourceStatus struct {
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+	// SourceKind is what the source audits: Git (a repository) or the kind of sourceRef.
+	// +optional
+	SourceKind string `json:"sourceKind,omitempty"`
 	// Revision is the Git revision of the last audit.
 	// +optional
 	Revision string `json:"revision,omitempty"`
+	// Sync is the GitOps controller's own state, for a sourceRef.
+	// +optional
+	Sync *SyncStatus `json:"sync,omitempty"`
 	// LastAuditTime is when the last audit ran, successful or not.
 	// +optional
 	LastAuditTime *metav1.Time `json:"lastAuditTime,omitempty"`
@@ -132,12 +167,34 @@ type GitSourceStatus struct {
 	Conditions []metav1.Condition `json:"conditions,omitempty"`
 }
 
-// GitSource is a Git repository (and path) whose manifests the cluster is audited against.
+// SyncStatus is what a GitOps controller says of its last sync.
+type SyncStatus struct {
+	// AppliedRevision is the revision the controller last applied.
+	// +optional
+	AppliedRevision string `json:"appliedRevision,omitempty"`
+	// AttemptedRevision is the revision the controller last tried to apply.
+	// +optional
+	AttemptedRevision string `json:"attemptedRevision,omitempty"`
+	// Failing is set while the controller cannot fetch, render or apply Git: objects Git changed
+	// are then pending, not drifted by a person.
+	// +optional
+	Failing bool `json:"failing,omitempty"`
+	// Reason and Message are the controller's own, from its Ready condition.
+	// +optional
+	Reason string `json:"reason,omitempty"`
+	// +optional
+	Message string `json:"message,omitempty"`
+}
+
+// GitSource is what the cluster is audited against: a Git repository (and path), or what a GitOps
+// controller applies (sourceRef).
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Cluster,shortName=gs
+// +kubebuilder:printcolumn:name="Source Kind",type=string,JSONPath=`.status.sourceKind`
 // +kubebuilder:printcolumn:name="Revision",type=string,JSONPath=`.status.revision`
 // +kubebuilder:printcolumn:name="Drifted",type=integer,JSONPath=`.status.counts.drifted`
+// +kubebuilder:printcolumn:name="Pending",type=integer,JSONPath=`.status.counts.pending`
 // +kubebuilder:printcolumn:name="Backport",type=integer,JSONPath=`.status.counts.backportRequired`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
@@ -164,6 +221,9 @@ const (
 	ConditionReady = "Ready"
 	// ConditionSourceAvailable is True when Git was fetched and rendered.
 	ConditionSourceAvailable = "SourceAvailable"
+	// ConditionSynced is True when the GitOps controller of a sourceRef applied the revision its
+	// source holds; False (reason SyncFailing or SyncPending) while it has not.
+	ConditionSynced = "Synced"
 	// ConditionStalled is True while the source's spec cannot work: nothing is fetched or
 	// audited until the spec changes. It is absent otherwise.
 	ConditionStalled = "Stalled"

@@ -29,6 +29,10 @@ type result struct {
 	revision         string
 	drifting         map[live.Key]time.Time
 	backportRequired int
+	// sync is the GitOps controller's state for a sourceRef; pending are the objects that
+	// differ only because it has not applied the revision audited.
+	sync    *v1alpha1.SyncStatus
+	pending map[live.Key]bool
 }
 
 // stalled reports whether the source's spec of this generation is known not to work.
@@ -40,7 +44,7 @@ func (r *Reconciler) stalled(gs *v1alpha1.GitSource) bool {
 // lastResult is the source's last known result, without auditing.
 func (r *Reconciler) lastResult(gs *v1alpha1.GitSource) result {
 	st := r.state.get(gs.Name)
-	return result{stale: st.stale(), fetchErr: st.fetchErr, stalled: st.stalled, revision: st.revision}
+	return result{stale: st.stale(), fetchErr: st.fetchErr, stalled: st.stalled, revision: st.revision, sync: st.sync}
 }
 
 // audit diffs the source's last known manifests against the live objects.
@@ -71,6 +75,9 @@ func (r *Reconciler) audit(gs *v1alpha1.GitSource) result {
 		return res
 	}
 	res.report = rep
+	if behind(st.sync, st.revision) {
+		res.pending = pendingObjects(rep, d.IsHuman)
+	}
 	r.track(gs, rep)
 	res.drifting = st.drifting
 	r.Metrics.observeAudit(gs.Name, rep, r.Clock.Since(start), st.revision, r.Clock.Now())

@@ -57,6 +57,14 @@ func (r *Reconciler) fetch(ctx context.Context, gs *v1alpha1.GitSource) (source.
 	if err := checkSpec(gs.Spec); err != nil {
 		return source.Snapshot{}, err
 	}
+	if ref := gs.Spec.SourceRef; ref != nil {
+		fl, sync, err := r.fluxSource(ctx, ref)
+		r.state.update(gs.Name, func(st *sourceState) { st.sync = sync })
+		if err != nil {
+			return source.Snapshot{}, err
+		}
+		return r.Fetcher.FetchFlux(ctx, fl)
+	}
 	spec := source.Spec{URL: gs.Spec.URL, Revision: gs.Spec.Revision, Path: gs.Spec.Path}
 	if ref := gs.Spec.SecretRef; ref != nil {
 		auth, err := r.credentials(ctx, ref)

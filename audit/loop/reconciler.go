@@ -23,6 +23,7 @@ import (
 // Fetcher fetches and renders a source's manifests (source.Fetcher).
 type Fetcher interface {
 	Fetch(ctx context.Context, s source.Spec) (source.Snapshot, error)
+	FetchFlux(ctx context.Context, f source.Flux) (source.Snapshot, error)
 }
 
 // LiveObjects are the watched live objects (live.Cache).
@@ -37,13 +38,16 @@ type LiveObjects interface {
 type Reconciler struct {
 	// Client reads GitSources and BreakGlassEdits from the cache and writes their status.
 	Client client.Client
-	// APIReader reads Secrets and objects no source declares, uncached.
+	// APIReader reads Secrets, GitOps objects and objects no source declares, uncached.
 	APIReader client.Reader
-	Mapper    meta.RESTMapper
-	Fetcher   Fetcher
-	Live      LiveObjects
-	Config    config.Audit
-	Markers   config.Markers
+	// Direct reads the ConfigMaps and Secrets a Flux Kustomization substitutes variables from,
+	// uncached (Flux's substitution takes a client).
+	Direct  client.Client
+	Mapper  meta.RESTMapper
+	Fetcher Fetcher
+	Live    LiveObjects
+	Config  config.Audit
+	Markers config.Markers
 	// Namespace is driftgate's namespace, the default for a source's credentials Secret.
 	Namespace string
 	Clock     clock.PassiveClock
@@ -80,7 +84,7 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		// Nothing is fetched or audited until the spec changes; edits are still resolved.
 		res = r.lastResult(&gs)
 	} else {
-		if now := r.Clock.Now(); r.fetchDue(&gs, now) {
+		if now := r.Clock.Now(); r.fetchDue(&gs, now) || r.fluxMoved(ctx, &gs) {
 			r.refresh(ctx, &gs, now)
 		}
 		res = r.audit(&gs)

@@ -42,6 +42,11 @@ func (f *fakeFetcher) Fetch(context.Context, source.Spec) (source.Snapshot, erro
 	return f.snap, f.err
 }
 
+func (f *fakeFetcher) FetchFlux(context.Context, source.Flux) (source.Snapshot, error) {
+	f.calls++
+	return f.snap, f.err
+}
+
 // fakeLive holds the live objects.
 type fakeLive map[live.Key]audit.Object
 

@@ -28,7 +28,12 @@ const settle = 500 * time.Millisecond
 // SetupWithManager registers the loop: GitSources (spec changes), new BreakGlassEdits and live
 // object changes (through LiveChanged) all queue audits.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
-	return ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr)
+	if servesKustomizations(mgr.GetRESTMapper()) {
+		// A Kustomization that applied (or failed) a revision has its sources fetched again.
+		b = b.Watches(newKustomization(), handler.EnqueueRequestsFromMapFunc(r.sourcesOf))
+	}
+	return b.
 		Named("gitsource").
 		For(&v1alpha1.GitSource{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&v1alpha1.BreakGlassEdit{}, handler.EnqueueRequestsFromMapFunc(r.allSources),
@@ -39,6 +44,21 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		WatchesRawSource(source.Func(r.queue.start)).
 		WithOptions(controller.Options{MaxConcurrentReconciles: 1}).
 		Complete(r)
+}
+
+// sourcesOf are the GitSources whose sourceRef names the Kustomization o.
+func (r *Reconciler) sourcesOf(ctx context.Context, o client.Object) []reconcile.Request {
+	var list v1alpha1.GitSourceList
+	if err := r.Client.List(ctx, &list); err != nil {
+		return nil
+	}
+	var out []reconcile.Request
+	for _, gs := range list.Items {
+		if ref := gs.Spec.SourceRef; ref != nil && ref.Namespace == o.GetNamespace() && ref.Name == o.GetName() {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: gs.Name}})
+		}
+	}
+	return out
 }
 
 func (r *Reconciler) allSources(context.Context, client.Object) []reconcile.Request {

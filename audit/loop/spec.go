@@ -28,6 +28,9 @@ func specInvalid(err error) error { return &invalidSpec{err: err} }
 // parsed or whose scheme Git cannot fetch, a credentials Secret that cannot be named. A local
 // path is not checked here: a volume may be mounted later.
 func checkSpec(spec v1alpha1.GitSourceSpec) error {
+	if ref := spec.SourceRef; ref != nil {
+		return checkSourceRef(ref)
+	}
 	if err := checkURL(spec.URL); err != nil {
 		return specInvalid(fmt.Errorf("spec.url: %w", err))
 	}
@@ -98,4 +101,18 @@ func pinned(rev string) bool {
 		}
 	}
 	return true
+}
+
+// checkSourceRef checks a sourceRef names an object driftgate can audit.
+func checkSourceRef(ref *v1alpha1.GitOpsReference) error {
+	if ref.Kind != v1alpha1.SourceKindKustomization {
+		return specInvalid(fmt.Errorf("spec.sourceRef.kind %q: want %s", ref.Kind, v1alpha1.SourceKindKustomization))
+	}
+	if errs := validation.IsDNS1123Label(ref.Namespace); len(errs) > 0 {
+		return specInvalid(fmt.Errorf("spec.sourceRef.namespace %q: %s", ref.Namespace, strings.Join(errs, "; ")))
+	}
+	if errs := validation.IsDNS1123Subdomain(ref.Name); len(errs) > 0 {
+		return specInvalid(fmt.Errorf("spec.sourceRef.name %q: %s", ref.Name, strings.Join(errs, "; ")))
+	}
+	return nil
 }

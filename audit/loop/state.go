@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/audit"
 	"github.com/driftgate/driftgate/audit/live"
 )
@@ -23,6 +24,9 @@ type sourceState struct {
 	namespaces map[string]bool
 	// fetchErr is the error of the last fetch attempt; the source is stale while it is set.
 	fetchErr error
+	// sync is what the GitOps controller of a sourceRef said at the last fetch; nil for a
+	// repository.
+	sync *v1alpha1.SyncStatus
 	// stalled is set when the spec of this generation cannot work (a terminal fetch error, or a
 	// malformed spec.ignore): nothing is fetched or audited again until the generation changes.
 	stalled error

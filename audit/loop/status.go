@@ -25,7 +25,15 @@ const (
 	ReasonStale        = "Stale"
 	ReasonInvalidSpec  = "InvalidSpec"
 	ReasonNeverFetched = "NeverFetched"
+	// Reasons of the Synced condition of a sourceRef.
+	ReasonApplied     = "Applied"
+	ReasonSyncFailing = "SyncFailing"
+	ReasonSyncPending = "SyncPending"
 )
+
+// pendingStatus is a DriftedObject's status when it differs from Git only because the GitOps
+// controller has not applied Git.
+const pendingStatus = "pending"
 
 // maxMessage bounds a condition's message, in bytes (the API allows 32768; errors from Git
 // servers and renders can be longer, and a status is read by people).
@@ -36,13 +44,18 @@ func (r *Reconciler) writeStatus(ctx context.Context, gs *v1alpha1.GitSource, re
 	now := metav1.NewTime(r.Clock.Now())
 	s := &gs.Status
 	s.ObservedGeneration = gs.Generation
+	s.SourceKind = "Git"
+	if ref := gs.Spec.SourceRef; ref != nil {
+		s.SourceKind = ref.Kind
+		s.Sync = res.sync
+	}
 	if res.ran {
 		s.LastAuditTime = &now
 	}
 	s.Stale = res.stale || res.stalled != nil || res.auditErr != nil
 	if res.report != nil {
 		s.Revision = res.revision
-		s.Counts, s.DriftedObjects, s.DriftedObjectsTruncated = counts(res.report), drifted(res), false
+		s.Counts, s.DriftedObjects, s.DriftedObjectsTruncated = counts(res), drifted(res), false
 		if len(s.DriftedObjects) > v1alpha1.MaxDriftedObjects {
 			s.DriftedObjects, s.DriftedObjectsTruncated = s.DriftedObjects[:v1alpha1.MaxDriftedObjects], true
 		}
@@ -64,9 +77,26 @@ func (r *Reconciler) writeStatus(ctx context.Context, gs *v1alpha1.GitSource, re
 	return nil
 }
 
-func counts(rep *audit.Report) v1alpha1.AuditCounts {
-	return v1alpha1.AuditCounts{Objects: rep.Summary.Objects, InSync: rep.Summary.InSync, Drifted: rep.Summary.Drifted,
-		Missing: rep.Summary.Missing, Orphaned: rep.Summary.Orphaned}
+// counts counts the report's objects; a pending object counts as pending, not as drifted,
+// missing or orphaned.
+func counts(res result) v1alpha1.AuditCounts {
+	s := res.report.Summary
+	c := v1alpha1.AuditCounts{Objects: s.Objects, InSync: s.InSync, Drifted: s.Drifted, Missing: s.Missing, Orphaned: s.Orphaned}
+	for _, o := range res.report.Objects {
+		if !res.pending[reportKey(o)] {
+			continue
+		}
+		c.Pending++
+		switch o.Status {
+		case audit.Drifted:
+			c.Drifted--
+		case audit.Missing:
+			c.Missing--
+		case audit.Orphaned:
+			c.Orphaned--
+		}
+	}
+	return c
 }
 
 // drifted lists the objects not in sync, oldest drift first.
@@ -78,6 +108,9 @@ func drifted(res result) []v1alpha1.DriftedObject {
 		}
 		d := v1alpha1.DriftedObject{APIVersion: o.APIVersion, Kind: o.Kind, Namespace: o.Namespace, Name: o.Name,
 			Status: string(o.Status), FirstSeen: metav1.NewTime(res.drifting[reportKey(o)])}
+		if res.pending[reportKey(o)] {
+			d.Status = pendingStatus
+		}
 		for _, f := range o.Fields {
 			if len(d.Paths) < v1alpha1.MaxDriftedPaths {
 				d.Paths = append(d.Paths, f.Path)
@@ -124,10 +157,15 @@ func setConditions(gs *v1alpha1.GitSource, res result) {
 		ready.Status, ready.Reason, ready.Message = metav1.ConditionUnknown, ReasonNeverFetched, "not audited yet"
 	default:
 		c := gs.Status.Counts
-		ready.Message = fmt.Sprintf("audited revision %s: %d objects, %d drifted, %d missing, %d orphaned, %d edits to backport",
-			res.revision, c.Objects, c.Drifted, c.Missing, c.Orphaned, c.BackportRequired)
+		ready.Message = fmt.Sprintf("audited revision %s: %d objects, %d drifted, %d missing, %d orphaned, %d pending, %d edits to backport",
+			res.revision, c.Objects, c.Drifted, c.Missing, c.Orphaned, c.Pending, c.BackportRequired)
 	}
 	conds := []metav1.Condition{avail, ready}
+	if gs.Spec.SourceRef != nil && res.sync != nil {
+		conds = append(conds, syncedCondition(gs.Spec.SourceRef, res))
+	} else {
+		apimeta.RemoveStatusCondition(&gs.Status.Conditions, v1alpha1.ConditionSynced)
+	}
 	if res.stalled != nil {
 		conds = append(conds, metav1.Condition{Type: v1alpha1.ConditionStalled, Status: metav1.ConditionTrue,
 			Reason: ReasonInvalidSpec, Message: res.stalled.Error()})
@@ -157,4 +195,30 @@ func boundMessage(msg string) string {
 		tail++
 	}
 	return msg[:head] + ellipsis + msg[tail:]
+}
+
+// syncedCondition says whether the GitOps controller applied the revision audited; while it has
+// not, what differs only for that reason is pending, and no person is blamed for it.
+func syncedCondition(ref *v1alpha1.GitOpsReference, res result) metav1.Condition {
+	c := metav1.Condition{Type: v1alpha1.ConditionSynced, Status: metav1.ConditionTrue, Reason: ReasonApplied,
+		Message: fmt.Sprintf("%s %s/%s applied revision %s", ref.Kind, ref.Namespace, ref.Name, res.sync.AppliedRevision)}
+	switch {
+	case res.sync.Failing:
+		c.Status, c.Reason = metav1.ConditionFalse, ReasonSyncFailing
+		c.Message = fmt.Sprintf("%s %s/%s is failing to apply revision %s (applied: %s): %s: %s; objects Git changed are pending, not drifted",
+			ref.Kind, ref.Namespace, ref.Name, orNone(res.sync.AttemptedRevision), orNone(res.sync.AppliedRevision),
+			res.sync.Reason, res.sync.Message)
+	case behind(res.sync, res.revision):
+		c.Status, c.Reason = metav1.ConditionFalse, ReasonSyncPending
+		c.Message = fmt.Sprintf("%s %s/%s has not applied revision %s yet (applied: %s); objects Git changed are pending",
+			ref.Kind, ref.Namespace, ref.Name, res.revision, orNone(res.sync.AppliedRevision))
+	}
+	return c
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
 }

@@ -3,10 +3,13 @@ package loop
 import (
 	"context"
 	"fmt"
+	"net/http"
+	"time"
 
 	"github.com/go-logr/logr"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/utils/clock"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/driftgate/driftgate/audit/live"
@@ -29,10 +32,14 @@ func Setup(mgr manager.Manager, o Options) (*Reconciler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the audit's client: %w", err)
 	}
+	direct, err := client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()})
+	if err != nil {
+		return nil, fmt.Errorf("creating the audit's uncached client: %w", err)
+	}
 	cfg := o.Config
 	r := &Reconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Mapper: mgr.GetRESTMapper(),
-		Fetcher: &source.Fetcher{Dir: cfg.Audit.WorkDir},
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Direct: direct, Mapper: mgr.GetRESTMapper(),
+		Fetcher: &source.Fetcher{Dir: cfg.Audit.WorkDir, HTTP: &http.Client{Timeout: artifactTimeout}},
 		Config:  cfg.Audit, Markers: cfg.Markers, Namespace: cfg.Webhook.Namespace,
 		Clock: clock.RealClock{}, Events: mgr.GetEventRecorder("driftgate-audit"), Metrics: o.Metrics,
 		Log: o.Log,
@@ -46,7 +53,30 @@ func Setup(mgr manager.Manager, o Options) (*Reconciler, error) {
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the audit loop: %w", err)
 	}
+	if err := setupDiscovery(mgr, cfg.Audit.Discover, o.Log); err != nil {
+		return nil, err
+	}
 	return r, nil
+}
+
+// artifactTimeout bounds one download of a Flux artifact.
+const artifactTimeout = 2 * time.Minute
+
+// setupDiscovery adds the discovery the config turns on, for the GitOps kinds the cluster
+// serves. Flux installed after driftgate started is discovered at driftgate's next start.
+func setupDiscovery(mgr manager.Manager, on config.Discover, log logr.Logger) error {
+	if !on.FluxKustomizations {
+		return nil
+	}
+	if !servesKustomizations(mgr.GetRESTMapper()) {
+		log.Info("the cluster serves no Flux Kustomizations: none discovered until driftgate restarts")
+		return nil
+	}
+	d := &Discoverer{Client: mgr.GetClient(), Log: log}
+	if err := d.SetupWithManager(mgr); err != nil {
+		return fmt.Errorf("setting up the discovery of Flux Kustomizations: %w", err)
+	}
+	return nil
 }
 
 // stopOnExit stops the live cache's watches when the manager stops.

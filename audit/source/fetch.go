@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"net/http"
 	"os"
 	"path/filepath"
 	"sync"
@@ -23,6 +24,8 @@ type Fetcher struct {
 	// directories. Empty: each Fetch of a remote URL clones into
 	// a temporary directory and removes it; renders go to the system's temporary directory.
 	Dir string
+	// HTTP fetches Flux artifacts from source-controller; nil is http.DefaultClient.
+	HTTP *http.Client
 
 	mu       sync.Mutex
 	locks    map[string]chan struct{}

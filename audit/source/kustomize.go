@@ -33,12 +33,22 @@ func (t tree) kustomize(dir, kfile string) ([]audit.Object, error) {
 	if err := t.checkOffline(dir); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
-	fSys, mode := originFS(filesys.MakeFsOnDisk(), dir, kfile)
-	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fSys, dir)
+	m, mode, err := t.build(filesys.MakeFsOnDisk(), dir, kfile, krusty.MakeDefaultOptions())
 	if err != nil {
-		return nil, fmt.Errorf("render %s: %w", name, t.trimRoot(err))
+		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
 	return t.objects(dir, name, mode, m)
+}
+
+// build runs kustomize on dir, whose kustomization file is kfile, in fSys with opts, tracking
+// origins (see kustomize).
+func (t tree) build(fSys filesys.FileSystem, dir, kfile string, opts *krusty.Options) (resmap.ResMap, originMode, error) {
+	fSys, mode := originFS(fSys, dir, kfile)
+	m, err := krusty.MakeKustomizer(opts).Run(fSys, dir)
+	if err != nil {
+		return nil, mode, t.trimRoot(err)
+	}
+	return m, mode, nil
 }
 
 // originMode is how a build tracks where objects come from.

@@ -161,6 +161,14 @@ type Audit struct {
 	WorkDir string `json:"workDir"`
 	// Resync is how often every live object is re-listed, at most 10m.
 	Resync metav1.Duration `json:"resync"`
+	// Discover says which GitOps objects the audit keeps a GitSource for by itself.
+	Discover Discover `json:"discover"`
+}
+
+// Discover turns the discovery of sources from GitOps objects on or off, per kind.
+type Discover struct {
+	// FluxKustomizations: a GitSource with a sourceRef for every Flux Kustomization.
+	FluxKustomizations bool `json:"fluxKustomizations"`
 }
 
 // IgnoreRule skips paths on the objects it selects; an empty selector field matches any value.

@@ -35,6 +35,8 @@ func Cluster() []Rule {
 		{Why: "The audit loop: Git sources and their status.", When: Audit,
 			Rule: rule(l("driftgate.io"), l("gitsources"), read)},
 		{When: Audit, Rule: rule(l("driftgate.io"), l("gitsources/status"), l("update", "patch"))},
+		{Why: "Discovery: the GitSources kept for Flux Kustomizations (audit.discover; a GitSource without\nthe driftgate.io/discovered-from label is never changed).", When: Audit,
+			Rule: rule(l("driftgate.io"), l("gitsources"), l("create", "update", "patch", "delete"))},
 		{Why: "The audit reads what it compares with Git (audit.readRules; default everything).", When: Audit,
 			Rule: rule(nil, nil, read), Each: ReadRules},
 		{Why: "Self-heal protection: Flux's reconcile switch on an object with a Required break-glass edit,\nor Argo CD's skip-reconcile on its Application, set and lifted when the edit resolves, on the\nkinds selfHealProtectionResources names.", When: SelfHeal,

@@ -2,6 +2,7 @@ package flux_test
 
 import (
 	"context"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -110,15 +111,23 @@ func pushExample(t *testing.T, ns string) (url, work string) {
 // platform engineer does, and waits until Flux has applied the path: Ready.
 func applyFlux(t *testing.T, name, url, path string) {
 	t.Helper()
+	applyKustomization(t, name, url, map[string]any{"path": path})
+}
+
+// applyKustomization is applyFlux with more of the Kustomization's spec (path included).
+func applyKustomization(t *testing.T, name, url string, spec map[string]any) {
+	t.Helper()
 	ctx := context.Background()
 	admin := suite.Cluster.AdminActor(t).Client
 	repo := object("source.toolkit.fluxcd.io/v1", "GitRepository", name, map[string]any{
 		"url": url, "interval": "10s", "ref": map[string]any{"branch": "main"},
 	})
-	ks := object("kustomize.toolkit.fluxcd.io/v1", "Kustomization", name, map[string]any{
-		"interval": "10s", "path": path, "prune": true, "timeout": "1m",
+	ksSpec := map[string]any{
+		"interval": "10s", "prune": true, "timeout": "1m",
 		"sourceRef": map[string]any{"kind": "GitRepository", "name": name},
-	})
+	}
+	maps.Copy(ksSpec, spec)
+	ks := object("kustomize.toolkit.fluxcd.io/v1", "Kustomization", name, ksSpec)
 	for _, o := range []*unstructured.Unstructured{repo, ks} {
 		if err := admin.Create(ctx, o); err != nil {
 			t.Fatalf("creating %s %s: %v", o.GetKind(), name, err)

@@ -45,6 +45,13 @@ func Main(m *testing.M, dirEnv, builder string, s *Suite, c Controller) int {
 			s.setupErr = fmt.Errorf("installing the CRDs in %s: %w", crds, err)
 			return
 		}
+		// The audit loop discovers the GitOps objects of the kinds the cluster serves when it
+		// starts: start it again now that the controller's kinds are served.
+		cl.StopAudit()
+		if err := cl.StartAudit(context.Background()); err != nil {
+			s.setupErr = fmt.Errorf("restarting the audit loop: %w", err)
+			return
+		}
 		s.setupErr = c.Start(context.Background(), dir)
 	})
 }
