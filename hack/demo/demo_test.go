@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/driftgate/driftgate/audit/loop"
 	"github.com/driftgate/driftgate/internal/testutil"
 )
 
@@ -81,7 +82,7 @@ func checkStory(t *testing.T, story string) {
 		t.Errorf("step %d lists %d edits Required, want 2", stepRequired, n)
 	}
 	if !backportColumn(section(story, stepRequired), "2") {
-		t.Errorf("step %d shows no GitSource shop with 2 edits to backport", stepRequired)
+		t.Errorf("step %d shows no GitSource %s with 2 edits to backport", stepRequired, sourceName)
 	}
 	checkSelfHeal(t, section(story, stepSelfHeal))
 	checkBackport(t, section(story, stepBackport))
@@ -207,12 +208,12 @@ func containsAll(line string, all []string) bool {
 	return true
 }
 
-// backportColumn reports whether a `kubectl get gitsources` row of shop (NAME REVISION DRIFTED
-// BACKPORT READY AGE) has want under BACKPORT and is Ready.
+// backportColumn reports whether a `kubectl get gitsources` row of the discovered source (NAME
+// SOURCE-KIND REVISION DRIFTED PENDING BACKPORT READY AGE) has want under BACKPORT and is Ready.
 func backportColumn(text, want string) bool {
 	for line := range strings.SplitSeq(text, "\n") {
 		f := strings.Fields(line)
-		if len(f) == 6 && f[0] == sourceName && f[3] == want && f[4] == "True" {
+		if len(f) == 8 && f[0] == sourceName && f[1] == "Kustomization" && f[5] == want && f[6] == "True" {
 			return true
 		}
 	}
@@ -306,4 +307,12 @@ func kubectlPath(t *testing.T, root string) string {
 func repoRoot() string {
 	_, file, _, _ := runtime.Caller(0)
 	return filepath.Join(filepath.Dir(file), "..", "..")
+}
+
+// TestSourceNameIsDiscovered: the demo waits on the GitSource the audit keeps for its
+// Kustomization, under the name discovery gives it.
+func TestSourceNameIsDiscovered(t *testing.T) {
+	if want := loop.DiscoveredName(fluxNamespace, fluxName); sourceName != want {
+		t.Errorf("sourceName = %q, discovery names it %q", sourceName, want)
+	}
 }

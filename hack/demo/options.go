@@ -94,9 +94,8 @@ type layout struct{ dir string }
 
 func (l layout) path(name string) string { return filepath.Join(l.dir, name) }
 
-func (l layout) cluster() string    { return l.path("cluster") } // hack/devcluster's state dir
-func (l layout) repo() string       { return l.path("repo") }    // alice's clone of the repository Flux applies
-func (l layout) gitSource() string  { return l.path("gitsource.yaml") }
+func (l layout) cluster() string    { return l.path("cluster") }   // hack/devcluster's state dir
+func (l layout) repo() string       { return l.path("repo") }      // alice's clone of the repository Flux applies
 func (l layout) flux() string       { return l.path("flux.yaml") } // the GitRepository and Kustomization
 func (l layout) logs() string       { return l.path("logs") }      // the cluster's logs after a failure
 func (l layout) kubeconfig() string { return filepath.Join(l.cluster(), "kubeconfig") }
@@ -113,5 +112,5 @@ func (l layout) served(name string) string {
 // made are the files and directories of an earlier run that a new run replaces; the cluster is
 // stopped (and its directory removed) by hack/devcluster.
 func (l layout) made(ticket string) []string {
-	return []string{l.repo(), l.gitSource(), l.flux(), l.logs(), l.report(ticket)}
+	return []string{l.repo(), l.flux(), l.logs(), l.report(ticket)}
 }

@@ -22,7 +22,7 @@ func (d *demo) steps() []step {
 	return []step{
 		{"Start a local Kubernetes cluster with driftgate and Flux in it", d.startCluster},
 		{"Push the shop's manifests to Git, and let Flux apply them", d.gitOps},
-		{"Point driftgate's drift audit at the same Git repository", d.gitSource},
+		{"driftgate audits what Flux applies, with no second declaration", d.gitSource},
 		{"Alice, on call, tries a hotfix by hand: driftgate denies it", d.denied},
 		{"Alice asks for break-glass access for incident " + ticket + "; bob approves it", d.breakGlass},
 		{"Alice's emergency edits go through, with a warning, and are recorded", d.emergencyEdits},

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -13,17 +12,9 @@ import (
 
 // gitSource is step 3.
 func (d *demo) gitSource(ctx context.Context) error {
-	manifest := gitSourceYAML(d.url)
-	if err := os.WriteFile(d.l.gitSource(), []byte(manifest), 0o644); err != nil {
-		return fmt.Errorf("writing %s: %w", d.l.gitSource(), err)
-	}
-	d.n.say("A GitSource tells the audit where Git is, the repository Flux applies, and how often to fetch it")
-	d.n.say("(%s, to keep the demo quick). Right after Flux's sync, everything is in sync:", interval)
-	d.n.command("cat "+d.l.gitSource(), "")
-	d.n.output(manifest)
-	if _, err := d.r.succeed(ctx, d.kubectl("apply", "-f", d.l.gitSource())); err != nil {
-		return err
-	}
+	d.n.say("Nobody declares the repository a second time: driftgate keeps a GitSource for Flux's")
+	d.n.say("Kustomization and audits what kustomize-controller applies, from the same artifact, as Flux")
+	d.n.say("renders it, whenever Flux applies a revision. Right after Flux's sync, everything is in sync:")
 	if err := d.waitSource(ctx, "is Ready at revision "+d.revision()+", everything in sync", func(gs *v1alpha1.GitSource) bool {
 		c := gs.Status.Counts
 		return sourceReady(gs) && gs.Status.Revision == d.revision() && c.InSync > 0 && c.Drifted+c.Missing == 0
@@ -135,7 +126,7 @@ func (d *demo) fluxApplies(ctx context.Context) error {
 
 // showBackported waits until the audit has marked the image edit Backported at the commit.
 func (d *demo) showBackported(ctx context.Context) error {
-	what := fmt.Sprintf("the audit fetches %s (every %s) and marks the image edit Backported", d.revision(), interval)
+	what := fmt.Sprintf("Flux applies %s, the audit fetches it and marks the image edit Backported", d.revision())
 	if err := d.waitEdits(ctx, what, v1alpha1.Backported, d.edits.image); err != nil {
 		return err
 	}

@@ -83,12 +83,12 @@ kubectl get %s -n %s
 kubectl get deployment %s -n %s -o yaml
 %s report --ticket %s
 kubectl --context alice -n %s scale deployment/%s --replicas=3   # denied: the grant is revoked
-Git: %s (alice's clone: %s; Flux fetches every %s, the GitSource every %s)
+Git: %s (alice's clone: %s; Flux fetches every %s, and the audit whenever Flux applies)
 contexts: driftgate-dev (admin, current), alice, carol (group oncall), bob (group %s)
 logs: %s
 `, shellQuote(absPath(d.l.kubeconfig())), shellQuote(filepath.Dir(d.o.kubectl)), fluxResources, fluxNamespace,
 		deployment, namespace, d.o.driftgate, ticket, namespace, deployment, d.url, absPath(d.l.repo()),
-		fluxInterval, interval, approverGrp, absPath(filepath.Join(d.l.cluster(), "*.log"))))
+		fluxInterval, approverGrp, absPath(filepath.Join(d.l.cluster(), "*.log"))))
 	d.n.say("Stop it with this, or the next make demo does:")
 	d.n.output(d.cluster.command("down").line() + "\n")
 	return nil

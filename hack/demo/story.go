@@ -16,8 +16,6 @@ const (
 	newImage     = "registry.example.com/checkout:v1.2.4"
 	oldMemory    = "256Mi"
 	newMemory    = "512Mi"
-	sourceName   = "shop"
-	interval     = "2s"   // how often the audit fetches Git: short, so the demo is quick
 	repoName     = "shop" // the repository on the cluster's Git server: shop.git
 
 	fluxNamespace = "flux-system"
@@ -25,6 +23,9 @@ const (
 	fluxInterval  = "10s"  // how often Flux fetches Git and reconciles: short, as in a busy cluster
 	fluxManager   = "kustomize-controller"
 	reconciles    = 2 // how many Flux reconciles alice's fix lives through in the demo
+	// sourceName is the GitSource driftgate keeps for Flux's Kustomization
+	// (loop.DiscoveredName; TestSourceNameIsDiscovered checks it).
+	sourceName = "kustomization." + fluxNamespace + "." + fluxName
 
 	requester    = "alice"
 	approver     = "bob"
@@ -44,20 +45,6 @@ func checkoutKey() types.NamespacedName {
 // imagePatch is the strategic merge patch `kubectl set image` sends for the new image.
 func imagePatch() []byte {
 	return []byte(`{"spec":{"template":{"spec":{"containers":[{"name":"` + container + `","image":"` + newImage + `"}]}}}}`)
-}
-
-// gitSourceYAML is the GitSource the demo applies for the repository at url.
-func gitSourceYAML(url string) string {
-	return `apiVersion: driftgate.io/v1alpha1
-kind: GitSource
-metadata:
-  name: ` + sourceName + `
-spec:
-  url: ` + url + `   # the repository Flux's GitRepository fetches
-  revision: ` + branch + `
-  path: ` + appDir + `
-  interval: ` + interval + `
-`
 }
 
 // fluxYAML is Flux's GitRepository and Kustomization for the repository at url, as a platform

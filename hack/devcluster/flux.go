@@ -12,7 +12,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
 
-	"github.com/driftgate/driftgate/internal/crds"
 	"github.com/driftgate/driftgate/internal/rbac"
 	"github.com/driftgate/driftgate/internal/supervise"
 )
@@ -27,9 +26,6 @@ func startFlux(ctx context.Context, l layout, o *options, s *state, pk *clusterP
 	admin, err := restConfig(l.kubeconfig())
 	if err != nil {
 		return err
-	}
-	if err := crds.Install(ctx, admin, filepath.Join(o.flux, "crds"), o.timeout); err != nil {
-		return fmt.Errorf("installing Flux's CRDs from %s: %w", filepath.Join(o.flux, "crds"), err)
 	}
 	cs, err := kubernetes.NewForConfig(admin)
 	if err != nil {

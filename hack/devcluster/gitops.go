@@ -6,14 +6,12 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/internal/argocd"
-	"github.com/driftgate/driftgate/internal/crds"
 )
 
 // argoNamespace holds Argo CD's settings and Applications.
@@ -50,9 +48,6 @@ func startArgoCD(ctx context.Context, l layout, o *options, s *state, pk *cluste
 	admin, err := restConfig(l.kubeconfig())
 	if err != nil {
 		return err
-	}
-	if err := crds.Install(ctx, admin, filepath.Join(o.argocd, "crds"), o.timeout); err != nil {
-		return fmt.Errorf("installing Argo CD's CRDs from %s: %w", filepath.Join(o.argocd, "crds"), err)
 	}
 	cs, err := kubernetes.NewForConfig(admin)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/driftgate/driftgate/internal/crds"
 	"github.com/driftgate/driftgate/internal/supervise"
 	"github.com/driftgate/driftgate/webhook"
 
@@ -81,6 +82,11 @@ func bringUp(ctx context.Context, l layout, o *options, s *state, out io.Writer)
 		return err
 	}
 	if err := startControlPlane(ctx, l, o, s, pk, out); err != nil {
+		return err
+	}
+	// The GitOps controllers' kinds are served before driftgate starts: its audit discovers
+	// the GitOps objects of the kinds served when it starts.
+	if err := installGitOpsCRDs(ctx, l, o); err != nil {
 		return err
 	}
 	if err := startAndRegisterDriftgate(ctx, l, o, s, pk, out); err != nil {
@@ -231,4 +237,21 @@ func absPath(path string) string {
 		return abs
 	}
 	return path
+}
+
+// installGitOpsCRDs installs the CRDs of the GitOps controllers the cluster runs.
+func installGitOpsCRDs(ctx context.Context, l layout, o *options) error {
+	admin, err := restConfig(l.kubeconfig())
+	if err != nil {
+		return err
+	}
+	for _, c := range []struct{ name, dir string }{{"Flux", o.flux}, {"Argo CD", o.argocd}} {
+		if c.dir == "" {
+			continue
+		}
+		if err := crds.Install(ctx, admin, filepath.Join(c.dir, "crds"), o.timeout); err != nil {
+			return fmt.Errorf("installing %s's CRDs from %s: %w", c.name, filepath.Join(c.dir, "crds"), err)
+		}
+	}
+	return nil
 }
