@@ -138,33 +138,38 @@ func (s saturation) text() string {
 
 // saturate searches the highest rate s sustains, starting from what the round's fixed rates
 // showed: doubling until a rate is not sustained, then halving the interval until its ends are
-// within 10% (or --max-rate is reached, or the lowest rate probed, --min-rate, fails).
+// within 10% (or --max-rate is reached, or the lowest rate probed, --min-rate, fails). Other
+// work on the machine can only make a rate look unsustained, never the reverse, so a sustained
+// rate counts as shown, and a failed probe is repeated once before the rate counts as too high;
+// a fixed rate that failed below one that was sustained is disregarded.
 func (b *bench) saturate(ctx context.Context, s *server, round int) (saturation, error) {
 	sat := saturation{Round: round, Server: s.name}
-	lo, hi := 0, 0 // highest sustained, lowest not sustained (0: none yet)
+	lo, hi := 0, 0 // highest sustained, lowest not sustained above it (0: none yet)
 	for _, r := range b.res.Runs {
-		if r.Round != round || r.Server != s.name || r.Kind != kindFixed {
-			continue
+		if r.Round == round && r.Server == s.name && r.Kind == kindFixed && r.Sustained {
+			lo = max(lo, r.Rate)
 		}
-		if r.Sustained && r.Rate > lo {
-			lo = r.Rate
-		}
-		if !r.Sustained && (hi == 0 || r.Rate < hi) {
+	}
+	for _, r := range b.res.Runs {
+		if r.Round == round && r.Server == s.name && r.Kind == kindFixed && !r.Sustained && r.Rate > lo && (hi == 0 || r.Rate < hi) {
 			hi = r.Rate
 		}
 	}
-	if hi != 0 && lo > hi { // sustained above a rate it did not: the search starts below both
-		lo = 0
-	}
-	// probe measures a rate and moves the end of the interval it falls on.
+	// probe measures a rate (twice if it is not sustained the first time) and moves the end of
+	// the interval it falls on.
 	probe := func(rate int) error {
-		r, err := b.measure(ctx, s, round, kindProbe, rate, b.o.probeWarmup, b.o.probe)
-		if r.Sustained {
-			lo = rate
-		} else {
-			hi = rate
+		for range 2 {
+			r, err := b.measure(ctx, s, round, kindProbe, rate, b.o.probeWarmup, b.o.probe)
+			if err != nil {
+				return err
+			}
+			if r.Sustained {
+				lo = rate
+				return nil
+			}
 		}
-		return err
+		hi = rate
+		return nil
 	}
 	for hi == 0 {
 		if lo >= b.o.maxRate {
