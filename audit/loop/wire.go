@@ -15,6 +15,7 @@ import (
 	"github.com/driftgate/driftgate/audit/live"
 	"github.com/driftgate/driftgate/audit/source"
 	"github.com/driftgate/driftgate/internal/config"
+	"github.com/driftgate/driftgate/internal/logkeys"
 )
 
 // Options wire the audit loop into a manager.
@@ -63,18 +64,22 @@ func Setup(mgr manager.Manager, o Options) (*Reconciler, error) {
 const artifactTimeout = 2 * time.Minute
 
 // setupDiscovery adds the discovery the config turns on, for the GitOps kinds the cluster
-// serves. Flux installed after driftgate started is discovered at driftgate's next start.
+// serves. A GitOps controller installed after driftgate started is discovered at driftgate's
+// next start.
 func setupDiscovery(mgr manager.Manager, on config.Discover, log logr.Logger) error {
-	if !on.FluxKustomizations {
-		return nil
+	var kinds []Discovered
+	if on.FluxKustomizations {
+		kinds = append(kinds, fluxKustomizations())
 	}
-	if !servesKustomizations(mgr.GetRESTMapper()) {
-		log.Info("the cluster serves no Flux Kustomizations: none discovered until driftgate restarts")
-		return nil
-	}
-	d := &Discoverer{Client: mgr.GetClient(), Log: log}
-	if err := d.SetupWithManager(mgr); err != nil {
-		return fmt.Errorf("setting up the discovery of Flux Kustomizations: %w", err)
+	for _, k := range kinds {
+		if !serves(mgr.GetRESTMapper(), k.GVK) {
+			log.Info("the cluster does not serve the kind: none discovered until driftgate restarts", logkeys.Kind, k.GVK.String())
+			continue
+		}
+		d := &Discoverer{Client: mgr.GetClient(), Of: k, Log: log}
+		if err := d.SetupWithManager(mgr); err != nil {
+			return fmt.Errorf("setting up the discovery of %s: %w", k.GVK.Kind, err)
+		}
 	}
 	return nil
 }

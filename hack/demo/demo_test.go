@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/audit/loop"
 	"github.com/driftgate/driftgate/internal/testutil"
 )
@@ -312,7 +313,7 @@ func repoRoot() string {
 // TestSourceNameIsDiscovered: the demo waits on the GitSource the audit keeps for its
 // Kustomization, under the name discovery gives it.
 func TestSourceNameIsDiscovered(t *testing.T) {
-	if want := loop.DiscoveredName(fluxNamespace, fluxName); sourceName != want {
+	if want := loop.DiscoveredName(v1alpha1.SourceKindKustomization, fluxNamespace, fluxName); sourceName != want {
 		t.Errorf("sourceName = %q, discovery names it %q", sourceName, want)
 	}
 }

@@ -28,4 +28,5 @@ const (
 	Object      = "object"
 	Delay       = "delay"
 	RevertedBy  = "revertedBy"
+	Kind        = "kind"
 )

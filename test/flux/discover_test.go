@@ -103,7 +103,7 @@ func TestKustomizationIsAuditedWithoutGitSource(t *testing.T) {
 		t.Fatalf("Flux applied replicas %d, image %s: not what the Kustomization makes", *d.Spec.Replicas, d.Spec.Template.Spec.Containers[0].Image)
 	}
 
-	name := loop.DiscoveredName(fluxNamespace, ns)
+	name := loop.DiscoveredName(v1alpha1.SourceKindKustomization, fluxNamespace, ns)
 	s := waitAudit(t, name, "the discovered source's audit of what Flux applied", func(s v1alpha1.GitSourceStatus) bool {
 		c := apimeta.FindStatusCondition(s.Conditions, v1alpha1.ConditionSynced)
 		return s.Counts.Objects == 2 && s.SourceKind == v1alpha1.SourceKindKustomization && c != nil && c.Status == metav1.ConditionTrue
@@ -163,7 +163,7 @@ func TestFailingSyncIsPendingNotDrift(t *testing.T) {
 	writeFiles(t, work, app)
 	testutil.CommitPush(t, work, url, "namespaced")
 	applyKustomization(t, ns, url, spec)
-	name := loop.DiscoveredName(fluxNamespace, ns)
+	name := loop.DiscoveredName(v1alpha1.SourceKindKustomization, fluxNamespace, ns)
 	waitAudit(t, name, "the discovered source in sync", func(s v1alpha1.GitSourceStatus) bool {
 		return s.Counts.Objects == 2 && s.Counts.InSync == 2
 	})
