@@ -2,8 +2,6 @@ package flux_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,20 +16,6 @@ import (
 	"github.com/driftgate/driftgate/test/gitopstest"
 )
 
-// writeFiles writes files (name → content) below dir.
-func writeFiles(t *testing.T, dir string, files map[string]string) {
-	t.Helper()
-	for name, content := range files {
-		p := filepath.Join(dir, filepath.FromSlash(name))
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
 // templatedApp is an app whose Flux Kustomization does the work: the manifests leave out the
 // namespace (targetNamespace), the replicas (a patch) and the image tag and greeting (postBuild
 // variables, inline and from a ConfigMap).
@@ -39,41 +23,16 @@ func templatedApp(image string) map[string]string {
 	return map[string]string{
 		"app/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- deployment.yaml\n- configmap.yaml\n",
 		"app/configmap.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  GREETING: ${GREETING}  # from the vars ConfigMap\n",
-		"app/deployment.yaml": `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 1
-  selector:
-    matchLabels: {app: web}
-  template:
-    metadata:
-      labels: {app: web}
-    spec:
-      containers:
-      - name: web
-        image: ` + image + "\n",
+		"app/deployment.yaml":    gitopstest.WebDeployment("", 1, image),
 	}
 }
 
-// templatedKustomization is the Flux Kustomization's spec for templatedApp in ns.
-func templatedKustomization(ns string) map[string]any {
-	return map[string]any{
-		"path": "./app", "targetNamespace": ns,
-		"patches": []any{map[string]any{
-			"patch":  "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n",
-			"target": map[string]any{"kind": "Deployment", "name": "web"},
-		}},
-		"postBuild": map[string]any{
-			"substitute":     map[string]any{"WEB_TAG": "v1"},
-			"substituteFrom": []any{map[string]any{"kind": "ConfigMap", "name": ns + "-vars"}},
-		},
-	}
-}
-
-// prepareTemplated creates the app's namespace and its variables ConfigMap in flux-system.
-func prepareTemplated(t *testing.T, ns string) {
+// templatedRepo pushes templatedApp (image tag from WEB_TAG) to a repository named ns, has a
+// Flux Kustomization ns apply it into namespace ns with a patch to 2 replicas, WEB_TAG v1 and
+// GREETING from a ConfigMap, and waits until Flux applied it and driftgate's GitSource for the
+// Kustomization audited it at Flux's revision, in sync. It returns the work tree, the URL and
+// the GitSource's name.
+func templatedRepo(t *testing.T, ns string) (work, url, source string) {
 	t.Helper()
 	ctx := context.Background()
 	admin := suite.Cluster.AdminActor(t).Client
@@ -84,6 +43,35 @@ func prepareTemplated(t *testing.T, ns string) {
 	if err := admin.Create(ctx, vars); err != nil {
 		t.Fatal(err)
 	}
+	work = t.TempDir()
+	testutil.WriteFiles(t, work, templatedApp("registry.example.com/web:${WEB_TAG}"))
+	url = suite.Git.Push(t, ns, work)
+	applyKustomization(t, ns, url, map[string]any{
+		"path": "./app", "targetNamespace": ns,
+		"patches": []any{map[string]any{
+			"patch":  "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web\nspec:\n  replicas: 2\n",
+			"target": map[string]any{"kind": "Deployment", "name": "web"},
+		}},
+		"postBuild": map[string]any{
+			"substitute":     map[string]any{"WEB_TAG": "v1"},
+			"substituteFrom": []any{map[string]any{"kind": "ConfigMap", "name": ns + "-vars"}},
+		},
+	})
+	if d := suite.Web(t, ns); *d.Spec.Replicas != 2 || d.Spec.Template.Spec.Containers[0].Image != "registry.example.com/web:v1" {
+		t.Fatalf("Flux applied replicas %d, image %s: not what the Kustomization makes", *d.Spec.Replicas, d.Spec.Template.Spec.Containers[0].Image)
+	}
+	source = loop.DiscoveredName(v1alpha1.SourceKindKustomization, fluxNamespace, ns)
+	s := waitAudit(t, source, "the discovered source's audit of what Flux applied", func(s v1alpha1.GitSourceStatus) bool {
+		c := apimeta.FindStatusCondition(s.Conditions, v1alpha1.ConditionSynced)
+		return s.Counts.Objects == 2 && s.SourceKind == v1alpha1.SourceKindKustomization && c != nil && c.Status == metav1.ConditionTrue
+	})
+	if s.Counts.InSync != 2 || s.Counts.Drifted != 0 || s.Counts.Pending != 0 {
+		t.Errorf("right after Flux applied, the audit reports %+v:\n%s", s.Counts, drifted(s))
+	}
+	if s.Sync == nil || s.Sync.Failing || !strings.HasPrefix(s.Sync.AppliedRevision, "main@sha1:"+s.Revision) {
+		t.Errorf("status.sync = %+v at revision %s, want Flux's applied revision", s.Sync, s.Revision)
+	}
+	return work, url, source
 }
 
 // TestKustomizationIsAuditedWithoutGitSource: driftgate audits what a Flux Kustomization applies
@@ -94,30 +82,11 @@ func prepareTemplated(t *testing.T, ns string) {
 func TestKustomizationIsAuditedWithoutGitSource(t *testing.T) {
 	suite.Need(t)
 	const ns = "discovered"
-	prepareTemplated(t, ns)
-	work := t.TempDir()
-	writeFiles(t, work, templatedApp("registry.example.com/web:${WEB_TAG}"))
-	url := suite.Git.Push(t, ns, work)
-	applyKustomization(t, ns, url, templatedKustomization(ns))
-	if d := suite.Web(t, ns); *d.Spec.Replicas != 2 || d.Spec.Template.Spec.Containers[0].Image != "registry.example.com/web:v1" {
-		t.Fatalf("Flux applied replicas %d, image %s: not what the Kustomization makes", *d.Spec.Replicas, d.Spec.Template.Spec.Containers[0].Image)
-	}
-
-	name := loop.DiscoveredName(v1alpha1.SourceKindKustomization, fluxNamespace, ns)
-	s := waitAudit(t, name, "the discovered source's audit of what Flux applied", func(s v1alpha1.GitSourceStatus) bool {
-		c := apimeta.FindStatusCondition(s.Conditions, v1alpha1.ConditionSynced)
-		return s.Counts.Objects == 2 && s.SourceKind == v1alpha1.SourceKindKustomization && c != nil && c.Status == metav1.ConditionTrue
-	})
-	if s.Counts.InSync != 2 || s.Counts.Drifted != 0 || s.Counts.Pending != 0 {
-		t.Errorf("right after Flux applied, the audit reports %+v:\n%s", s.Counts, drifted(s))
-	}
-	if s.Sync == nil || s.Sync.Failing || !strings.HasPrefix(s.Sync.AppliedRevision, "main@sha1:"+s.Revision) {
-		t.Errorf("status.sync = %+v at revision %s, want Flux's applied revision", s.Sync, s.Revision)
-	}
+	work, url, name := templatedRepo(t, ns)
 
 	g := suite.Hotfix(t, ns, "INC-20")
 	const image = "spec.template.spec.containers[name=web].image"
-	s = waitAudit(t, name, "alice's fix reported as drift", func(s v1alpha1.GitSourceStatus) bool {
+	s := waitAudit(t, name, "alice's fix reported as drift", func(s v1alpha1.GitSourceStatus) bool {
 		return s.Counts.Drifted == 1
 	})
 	if got := driftedPaths(s)["Deployment "+ns+"/web"]; !slices.Equal(got, []string{image}) {
@@ -129,7 +98,7 @@ func TestKustomizationIsAuditedWithoutGitSource(t *testing.T) {
 	})
 
 	// The backport: Git now holds alice's image.
-	writeFiles(t, work, templatedApp(gitopstest.HotfixImage))
+	testutil.WriteFiles(t, work, templatedApp(gitopstest.HotfixImage))
 	testutil.CommitPush(t, work, url, "INC-20: the hotfix image")
 	commit := testutil.Git(t, work, "rev-parse", "HEAD")
 	reconcile(t, ns, "backport")
@@ -142,37 +111,21 @@ func TestKustomizationIsAuditedWithoutGitSource(t *testing.T) {
 	})
 }
 
-// TestFailingSyncIsPendingNotDrift: Git adds a key to a ConfigMap and adds a ConfigMap in a namespace
-// that does not exist, so kustomize-controller cannot apply the revision (it applies nothing of
-// it). driftgate reports the source's sync failing with Flux's reason, and what Git changed as
-// pending: no person is blamed.
+// TestFailingSyncIsPendingNotDrift: Git adds a key to a ConfigMap and an object of a kind the
+// cluster does not serve, so kustomize-controller cannot apply the revision (its dry run fails,
+// and it applies nothing of it). driftgate reports the source's sync failing with Flux's reason,
+// and what Git changed as pending: no person is blamed.
 func TestFailingSyncIsPendingNotDrift(t *testing.T) {
 	suite.Need(t)
 	const ns = "failing"
-	prepareTemplated(t, ns)
-	work := t.TempDir()
-	writeFiles(t, work, templatedApp("registry.example.com/web:${WEB_TAG}"))
-	url := suite.Git.Push(t, ns, work)
-	spec := templatedKustomization(ns)
-	delete(spec, "targetNamespace") // the broken object names its own namespace
-	spec["path"] = "./app"
-	app := templatedApp("registry.example.com/web:${WEB_TAG}")
-	for _, f := range []string{"app/deployment.yaml", "app/configmap.yaml"} {
-		app[f] = strings.Replace(app[f], "  name: web\n", "  name: web\n  namespace: "+ns+"\n", 1)
-	}
-	writeFiles(t, work, app)
-	testutil.CommitPush(t, work, url, "namespaced")
-	applyKustomization(t, ns, url, spec)
-	name := loop.DiscoveredName(v1alpha1.SourceKindKustomization, fluxNamespace, ns)
-	waitAudit(t, name, "the discovered source in sync", func(s v1alpha1.GitSourceStatus) bool {
-		return s.Counts.Objects == 2 && s.Counts.InSync == 2
-	})
+	work, url, name := templatedRepo(t, ns)
 
+	app := templatedApp("registry.example.com/web:${WEB_TAG}")
 	app["app/configmap.yaml"] += "  COLOR: blue\n"
-	app["app/broken.yaml"] = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: broken\n  namespace: no-such-namespace\n"
-	app["app/kustomization.yaml"] += "- broken.yaml\n"
-	writeFiles(t, work, app)
-	testutil.CommitPush(t, work, url, "a colour and a ConfigMap nowhere")
+	app["app/widget.yaml"] = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: nowhere\n"
+	app["app/kustomization.yaml"] += "- widget.yaml\n"
+	testutil.WriteFiles(t, work, app)
+	testutil.CommitPush(t, work, url, "a colour and a Widget the cluster does not serve")
 	s := waitAudit(t, name, "the sync reported failing", func(s v1alpha1.GitSourceStatus) bool {
 		c := apimeta.FindStatusCondition(s.Conditions, v1alpha1.ConditionSynced)
 		return c != nil && c.Reason == loop.ReasonSyncFailing && s.Counts.Pending == 2
@@ -188,4 +141,10 @@ func TestFailingSyncIsPendingNotDrift(t *testing.T) {
 			t.Errorf("%s %s/%s is %s, want pending", o.Kind, o.Namespace, o.Name, o.Status)
 		}
 	}
+}
+
+// writeFiles writes files (slash-separated path → content) below dir.
+func writeFiles(t *testing.T, dir string, files map[string]string) {
+	t.Helper()
+	testutil.WriteFiles(t, dir, files)
 }

@@ -24,18 +24,22 @@ import (
 	"github.com/driftgate/driftgate/test/testenv"
 )
 
-// Options start driftgate with its grant controller and audit loop. Everyone may read
-// Deployments and request, approve and read grants and records (writing comes from a grant's
-// Role); carol may write Deployments everywhere as far as RBAC goes: driftgate stops her.
+// Options start driftgate with its grant controller and audit loop, and build the CLI (the
+// suites run `driftgate backport`, `revert` and `report` as people do). Everyone may read
+// Deployments, Flux's Kustomizations and GitRepositories, and request, approve and read grants
+// and records (writing comes from a grant's Role); carol may write Deployments everywhere as far
+// as RBAC goes: driftgate stops her.
 func Options() testenv.Options {
 	return testenv.Options{
-		GrantController: true, Audit: true,
+		GrantController: true, Audit: true, CLI: true,
 		ClusterRoles: []rbacv1.ClusterRole{{
 			ObjectMeta: metav1.ObjectMeta{Name: "test-people"},
 			Rules: []rbacv1.PolicyRule{
 				{APIGroups: []string{"apps"}, Resources: []string{"deployments"}, Verbs: []string{"get", "list", "watch"}},
 				{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassgrants"}, Verbs: []string{"get", "list", "watch", "create", "update", "patch"}},
 				{APIGroups: []string{"driftgate.io"}, Resources: []string{"breakglassedits", "gitsources"}, Verbs: []string{"get", "list", "watch"}},
+				// Where a discovered GitSource's Git is: revert reads it as the person.
+				{APIGroups: []string{"kustomize.toolkit.fluxcd.io", "source.toolkit.fluxcd.io"}, Resources: []string{"kustomizations", "gitrepositories"}, Verbs: []string{"get"}},
 			},
 		}, {
 			ObjectMeta: metav1.ObjectMeta{Name: "test-deployment-writer"},
@@ -188,14 +192,28 @@ func WriteApp(t *testing.T, dir string, a App) {
 		}
 	}
 	files := map[string]string{
-		"namespace.yaml": ns,
-		"configmap.yaml": fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: %s\ndata:\n  LOG_LEVEL: info\n", a.Namespace),
-		"deployment.yaml": fmt.Sprintf(`apiVersion: apps/v1
+		"namespace.yaml":  ns,
+		"configmap.yaml":  fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n  namespace: %s\ndata:\n  LOG_LEVEL: info\n", a.Namespace),
+		"deployment.yaml": WebDeployment(a.Namespace, max(a.Replicas, 1), a.Image),
+	}
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// WebDeployment is the manifest of the Deployment web (one container, web) in ns; ns "" leaves
+// the namespace out.
+func WebDeployment(ns string, replicas int, image string) string {
+	meta := "  name: web\n"
+	if ns != "" {
+		meta += "  namespace: " + ns + "\n"
+	}
+	return fmt.Sprintf(`apiVersion: apps/v1
 kind: Deployment
 metadata:
-  name: web
-  namespace: %s
-spec:
+%sspec:
   replicas: %d
   selector:
     matchLabels: {app: web}
@@ -206,13 +224,7 @@ spec:
       containers:
       - name: web
         image: %s
-`, a.Namespace, max(a.Replicas, 1), a.Image),
-	}
-	for name, content := range files {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+`, meta, replicas, image)
 }
 
 // Repo is an app's Git work tree and the URL of the repository it is pushed to.
