@@ -179,6 +179,11 @@ type SyncStatus struct {
 	// are then pending, not drifted by a person.
 	// +optional
 	Failing bool `json:"failing,omitempty"`
+	// NotReconciling is set when the controller has not tried the revision its source has offered
+	// for three of its intervals: it is down or stalled, and what differs from Git on its objects
+	// is pending, not a person's drift, until it reconciles again.
+	// +optional
+	NotReconciling bool `json:"notReconciling,omitempty"`
 	// Reason and Message are the controller's own, from its Ready condition.
 	// +optional
 	Reason string `json:"reason,omitempty"`

@@ -49,6 +49,8 @@ func (r *Reconciler) fluxSource(ctx context.Context, ref *v1alpha1.GitOpsReferen
 	art.URL, _, _ = unstructured.NestedString(src.Object, "status", "artifact", "url")
 	art.Digest, _, _ = unstructured.NestedString(src.Object, "status", "artifact", "digest")
 	art.Revision, _, _ = unstructured.NestedString(src.Object, "status", "artifact", "revision")
+	offeredAt, _, _ := unstructured.NestedString(src.Object, "status", "artifact", "lastUpdateTime")
+	checkReconciling(sync, art.Revision, offeredAt, specInterval(ks), r.Clock.Now())
 	if art.URL == "" {
 		return source.Flux{}, sync, fmt.Errorf("%s %s/%s has no artifact yet: %s", kind, ns, name, readyMessage(src))
 	}
@@ -111,7 +113,7 @@ func readyMessage(u *unstructured.Unstructured) string {
 // behind reports whether the GitOps controller has not applied the revision audited: its sync
 // is failing, or it has not got to that revision yet.
 func behind(sync *v1alpha1.SyncStatus, revision string) bool {
-	return sync != nil && (sync.Failing || revision == "" || !strings.HasPrefix(source.FluxDigest(sync.AppliedRevision), revision))
+	return sync != nil && (sync.Failing || sync.NotReconciling || revision == "" || !strings.HasPrefix(source.FluxDigest(sync.AppliedRevision), revision))
 }
 
 // pendingObjects marks what differs from Git only because the GitOps controller has not applied

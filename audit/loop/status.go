@@ -29,6 +29,9 @@ const (
 	ReasonApplied     = "Applied"
 	ReasonSyncFailing = "SyncFailing"
 	ReasonSyncPending = "SyncPending"
+	// ReasonNotReconciling: the controller has not tried what its source offers for three of its
+	// intervals.
+	ReasonNotReconciling = "ControllerNotReconciling"
 )
 
 // pendingStatus is a DriftedObject's status when it differs from Git only because the GitOps
@@ -203,6 +206,11 @@ func syncedCondition(ref *v1alpha1.GitOpsReference, res result) metav1.Condition
 	c := metav1.Condition{Type: v1alpha1.ConditionSynced, Status: metav1.ConditionTrue, Reason: ReasonApplied,
 		Message: fmt.Sprintf("%s %s/%s applied revision %s", ref.Kind, ref.Namespace, ref.Name, res.sync.AppliedRevision)}
 	switch {
+	case res.sync.NotReconciling:
+		c.Status, c.Reason = metav1.ConditionFalse, ReasonNotReconciling
+		c.Message = fmt.Sprintf("%s %s/%s has not tried the revision its source offers for %d of its intervals (attempted: %s, applied: %s): "+
+			"its controller may be down or stalled; what differs from Git on its objects is pending until it reconciles",
+			ref.Kind, ref.Namespace, ref.Name, stalledIntervals, orNone(res.sync.AttemptedRevision), orNone(res.sync.AppliedRevision))
 	case res.sync.Failing:
 		c.Status, c.Reason = metav1.ConditionFalse, ReasonSyncFailing
 		c.Message = fmt.Sprintf("%s %s/%s is failing to apply revision %s (applied: %s): %s: %s; objects Git changed are pending, not drifted",
