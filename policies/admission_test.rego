@@ -331,7 +331,7 @@ test_cluster_scoped_message if {
 }
 
 # ---- helper rules operators' policies read (docs/policies.md) ----------------------------------
-# The decision spells most of them out; these tests keep them saying what the decision does.
+# The decision is built from them; these tests pin what operators' policies read.
 
 helpers(patch) := h if {
 	inp := object.union(base, patch)
