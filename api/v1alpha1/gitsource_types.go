@@ -14,7 +14,7 @@ type GitSourceSpec struct {
 	// +optional
 	URL string `json:"url,omitempty"`
 	// SourceRef names a GitOps object whose applied manifests are audited, rendered as its
-	// controller renders them, at the revision it applied: a Flux Kustomization. revision, path
+	// controller renders them, at the revision it applied: a Flux Kustomization or HelmRelease. revision, path
 	// and secretRef do not apply; driftgate discovers such sources itself (config
 	// audit.discover).
 	// +optional
@@ -47,8 +47,9 @@ type GitSourceSpec struct {
 
 // GitOpsReference names a GitOps controller's object.
 type GitOpsReference struct {
-	// Kind of the object: Kustomization (kustomize.toolkit.fluxcd.io).
-	// +kubebuilder:validation:Enum=Kustomization
+	// Kind of the object: Kustomization (kustomize.toolkit.fluxcd.io) or HelmRelease
+	// (helm.toolkit.fluxcd.io).
+	// +kubebuilder:validation:Enum=Kustomization;HelmRelease
 	Kind string `json:"kind"`
 	// +kubebuilder:validation:MinLength=1
 	Namespace string `json:"namespace"`
@@ -58,6 +59,9 @@ type GitOpsReference struct {
 
 // SourceKindKustomization is GitOpsReference.Kind for a Flux Kustomization.
 const SourceKindKustomization = "Kustomization"
+
+// SourceKindHelmRelease is GitOpsReference.Kind for a Flux HelmRelease.
+const SourceKindHelmRelease = "HelmRelease"
 
 // SecretReference names a Secret; the namespace defaults to driftgate's own.
 type SecretReference struct {

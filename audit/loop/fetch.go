@@ -57,6 +57,9 @@ func (r *Reconciler) fetch(ctx context.Context, gs *v1alpha1.GitSource) (source.
 	if err := checkSpec(gs.Spec); err != nil {
 		return source.Snapshot{}, err
 	}
+	if ref := gs.Spec.SourceRef; ref != nil && ref.Kind == v1alpha1.SourceKindHelmRelease {
+		return r.fetchHelmRelease(ctx, gs)
+	}
 	if ref := gs.Spec.SourceRef; ref != nil {
 		fl, sync, err := r.fluxSource(ctx, ref)
 		r.state.update(gs.Name, func(st *sourceState) { st.sync = sync })

@@ -74,14 +74,21 @@ func (r *Reconciler) getLatest(ctx context.Context, gk schema.GroupKind, ns, nam
 	return u, nil
 }
 
-// kustomizationSync is what a Kustomization's status says of its last sync. It is failing when
-// its Ready condition is False; while it is still applying a revision (Ready Unknown), the
-// revision audited is pending (behind), not failing.
+// kustomizationSync is what a Kustomization's status says of its last sync (fluxSync), the
+// revision applied being status.lastAppliedRevision.
 func kustomizationSync(ks *unstructured.Unstructured) *v1alpha1.SyncStatus {
-	s := &v1alpha1.SyncStatus{}
-	s.AppliedRevision, _, _ = unstructured.NestedString(ks.Object, "status", "lastAppliedRevision")
-	s.AttemptedRevision, _, _ = unstructured.NestedString(ks.Object, "status", "lastAttemptedRevision")
-	status, reason, message := readyCondition(ks)
+	applied, _, _ := unstructured.NestedString(ks.Object, "status", "lastAppliedRevision")
+	return fluxSync(ks, applied)
+}
+
+// fluxSync is what a Flux object's status says of its last sync, applied being the revision it
+// last applied (each kind says it in its own field). It is failing when its Ready condition is
+// False; while it is still applying a revision (Ready Unknown), the revision audited is pending
+// (behind), not failing.
+func fluxSync(u *unstructured.Unstructured, applied string) *v1alpha1.SyncStatus {
+	s := &v1alpha1.SyncStatus{AppliedRevision: applied}
+	s.AttemptedRevision, _, _ = unstructured.NestedString(u.Object, "status", "lastAttemptedRevision")
+	status, reason, message := readyCondition(u)
 	s.Reason, s.Message = reason, message
 	s.Failing = status == "False"
 	return s
@@ -138,18 +145,22 @@ func pendingObjects(rep *audit.Report, person func(manager string) bool) map[liv
 	return pending
 }
 
-// fluxMoved reports whether the Kustomization a source names has applied or attempted another
-// revision, or started or stopped failing, since the source was last fetched.
+// fluxMoved reports whether the Flux object a source names (a Kustomization or a HelmRelease)
+// has applied or attempted another revision, or started or stopped failing, since the source
+// was last fetched.
 func (r *Reconciler) fluxMoved(ctx context.Context, gs *v1alpha1.GitSource) bool {
 	ref := gs.Spec.SourceRef
 	if ref == nil {
 		return false
 	}
-	ks := newKustomization()
-	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, ks); err != nil {
+	obj, sync := newKustomization(), kustomizationSync
+	if ref.Kind == v1alpha1.SourceKindHelmRelease {
+		obj, sync = newHelmRelease(), helmReleaseSync
+	}
+	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, obj); err != nil {
 		return false
 	}
-	now, last := kustomizationSync(ks), r.state.get(gs.Name).sync
+	now, last := sync(obj), r.state.get(gs.Name).sync
 	return last == nil || now.AppliedRevision != last.AppliedRevision ||
 		now.AttemptedRevision != last.AttemptedRevision || now.Failing != last.Failing
 }

@@ -105,8 +105,8 @@ func pinned(rev string) bool {
 
 // checkSourceRef checks a sourceRef names an object driftgate can audit.
 func checkSourceRef(ref *v1alpha1.GitOpsReference) error {
-	if ref.Kind != v1alpha1.SourceKindKustomization {
-		return specInvalid(fmt.Errorf("spec.sourceRef.kind %q: want %s", ref.Kind, v1alpha1.SourceKindKustomization))
+	if ref.Kind != v1alpha1.SourceKindKustomization && ref.Kind != v1alpha1.SourceKindHelmRelease {
+		return specInvalid(fmt.Errorf("spec.sourceRef.kind %q: want %s or %s", ref.Kind, v1alpha1.SourceKindKustomization, v1alpha1.SourceKindHelmRelease))
 	}
 	if errs := validation.IsDNS1123Label(ref.Namespace); len(errs) > 0 {
 		return specInvalid(fmt.Errorf("spec.sourceRef.namespace %q: %s", ref.Namespace, strings.Join(errs, "; ")))

@@ -71,6 +71,9 @@ func setupDiscovery(mgr manager.Manager, on config.Discover, log logr.Logger) er
 	if on.FluxKustomizations {
 		kinds = append(kinds, fluxKustomizations())
 	}
+	if on.FluxHelmReleases {
+		kinds = append(kinds, fluxHelmReleases())
+	}
 	for _, k := range kinds {
 		if !serves(mgr.GetRESTMapper(), k.GVK) {
 			log.Info("the cluster does not serve the kind: none discovered until driftgate restarts", logkeys.Kind, k.GVK.String())

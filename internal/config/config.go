@@ -169,6 +169,9 @@ type Audit struct {
 type Discover struct {
 	// FluxKustomizations: a GitSource with a sourceRef for every Flux Kustomization.
 	FluxKustomizations bool `json:"fluxKustomizations"`
+	// FluxHelmReleases: a GitSource with a sourceRef for every Flux HelmRelease, its chart
+	// rendered with the Helm SDK.
+	FluxHelmReleases bool `json:"fluxHelmReleases"`
 }
 
 // IgnoreRule skips paths on the objects it selects; an empty selector field matches any value.

@@ -1,0 +1,205 @@
+package source
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"helm.sh/helm/v4/pkg/action"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	release "helm.sh/helm/v4/pkg/release/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/driftgate/driftgate/audit"
+)
+
+// HelmRelease is a Flux HelmRelease to render as helm-controller renders it: the chart of its
+// HelmChart (the artifact source-controller packaged from a HelmRepository or a GitRepository
+// path), with the release's values, name and namespace, and helm-controller's post-render.
+type HelmRelease struct {
+	// Namespace and Name are the HelmRelease's own.
+	Namespace, Name string
+	// ReleaseName and ReleaseNamespace are the Helm release's (spec.releaseName,
+	// spec.targetNamespace, as helm-controller derives them).
+	ReleaseName, ReleaseNamespace string
+	// Chart is the artifact of the release's HelmChart: a chart archive.
+	Chart Artifact
+	// ChartPath is where the chart is in Git (spec.chart.spec.chart of a chart from a
+	// GitRepository, without "./"); empty for a chart from a chart repository. It makes the
+	// objects' Source the template's file in the repository.
+	ChartPath string
+	// Values are the release's values (Values composes them); Origins say where each of their
+	// keys comes from, for backport hints.
+	Values  map[string]any
+	Origins ValueOrigins
+	// DisableSchemaValidation skips the chart's values.schema.json, as
+	// spec.install/upgrade.disableSchemaValidation does.
+	DisableSchemaValidation bool
+	// Namespaced reports whether objects of the group and kind are namespaced: those Helm puts in
+	// the release's namespace when the chart leaves it unset.
+	Namespaced func(group, kind string) bool
+}
+
+func (h HelmRelease) where() string { return "HelmRelease " + h.Namespace + "/" + h.Name }
+
+// Labels helm-controller's post-renderer puts on every object of a release.
+const (
+	HelmReleaseNameLabel      = "helm.toolkit.fluxcd.io/name"
+	HelmReleaseNamespaceLabel = "helm.toolkit.fluxcd.io/namespace"
+)
+
+// FetchHelm downloads the release's chart from source-controller (the HelmChart's artifact,
+// digest checked) and renders it in-process with the Helm SDK as helm-controller installs it:
+// the release's values over the chart's defaults (schema checked), its name and namespace,
+// and helm-controller's labels on every object. Hooks, NOTES.txt and the chart's crds/ are not
+// part of the release's manifest and are not audited. Errors are one line; no value of the
+// release is ever in them.
+func (f *Fetcher) FetchHelm(ctx context.Context, h HelmRelease) (Snapshot, error) {
+	dir, err := f.tempDir()
+	if err != nil {
+		return Snapshot{}, err
+	}
+	defer os.RemoveAll(dir)
+	if err := f.download(ctx, h.Chart, dir); err != nil {
+		return Snapshot{}, fmt.Errorf("%s: chart %s: %w", h.where(), h.Chart.Revision, err)
+	}
+	root, err := chartRoot(dir)
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("%s: chart %s: %w", h.where(), h.Chart.Revision, err)
+	}
+	ch, err := loader.LoadDir(root)
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("%s: loading chart %s: %w", h.where(), h.Chart.Revision, oneLine(err))
+	}
+	objs, err := renderChart(ctx, ch, h)
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("%s: rendering chart %s %s: %w", h.where(), ch.Name(), ch.Metadata.Version, oneLine(err))
+	}
+	return Snapshot{Revision: h.Chart.Revision, Objects: objs}, nil
+}
+
+// chartRoot is the one directory of an extracted chart archive that holds a Chart.yaml.
+func chartRoot(dir string) (string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return "", err
+	}
+	for _, e := range entries {
+		if !e.IsDir() {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, e.Name(), "Chart.yaml")); err == nil {
+			return filepath.Join(dir, e.Name()), nil
+		}
+	}
+	return "", fmt.Errorf("the archive holds no chart (no <name>/Chart.yaml)")
+}
+
+// renderChart renders ch as `helm install` does without a cluster (Helm's client-only dry
+// run), and reads the release's manifest into objects.
+func renderChart(ctx context.Context, ch *chart.Chart, h HelmRelease) ([]audit.Object, error) {
+	cfg := action.NewConfiguration()
+	cfg.SetLogger(slog.DiscardHandler)
+	in := action.NewInstall(cfg)
+	in.DryRunStrategy = action.DryRunClient
+	in.ReleaseName, in.Namespace = h.ReleaseName, h.ReleaseNamespace
+	in.SkipSchemaValidation = h.DisableSchemaValidation
+	in.DisableHooks = true
+	vals := h.Values
+	if vals == nil {
+		vals = map[string]any{}
+	}
+	rel, err := in.RunWithContext(ctx, ch, vals)
+	if err != nil {
+		return nil, err
+	}
+	r, ok := rel.(*release.Release)
+	if !ok {
+		return nil, fmt.Errorf("helm returned a release of type %T", rel)
+	}
+	return h.objects(ch, r.Manifest)
+}
+
+// objects reads a release manifest ("---" separated documents, each after a "# Source:" line)
+// into objects: helm-controller's labels added, the release namespace set where Helm sets it.
+func (h HelmRelease) objects(ch *chart.Chart, manifest string) ([]audit.Object, error) {
+	var out []audit.Object
+	for doc := range strings.SplitSeq(manifest, "\n---") {
+		doc = strings.TrimPrefix(strings.TrimSpace(doc), "---")
+		tmpl := ""
+		for line := range strings.SplitSeq(doc, "\n") {
+			if s, ok := strings.CutPrefix(strings.TrimSpace(line), "# Source: "); ok {
+				tmpl = s
+				break
+			}
+		}
+		var content map[string]any
+		if err := yaml.Unmarshal([]byte(doc), &content); err != nil {
+			return nil, fmt.Errorf("%s: %w", tmpl, err)
+		}
+		if len(content) == 0 {
+			continue
+		}
+		o := audit.Object{Source: h.sourceOf(ch, tmpl), Content: content}
+		h.postRender(&o)
+		out = append(out, o)
+	}
+	h.hint(out, ch.Values)
+	return out, nil
+}
+
+// sourceOf names the file of a template: its path in Git for a chart from a GitRepository
+// ("charts/web/templates/deployment.yaml"), else the chart and the template.
+func (h HelmRelease) sourceOf(ch *chart.Chart, tmpl string) string {
+	rel := tmpl
+	if _, after, ok := strings.Cut(tmpl, "/"); ok {
+		rel = after // Helm's source is <chart name>/templates/...
+	}
+	if h.ChartPath != "" {
+		return filepath.ToSlash(filepath.Join(h.ChartPath, rel))
+	}
+	return fmt.Sprintf("chart %s-%s %s", ch.Name(), ch.Metadata.Version, rel)
+}
+
+// postRender does what helm-controller's post-renderer and Helm's install add to what the
+// chart renders: helm-controller's labels on every object, and the release namespace on
+// namespaced objects the chart leaves without one.
+func (h HelmRelease) postRender(o *audit.Object) {
+	md, _ := o.Content["metadata"].(map[string]any)
+	if md == nil {
+		md = map[string]any{}
+		o.Content["metadata"] = md
+	}
+	labels, _ := md["labels"].(map[string]any)
+	if labels == nil {
+		labels = map[string]any{}
+		md["labels"] = labels
+	}
+	labels[HelmReleaseNameLabel] = h.Name
+	labels[HelmReleaseNamespaceLabel] = h.Namespace
+	if ns, _ := md["namespace"].(string); ns == "" && (h.Namespaced == nil || h.Namespaced(o.Group(), o.Kind())) {
+		md["namespace"] = h.ReleaseNamespace
+	}
+}
+
+// oneLine shows only an error's first line (Helm's template errors can span many); the whole
+// error stays in the chain.
+func oneLine(err error) error {
+	if !strings.Contains(err.Error(), "\n") {
+		return err
+	}
+	return firstLine{err}
+}
+
+type firstLine struct{ err error }
+
+func (e firstLine) Error() string {
+	msg, _, _ := strings.Cut(e.err.Error(), "\n")
+	return msg + " …"
+}
+
+func (e firstLine) Unwrap() error { return e.err }
