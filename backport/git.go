@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/go-git/go-git/v5"
@@ -18,9 +16,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/filemode"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/go-git/go-git/v5/plumbing/transport"
-	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
-	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
-	"golang.org/x/crypto/ssh"
 
 	"github.com/driftgate/driftgate/audit/source"
 )
@@ -41,8 +36,7 @@ type Clone struct {
 	Base *object.Commit
 
 	repo   *git.Repository
-	auth   transport.AuthMethod
-	ca     []byte
+	auth   source.GoGit
 	tmp    string
 	closed bool
 }
@@ -54,7 +48,7 @@ func CloneSource(ctx context.Context, url, revision string, auth source.Auth) (*
 	if err != nil {
 		return nil, fmt.Errorf("creating a directory for the clone: %w", err)
 	}
-	c := &Clone{Dir: filepath.Join(tmp, "repo.git"), Files: filepath.Join(tmp, "files"), URL: url, tmp: tmp, ca: auth.CABundle}
+	c := &Clone{Dir: filepath.Join(tmp, "repo.git"), Files: filepath.Join(tmp, "files"), URL: url, tmp: tmp}
 	if err := c.clone(ctx, revision, auth); err != nil {
 		c.Close()
 		return nil, err
@@ -64,12 +58,12 @@ func CloneSource(ctx context.Context, url, revision string, auth source.Auth) (*
 
 func (c *Clone) clone(ctx context.Context, revision string, auth source.Auth) error {
 	var err error
-	if c.auth, err = transportAuth(c.URL, auth, c.tmp); err != nil {
+	if c.auth, err = auth.ForGoGit(c.URL, c.tmp); err != nil {
 		return err
 	}
 	c.repo, err = git.PlainCloneContext(ctx, c.Dir, true, &git.CloneOptions{
-		URL: c.URL, Auth: c.auth, CABundle: c.ca, Tags: git.NoTags,
-		ClientCert: auth.TLSClientCert, ClientKey: auth.TLSClientKey,
+		URL: c.URL, Auth: c.auth.Method, CABundle: c.auth.CABundle, Tags: git.NoTags,
+		ClientCert: c.auth.ClientCert, ClientKey: c.auth.ClientKey,
 	})
 	if err != nil {
 		return fmt.Errorf("cloning %s: %w", redact(c.URL), err)
@@ -103,7 +97,8 @@ func (c *Clone) resolve(ctx context.Context, revision string) (plumbing.Hash, st
 	}
 	def := c.Branch
 	err := c.repo.FetchContext(ctx, &git.FetchOptions{
-		RefSpecs: []config.RefSpec{"+refs/tags/*:refs/tags/*"}, Auth: c.auth, CABundle: c.ca,
+		RefSpecs: []config.RefSpec{"+refs/tags/*:refs/tags/*"}, Auth: c.auth.Method, CABundle: c.auth.CABundle,
+		ClientCert: c.auth.ClientCert, ClientKey: c.auth.ClientKey,
 	})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
 		return plumbing.ZeroHash, "", fmt.Errorf("fetching the tags of %s: %w", redact(c.URL), err)
@@ -277,7 +272,8 @@ func Diff(from, to *object.Commit) (string, error) {
 func (c *Clone) Push(ctx context.Context, branch string) error {
 	ref := config.RefSpec(fmt.Sprintf("refs/heads/%s:refs/heads/%s", branch, branch))
 	err := c.repo.PushContext(ctx, &git.PushOptions{
-		RemoteName: "origin", RefSpecs: []config.RefSpec{ref}, Auth: c.auth, CABundle: c.ca,
+		RemoteName: "origin", RefSpecs: []config.RefSpec{ref}, Auth: c.auth.Method, CABundle: c.auth.CABundle,
+		ClientCert: c.auth.ClientCert, ClientKey: c.auth.ClientKey,
 	})
 	switch {
 	case err == nil:
@@ -309,63 +305,6 @@ func (c *Clone) Transfer(ctx context.Context, dir, branch string) error {
 		return fmt.Errorf("creating branch %s in %s: %w", branch, dir, err)
 	}
 	return nil
-}
-
-// transportAuth turns a source's credentials into go-git's for url, as the audit fetches.
-func transportAuth(url string, a source.Auth, tmp string) (transport.AuthMethod, error) {
-	ep, err := transport.NewEndpoint(url)
-	if err != nil {
-		return nil, fmt.Errorf("URL %s: %w", redact(url), err)
-	}
-	switch ep.Protocol {
-	case "http", "https":
-		switch {
-		case a.BearerToken != "":
-			return &githttp.TokenAuth{Token: a.BearerToken}, nil
-		case a.Username != "" || a.Password != "":
-			user := a.Username
-			if user == "" {
-				user = "git"
-			}
-			return &githttp.BasicAuth{Username: user, Password: a.Password}, nil
-		}
-		return nil, nil
-	case "ssh":
-		if len(a.SSHPrivateKey) == 0 {
-			return nil, fmt.Errorf("ssh needs a key: set identity and known_hosts in the credentials Secret")
-		}
-		user := ep.User
-		if user == "" {
-			user = "git"
-		}
-		keys, err := gitssh.NewPublicKeys(user, a.SSHPrivateKey, a.SSHPassphrase)
-		if err != nil {
-			return nil, errors.New("the SSH private key is not usable")
-		}
-		switch {
-		case len(a.KnownHosts) > 0:
-			file := filepath.Join(tmp, "known_hosts")
-			if err := os.WriteFile(file, a.KnownHosts, 0o600); err != nil {
-				return nil, fmt.Errorf("writing known_hosts: %w", err)
-			}
-			db, err := gitssh.NewKnownHostsDb(file)
-			if err != nil {
-				return nil, fmt.Errorf("known_hosts is not valid: %w", err)
-			}
-			port := ep.Port
-			if port == 0 {
-				port = 22
-			}
-			keys.HostKeyCallback = db.HostKeyCallback()
-			keys.HostKeyAlgorithms = db.HostKeyAlgorithms(net.JoinHostPort(ep.Host, strconv.Itoa(port)))
-		case a.InsecureIgnoreHostKey:
-			keys.HostKeyCallback = ssh.InsecureIgnoreHostKey() //nolint:gosec // explicitly requested
-		default:
-			return nil, errors.New("no known_hosts: set known_hosts in the credentials Secret (ssh-keyscan HOST)")
-		}
-		return keys, nil
-	}
-	return nil, nil
 }
 
 // redact hides a password in a URL.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	"golang.org/x/crypto/ssh"
 )
 
@@ -169,4 +170,26 @@ func (a Auth) GoString() string { return a.String() }
 func (a Auth) scrub(err error) error {
 	const hidden = "(redacted)"
 	return scrub(err, a.Password, hidden, a.BearerToken, hidden, a.SSHPassphrase, hidden)
+}
+
+// GoGit is what go-git needs to reach one URL with a source's credentials, as the audit
+// fetches: the auth method of the URL's protocol (nil when none applies) and, for HTTPS, the CA
+// bundle and client certificate to pass beside it (go-git's CloneOptions, FetchOptions and
+// PushOptions take them apart from the method).
+type GoGit struct {
+	Method                          transport.AuthMethod
+	CABundle, ClientCert, ClientKey []byte
+}
+
+// ForGoGit turns the credentials into go-git's for rawURL: https with BearerToken, or
+// Username/Password (a password alone goes with the user "git"); ssh with the private key and
+// the host keys of KnownHosts (or none checked with InsecureIgnoreHostKey). tmp is a directory
+// for the known_hosts file go-git reads; the file is removed before ForGoGit returns. Errors
+// name what is missing and never hold a value.
+func (a Auth) ForGoGit(rawURL, tmp string) (GoGit, error) {
+	ra, err := a.forURL(rawURL, tmp)
+	if err != nil {
+		return GoGit{}, err
+	}
+	return GoGit{Method: ra.method, CABundle: ra.caBundle, ClientCert: ra.clientCert, ClientKey: ra.clientKey}, nil
 }
