@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"maps"
 	"os"
+	"path"
 	"regexp"
 	"slices"
 	"strings"
@@ -24,6 +25,27 @@ type Source struct {
 	// DefaultNamespace is given to namespaced manifests without a namespace ("default").
 	DefaultNamespace string
 	Auth             source.Auth
+	// Flux is set for a GitSource with spec.sourceRef: URL, Revision and Path are then those of
+	// its Kustomization's GitRepository and spec.path, and Git renders as Flux renders it.
+	Flux *Flux
+}
+
+// render renders the source's path in the clone as the audit renders it: plain manifests and
+// kustomizations, or as kustomize-controller renders the Flux Kustomization.
+func (src Source) render(ctx context.Context, clone *Clone) (source.Snapshot, error) {
+	rev := clone.Base.Hash.String()
+	if src.Flux != nil {
+		snap, err := renderFlux(ctx, clone.Files, nil, src.Flux, src.Flux.Kustomization, rev)
+		if err != nil {
+			return snap, fmt.Errorf("rendering GitSource %s (%s): %w", src.Name, src.Flux.name(), err)
+		}
+		return snap, nil
+	}
+	snap, err := (&source.Fetcher{}).Fetch(ctx, source.Spec{URL: clone.Dir, Revision: rev, Path: src.Path})
+	if err != nil {
+		return snap, fmt.Errorf("rendering GitSource %s: %w", src.Name, err)
+	}
+	return snap, nil
 }
 
 // Options say how a backport is committed and where it goes.
@@ -82,15 +104,20 @@ func Run(ctx context.Context, src Source, edits []v1alpha1.BreakGlassEdit, grant
 	}
 	defer clone.Close()
 	res := &Result{GitSource: src.Name, URL: redact(src.URL), Base: clone.Branch, BaseRevision: clone.Base.Hash.String(), Commits: []Commit{}, Files: []string{}}
-	snap, err := (&source.Fetcher{}).Fetch(ctx, source.Spec{URL: clone.Dir, Revision: clone.Base.Hash.String(), Path: src.Path})
+	snap, err := src.render(ctx, clone)
 	if err != nil {
-		return nil, fmt.Errorf("rendering GitSource %s: %w", src.Name, err)
+		return nil, err
 	}
 	desired := index(snap.Objects, src.DefaultNamespace)
 	fsys := os.DirFS(clone.Files)
 	var loc Locator = Files{FS: fsys, Path: cleanSub(src.Path)}
 	if opts.Locator != nil {
 		loc = opts.Locator(fsys, cleanSub(src.Path))
+	}
+	if src.Flux != nil {
+		rev := clone.Base.Hash.String()
+		loc = fluxLocator{next: loc, flux: src.Flux,
+			ablations: ablations(ctx, clone.Files, src.Flux, rev, src.DefaultNamespace)}
 	}
 	byTicket := map[string][]Target{}
 	for i := range edits {
@@ -109,6 +136,11 @@ func Run(ctx context.Context, src Source, edits []v1alpha1.BreakGlassEdit, grant
 	for _, ticket := range tickets {
 		before := maps.Clone(all)
 		results := Plan(fsys, loc, byTicket[ticket], all)
+		if src.Flux != nil {
+			if results, err = src.verified(ctx, clone, fsys, loc, byTicket[ticket], results, before, all); err != nil {
+				return nil, err
+			}
+		}
 		if changed(before, all) {
 			msg := Message(ticket, opts.Message, grantsOf(results, grants), results)
 			c, err := clone.Commit(parent, all, msg, opts.Author, opts.Branch)
@@ -150,6 +182,37 @@ func Run(ctx context.Context, src Source, edits []v1alpha1.BreakGlassEdit, grant
 	return res, clone.Transfer(ctx, opts.Repo, opts.Branch)
 }
 
+// verified checks a Flux source's planned edits by rendering the Kustomization over the changed
+// files: an edit Git would still not render as live (the Kustomization's own spec sets the value
+// after the file) is not written, and the ticket is planned again without it. all is reset to
+// before and replanned then.
+func (src Source) verified(ctx context.Context, clone *Clone, fsys fs.FS, loc Locator, targets []Target, results []EditResult, before, all Changes) ([]EditResult, error) {
+	rev := clone.Base.Hash.String()
+	bad, err := verifyFlux(ctx, clone.Files, all, src.Flux, rev, src.DefaultNamespace, targets, results)
+	if err != nil || len(bad) == 0 {
+		return results, err
+	}
+	clear(all)
+	maps.Copy(all, before)
+	var keep []Target
+	for _, t := range targets {
+		if _, ok := bad[t.Edit.Name]; !ok {
+			keep = append(keep, t)
+		}
+	}
+	again := Plan(fsys, loc, keep, all)
+	out := make([]EditResult, 0, len(results))
+	for _, r := range results {
+		if why, ok := bad[r.Edit]; ok {
+			out = append(out, notWritten(r, why))
+			continue
+		}
+		out = append(out, again[0])
+		again = again[1:]
+	}
+	return out, nil
+}
+
 func changed(before, after Changes) bool {
 	if len(before) != len(after) {
 		return true
@@ -188,11 +251,7 @@ func DefaultBranch(tickets []string) string {
 }
 
 func cleanSub(p string) string {
-	p = strings.Trim(p, "/")
-	if p == "" {
-		return "."
-	}
-	return p
+	return path.Clean(strings.Trim(p, "/"))
 }
 
 // objKey identifies an object across Git and the cluster, as the audit does (no version).
@@ -238,9 +297,9 @@ func Render(ctx context.Context, src Source) (*Rendered, error) {
 		return nil, err
 	}
 	defer clone.Close()
-	snap, err := (&source.Fetcher{}).Fetch(ctx, source.Spec{URL: clone.Dir, Revision: clone.Base.Hash.String(), Path: src.Path})
+	snap, err := src.render(ctx, clone)
 	if err != nil {
-		return nil, fmt.Errorf("rendering GitSource %s: %w", src.Name, err)
+		return nil, err
 	}
 	return &Rendered{Revision: snap.Revision, objects: index(snap.Objects, src.DefaultNamespace)}, nil
 }

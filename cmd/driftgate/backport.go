@@ -223,15 +223,27 @@ func (o *backportOptions) source(ctx context.Context, c client.Client, name stri
 		}
 		return backport.Source{}, "", fmt.Errorf("reading GitSource %s: %w", name, err)
 	}
-	if gs.Spec.URL == "" {
-		return backport.Source{}, fmt.Sprintf("GitSource %s names no URL (spec.sourceRef): backport cannot write to it yet", name), nil
-	}
 	src := backport.Source{Name: name, URL: gs.Spec.URL, Revision: gs.Spec.Revision, Path: gs.Spec.Path, DefaultNamespace: gs.Spec.DefaultNamespace}
+	secret := gs.Spec.SecretRef
+	if ref := gs.Spec.SourceRef; ref != nil {
+		fl, git, why, err := fluxGit(ctx, c, name, ref)
+		if err != nil || why != "" {
+			return backport.Source{}, why, err
+		}
+		src.URL, src.Revision, src.Path, src.Flux = git.URL, git.Revision, git.Path, fl
+		secret = nil
+		if git.SecretName != "" {
+			secret = &v1alpha1.SecretReference{Namespace: git.SecretNamespace, Name: git.SecretName}
+		}
+	}
+	if src.URL == "" {
+		return backport.Source{}, fmt.Sprintf("GitSource %s names no repository", name), nil
+	}
 	if u, p := os.Getenv(envGitUsername), os.Getenv(envGitPassword); u != "" || p != "" {
 		src.Auth.Username, src.Auth.Password = u, p
 		return src, "", nil
 	}
-	if ref := gs.Spec.SecretRef; ref != nil {
+	if ref := secret; ref != nil {
 		key := client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}
 		if key.Namespace == "" {
 			key.Namespace = o.namespace
@@ -247,6 +259,47 @@ func (o *backportOptions) source(ctx context.Context, c client.Client, name stri
 		src.Auth = auth
 	}
 	return src, "", nil
+}
+
+// fluxGit reads the Flux Kustomization a GitSource names and its GitRepository: where its files
+// are in Git. why says why its edits cannot be written (the Kustomization is gone, its source
+// is not Git).
+func fluxGit(ctx context.Context, c client.Client, name string, ref *v1alpha1.GitOpsReference) (*backport.Flux, backport.FluxGit, string, error) {
+	if ref.Kind != v1alpha1.SourceKindKustomization {
+		return nil, backport.FluxGit{}, fmt.Sprintf("GitSource %s audits a %s: backport writes to Git for Flux Kustomizations and plain GitSources only", name, ref.Kind), nil
+	}
+	ks := &unstructured.Unstructured{}
+	ks.SetAPIVersion("kustomize.toolkit.fluxcd.io/v1")
+	ks.SetKind(ref.Kind)
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, ks); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, backport.FluxGit{}, fmt.Sprintf("GitSource %s: Kustomization %s/%s no longer exists", name, ref.Namespace, ref.Name), nil
+		}
+		return nil, backport.FluxGit{}, "", fmt.Errorf("reading Kustomization %s/%s of GitSource %s: %w", ref.Namespace, ref.Name, name, err)
+	}
+	kind, _, _ := unstructured.NestedString(ks.Object, "spec", "sourceRef", "kind")
+	repoName, _, _ := unstructured.NestedString(ks.Object, "spec", "sourceRef", "name")
+	repoNS, _, _ := unstructured.NestedString(ks.Object, "spec", "sourceRef", "namespace")
+	if repoNS == "" {
+		repoNS = ks.GetNamespace()
+	}
+	if kind != "GitRepository" {
+		return nil, backport.FluxGit{}, fmt.Sprintf("GitSource %s: Kustomization %s/%s applies a %s, not a Git repository: backport writes to Git only", name, ref.Namespace, ref.Name, kind), nil
+	}
+	repo := &unstructured.Unstructured{}
+	repo.SetAPIVersion("source.toolkit.fluxcd.io/v1")
+	repo.SetKind(kind)
+	if err := c.Get(ctx, client.ObjectKey{Namespace: repoNS, Name: repoName}, repo); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, backport.FluxGit{}, fmt.Sprintf("GitSource %s: GitRepository %s/%s of Kustomization %s/%s does not exist", name, repoNS, repoName, ref.Namespace, ref.Name), nil
+		}
+		return nil, backport.FluxGit{}, "", fmt.Errorf("reading GitRepository %s/%s of GitSource %s: %w", repoNS, repoName, name, err)
+	}
+	git, err := backport.GitOf(ks, repo)
+	if err != nil {
+		return nil, backport.FluxGit{}, "", fmt.Errorf("GitSource %s: %w", name, err)
+	}
+	return &backport.Flux{Kustomization: *ks, Variables: c}, git, "", nil
 }
 
 // selection is the edits a command acts on and their grants.
