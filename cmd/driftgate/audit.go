@@ -30,6 +30,7 @@ type auditOptions struct {
 	namespace              string
 	ignoreFields           []string
 	sshKey, knownHosts     string
+	remediate, dryRun      bool
 	kube                   kubeFlags
 }
 
@@ -45,10 +46,23 @@ until interrupted.
 
 HTTPS credentials come from DRIFTGATE_GIT_USERNAME and DRIFTGATE_GIT_PASSWORD (a token alone in
 DRIFTGATE_GIT_PASSWORD works for GitHub and GitLab); ssh uses --ssh-key and --known-hosts.
-Exit 0 when the audit ran (and, with --fail-on-drift, found no drift), 1 on drift with
---fail-on-drift, 2 on error.`,
+
+--remediate puts drifted and missing objects back to Git, for sources no GitOps controller
+applies: Git's object is applied with server-side apply as field manager driftgate (forcing
+ownership of the fields it sets), the fields the audit ignores keep their live values, and
+fields a person's tool added that Git does not set are removed. An object Git marks
+driftgate.io/remediation: alert is never touched (remediation-blocked), and an object a GitOps
+controller owns (an ownership marker, or a GitOps field manager in managedFields) is refused
+(remediation-refused): putting it back is that controller's job. Orphans are never deleted.
+--dry-run stays the default: without --dry-run=false the applies are server dry runs and nothing
+changes.
+
+Exit 0 when the audit ran (and, with --fail-on-drift, found no drift; with --remediate, none
+left), 1 on drift with --fail-on-drift, 2 on error (a remediation write that failed included).`,
 		Example: `  driftgate audit --source https://github.com/example/fleet --path clusters/prod --once
-  driftgate audit --source ./deploy --once -o json --fail-on-drift`,
+  driftgate audit --source ./deploy --once -o json --fail-on-drift
+  driftgate audit --source ./deploy --once --remediate                  # what would be applied
+  driftgate audit --source ./deploy --once --remediate --dry-run=false  # apply Git's state`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runAudit(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
@@ -66,6 +80,8 @@ Exit 0 when the audit ran (and, with --fail-on-drift, found no drift), 1 on drif
 	f.StringArrayVar(&o.ignoreFields, "ignore-fields", nil, "comma-separated field paths to skip on every object (repeatable)")
 	f.StringVar(&o.sshKey, "ssh-key", "", "private key file for ssh URLs")
 	f.StringVar(&o.knownHosts, "known-hosts", "", "known_hosts file for ssh URLs")
+	f.BoolVar(&o.remediate, "remediate", false, "apply Git's state to drifted and missing objects no GitOps controller owns (server-side apply as driftgate)")
+	f.BoolVar(&o.dryRun, "dry-run", true, "with --remediate: server dry runs only, nothing changes (--dry-run=false applies)")
 	o.kube.addFlags(f)
 	return cmd
 }
@@ -124,7 +140,10 @@ func auditOnce(ctx context.Context, out, errOut io.Writer, o *auditOptions, f *s
 	if err != nil {
 		return err
 	}
-	return diffAndReport(out, differ, snap.Objects, liveObjs, o.output, o.failOnDrift)
+	if !o.remediate {
+		return diffAndReport(out, differ, snap.Objects, liveObjs, o.output, o.failOnDrift)
+	}
+	return remediateAndReport(ctx, out, o, differ, snap.Objects, liveObjs)
 }
 
 func (o *auditOptions) spec() (source.Spec, error) {
