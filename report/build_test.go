@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 )
@@ -24,6 +25,9 @@ func TestVerdict(t *testing.T) {
 	undone := reverted(t, edit(t, "e4", grantName, "INC-1", "2026-11-21T10:08:00Z", "Deployment", "web", change{"spec.replicas", 2, 5}), "2026-11-21T10:09:30Z")
 	undone.Status.File = "web.yaml"
 	undone.Status.RevertedBy = &v1alpha1.Reverter{FieldManager: "kustomize-controller", GitOps: true, Time: ptrTo(at(t, "2026-11-21T10:09:00Z"))}
+	skipped := edit(t, "e7", grantName, "INC-1", "2026-11-21T10:07:00Z", "ConfigMap", "cfg", change{"data.B", nil, "x"})
+	skipped.Status.Conditions = []metav1.Condition{{Type: "BackportTracked", Status: metav1.ConditionFalse, Reason: "SkippedInGit",
+		Message: `Git marks the object driftgate.io/skip: "true": the audit does not decide this edit; close it by decision`}}
 	byAlice := reverted(t, edit(t, "e5", grantName, "INC-1", "2026-11-21T10:08:00Z", "Deployment", "web", change{"spec.replicas", 2, 5}), "2026-11-21T10:09:30Z")
 	byAlice.Status.RevertedBy = &v1alpha1.Reverter{User: "alice", Edit: "e6", FieldManager: "kubectl-scale", Time: ptrTo(at(t, "2026-11-21T10:09:00Z"))}
 	tests := []struct {
@@ -58,6 +62,10 @@ func TestVerdict(t *testing.T) {
 				}}}},
 		{name: "undone by Flux and one required", grants: []v1alpha1.BreakGlassGrant{g}, edits: []v1alpha1.BreakGlassEdit{undone, open}, approvers: "bob", grantFound: true,
 			wantSummary: SummaryNotReady, wantReason: "1 of 2 edits still need a backport to Git or a live revert, and 1 edit was undone by the GitOps controller, not by a person"},
+		{name: "skipped in Git: closed by decision", grants: []v1alpha1.BreakGlassGrant{g}, edits: []v1alpha1.BreakGlassEdit{resolved[0], skipped}, approvers: "bob", grantFound: true,
+			wantSummary: SummaryReview, wantReason: "1 edit is of an object Git marks driftgate.io/skip, which the audit does not decide: confirm each fix is handled (backported or reverted by hand), then close"},
+		{name: "skipped in Git and one required", grants: []v1alpha1.BreakGlassGrant{g}, edits: []v1alpha1.BreakGlassEdit{skipped, open}, approvers: "bob", grantFound: true,
+			wantSummary: SummaryNotReady, wantReason: "2 of 2 edits still need a backport to Git or a live revert"},
 		{name: "reverted by a person is a clean closure", grants: []v1alpha1.BreakGlassGrant{g}, edits: []v1alpha1.BreakGlassEdit{byAlice}, approvers: "bob", grantFound: true,
 			want: Verdict{Ready: true, Summary: SummaryReady, Reason: "the only edit is backported to Git or reverted", OpenItems: []OpenItem{}, Undone: []UndoneItem{}}},
 		{name: "grant without edits", grants: []v1alpha1.BreakGlassGrant{g}, approvers: "bob",

@@ -90,6 +90,9 @@ func (m *mdWriter) openItems(r Report) {
 		if len(it.Paths) > 0 {
 			m.line("   - still open: %s", codeList(it.Paths, mdStyle()))
 		}
+		if it.SkippedInGit != "" {
+			m.line("   - skipped: %s", mdText(it.SkippedInGit))
+		}
 		m.line("   - %s", backportHint(it, mdStyle()))
 		m.line("   - or %s", revertHint(it, e, mdStyle()))
 		if it.SelfHeal != nil {

@@ -78,6 +78,9 @@ type OpenItem struct {
 	Revert   string `json:"revert"`
 	// SelfHeal says whether the GitOps controller is kept from undoing the fix meanwhile.
 	SelfHeal *SelfHeal `json:"selfHeal,omitempty"`
+	// SkippedInGit is set when Git marks the object driftgate.io/skip: the audit will never
+	// decide the edit, so a person decides whether the ticket can close.
+	SkippedInGit string `json:"skippedInGit,omitempty"`
 	// Waiting is, while the object is paused for the fix, what Git holds that the GitOps
 	// controller has not applied: it applies it when the edit is resolved.
 	Waiting []Waiting `json:"waiting,omitempty"`
@@ -208,6 +211,10 @@ type Backport struct {
 	OpenPaths  []string   `json:"openPaths"`
 	// RevertedBy is who put Git's values back, for a Reverted edit when it is known.
 	RevertedBy *RevertedBy `json:"revertedBy,omitempty"`
+	// SkippedInGit says why the audit does not decide the edit: Git marks its object
+	// driftgate.io/skip: "true" (the edit's BackportTracked condition). Such an edit stays
+	// Required and is closed by a person's decision.
+	SkippedInGit string `json:"skippedInGit,omitempty"`
 }
 
 // RevertedBy is who put Git's values back over an edit.

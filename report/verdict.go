@@ -13,16 +13,24 @@ import (
 // Grants still active or pending do not change it (they are notes).
 func verdictOf(edits []Edit) Verdict {
 	items, undone := []OpenItem{}, []UndoneItem{}
+	skipped := 0
 	for _, e := range edits {
 		switch {
 		case e.Backport.State == string(v1alpha1.BackportRequired):
 			items = append(items, openItem(e))
+			if e.Backport.SkippedInGit != "" {
+				skipped++
+			}
 		case e.Backport.undone():
 			undone = append(undone, undoneItem(e))
 		}
 	}
 	v := Verdict{OpenItems: items, Undone: undone}
 	switch {
+	case len(items) > 0 && skipped == len(items) && len(undone) == 0:
+		// Nothing will ever decide them: a person does.
+		v.Summary = SummaryReview
+		v.Reason = skippedReason(skipped) + ": confirm each fix is handled (backported or reverted by hand), then close"
 	case len(items) > 0:
 		v.Summary = SummaryNotReady
 		v.Reason = fmt.Sprintf("%d of %d edits still need a backport to Git or a live revert", len(items), len(edits))
@@ -36,6 +44,13 @@ func verdictOf(edits []Edit) Verdict {
 		v.Ready, v.Summary, v.Reason = true, SummaryReady, readyReason(len(edits))
 	}
 	return v
+}
+
+func skippedReason(n int) string {
+	if n == 1 {
+		return "1 edit is of an object Git marks driftgate.io/skip, which the audit does not decide"
+	}
+	return fmt.Sprintf("%d edits are of objects Git marks driftgate.io/skip, which the audit does not decide", n)
 }
 
 func undoneReason(n int) string {
@@ -80,6 +95,7 @@ func openItem(e Edit) OpenItem {
 	it.Backport = backportHint(it, plainStyle())
 	it.Revert = revertHint(it, e, plainStyle())
 	it.SelfHeal = e.SelfHeal
+	it.SkippedInGit = e.Backport.SkippedInGit
 	return it
 }
 

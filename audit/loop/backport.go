@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/equality"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -16,6 +17,15 @@ import (
 	"github.com/driftgate/driftgate/audit"
 	"github.com/driftgate/driftgate/audit/live"
 	"github.com/driftgate/driftgate/internal/logkeys"
+)
+
+// ConditionBackportTracked is the edits' condition saying whether the audit decides their
+// backport state: False with ReasonSkippedInGit when Git marks the object driftgate.io/skip:
+// "true". Such an edit stays Required (nothing decided it) and the report lists it apart, to be
+// closed by a person's decision.
+const (
+	ConditionBackportTracked = "BackportTracked"
+	ReasonSkippedInGit       = "SkippedInGit"
 )
 
 // noTicket labels the backport metric of edits made without a ticket (warn mode).
@@ -99,6 +109,9 @@ func (r *Reconciler) resolve(ctx context.Context, d *audit.Differ, e *v1alpha1.B
 		def = defs[0]
 	case anyStale || len(r.state.names()) == 0:
 		return false, nil
+	}
+	if len(defs) > 0 && audit.Skipped(def.object) {
+		return false, r.markSkipped(ctx, e, def)
 	}
 	liveObj, err := r.liveObject(ctx, ref, k, len(defs) > 0)
 	if err != nil {
@@ -192,6 +205,25 @@ func (r *Reconciler) readObject(ctx context.Context, ref v1alpha1.ObjectReferenc
 	return u, nil
 }
 
+// markSkipped records that the audit does not decide e: Git marks its object driftgate.io/skip.
+// The edit keeps its state; the source and file that define the object are recorded as usual.
+func (r *Reconciler) markSkipped(ctx context.Context, e *v1alpha1.BreakGlassEdit, def definer) error {
+	before := e.DeepCopy()
+	s := &e.Status
+	s.Backport, s.GitSource, s.File, s.ObservedGeneration = v1alpha1.BackportRequired, def.source, fileOf(def.object.Source), e.Generation
+	apimeta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: ConditionBackportTracked, Status: metav1.ConditionFalse,
+		Reason: ReasonSkippedInGit, ObservedGeneration: e.Generation,
+		Message: "Git marks the object " + audit.SkipAnnotation + `: "true": the audit does not decide this edit; close it by decision`})
+	if equality.Semantic.DeepEqual(before.Status, e.Status) {
+		return nil
+	}
+	if err := r.Client.Status().Patch(ctx, e, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+		return fmt.Errorf("updating the backport state of %s: %w", e.Name, err)
+	}
+	r.Log.Info("backport not tracked: the object is skipped in Git", logkeys.Name, e.Name, logkeys.Ticket, e.Spec.Ticket, logkeys.Source, def.source)
+	return nil
+}
+
 func (r *Reconciler) writeEditStatus(ctx context.Context, e *v1alpha1.BreakGlassEdit, def definer, res audit.Resolution, by *v1alpha1.Reverter) error {
 	before := e.DeepCopy()
 	s := &e.Status
@@ -201,6 +233,7 @@ func (r *Reconciler) writeEditStatus(ctx context.Context, e *v1alpha1.BreakGlass
 	s.File = fileOf(def.object.Source)
 	s.ObservedGeneration = e.Generation
 	s.RevertedBy = by
+	apimeta.RemoveStatusCondition(&s.Conditions, ConditionBackportTracked) // decided again: Git no longer skips it
 	if res.State != audit.BackportRequired {
 		now := metav1.NewTime(r.Clock.Now())
 		s.ResolvedAt = &now
