@@ -166,8 +166,9 @@ func (h HelmRelease) sourceOf(ch *chart.Chart, tmpl string) string {
 }
 
 // postRender does what helm-controller's post-renderer and Helm's install add to what the
-// chart renders: helm-controller's labels on every object, and the release namespace on
-// namespaced objects the chart leaves without one.
+// chart renders: helm-controller's labels on every object, Helm's release labels and
+// annotations (app.kubernetes.io/managed-by, meta.helm.sh/release-name and -namespace), and the
+// release namespace on namespaced objects the chart leaves without one.
 func (h HelmRelease) postRender(o *audit.Object) {
 	md, _ := o.Content["metadata"].(map[string]any)
 	if md == nil {
@@ -181,6 +182,15 @@ func (h HelmRelease) postRender(o *audit.Object) {
 	}
 	labels[HelmReleaseNameLabel] = h.Name
 	labels[HelmReleaseNamespaceLabel] = h.Namespace
+	// What Helm's install and upgrade put on every object of a release (its ownership).
+	labels["app.kubernetes.io/managed-by"] = "Helm"
+	ann, _ := md["annotations"].(map[string]any)
+	if ann == nil {
+		ann = map[string]any{}
+		md["annotations"] = ann
+	}
+	ann["meta.helm.sh/release-name"] = h.ReleaseName
+	ann["meta.helm.sh/release-namespace"] = h.ReleaseNamespace
 	if ns, _ := md["namespace"].(string); ns == "" && (h.Namespaced == nil || h.Namespaced(o.Group(), o.Kind())) {
 		md["namespace"] = h.ReleaseNamespace
 	}

@@ -19,7 +19,7 @@ import (
 
 // testChart is a chart web with a Deployment (image and replicas from values), a ConfigMap
 // (greeting from values) and a ClusterRole; extra is added to the Deployment's template.
-func testChart(t *testing.T, extra string) Artifact {
+func testChart(t testing.TB, extra string) Artifact {
 	t.Helper()
 	src := t.TempDir()
 	files := map[string]string{
@@ -130,7 +130,7 @@ func TestFetchHelm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		type obj struct{ Kind, Namespace, Name, Labels, Extra, Source string }
+		type obj struct{ Kind, Namespace, Name, Labels, Annotations, Extra, Source string }
 		var got []obj
 		for _, o := range snap.Objects {
 			extra := ""
@@ -140,14 +140,15 @@ func TestFetchHelm(t *testing.T) {
 			case "ConfigMap":
 				extra = toJSON(t, o.Content["data"])
 			}
-			got = append(got, obj{o.Kind(), o.Namespace(), o.Name(), toJSON(t, o.Labels()), extra, o.Source})
+			got = append(got, obj{o.Kind(), o.Namespace(), o.Name(), toJSON(t, o.Labels()), toJSON(t, o.Annotations()), extra, o.Source})
 		}
-		labels := `{"helm.toolkit.fluxcd.io/name":"web","helm.toolkit.fluxcd.io/namespace":"flux-system"}`
+		labels := `{"app.kubernetes.io/managed-by":"Helm","helm.toolkit.fluxcd.io/name":"web","helm.toolkit.fluxcd.io/namespace":"flux-system"}`
+		ann := `{"meta.helm.sh/release-name":"web","meta.helm.sh/release-namespace":"shop"}`
 		want := []obj{ // in Helm's install order
-			{"ConfigMap", "shop", "web", labels, `{"GREETING":"hello"}`,
+			{"ConfigMap", "shop", "web", labels, ann, `{"GREETING":"hello"}`,
 				"valuesFrom ConfigMap flux-system/v key values.yaml (template chart web-0.1.0 templates/configmap.yaml; values: greeting from valuesFrom ConfigMap flux-system/v key values.yaml)"},
-			{"ClusterRole", "", "web-shop", labels, "", "chart web-0.1.0 templates/clusterrole.yaml"},
-			{"Deployment", "shop", "web", labels, "2",
+			{"ClusterRole", "", "web-shop", labels, ann, "", "chart web-0.1.0 templates/clusterrole.yaml"},
+			{"Deployment", "shop", "web", labels, ann, "2",
 				"chart web-0.1.0 templates/deployment.yaml (template chart web-0.1.0 templates/deployment.yaml; values: image.repository from the chart's defaults, replicaCount from spec.values.replicaCount)"},
 		}
 		if diff := cmp.Diff(want, got); diff != "" {
@@ -192,4 +193,26 @@ func toJSON(t *testing.T, v any) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// BenchmarkFetchHelm40 downloads and renders a 40-object chart (20 Deployments, 20 ConfigMaps)
+// per iteration, as one fetch of a HelmRelease source does.
+func BenchmarkFetchHelm40(b *testing.B) {
+	extra := "---\n{{- range $i := until 19 }}\napiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: web-{{ $i }}\nspec:\n  replicas: {{ $.Values.replicaCount }}\n" +
+		"  template:\n    spec:\n      containers:\n      - name: web\n        image: \"{{ $.Values.image.repository }}:{{ $.Values.image.tag }}\"\n---\n" +
+		"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web-{{ $i }}\ndata:\n  GREETING: {{ $.Values.greeting | quote }}\n---\n{{- end }}\n"
+	art := testChart(b, extra)
+	f := &Fetcher{Dir: b.TempDir()}
+	h := HelmRelease{Namespace: "flux-system", Name: "web", ReleaseName: "web", ReleaseNamespace: "shop", Chart: art,
+		Values: map[string]any{"replicaCount": float64(2)}, Namespaced: func(_, kind string) bool { return kind != "ClusterRole" }}
+	b.ResetTimer()
+	for b.Loop() {
+		snap, err := f.FetchHelm(context.Background(), h)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(snap.Objects) != 41 {
+			b.Fatalf("%d objects, want 41", len(snap.Objects))
+		}
+	}
 }
