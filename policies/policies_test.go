@@ -12,10 +12,11 @@ import (
 
 	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/policies"
+	"github.com/driftgate/driftgate/policies/regotest"
 )
 
 func TestRegoUnitTests(t *testing.T) {
-	results, err := policies.RunTests(context.Background(), policies.Embedded(true), policies.Data(config.Default()))
+	results, err := regotest.RunTests(context.Background(), policies.Embedded(true), policies.Data(config.Default()))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/driftgate/driftgate/internal/config"
 	"github.com/driftgate/driftgate/internal/server"
 	"github.com/driftgate/driftgate/policies"
+	"github.com/driftgate/driftgate/policies/regotest"
 	"github.com/driftgate/driftgate/webhook"
 )
 
@@ -63,7 +64,7 @@ func runPolicyTests(ctx context.Context, out io.Writer, cfg *config.Config, dir 
 			return fmt.Errorf("reading policies: %w", err)
 		}
 	}
-	results, err := policies.RunTests(ctx, policies.Merge(policies.Embedded(true), extra), policies.Data(cfg))
+	results, err := regotest.RunTests(ctx, policies.Merge(policies.Embedded(true), extra), policies.Data(cfg))
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,7 @@
-package policies
+// Package regotest runs the Rego unit tests of driftgate's policies (`driftgate policy test`).
+// It is apart from package policies because OPA's test runner links Go's testing package, which
+// nothing that serves admission needs.
+package regotest
 
 import (
 	"context"
@@ -7,6 +10,8 @@ import (
 	"github.com/open-policy-agent/opa/v1/ast"
 	"github.com/open-policy-agent/opa/v1/storage/inmem"
 	"github.com/open-policy-agent/opa/v1/tester"
+
+	"github.com/driftgate/driftgate/policies"
 )
 
 // TestResult is the outcome of one Rego unit test.
@@ -21,7 +26,7 @@ type TestResult struct {
 
 // RunTests runs every test_ rule in mods (policy and *_test.rego files together) with data as
 // the data document.
-func RunTests(ctx context.Context, mods Modules, data map[string]any) ([]TestResult, error) {
+func RunTests(ctx context.Context, mods policies.Modules, data map[string]any) ([]TestResult, error) {
 	parsed := make(map[string]*ast.Module, len(mods))
 	for _, name := range mods.Names() {
 		m, err := ast.ParseModuleWithOpts(name, mods[name], ast.ParserOptions{RegoVersion: ast.RegoV1})
