@@ -173,5 +173,3 @@ func serves(m meta.RESTMapper, gvk schema.GroupVersionKind) bool {
 	return err == nil
 }
 
-// servesKustomizations reports whether the cluster serves Flux Kustomizations.
-func servesKustomizations(m meta.RESTMapper) bool { return serves(m, fluxKustomizations().GVK) }

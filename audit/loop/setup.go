@@ -29,9 +29,11 @@ const settle = 500 * time.Millisecond
 // object changes (through LiveChanged) all queue audits.
 func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 	b := ctrl.NewControllerManagedBy(mgr)
-	if servesKustomizations(mgr.GetRESTMapper()) {
-		// A Kustomization that applied (or failed) a revision has its sources fetched again.
-		b = b.Watches(newKustomization(), handler.EnqueueRequestsFromMapFunc(r.sourcesOf))
+	// A Flux object that applied (or failed) a revision has its sources fetched again.
+	for _, k := range []Discovered{fluxKustomizations(), fluxHelmReleases()} {
+		if serves(mgr.GetRESTMapper(), k.GVK) {
+			b = b.Watches(k.New(), handler.EnqueueRequestsFromMapFunc(r.sourcesOf))
+		}
 	}
 	return b.
 		Named("gitsource").
@@ -46,7 +48,7 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 		Complete(r)
 }
 
-// sourcesOf are the GitSources whose sourceRef names the Kustomization o.
+// sourcesOf are the GitSources whose sourceRef names the Flux object o.
 func (r *Reconciler) sourcesOf(ctx context.Context, o client.Object) []reconcile.Request {
 	var list v1alpha1.GitSourceList
 	if err := r.Client.List(ctx, &list); err != nil {
@@ -54,7 +56,8 @@ func (r *Reconciler) sourcesOf(ctx context.Context, o client.Object) []reconcile
 	}
 	var out []reconcile.Request
 	for _, gs := range list.Items {
-		if ref := gs.Spec.SourceRef; ref != nil && ref.Namespace == o.GetNamespace() && ref.Name == o.GetName() {
+		if ref := gs.Spec.SourceRef; ref != nil && ref.Kind == o.GetObjectKind().GroupVersionKind().Kind &&
+			ref.Namespace == o.GetNamespace() && ref.Name == o.GetName() {
 			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Name: gs.Name}})
 		}
 	}

@@ -35,7 +35,7 @@ func Cluster() []Rule {
 		{Why: "The audit loop: Git sources and their status.", When: Audit,
 			Rule: rule(l("driftgate.io"), l("gitsources"), read)},
 		{When: Audit, Rule: rule(l("driftgate.io"), l("gitsources/status"), l("update", "patch"))},
-		{Why: "Discovery: the GitSources kept for Flux Kustomizations (audit.discover; a GitSource without\nthe driftgate.io/discovered-from label is never changed).", When: Audit,
+		{Why: "Discovery: the GitSources kept for Flux Kustomizations and HelmReleases (audit.discover; a GitSource without\nthe driftgate.io/discovered-from label is never changed).", When: Audit,
 			Rule: rule(l("driftgate.io"), l("gitsources"), l("create", "update", "patch", "delete"))},
 		{Why: "The audit reads what it compares with Git (audit.readRules; default everything).", When: Audit,
 			Rule: rule(nil, nil, read), Each: ReadRules},
