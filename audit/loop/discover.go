@@ -172,4 +172,3 @@ func serves(m meta.RESTMapper, gvk schema.GroupVersionKind) bool {
 	_, err := m.RESTMapping(gvk.GroupKind(), gvk.Version)
 	return err == nil
 }
-
