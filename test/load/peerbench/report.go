@@ -90,6 +90,27 @@ func cellOf(r *results, server string, rate int) cell {
 	return c
 }
 
+// roundRatios is min / median / max over the rounds of driftgate's p99 over peer's at rate.
+func roundRatios(r *results, peer string, rate int) string {
+	p99 := map[string]map[int]float64{serverDriftgate: {}, peer: {}}
+	for _, x := range r.Runs {
+		if x.Kind == kindFixed && x.Rate == rate && p99[x.Server] != nil {
+			p99[x.Server][x.Round] = x.P99
+		}
+	}
+	var v []float64
+	for round, dg := range p99[serverDriftgate] {
+		if p, ok := p99[peer][round]; ok && p > 0 {
+			v = append(v, dg/p)
+		}
+	}
+	if len(v) == 0 {
+		return "n/a"
+	}
+	st := benchkit.Summarize(v)
+	return ratio(st.Min, 1) + " / " + ratio(st.Median, 1) + " / " + ratio(st.Max, 1)
+}
+
 func mmm(s benchkit.Stats) string {
 	return ms(s.Min) + " / " + ms(s.Median) + " / " + ms(s.Max)
 }
@@ -125,6 +146,11 @@ func printSummary(out io.Writer, r *results) {
 		fmt.Fprintf(out, "%-6d %-16s %-16s %-16s %-16s %-16s %-16s\n", rate,
 			ratio(dg.p50.Median, gk.p50.Median), ratio(dg.p99.Median, gk.p99.Median), ratio(dg.cpu.Median, gk.cpu.Median),
 			ratio(dg.p50.Median, fl.p50.Median), ratio(dg.p99.Median, fl.p99.Median), ratio(dg.cpu.Median, fl.cpu.Median))
+	}
+	fmt.Fprintln(out, "\nThe same ratios of p99 within each round (a round's runs of a rate follow each other, so they share the machine's load), min / median / max:")
+	fmt.Fprintf(out, "%-6s %-24s %-24s\n", "rate", "dg/gk p99", "dg/floor p99")
+	for _, rate := range r.Rates {
+		fmt.Fprintf(out, "%-6d %-24s %-24s\n", rate, roundRatios(r, serverGatekeeper, rate), roundRatios(r, serverFloor, rate))
 	}
 	if len(r.Saturation) > 0 {
 		fmt.Fprintf(out, "\nSaturation (the highest rate sustained: no error, p99 from schedule <= %s), min / median / max over the rounds:\n", ms(r.SustainP99))
