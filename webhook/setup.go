@@ -23,7 +23,9 @@ type Options struct {
 	Engine  *policies.Engine
 	Metrics *Metrics
 	Log     logr.Logger
-	// RecordClient writes edit records; nil means the manager's client.
+	// RecordClient writes edit records; nil: a client of its own, made from the manager's
+	// configuration, so that the record of a write waits for no other part's requests under
+	// client-go's per-client rate limits (the protector works on the same records).
 	RecordClient client.Client
 	// Draining reports a shutdown in progress (Handler.Draining); nil: never.
 	Draining func() bool
@@ -49,7 +51,9 @@ func Setup(ctx context.Context, mgr manager.Manager, srv crwebhook.Server, o Opt
 	rules.KnownResource = KnownResource(mgr.GetRESTMapper())
 	records := o.RecordClient
 	if records == nil {
-		records = mgr.GetClient()
+		if records, err = client.New(mgr.GetConfig(), client.Options{Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper()}); err != nil {
+			return fmt.Errorf("the records' client: %w", err)
+		}
 	}
 	h := &Handler{
 		Decider: &Decider{

@@ -28,6 +28,7 @@ func TestExitCodes(t *testing.T) {
 		{"grants file is not grants", []string{"policy", "eval", "--review", "testdata/review-alice.json", "--grants", "testdata/review-alice.json"}, 2},
 		{"unknown output", []string{"policy", "eval", "--review", "testdata/review-alice.json", "-o", "xml"}, 2},
 		{"serve with a bad config", []string{"serve", "--config", "testdata/bad-config.yaml"}, 2},
+		{"serve with no API rate", []string{"serve", "--kube-api-qps", "0"}, 2},
 		{"policy test with a bad config", []string{"policy", "test", "--config", "testdata/bad-config.yaml"}, 2},
 		{"unknown command", []string{"frobnicate"}, 2},
 	}

@@ -23,6 +23,8 @@ type serveOptions struct {
 	clientCNs                                 []string
 	metricsAddr, probeAddr                    string
 	webhookPort                               int
+	kubeAPIQPS                                float32
+	kubeAPIBurst                              int
 	shutdownDelay                             time.Duration
 	leaderElect                               bool
 	enableWebhook, enableGrants, enableAudit  bool
@@ -38,12 +40,17 @@ func newServeCommand() *cobra.Command {
   driftgate serve --kubeconfig ~/.kube/config --cert-dir ./certs --log-format console`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.kubeAPIQPS <= 0 || o.kubeAPIBurst <= 0 {
+				return fmt.Errorf("--kube-api-qps and --kube-api-burst must be positive, got %v and %d", o.kubeAPIQPS, o.kubeAPIBurst)
+			}
 			return runServe(ctrl.SetupSignalHandler(), &o)
 		},
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.configPath, "config", "", "driftgate.yaml (default: built-in defaults)")
 	f.StringVar(&o.kubeconfig, "kubeconfig", "", "kubeconfig file (default: in-cluster, then $KUBECONFIG, then ~/.kube/config)")
+	f.Float32Var(&o.kubeAPIQPS, "kube-api-qps", 50, "requests per second to the API server, per client and kind (client-go's limit; Flux's controllers default to the same)")
+	f.IntVar(&o.kubeAPIBurst, "kube-api-burst", 300, "requests to the API server allowed in a burst above --kube-api-qps")
 	f.StringVar(&o.certDir, "cert-dir", "/tmp/driftgate/serving-certs", "directory of the webhook's tls.crt and tls.key")
 	f.StringVar(&o.certMode, "cert-mode", "auto", "auto (provided files if present, else self), self (own CA, rotated) or provided")
 	f.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "Prometheus metrics address (0 disables)")
@@ -73,6 +80,7 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if err := so.Check(); err != nil {
 		return err
 	}
+
 	var err error
 	if so.Config, err = config.Load(o.configPath); err != nil {
 		return err
@@ -84,6 +92,10 @@ func runServe(ctx context.Context, o *serveOptions) error {
 	if so.RestConfig, err = restConfig(o.kubeconfig); err != nil {
 		return err
 	}
+	// Without these, client-go allows 5 requests/s per client and kind: a record of each
+	// break-glass write and the protector's patches of it would queue behind each other at
+	// 20 writes/s and miss the answer's deadline (denied, as a write that cannot be recorded).
+	so.RestConfig.QPS, so.RestConfig.Burst = o.kubeAPIQPS, o.kubeAPIBurst
 	dg, err := server.Setup(ctx, so)
 	if err != nil {
 		return err
