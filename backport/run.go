@@ -28,12 +28,23 @@ type Source struct {
 	// Flux is set for a GitSource with spec.sourceRef: URL, Revision and Path are then those of
 	// its Kustomization's GitRepository and spec.path, and Git renders as Flux renders it.
 	Flux *Flux
+	// Helm is set for a GitSource with a HelmRelease sourceRef: URL, Revision and Path are those
+	// of the Kustomization that applies the HelmRelease (or of the chart's GitRepository when
+	// none does), and Git renders as helm-controller renders the release.
+	Helm *Helm
 }
 
 // render renders the source's path in the clone as the audit renders it: plain manifests and
 // kustomizations, or as kustomize-controller renders the Flux Kustomization.
 func (src Source) render(ctx context.Context, clone *Clone) (source.Snapshot, error) {
 	rev := clone.Base.Hash.String()
+	if src.Helm != nil {
+		l, err := src.Helm.locator(ctx, clone, src.DefaultNamespace)
+		if err != nil {
+			return source.Snapshot{}, fmt.Errorf("rendering GitSource %s (%s): %w", src.Name, src.Helm.name(), err)
+		}
+		return source.Snapshot{Revision: rev, Objects: l.objects}, nil
+	}
 	if src.Flux != nil {
 		snap, err := renderFlux(ctx, clone.Files, nil, src.Flux, src.Flux.Kustomization, rev)
 		if err != nil {
@@ -104,15 +115,25 @@ func Run(ctx context.Context, src Source, edits []v1alpha1.BreakGlassEdit, grant
 	}
 	defer clone.Close()
 	res := &Result{GitSource: src.Name, URL: redact(src.URL), Base: clone.Branch, BaseRevision: clone.Base.Hash.String(), Commits: []Commit{}, Files: []string{}}
-	snap, err := src.render(ctx, clone)
-	if err != nil {
+	var helm *helmLocator
+	var snap source.Snapshot
+	if src.Helm != nil {
+		helm, err = src.Helm.locator(ctx, clone, src.DefaultNamespace)
+		if err != nil {
+			return nil, fmt.Errorf("rendering GitSource %s (%s): %w", src.Name, src.Helm.name(), err)
+		}
+		snap.Objects = helm.objects
+	} else if snap, err = src.render(ctx, clone); err != nil {
 		return nil, err
 	}
 	desired := index(snap.Objects, src.DefaultNamespace)
 	fsys := os.DirFS(clone.Files)
 	var loc Locator = Files{FS: fsys, Path: cleanSub(src.Path)}
-	if opts.Locator != nil {
+	switch {
+	case opts.Locator != nil:
 		loc = opts.Locator(fsys, cleanSub(src.Path))
+	case helm != nil:
+		loc = helm
 	}
 	if src.Flux != nil {
 		rev := clone.Base.Hash.String()

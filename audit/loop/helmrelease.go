@@ -8,12 +8,9 @@ import (
 	"strings"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/audit/source"
@@ -77,7 +74,7 @@ func (r *Reconciler) helmSource(ctx context.Context, ref *v1alpha1.GitOpsReferen
 	if h.Chart, h.ChartPath, err = r.helmChart(ctx, &hr); err != nil {
 		return source.HelmRelease{}, sync, fmt.Errorf("%s: %w", where, err)
 	}
-	from, err := r.valuesFrom(ctx, &hr)
+	from, err := source.ReadValuesFrom(ctx, r.APIReader, &hr)
 	if err != nil {
 		return source.HelmRelease{}, sync, fmt.Errorf("%s: %w", where, err)
 	}
@@ -131,52 +128,6 @@ func (r *Reconciler) helmChart(ctx context.Context, hr *helmv2.HelmRelease) (art
 		chartPath = strings.TrimPrefix(path.Clean("/"+p), "/")
 	}
 	return art, chartPath, nil
-}
-
-// valuesFrom reads the ConfigMaps and Secrets of spec.valuesFrom, uncached (driftgate never
-// watches Secrets). Their content goes into the rendered objects only.
-func (r *Reconciler) valuesFrom(ctx context.Context, hr *helmv2.HelmRelease) ([]source.ValuesFrom, error) {
-	out := make([]source.ValuesFrom, 0, len(hr.Spec.ValuesFrom))
-	for i, ref := range hr.Spec.ValuesFrom {
-		v := source.ValuesFrom{Kind: ref.Kind, Namespace: hr.Namespace, Name: ref.Name, Key: ref.ValuesKey, TargetPath: ref.TargetPath}
-		if v.Key == "" {
-			v.Key = "values.yaml"
-		}
-		key := client.ObjectKey{Namespace: hr.Namespace, Name: ref.Name}
-		var data map[string][]byte
-		var err error
-		switch ref.Kind {
-		case "ConfigMap":
-			var cm corev1.ConfigMap
-			if err = r.APIReader.Get(ctx, key, &cm); err == nil {
-				data = map[string][]byte{}
-				for k, s := range cm.Data {
-					data[k] = []byte(s)
-				}
-				for k, b := range cm.BinaryData {
-					data[k] = b
-				}
-			}
-		case "Secret":
-			var s corev1.Secret
-			if err = r.APIReader.Get(ctx, key, &s); err == nil {
-				data = s.Data
-			}
-		default:
-			return nil, fmt.Errorf("spec.valuesFrom[%d]: kind %q: want ConfigMap or Secret", i, ref.Kind)
-		}
-		switch {
-		case apierrors.IsNotFound(err) && ref.Optional:
-		case err != nil:
-			return nil, fmt.Errorf("spec.valuesFrom[%d]: reading %s %s: %w", i, ref.Kind, key, err)
-		case data[v.Key] == nil && !ref.Optional:
-			return nil, fmt.Errorf("spec.valuesFrom[%d]: %s %s has no key %s", i, ref.Kind, key, v.Key)
-		default:
-			v.Data = data[v.Key]
-		}
-		out = append(out, v)
-	}
-	return out, nil
 }
 
 // helmReleaseSync is what a HelmRelease's status says of its last sync: the revision applied is

@@ -42,6 +42,10 @@ type HelmRelease struct {
 	// Namespaced reports whether objects of the group and kind are namespaced: those Helm puts in
 	// the release's namespace when the chart leaves it unset.
 	Namespaced func(group, kind string) bool
+	// PostRender, when set, replaces helm-controller's post-render: an Argo CD Application's
+	// chart is rendered as `helm template` renders it, without Flux's labels or Helm's release
+	// metadata.
+	PostRender func(*audit.Object)
 }
 
 func (h HelmRelease) where() string { return "HelmRelease " + h.Namespace + "/" + h.Name }
@@ -59,27 +63,47 @@ const (
 // part of the release's manifest and are not audited. Errors are one line; no value of the
 // release is ever in them.
 func (f *Fetcher) FetchHelm(ctx context.Context, h HelmRelease) (Snapshot, error) {
-	dir, err := f.tempDir()
+	ch, err := f.HelmChart(ctx, h.Chart)
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("%s: %w", h.where(), err)
+	}
+	objs, err := RenderHelm(ctx, ch, h)
 	if err != nil {
 		return Snapshot{}, err
 	}
+	return Snapshot{Revision: h.Chart.Revision, Objects: objs}, nil
+}
+
+// HelmChart downloads a HelmChart's artifact from source-controller (digest checked) and loads
+// the chart it holds.
+func (f *Fetcher) HelmChart(ctx context.Context, art Artifact) (*chart.Chart, error) {
+	dir, err := f.tempDir()
+	if err != nil {
+		return nil, err
+	}
 	defer os.RemoveAll(dir)
-	if err := f.download(ctx, h.Chart, dir); err != nil {
-		return Snapshot{}, fmt.Errorf("%s: chart %s: %w", h.where(), h.Chart.Revision, err)
+	if err := f.download(ctx, art, dir); err != nil {
+		return nil, fmt.Errorf("chart %s: %w", art.Revision, err)
 	}
 	root, err := chartRoot(dir)
 	if err != nil {
-		return Snapshot{}, fmt.Errorf("%s: chart %s: %w", h.where(), h.Chart.Revision, err)
+		return nil, fmt.Errorf("chart %s: %w", art.Revision, err)
 	}
 	ch, err := loader.LoadDir(root)
 	if err != nil {
-		return Snapshot{}, fmt.Errorf("%s: loading chart %s: %w", h.where(), h.Chart.Revision, oneLine(err))
+		return nil, fmt.Errorf("loading chart %s: %w", art.Revision, oneLine(err))
 	}
+	return ch, nil
+}
+
+// RenderHelm renders a loaded chart as helm-controller installs the release h (its values,
+// name and namespace, helm-controller's labels); the error is one line naming the release.
+func RenderHelm(ctx context.Context, ch *chart.Chart, h HelmRelease) ([]audit.Object, error) {
 	objs, err := renderChart(ctx, ch, h)
 	if err != nil {
-		return Snapshot{}, fmt.Errorf("%s: rendering chart %s %s: %w", h.where(), ch.Name(), ch.Metadata.Version, oneLine(err))
+		return nil, fmt.Errorf("%s: rendering chart %s %s: %w", h.where(), ch.Name(), ch.Metadata.Version, oneLine(err))
 	}
-	return Snapshot{Revision: h.Chart.Revision, Objects: objs}, nil
+	return objs, nil
 }
 
 // chartRoot is the one directory of an extracted chart archive that holds a Chart.yaml.
@@ -145,7 +169,11 @@ func (h HelmRelease) objects(ch *chart.Chart, manifest string) ([]audit.Object, 
 			continue
 		}
 		o := audit.Object{Source: h.sourceOf(ch, tmpl), Content: content}
-		h.postRender(&o)
+		if h.PostRender != nil {
+			h.PostRender(&o)
+		} else {
+			h.postRender(&o)
+		}
 		out = append(out, o)
 	}
 	h.hint(out, ch.Values)

@@ -1,12 +1,21 @@
 package source
 
 import (
+	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"helm.sh/helm/v4/pkg/strvals"
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftgate/driftgate/audit"
@@ -25,6 +34,80 @@ type ValuesFrom struct {
 
 func (v ValuesFrom) String() string {
 	return fmt.Sprintf("valuesFrom %s %s/%s key %s", v.Kind, v.Namespace, v.Name, v.Key)
+}
+
+// ReadValuesFrom reads the ConfigMaps and Secrets of a HelmRelease's spec.valuesFrom with c
+// (the audit reads them uncached: driftgate never watches Secrets). Their content goes into the
+// rendered objects only.
+func ReadValuesFrom(ctx context.Context, c client.Reader, hr *helmv2.HelmRelease) ([]ValuesFrom, error) {
+	out := make([]ValuesFrom, 0, len(hr.Spec.ValuesFrom))
+	for i, ref := range hr.Spec.ValuesFrom {
+		v := ValuesFrom{Kind: ref.Kind, Namespace: hr.Namespace, Name: ref.Name, Key: ref.ValuesKey, TargetPath: ref.TargetPath}
+		if v.Key == "" {
+			v.Key = "values.yaml"
+		}
+		key := client.ObjectKey{Namespace: hr.Namespace, Name: ref.Name}
+		var data map[string][]byte
+		var err error
+		switch ref.Kind {
+		case "ConfigMap":
+			var cm corev1.ConfigMap
+			if err = c.Get(ctx, key, &cm); err == nil {
+				data = map[string][]byte{}
+				for k, s := range cm.Data {
+					data[k] = []byte(s)
+				}
+				for k, b := range cm.BinaryData {
+					data[k] = b
+				}
+			}
+		case "Secret":
+			var s corev1.Secret
+			if err = c.Get(ctx, key, &s); err == nil {
+				data = s.Data
+			}
+		default:
+			return nil, fmt.Errorf("spec.valuesFrom[%d]: kind %q: want ConfigMap or Secret", i, ref.Kind)
+		}
+		switch {
+		case apierrors.IsNotFound(err) && ref.Optional:
+		case err != nil:
+			return nil, fmt.Errorf("spec.valuesFrom[%d]: reading %s %s: %w", i, ref.Kind, key, err)
+		case data[v.Key] == nil && !ref.Optional:
+			return nil, fmt.Errorf("spec.valuesFrom[%d]: %s %s has no key %s", i, ref.Kind, key, v.Key)
+		default:
+			v.Data = data[v.Key]
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+// LoadGitChart loads a chart from a GitRepository's files as source-controller packages it: the
+// chart at chartPath (relative to repo, the repository's root), its default values replaced by
+// valuesFiles (relative to repo) merged in order when any are named.
+func LoadGitChart(repo, chartPath string, valuesFiles []string) (*chart.Chart, error) {
+	ch, err := loader.LoadDir(filepath.Join(repo, filepath.FromSlash(chartPath)))
+	if err != nil {
+		return nil, fmt.Errorf("loading the chart at %s: %w", chartPath, oneLine(err))
+	}
+	if len(valuesFiles) == 0 {
+		return ch, nil
+	}
+	merged := map[string]any{}
+	for _, f := range valuesFiles {
+		b, err := os.ReadFile(filepath.Join(repo, filepath.FromSlash(f)))
+		if err != nil {
+			return nil, fmt.Errorf("the chart's values file %s: %w", f, err)
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(b, &m); err != nil {
+			return nil, fmt.Errorf("the chart's values file %s is not YAML: %w", f, oneLine(err))
+		}
+		mergeValues(merged, m)
+	}
+	ch.Values = merged
+	return ch, nil
 }
 
 // ValueOrigins say where each key of a release's values comes from ("image.tag" →

@@ -1,0 +1,202 @@
+package backport
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/driftgate/driftgate/audit/source"
+	"github.com/driftgate/driftgate/internal/fieldpath"
+	"github.com/driftgate/driftgate/internal/testutil"
+)
+
+// helmValuesFiles are the chart's spec.valuesFiles in testdata/golden/helm.
+var helmValuesFiles = []string{"charts/web/values.yaml", "charts/web/values-prod.yaml"}
+
+// helmRelease is the release of testdata/golden/helm's chart, as its HelmRelease names it.
+func helmRelease() *Helm {
+	return &Helm{
+		Release: source.HelmRelease{Namespace: "shop", Name: "web", ReleaseName: "web", ReleaseNamespace: "shop", ChartPath: "charts/web",
+			Namespaced: func(_, kind string) bool { return true }},
+		ChartPath: "charts/web", ValuesFiles: helmValuesFiles,
+	}
+}
+
+// newTestHelmLocator renders the release of the repository at root: its HelmRelease manifest in
+// apps/ (unless noManifest), the chart at charts/web with its values files.
+func newTestHelmLocator(t *testing.T, root string, h *Helm, noManifest bool) *helmLocator {
+	t.Helper()
+	ch, err := source.LoadGitChart(root, h.ChartPath, h.ValuesFiles)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := helmInput{helm: h, chart: ch, fsys: os.DirFS(root), defaultNS: "default"}
+	if !noManifest {
+		objs, err := source.Render(filepath.Join(root, "apps"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := find(t, objs, "HelmRelease", "shop/web")
+		m.Source = filepath.ToSlash(filepath.Join("apps", m.Source))
+		in.manifest, in.manifests = &m, Files{FS: os.DirFS(root), Path: "apps"}
+	}
+	l, err := newHelmLocator(context.Background(), in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// TestGoldenHelm: a value of what a HelmRelease's chart renders is written to the values key
+// that produces it, where that key's value comes from, or refused with the reason.
+func TestGoldenHelm(t *testing.T) {
+	type objChange struct {
+		kind, object string
+		change
+	}
+	tests := []struct {
+		name       string
+		noManifest bool
+		valuesFrom []source.ValuesFrom
+		changes    []objChange
+		// unplaceable: the error each change gives, in order ("" when it is placed)
+		unplaceable []string
+	}{
+		{
+			name: "helm-release-values",
+			changes: []objChange{
+				{"Deployment", "shop/web", change{path: "spec.replicas", value: `4`}},
+				{"ConfigMap", "shop/web", change{path: "data.LOG_LEVEL", value: `"debug"`}},
+			},
+			unplaceable: []string{"", ""},
+		},
+		{
+			name: "helm-values-file",
+			changes: []objChange{
+				{"Deployment", "shop/web", change{path: "spec.template.spec.containers[name=web].image", value: `"registry.example.com/web:v1.2.4"`}},
+				{"Deployment", "shop/web", change{path: "spec.template.spec.containers[name=web].resources.limits.memory", value: `"1Gi"`}},
+			},
+			unplaceable: []string{"", ""},
+		},
+		{
+			name: "helm-chart-default-override",
+			changes: []objChange{
+				{"Deployment", "shop/web", change{path: "spec.template.spec.containers[name=web].env[name=GREETING].value", value: `"hi there"`}},
+			},
+			unplaceable: []string{""},
+		},
+		{
+			name: "helm-refused",
+			changes: []objChange{
+				{"Deployment", "shop/web", change{path: "spec.minReadySeconds", value: `10`}},
+				{"Deployment", "shop/web", change{path: `metadata.labels["tier"]`, value: `"backend"`}},
+				{"ConfigMap", "shop/web", change{path: "data.MODE", value: `"incident"`}},
+				{"Deployment", "shop/web", change{path: "spec.replicas", remove: true}},
+			},
+			unplaceable: []string{
+				"no values key of HelmRelease shop/web produces spec.minReadySeconds of Deployment shop/web: it comes from the chart's template charts/web/templates/deployment.yaml",
+				"no values key of HelmRelease shop/web produces metadata.labels.tier of Deployment shop/web: it comes from the chart's template charts/web/templates/deployment.yaml",
+				"no values key of HelmRelease shop/web produces only this value (mode also changes Deployment shop/web spec.template.spec.containers[name=web].env[name=MODE].value)",
+				"the value is gone live, and no values key of HelmRelease shop/web removes what chart web-0.1.0 renders there",
+			},
+		},
+		{
+			name: "helm-no-manifest", noManifest: true,
+			valuesFrom: []source.ValuesFrom{{Kind: "ConfigMap", Namespace: "shop", Name: "web-values", Key: "values.yaml", Data: []byte("logLevel: warn\n")}},
+			changes: []objChange{
+				{"Deployment", "shop/web", change{path: "spec.template.spec.containers[name=web].env[name=GREETING].value", value: `"hi there"`}},
+				{"ConfigMap", "shop/web", change{path: "data.LOG_LEVEL", value: `"debug"`}},
+				{"Deployment", "shop/web", change{path: "spec.template.spec.containers[name=web].image", value: `"registry.example.com/web:v1.2.4"`}},
+			},
+			unplaceable: []string{
+				"the value comes from values key greeting of the chart's defaults (chart web-0.1.0), and no Flux Kustomization applies HelmRelease shop/web's manifest from Git: no override can be written",
+				"the value comes from values key logLevel of HelmRelease shop/web's valuesFrom ConfigMap shop/web-values key values.yaml: change it there",
+				"",
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			root := filepath.Join("testdata", "golden", "helm")
+			h := helmRelease()
+			h.ValuesFrom = tt.valuesFrom
+			l := newTestHelmLocator(t, root, h, tt.noManifest)
+			changes := Changes{}
+			var gotErrs []string
+			for _, c := range tt.changes {
+				obj := find(t, l.objects, c.kind, c.object)
+				segs, err := fieldpath.Parse(c.path)
+				if err != nil {
+					t.Fatal(err)
+				}
+				var v any
+				if !c.remove {
+					if err := json.Unmarshal([]byte(c.value), &v); err != nil {
+						t.Fatal(err)
+					}
+				}
+				writes, err := l.Locate(obj, segs, v, c.remove)
+				if err == nil {
+					err = Apply(os.DirFS(root), changes, writes)
+				}
+				switch {
+				case errors.Is(err, ErrUnplaceable):
+					gotErrs = append(gotErrs, err.Error())
+				case err != nil:
+					t.Fatalf("%s: %v", c.path, err)
+				default:
+					gotErrs = append(gotErrs, "")
+				}
+			}
+			for i, want := range tt.unplaceable {
+				if want == "" && gotErrs[i] != "" || !strings.Contains(gotErrs[i], want) {
+					t.Errorf("change %d (%s): error %q, want it to contain %q", i, tt.changes[i].path, gotErrs[i], want)
+				}
+			}
+			testutil.Golden(t, filepath.Join("testdata", "golden", tt.name+".golden"), show(changes), *update, "./backport")
+			// What was written renders to the live values, and nothing else changed.
+			dir := t.TempDir()
+			if err := os.CopyFS(dir, os.DirFS(root)); err != nil {
+				t.Fatal(err)
+			}
+			for f, b := range changes {
+				if err := os.WriteFile(filepath.Join(dir, f), b, 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			after := newTestHelmLocator(t, dir, h, tt.noManifest)
+			want := map[objKey]map[string]any{}
+			for k, o := range l.base {
+				want[k] = jsonRoundTrip(o.Content)
+			}
+			for i, c := range tt.changes {
+				if gotErrs[i] != "" {
+					continue
+				}
+				var v any
+				_ = json.Unmarshal([]byte(c.value), &v)
+				obj := find(t, l.objects, c.kind, c.object)
+				k := objKey{obj.Group(), obj.Kind(), obj.Namespace(), obj.Name()}
+				segs, _ := fieldpath.Parse(c.path)
+				set, err := SetIn(any(want[k]), segs, v, false)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want[k] = set.(map[string]any)
+			}
+			got := map[objKey]map[string]any{}
+			for k, o := range after.base {
+				got[k] = jsonRoundTrip(o.Content)
+			}
+			if diff := cmp.Diff(want, got, cmp.AllowUnexported(objKey{})); diff != "" {
+				t.Errorf("the release rendered from the changed files (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
