@@ -188,6 +188,11 @@ type SyncStatus struct {
 	// is pending, not a person's drift, until it reconciles again.
 	// +optional
 	NotReconciling bool `json:"notReconciling,omitempty"`
+	// SpecPending is set while the controller has not applied its object's current spec yet (a
+	// HelmRelease whose values changed keeps its chart's revision): what differs from Git on its
+	// objects is pending, not a person's drift, until it does.
+	// +optional
+	SpecPending bool `json:"specPending,omitempty"`
 	// Reason and Message are the controller's own, from its Ready condition.
 	// +optional
 	Reason string `json:"reason,omitempty"`

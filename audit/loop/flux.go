@@ -118,9 +118,10 @@ func readyMessage(u *unstructured.Unstructured) string {
 }
 
 // behind reports whether the GitOps controller has not applied the revision audited: its sync
-// is failing, or it has not got to that revision yet.
+// is failing, or it has not got to that revision, or to its object's current spec, yet.
 func behind(sync *v1alpha1.SyncStatus, revision string) bool {
-	return sync != nil && (sync.Failing || sync.NotReconciling || revision == "" || !strings.HasPrefix(source.FluxDigest(sync.AppliedRevision), revision))
+	return sync != nil && (sync.Failing || sync.NotReconciling || sync.SpecPending || revision == "" ||
+		!strings.HasPrefix(source.FluxDigest(sync.AppliedRevision), revision))
 }
 
 // pendingObjects marks what differs from Git only because the GitOps controller has not applied
@@ -160,7 +161,8 @@ func (r *Reconciler) fluxMoved(ctx context.Context, gs *v1alpha1.GitSource) bool
 	if err := r.Client.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, obj); err != nil {
 		return false
 	}
+	// A spec helm-controller has not applied yet, or has now applied, moves it too.
 	now, last := sync(obj), r.state.get(gs.Name).sync
 	return last == nil || now.AppliedRevision != last.AppliedRevision ||
-		now.AttemptedRevision != last.AttemptedRevision || now.Failing != last.Failing
+		now.AttemptedRevision != last.AttemptedRevision || now.Failing != last.Failing || now.SpecPending != last.SpecPending
 }

@@ -4,8 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"path"
-	"strings"
+	"time"
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -71,9 +70,13 @@ func (r *Reconciler) helmSource(ctx context.Context, ref *v1alpha1.GitOpsReferen
 		ReleaseNamespace:        hr.GetReleaseNamespace(),
 		DisableSchemaValidation: hr.GetInstall().DisableSchemaValidation || hr.GetUpgrade().DisableSchemaValidation,
 		Namespaced:              func(group, kind string) bool { return r.namespaced(schema.GroupKind{Group: group, Kind: kind}) }}
-	if h.Chart, h.ChartPath, err = r.helmChart(ctx, &hr); err != nil {
+	chart, err := r.helmChart(ctx, &hr)
+	if err != nil {
 		return source.HelmRelease{}, sync, fmt.Errorf("%s: %w", where, err)
 	}
+	h.Chart, h.ChartPath = chart.Artifact, chart.ChartPath
+	checkReconciling(sync, chart.Artifact.Revision, chart.OfferedAt, specInterval(u), r.Clock.Now())
+	checkSpecReconciling(sync, specChangedAt(u), specInterval(u), r.Clock.Now())
 	from, err := source.ReadValuesFrom(ctx, r.APIReader, &hr)
 	if err != nil {
 		return source.HelmRelease{}, sync, fmt.Errorf("%s: %w", where, err)
@@ -84,50 +87,27 @@ func (r *Reconciler) helmSource(ctx context.Context, ref *v1alpha1.GitOpsReferen
 	return h, sync, nil
 }
 
-// helmChart reads the HelmChart whose artifact helm-controller installs: the one it keeps for
-// spec.chart (status.helmChart, or the name it gives it), or spec.chartRef's. Its artifact is
-// the chart as source-controller packaged it, from a chart repository (index.yaml and the
-// chart's archive over HTTP) or from a GitRepository's path (its valuesFiles merged in).
-// chartPath is the chart's path in Git for the latter.
-func (r *Reconciler) helmChart(ctx context.Context, hr *helmv2.HelmRelease) (art source.Artifact, chartPath string, err error) {
-	var ns, name string
-	switch {
-	case hr.Spec.ChartRef != nil && hr.Spec.ChartRef.Kind != "HelmChart":
-		return art, "", fmt.Errorf("spec.chartRef of kind %s is not rendered by driftgate yet", hr.Spec.ChartRef.Kind)
-	case hr.Spec.ChartRef != nil:
-		ns, name = hr.Spec.ChartRef.Namespace, hr.Spec.ChartRef.Name
-		if ns == "" {
-			ns = hr.Namespace
-		}
-	case hr.Spec.Chart != nil:
-		ns, name = hr.Status.GetHelmChart()
-		if name == "" {
-			ns, name = hr.Spec.Chart.Spec.SourceRef.Namespace, hr.GetHelmChartName()
-			if ns == "" {
-				ns = hr.Namespace
-			}
-		}
-	default:
-		return art, "", errors.New("neither spec.chart nor spec.chartRef is set")
+// helmChart reads the HelmChart whose artifact helm-controller installs (source.HelmChartOf).
+// Its artifact is the chart as source-controller packaged it, from a chart repository
+// (index.yaml and the chart's archive over HTTP) or from a GitRepository's path (its
+// valuesFiles merged in); ChartPath is the chart's path in Git for the latter.
+func (r *Reconciler) helmChart(ctx context.Context, hr *helmv2.HelmRelease) (source.HelmChartSource, error) {
+	ns, name, err := source.HelmChartOf(hr)
+	if err != nil {
+		return source.HelmChartSource{}, err
 	}
 	hc, err := r.getLatest(ctx, schema.GroupKind{Group: fluxSourceGroup, Kind: "HelmChart"}, ns, name)
 	if err != nil {
-		return art, "", fmt.Errorf("reading its HelmChart %s/%s: %w", ns, name, err)
+		return source.HelmChartSource{}, fmt.Errorf("reading its HelmChart %s/%s: %w", ns, name, err)
 	}
 	if status, _, msg := readyCondition(hc); status == "False" {
-		return art, "", fmt.Errorf("its HelmChart %s/%s is not Ready: %s", ns, name, msg)
+		return source.HelmChartSource{}, fmt.Errorf("its HelmChart %s/%s is not Ready: %s", ns, name, msg)
 	}
-	art.URL, _, _ = unstructured.NestedString(hc.Object, "status", "artifact", "url")
-	art.Digest, _, _ = unstructured.NestedString(hc.Object, "status", "artifact", "digest")
-	art.Revision, _, _ = unstructured.NestedString(hc.Object, "status", "artifact", "revision")
-	if art.URL == "" {
-		return art, "", fmt.Errorf("its HelmChart %s/%s has no artifact yet: %s", ns, name, readyMessage(hc))
+	c := source.ReadHelmChart(hc)
+	if c.Artifact.URL == "" {
+		return c, fmt.Errorf("its HelmChart %s/%s has no artifact yet: %s", ns, name, readyMessage(hc))
 	}
-	if kind, _, _ := unstructured.NestedString(hc.Object, "spec", "sourceRef", "kind"); kind == "GitRepository" {
-		p, _, _ := unstructured.NestedString(hc.Object, "spec", "chart")
-		chartPath = strings.TrimPrefix(path.Clean("/"+p), "/")
-	}
-	return art, chartPath, nil
+	return c, nil
 }
 
 // helmReleaseSync is what a HelmRelease's status says of its last sync: the revision applied is
@@ -142,5 +122,25 @@ func helmReleaseSync(u *unstructured.Unstructured) *v1alpha1.SyncStatus {
 			break
 		}
 	}
-	return fluxSync(u, applied)
+	s := fluxSync(u, applied)
+	// A spec helm-controller has not applied yet (its values changed; the chart's revision may
+	// stay the same): it sets status.observedGeneration once it has.
+	observed, _, _ := unstructured.NestedInt64(u.Object, "status", "observedGeneration")
+	s.SpecPending = !s.Failing && observed < u.GetGeneration()
+	return s
+}
+
+// specChangedAt is when the object's spec was last written (the latest time in its
+// managedFields outside the status), RFC 3339; empty when not known.
+func specChangedAt(u *unstructured.Unstructured) string {
+	var last time.Time
+	for _, f := range u.GetManagedFields() {
+		if f.Subresource == "" && f.Time != nil && f.Time.After(last) {
+			last = f.Time.Time
+		}
+	}
+	if last.IsZero() {
+		return ""
+	}
+	return last.UTC().Format(time.RFC3339)
 }

@@ -216,6 +216,10 @@ func syncedCondition(ref *v1alpha1.GitOpsReference, res result) metav1.Condition
 		c.Message = fmt.Sprintf("%s %s/%s is failing to apply revision %s (applied: %s): %s: %s; objects Git changed are pending, not drifted",
 			ref.Kind, ref.Namespace, ref.Name, orNone(res.sync.AttemptedRevision), orNone(res.sync.AppliedRevision),
 			res.sync.Reason, res.sync.Message)
+	case res.sync.SpecPending:
+		c.Status, c.Reason = metav1.ConditionFalse, ReasonSyncPending
+		c.Message = fmt.Sprintf("%s %s/%s has not applied its current spec yet (applied: revision %s with an earlier spec); objects its spec changed are pending",
+			ref.Kind, ref.Namespace, ref.Name, orNone(res.sync.AppliedRevision))
 	case behind(res.sync, res.revision):
 		c.Status, c.Reason = metav1.ConditionFalse, ReasonSyncPending
 		c.Message = fmt.Sprintf("%s %s/%s has not applied revision %s yet (applied: %s); objects Git changed are pending",

@@ -2,16 +2,20 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	release "helm.sh/helm/v4/pkg/release/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftgate/driftgate/audit"
@@ -49,6 +53,56 @@ type HelmRelease struct {
 }
 
 func (h HelmRelease) where() string { return "HelmRelease " + h.Namespace + "/" + h.Name }
+
+// HelmChartOf names the HelmChart whose artifact helm-controller installs for hr: the one it
+// keeps for spec.chart (status.helmChart, or the name it gives it), or spec.chartRef's.
+func HelmChartOf(hr *helmv2.HelmRelease) (namespace, name string, err error) {
+	switch {
+	case hr.Spec.ChartRef != nil && hr.Spec.ChartRef.Kind != "HelmChart":
+		return "", "", fmt.Errorf("spec.chartRef of kind %s is not rendered by driftgate yet", hr.Spec.ChartRef.Kind)
+	case hr.Spec.ChartRef != nil:
+		namespace, name = hr.Spec.ChartRef.Namespace, hr.Spec.ChartRef.Name
+	case hr.Spec.Chart != nil:
+		namespace, name = hr.Status.GetHelmChart()
+		if name == "" {
+			namespace, name = hr.Spec.Chart.Spec.SourceRef.Namespace, hr.GetHelmChartName()
+		}
+	default:
+		return "", "", errors.New("neither spec.chart nor spec.chartRef is set")
+	}
+	if namespace == "" {
+		namespace = hr.Namespace
+	}
+	return namespace, name, nil
+}
+
+// HelmChartSource is what a HelmChart (source.toolkit.fluxcd.io) says of the chart it builds.
+type HelmChartSource struct {
+	// Artifact is the chart as source-controller packaged it (empty URL: none yet); OfferedAt
+	// is when it last changed (status.artifact.lastUpdateTime, RFC 3339).
+	Artifact  Artifact
+	OfferedAt string
+	// GitNamespace and GitName name the chart's GitRepository when the chart is in Git; ChartPath
+	// is then its path there (without "./") and ValuesFiles its spec.valuesFiles, merged in
+	// order over nothing else (the chart's values.yaml counts only when listed).
+	GitNamespace, GitName, ChartPath string
+	ValuesFiles                      []string
+}
+
+// ReadHelmChart reads a HelmChart's artifact and, for a chart from a GitRepository, where it is.
+func ReadHelmChart(hc *unstructured.Unstructured) HelmChartSource {
+	var c HelmChartSource
+	str := func(f ...string) string { v, _, _ := unstructured.NestedString(hc.Object, f...); return v }
+	c.Artifact = Artifact{URL: str("status", "artifact", "url"), Digest: str("status", "artifact", "digest"),
+		Revision: str("status", "artifact", "revision")}
+	c.OfferedAt = str("status", "artifact", "lastUpdateTime")
+	if str("spec", "sourceRef", "kind") == "GitRepository" {
+		c.GitNamespace, c.GitName = hc.GetNamespace(), str("spec", "sourceRef", "name")
+		c.ChartPath = strings.TrimPrefix(path.Clean("/"+str("spec", "chart")), "/")
+		c.ValuesFiles, _, _ = unstructured.NestedStringSlice(hc.Object, "spec", "valuesFiles")
+	}
+	return c
+}
 
 // Labels helm-controller's post-renderer puts on every object of a release.
 const (
