@@ -230,15 +230,26 @@ type FluxGit struct {
 	SecretNamespace, SecretName string
 }
 
-// GitOf reads where the Kustomization's files are from its GitRepository (repo): its URL, its
-// spec.ref (branch, else tag, else the commit's branch, the default branch for a commit or a
-// semver range) and spec.secretRef, and the Kustomization's spec.path. A source that is not a
-// GitRepository (an OCIRepository, a Bucket) is an error.
+// GitOf reads where the Kustomization's files are from its GitRepository (repo): RepoOf, and
+// the Kustomization's spec.path. A source that is not a GitRepository (an OCIRepository, a
+// Bucket) is an error.
 func GitOf(ks, repo *unstructured.Unstructured) (FluxGit, error) {
 	kind, _, _ := unstructured.NestedString(ks.Object, "spec", "sourceRef", "kind")
 	if kind != "GitRepository" {
 		return FluxGit{}, fmt.Errorf("Kustomization %s/%s applies a %s, not a Git repository", ks.GetNamespace(), ks.GetName(), kind)
 	}
+	g, err := RepoOf(repo)
+	if err != nil {
+		return FluxGit{}, err
+	}
+	g.Path, _, _ = unstructured.NestedString(ks.Object, "spec", "path")
+	return g, nil
+}
+
+// RepoOf reads where a Flux GitRepository's files are: its URL, its spec.ref (branch, else tag,
+// else the commit's branch, the default branch for a commit or a semver range) and
+// spec.secretRef.
+func RepoOf(repo *unstructured.Unstructured) (FluxGit, error) {
 	var g FluxGit
 	g.URL, _, _ = unstructured.NestedString(repo.Object, "spec", "url")
 	if g.URL == "" {
@@ -255,7 +266,6 @@ func GitOf(ks, repo *unstructured.Unstructured) (FluxGit, error) {
 	case ref("commit") != "":
 		g.Revision = ref("commit")
 	}
-	g.Path, _, _ = unstructured.NestedString(ks.Object, "spec", "path")
 	if name, _, _ := unstructured.NestedString(repo.Object, "spec", "secretRef", "name"); name != "" {
 		g.SecretNamespace, g.SecretName = repo.GetNamespace(), name
 	}

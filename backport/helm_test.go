@@ -9,7 +9,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/audit"
 
 	"github.com/driftgate/driftgate/audit/source"
 	"github.com/driftgate/driftgate/internal/fieldpath"
@@ -198,5 +203,84 @@ func TestGoldenHelm(t *testing.T) {
 				t.Errorf("the release rendered from the changed files (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+// helmKustomization is the Flux Kustomization that applies testdata/golden/helm's apps/.
+func helmKustomization() *Flux {
+	return &Flux{Kustomization: unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "kustomize.toolkit.fluxcd.io/v1", "kind": "Kustomization",
+		"metadata": map[string]any{"namespace": "flux-system", "name": "apps"},
+		"spec":     map[string]any{"path": "./apps", "sourceRef": map[string]any{"kind": "GitRepository", "name": "fleet"}},
+	}}}
+}
+
+// TestRunHelm: edits of what a HelmRelease renders are committed to the values that produce
+// them, in the repository of the Kustomization that applies the HelmRelease; a value the chart's
+// template writes is not written, with the reason.
+func TestRunHelm(t *testing.T) {
+	replicas := edit(t, "inc-7-alice-1", "INC-7", "apps/v1", "Deployment", "shop", "web", map[string][2]any{"spec.replicas": {2, 4}})
+	image := edit(t, "inc-7-alice-2", "INC-7", "apps/v1", "Deployment", "shop", "web", map[string][2]any{
+		"spec.template.spec.containers[name=web].image": {"registry.example.com/web:v1.2.3", "registry.example.com/web:v1.2.4"}})
+	literal := edit(t, "inc-7-alice-3", "INC-7", "apps/v1", "Deployment", "shop", "web", map[string][2]any{"spec.minReadySeconds": {5, 10}})
+	edits := []v1alpha1.BreakGlassEdit{replicas, image, literal}
+	h := newGitHostOf(t, "testdata/golden/helm")
+	before := state(t, h.bare)
+	release := helmRelease()
+	release.Kustomization = helmKustomization()
+	src := Source{Name: "helmrelease.shop.web", URL: h.url, Revision: "main", Path: "./apps", DefaultNamespace: "default", Helm: release}
+	res, err := Run(context.Background(), src, edits, grants, helmLive(t, edits), Options{DryRun: true, Author: object.Signature{Name: "Alice", Email: "alice@example.com"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct{ State, Reason, Files string }
+	got := map[string]result{}
+	for _, r := range res.Edits {
+		var files []string
+		for _, p := range r.Paths {
+			files = append(files, p.Files...)
+		}
+		reason, _, _ := strings.Cut(r.Reason, " (chart web-0.1.0)")
+		got[r.Edit] = result{r.State, reason, strings.Join(files, ",")}
+	}
+	want := map[string]result{
+		"inc-7-alice-1": {Written, "", "apps/web.yaml"},
+		"inc-7-alice-2": {Written, "", "charts/web/values-prod.yaml"},
+		"inc-7-alice-3": {NotWritten, "spec.minReadySeconds: cannot be written back: no values key of HelmRelease shop/web produces spec.minReadySeconds of Deployment shop/web: " +
+			"it comes from the chart's template charts/web/templates/deployment.yaml", ""},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("edits (-want +got):\n%s", diff)
+	}
+	for _, line := range []string{"-    replicaCount: 2", "+    replicaCount: 4", "-  tag: v1.2.3 # pinned by the release train", "+  tag: v1.2.4 # pinned by the release train"} {
+		if !strings.Contains(res.Diff, line+"\n") {
+			t.Errorf("the diff lacks %q:\n%s", line, res.Diff)
+		}
+	}
+	if diff := cmp.Diff(before, state(t, h.bare)); diff != "" {
+		t.Errorf("a dry run changed the repository (-before +after):\n%s", diff)
+	}
+}
+
+// helmLive renders testdata/golden/helm's release and applies the edits' new values: the
+// cluster after the break-glass writes.
+func helmLive(t *testing.T, edits []v1alpha1.BreakGlassEdit) LiveFunc {
+	t.Helper()
+	live := newTestHelmLocator(t, filepath.Join("testdata", "golden", "helm"), helmRelease(), false).base
+	for _, e := range edits {
+		o := live[keyOf(e.Spec.Object)]
+		for _, c := range e.Spec.Changes {
+			segs, _ := fieldpath.Parse(c.Path)
+			var v any
+			_ = json.Unmarshal(c.New.Raw, &v)
+			next, err := setIn(any(o.Content), segs, v, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Content = next.(map[string]any)
+		}
+	}
+	return func(_ context.Context, ref v1alpha1.ObjectReference) (*audit.Object, error) {
+		return live[keyOf(ref)], nil
 	}
 }

@@ -33,6 +33,12 @@ type gitHost struct {
 
 func newGitHost(t *testing.T) gitHost {
 	t.Helper()
+	return newGitHostOf(t, "testdata/repo")
+}
+
+// newGitHostOf is a gitHost serving the files of dir.
+func newGitHostOf(t *testing.T, dir string) gitHost {
+	t.Helper()
 	root := t.TempDir()
 	h, err := gitserver.Handler(root)
 	if err != nil {
@@ -51,7 +57,7 @@ func newGitHost(t *testing.T) gitHost {
 	bare := filepath.Join(root, "fleet.git")
 	testutil.Git(t, "", "init", "-q", "--bare", "-b", "main", bare)
 	work := t.TempDir()
-	if err := os.CopyFS(work, os.DirFS("testdata/repo")); err != nil {
+	if err := os.CopyFS(work, os.DirFS(dir)); err != nil {
 		t.Fatal(err)
 	}
 	testutil.Git(t, work, "init", "-q", "-b", "main")

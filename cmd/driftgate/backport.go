@@ -13,13 +13,17 @@ import (
 	"strings"
 	"time"
 
+	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"github.com/go-git/go-git/v5"
 	gitconfig "github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/spf13/cobra"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
@@ -44,7 +48,12 @@ func newBackportCommand() *cobra.Command {
 		Short: "Write the live values of break-glass edits into the files in Git that define them",
 		Long: `backport writes, for each Required break-glass edit, the live value of every open path into the
 file in Git that defines it: the manifest of a plain-YAML GitSource, or for a kustomization the
-patch whose value wins, else the resource file (the base). Only the lines of each value change:
+patch whose value wins, else the resource file (the base); for what a Flux HelmRelease renders,
+the values key that produces the value (found by rendering the chart again with the key changed:
+only that path may change), in the HelmRelease manifest's spec.values, in the chart's values
+file in Git that sets it, or, for a chart default, as a new spec.values override. A value no key
+produces (the chart's template writes it), or that comes from a valuesFrom ConfigMap or Secret,
+is reported with the reason. Only the lines of each value change:
 comments, key order and formatting stay; a list item is found by its key; an added key or item
 goes where a person would put it. A value no file holds (a kustomize transformer's, a generated
 ConfigMap's) is not guessed: the edit is reported with the reason. A Secret's values never leave
@@ -118,6 +127,11 @@ func runBackport(ctx context.Context, out io.Writer, o *backportOptions, args []
 	if err != nil {
 		return err
 	}
+	return backportWith(ctx, out, o, c, author, args)
+}
+
+// backportWith backports the selected edits reading the cluster with c.
+func backportWith(ctx context.Context, out io.Writer, o *backportOptions, c client.Client, author object.Signature, args []string) error {
 	sel, err := selectEdits(ctx, c, o.ticket, args)
 	if err != nil {
 		return err
@@ -225,7 +239,17 @@ func (o *backportOptions) source(ctx context.Context, c client.Client, name stri
 	}
 	src := backport.Source{Name: name, URL: gs.Spec.URL, Revision: gs.Spec.Revision, Path: gs.Spec.Path, DefaultNamespace: gs.Spec.DefaultNamespace}
 	secret := gs.Spec.SecretRef
-	if ref := gs.Spec.SourceRef; ref != nil {
+	if ref := gs.Spec.SourceRef; ref != nil && ref.Kind == v1alpha1.SourceKindHelmRelease {
+		h, git, why, err := helmGit(ctx, c, name, ref)
+		if err != nil || why != "" {
+			return backport.Source{}, why, err
+		}
+		src.URL, src.Revision, src.Path, src.Helm = git.URL, git.Revision, git.Path, h
+		secret = nil
+		if git.SecretName != "" {
+			secret = &v1alpha1.SecretReference{Namespace: git.SecretNamespace, Name: git.SecretName}
+		}
+	} else if ref != nil {
 		fl, git, why, err := fluxGit(ctx, c, name, ref)
 		if err != nil || why != "" {
 			return backport.Source{}, why, err
@@ -266,7 +290,7 @@ func (o *backportOptions) source(ctx context.Context, c client.Client, name stri
 // is not Git).
 func fluxGit(ctx context.Context, c client.Client, name string, ref *v1alpha1.GitOpsReference) (*backport.Flux, backport.FluxGit, string, error) {
 	if ref.Kind != v1alpha1.SourceKindKustomization {
-		return nil, backport.FluxGit{}, fmt.Sprintf("GitSource %s audits a %s: backport writes to Git for Flux Kustomizations and plain GitSources only", name, ref.Kind), nil
+		return nil, backport.FluxGit{}, fmt.Sprintf("GitSource %s audits a %s: backport writes to Git for Flux Kustomizations and HelmReleases and plain GitSources only", name, ref.Kind), nil
 	}
 	ks := &unstructured.Unstructured{}
 	ks.SetAPIVersion("kustomize.toolkit.fluxcd.io/v1")
@@ -300,6 +324,107 @@ func fluxGit(ctx context.Context, c client.Client, name string, ref *v1alpha1.Gi
 		return nil, backport.FluxGit{}, "", fmt.Errorf("GitSource %s: %w", name, err)
 	}
 	return &backport.Flux{Kustomization: *ks, Variables: c}, git, "", nil
+}
+
+// Labels kustomize-controller puts on what a Flux Kustomization applies.
+const (
+	kustomizationNameLabel      = "kustomize.toolkit.fluxcd.io/name"
+	kustomizationNamespaceLabel = "kustomize.toolkit.fluxcd.io/namespace"
+)
+
+// helmGit reads the Flux HelmRelease a GitSource names and where its values are in Git: the
+// repository of the Flux Kustomization that applies its manifest (its kustomize-controller
+// labels), else the GitRepository its chart is in. why says why its edits cannot be written.
+func helmGit(ctx context.Context, c client.Client, name string, ref *v1alpha1.GitOpsReference) (*backport.Helm, backport.FluxGit, string, error) {
+	where := fmt.Sprintf("GitSource %s: HelmRelease %s/%s", name, ref.Namespace, ref.Name)
+	u := &unstructured.Unstructured{}
+	u.SetAPIVersion("helm.toolkit.fluxcd.io/v2")
+	u.SetKind(ref.Kind)
+	if err := c.Get(ctx, client.ObjectKey{Namespace: ref.Namespace, Name: ref.Name}, u); err != nil {
+		if apierrors.IsNotFound(err) {
+			return nil, backport.FluxGit{}, where + " no longer exists", nil
+		}
+		return nil, backport.FluxGit{}, "", fmt.Errorf("reading %s: %w", where, err)
+	}
+	var hr helmv2.HelmRelease
+	if err := runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &hr); err != nil {
+		return nil, backport.FluxGit{}, "", fmt.Errorf("%s: %w", where, err)
+	}
+	switch {
+	case hr.Spec.KubeConfig != nil:
+		return nil, backport.FluxGit{}, where + " installs into another cluster (spec.kubeConfig): not audited", nil
+	case len(hr.Spec.PostRenderers) > 0:
+		return nil, backport.FluxGit{}, where + " has spec.postRenderers, which driftgate does not render yet", nil
+	}
+	chartNS, chartName, err := source.HelmChartOf(&hr)
+	if err != nil {
+		return nil, backport.FluxGit{}, fmt.Sprintf("%s: %v", where, err), nil
+	}
+	hc := &unstructured.Unstructured{}
+	hc.SetAPIVersion("source.toolkit.fluxcd.io/v1")
+	hc.SetKind("HelmChart")
+	if err := c.Get(ctx, client.ObjectKey{Namespace: chartNS, Name: chartName}, hc); err != nil {
+		return nil, backport.FluxGit{}, "", fmt.Errorf("%s: reading its HelmChart %s/%s: %w", where, chartNS, chartName, err)
+	}
+	chart := source.ReadHelmChart(hc)
+	from, err := source.ReadValuesFrom(ctx, c, &hr)
+	if err != nil {
+		return nil, backport.FluxGit{}, "", fmt.Errorf("%s: %w", where, err)
+	}
+	h := &backport.Helm{
+		Release: source.HelmRelease{Namespace: hr.Namespace, Name: hr.Name, ReleaseName: hr.GetReleaseName(), ReleaseNamespace: hr.GetReleaseNamespace(),
+			Chart: chart.Artifact, ChartPath: chart.ChartPath,
+			DisableSchemaValidation: hr.GetInstall().DisableSchemaValidation || hr.GetUpgrade().DisableSchemaValidation,
+			Namespaced:              namespacedIn(c)},
+		ValuesFrom: from, Values: hr.GetValues(), Fetcher: &source.Fetcher{},
+		ChartElsewhere: fmt.Sprintf("the chart of HelmChart %s/%s", chartNS, chartName),
+	}
+	var chartGit *backport.FluxGit
+	if chart.GitName != "" {
+		repo := &unstructured.Unstructured{}
+		repo.SetAPIVersion("source.toolkit.fluxcd.io/v1")
+		repo.SetKind("GitRepository")
+		if err := c.Get(ctx, client.ObjectKey{Namespace: chart.GitNamespace, Name: chart.GitName}, repo); err != nil {
+			return nil, backport.FluxGit{}, "", fmt.Errorf("%s: reading the GitRepository %s/%s of its chart: %w", where, chart.GitNamespace, chart.GitName, err)
+		}
+		g, err := backport.RepoOf(repo)
+		if err != nil {
+			return nil, backport.FluxGit{}, "", fmt.Errorf("%s: %w", where, err)
+		}
+		chartGit = &g
+		h.ChartElsewhere = fmt.Sprintf("GitRepository %s/%s (%s)", chart.GitNamespace, chart.GitName, g.URL)
+	}
+	ksName, ksNS := u.GetLabels()[kustomizationNameLabel], u.GetLabels()[kustomizationNamespaceLabel]
+	var git backport.FluxGit
+	switch {
+	case ksName != "":
+		fl, g, why, err := fluxGit(ctx, c, name, &v1alpha1.GitOpsReference{Kind: v1alpha1.SourceKindKustomization, Namespace: ksNS, Name: ksName})
+		if err != nil || why != "" {
+			return nil, backport.FluxGit{}, why, err
+		}
+		h.Kustomization, git = fl, g
+	case chartGit != nil:
+		git = *chartGit
+		git.Path = ""
+	default:
+		return nil, backport.FluxGit{}, where + " is applied by no Flux Kustomization (it has no " + kustomizationNameLabel +
+			" label) and its chart is not in Git: there is no file in Git to write", nil
+	}
+	if chartGit != nil && chartGit.URL == git.URL && chartGit.Revision == git.Revision {
+		h.ChartPath, h.ValuesFiles = chart.ChartPath, chart.ValuesFiles
+	} else {
+		h.Release.ChartPath = ""
+	}
+	return h, git, "", nil
+}
+
+// namespacedIn reports whether the cluster serves a group and kind as namespaced (true when it
+// cannot tell, as Helm then leaves the object's namespace to the release).
+func namespacedIn(c client.Client) func(group, kind string) bool {
+	return func(group, kind string) bool {
+		m, err := c.RESTMapper().RESTMapping(schema.GroupKind{Group: group, Kind: kind})
+		return err != nil || m.Scope.Name() == meta.RESTScopeNameNamespace
+	}
 }
 
 // selection is the edits a command acts on and their grants.
