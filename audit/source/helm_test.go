@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -214,5 +215,60 @@ func BenchmarkFetchHelm40(b *testing.B) {
 		if len(snap.Objects) != 41 {
 			b.Fatalf("%d objects, want 41", len(snap.Objects))
 		}
+	}
+}
+
+// TestLoadGitChart: a chart in Git is loaded as source-controller packages it: its values files
+// merged in order replace its defaults; a values file that is not YAML, or missing, is one line
+// naming it.
+func TestLoadGitChart(t *testing.T) {
+	tests := []struct {
+		name        string
+		valuesFiles []string
+		files       map[string]string
+		want        map[string]any
+		err         string
+	}{
+		{name: "no values files: the chart's defaults", want: map[string]any{"replicaCount": float64(1), "image": map[string]any{"tag": "v1"}}},
+		{name: "values files merged in order, the chart's values.yaml only when listed",
+			valuesFiles: []string{"env/base.yaml", "env/prod.yaml"},
+			files:       map[string]string{"env/base.yaml": "image: {tag: v2, pullPolicy: Always}\n", "env/prod.yaml": "image: {tag: v3}\n"},
+			want:        map[string]any{"image": map[string]any{"tag": "v3", "pullPolicy": "Always"}}},
+		{name: "a values file that is not YAML", valuesFiles: []string{"env/prod.yaml"}, files: map[string]string{"env/prod.yaml": "image: [v1\n"},
+			err: "the chart's values file env/prod.yaml is not YAML: "},
+		{name: "a values file that is not there", valuesFiles: []string{"env/absent.yaml"},
+			err: "the chart's values file env/absent.yaml: "},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := t.TempDir()
+			files := map[string]string{
+				"charts/web/Chart.yaml":  "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+				"charts/web/values.yaml": "replicaCount: 1\nimage:\n  tag: v1\n",
+			}
+			maps.Copy(files, tt.files)
+			for name, content := range files {
+				p := filepath.Join(repo, filepath.FromSlash(name))
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			ch, err := LoadGitChart(repo, "charts/web", tt.valuesFiles)
+			if tt.err != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tt.err) || strings.Contains(err.Error(), "\n") {
+					t.Fatalf("error %v, want one line starting %q", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, ch.Values); diff != "" {
+				t.Errorf("the chart's values (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
