@@ -60,6 +60,9 @@ section.report + section.report { margin-top: 3rem; border-top: 3px double #d0d7
 {{- if .Paths}}
 <li>still open: {{codes .Paths}}</li>
 {{- end}}
+{{- with .SkippedInGit}}
+<li class="skipped">skipped: {{.}}</li>
+{{- end}}
 <li>{{.BackportHTML}}</li>
 <li>or {{.RevertHTML}}</li>
 {{- with .SelfHeal}}

@@ -8,6 +8,9 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"golang.org/x/net/html"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
 )
 
 // TestHTML parses the fixture's HTML page and checks what a reader relies on: the verdict
@@ -193,5 +196,46 @@ func TestWriteAll(t *testing.T) {
 	}
 	if got := none.String(); got != "{\n  \"reports\": []\n}\n" {
 		t.Errorf("no open tickets as JSON = %q", got)
+	}
+}
+
+// TestHTMLSkippedInGit: an edit of an object Git marks driftgate.io/skip is an open item of the
+// HTML page saying so, as in the text report, under the verdict REVIEW BEFORE CLOSING.
+func TestHTMLSkippedInGit(t *testing.T) {
+	const why = `Git marks the object driftgate.io/skip: "true": the audit does not decide this edit; close it by decision`
+	skipped := edit(t, "e7", grantName, "INC-1", "2026-11-21T10:07:00Z", "ConfigMap", "cfg", change{"data.B", nil, "x"})
+	skipped.Status.Conditions = []metav1.Condition{{Type: "BackportTracked", Status: metav1.ConditionFalse, Reason: "SkippedInGit", Message: why}}
+	r, err := Build(Input{Ticket: "INC-1", Now: at(t, "2026-11-21T12:00:00Z").Time,
+		Grants: []v1alpha1.BreakGlassGrant{grant(t, grantName, "INC-1", "bob")}, Edits: []v1alpha1.BreakGlassEdit{skipped}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := Write(&b, HTML, r); err != nil {
+		t.Fatal(err)
+	}
+	doc, err := html.Parse(strings.NewReader(b.String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var verdict, skippedItems []string
+	walk(doc, func(n *html.Node) {
+		switch {
+		case hasClass(n, "verdict"):
+			summary, _, _ := strings.Cut(strings.TrimSpace(text(n)), ":")
+			verdict = append(verdict, summary)
+		case hasClass(n, "skipped"):
+			skippedItems = append(skippedItems, strings.TrimSpace(text(n)))
+		}
+	})
+	want := []string{"skipped: " + why}
+	if diff := cmp.Diff(want, skippedItems); diff != "" {
+		t.Errorf("skipped open items (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{SummaryReview}, verdict); diff != "" {
+		t.Errorf("verdict (-want +got):\n%s", diff)
+	}
+	if items := find(doc, "open-items"); items == nil || !strings.Contains(text(items), "ConfigMap prod/cfg") {
+		t.Errorf("the skipped edit is not an open item")
 	}
 }
