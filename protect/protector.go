@@ -104,7 +104,7 @@ func (p *Protector) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 	if err != nil {
 		return ctrl.Result{}, err
 	}
-	open, waiting, err := p.held(ctx, t, obj)
+	open, skipped, waiting, err := p.held(ctx, t, obj)
 	if err != nil {
 		return ctrl.Result{}, err
 	}
@@ -135,7 +135,12 @@ func (p *Protector) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resul
 			return ctrl.Result{}, err
 		}
 	}
-	if !contains(open, e.Name) && !waiting {
+	for i := range skipped {
+		if err := p.record(ctx, &skipped[i], skippedInGit(t)); err != nil {
+			return ctrl.Result{}, err
+		}
+	}
+	if !contains(open, e.Name) && !contains(skipped, e.Name) && !waiting {
 		return result, p.release(ctx, &e)
 	}
 	return result, nil
@@ -162,6 +167,17 @@ func (p *Protector) verdict(ctx context.Context, obj *unstructured.Unstructured,
 		return protection{reason: ReasonOptedOut, message: "namespace " + obj.GetNamespace() + " has " + OptOutLabel + `: "off": ` + t.controller + " may undo the fix"}, nil
 	}
 	return protection{reason: ReasonHeld, message: "driftgate set " + t.annotation + ": " + strconv.Quote(t.paused) + " on " + t.name() + ": " + t.holds()}, nil
+}
+
+// skippedInGit is why an edit of an object Git marks driftgate.io/skip is not held for: the
+// audit never decides it, so nothing would lift the pause.
+func skippedInGit(t *pauseTarget) protection {
+	who := "its GitOps controller"
+	if t != nil {
+		who = t.controller
+	}
+	return protection{reason: ReasonSkippedInGit, message: "Git marks the object driftgate.io/skip: the audit never decides this edit, so driftgate does not pause " +
+		who + " for it (nothing would lift the pause): " + who + " may undo the fix; keep it by backporting it to Git by hand"}
 }
 
 func contains(edits []v1alpha1.BreakGlassEdit, name string) bool {

@@ -31,6 +31,9 @@ const (
 	ReasonNoSwitch = "NoSwitch"
 	// ReasonForbidden: driftgate may not patch the object's kind.
 	ReasonForbidden = "Forbidden"
+	// ReasonSkippedInGit: Git marks the object driftgate.io/skip; the audit never decides the
+	// edit, so driftgate does not hold the switch for it.
+	ReasonSkippedInGit = v1alpha1.SkippedInGit
 )
 
 // Finalizer is on every edit whose object driftgate holds: deleting the record lifts the

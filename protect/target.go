@@ -96,33 +96,37 @@ func (p *Protector) argoApp(obj *unstructured.Unstructured) (namespace, name str
 
 // held are the open edits the target is paused for, their writes landed: the Required edits of
 // obj, and for an Argo CD Application those of every object it tracks. waiting is true when a
-// recorded write may still land. Without a target, obj's own.
-func (p *Protector) held(ctx context.Context, t *pauseTarget, obj *unstructured.Unstructured) ([]v1alpha1.BreakGlassEdit, bool, error) {
+// recorded write may still land. Without a target, obj's own. skipped are the open edits of
+// those objects that Git marks driftgate.io/skip: the audit never decides them, so a pause held
+// for them would never be lifted; they are not held for.
+func (p *Protector) held(ctx context.Context, t *pauseTarget, obj *unstructured.Unstructured) (open, skipped []v1alpha1.BreakGlassEdit, waiting bool, err error) {
 	var list v1alpha1.BreakGlassEditList
 	if err := p.Client.List(ctx, &list); err != nil {
-		return nil, false, fmt.Errorf("listing break-glass edits: %w", err)
+		return nil, nil, false, fmt.Errorf("listing break-glass edits: %w", err)
 	}
 	lives := map[v1alpha1.ObjectReference]*unstructured.Unstructured{}
-	var out []v1alpha1.BreakGlassEdit
-	waiting := false
 	for _, e := range list.Items {
 		if !e.Open() || e.DeletionTimestamp != nil || e.Spec.Object.Namespace == "" || e.Spec.Operation == "DELETE" {
 			continue
 		}
 		live, err := p.memberLive(ctx, t, obj, e.Spec.Object, lives)
 		if err != nil {
-			return nil, false, err
+			return nil, nil, false, err
 		}
 		switch {
 		case live == nil:
+		case e.SkippedInGit() != "":
+			skipped = append(skipped, e)
 		case audit.Landed(audit.EditOf(&e), &audit.Object{Source: "live", Content: live.Object}):
-			out = append(out, e)
+			open = append(open, e)
 		case time.Since(e.Spec.Time.Time) < audit.LandingGrace:
 			waiting = true
 		}
 	}
-	slices.SortFunc(out, func(a, b v1alpha1.BreakGlassEdit) int { return strings.Compare(a.Name, b.Name) })
-	return out, waiting, nil
+	byName := func(a, b v1alpha1.BreakGlassEdit) int { return strings.Compare(a.Name, b.Name) }
+	slices.SortFunc(open, byName)
+	slices.SortFunc(skipped, byName)
+	return open, skipped, waiting, nil
 }
 
 // memberLive is the live object ref names when the target pauses it (obj itself, or an object of

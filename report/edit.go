@@ -64,25 +64,8 @@ func backportOf(e *v1alpha1.BreakGlassEdit) Backport {
 		File:         e.Status.File,
 		OpenPaths:    nonNil(slices.Compact(open)),
 		RevertedBy:   revertedByOf(e.Status.RevertedBy),
-		SkippedInGit: skippedInGit(e),
+		SkippedInGit: e.SkippedInGit(),
 	}
-}
-
-// The condition the audit loop sets on an edit it does not decide (audit/loop
-// ConditionBackportTracked, ReasonSkippedInGit).
-const (
-	conditionBackportTracked = "BackportTracked"
-	reasonSkippedInGit       = "SkippedInGit"
-)
-
-// skippedInGit is the message of the edit's BackportTracked condition when Git marks its object
-// driftgate.io/skip; "" otherwise.
-func skippedInGit(e *v1alpha1.BreakGlassEdit) string {
-	c := apimeta.FindStatusCondition(e.Status.Conditions, conditionBackportTracked)
-	if c == nil || c.Status != metav1.ConditionFalse || c.Reason != reasonSkippedInGit {
-		return ""
-	}
-	return c.Message
 }
 
 func revertedByOf(r *v1alpha1.Reverter) *RevertedBy {

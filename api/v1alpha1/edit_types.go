@@ -168,6 +168,25 @@ const SelfHealProtected = "SelfHealProtected"
 // switch on the object for the edit.
 const SelfHealHeld = "Held"
 
+// BackportTracked is the edits' condition saying whether the audit decides their backport state:
+// False with reason SkippedInGit when Git marks the object driftgate.io/skip: "true". Such an
+// edit stays Required (nothing decides it) until a person does.
+const BackportTracked = "BackportTracked"
+
+// SkippedInGit is BackportTracked's reason while Git marks the edit's object driftgate.io/skip.
+const SkippedInGit = "SkippedInGit"
+
+// SkippedInGit is the message of the edit's BackportTracked condition while Git marks its object
+// driftgate.io/skip (the audit does not decide it); "" otherwise.
+func (e *BreakGlassEdit) SkippedInGit() string {
+	for _, c := range e.Status.Conditions {
+		if c.Type == BackportTracked && c.Status == metav1.ConditionFalse && c.Reason == SkippedInGit {
+			return c.Message
+		}
+	}
+	return ""
+}
+
 // ObjectAnnotation holds "kind namespace/name" of the edited object, for the OBJECT column.
 const ObjectAnnotation = "driftgate.io/object"
 

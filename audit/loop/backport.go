@@ -24,8 +24,8 @@ import (
 // "true". Such an edit stays Required (nothing decided it) and the report lists it apart, to be
 // closed by a person's decision.
 const (
-	ConditionBackportTracked = "BackportTracked"
-	ReasonSkippedInGit       = "SkippedInGit"
+	ConditionBackportTracked = v1alpha1.BackportTracked
+	ReasonSkippedInGit       = v1alpha1.SkippedInGit
 )
 
 // noTicket labels the backport metric of edits made without a ticket (warn mode).
