@@ -2,6 +2,7 @@ package audit
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/driftgate/driftgate/internal/fieldpath"
@@ -35,7 +36,25 @@ func (w *walker) ignored(n node) bool {
 			return true
 		}
 	}
+	if len(w.ignoreManagers) > 0 {
+		for _, o := range n.own {
+			if o.whole() && slices.Contains(w.ignoreManagers, o.m.name) {
+				return true
+			}
+		}
+	}
 	return false
+}
+
+// ignoredManagers are the managers of the rules that select the object (IgnoreRule.Managers).
+func (d *Differ) ignoredManagers(live Object) []string {
+	var out []string
+	for _, r := range d.rules {
+		if len(r.rule.Managers) > 0 && r.selects(live) {
+			out = append(out, r.rule.Managers...)
+		}
+	}
+	return out
 }
 
 // ignoreFor collects the ignore patterns for one object: --ignore-fields, the config rules that

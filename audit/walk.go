@@ -35,7 +35,9 @@ type walker struct {
 	group  string
 	secret bool
 	ignore [][]fieldpath.Segment
-	fields []Field
+	// ignoreManagers are managers whose fields are never drift (IgnoreRule.Managers).
+	ignoreManagers []string
+	fields         []Field
 	// segs is the path of the node being walked (and of its ancestors, as prefixes), rendered
 	// only when needed, mostly for drifted fields.
 	segs []fieldpath.Segment
@@ -125,10 +127,11 @@ func (d *Differ) DiffObject(desired, live Object) (ObjectReport, error) {
 	}
 	ms, hasManaged := d.managers(live)
 	w := &walker{
-		kind:   live.Kind(),
-		group:  live.Group(),
-		secret: live.Group() == "" && live.Kind() == "Secret",
-		ignore: ignore,
+		kind:           live.Kind(),
+		group:          live.Group(),
+		secret:         live.Group() == "" && live.Kind() == "Secret",
+		ignore:         ignore,
+		ignoreManagers: d.ignoredManagers(live),
 	}
 	want := desired.Content
 	var applied map[string]any

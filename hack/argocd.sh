@@ -61,9 +61,28 @@ install_wrapper() {
   install -m 0755 "$dir/hack/git-verify-wrapper.sh" "${DEST}/git-verify-wrapper.sh"
 }
 
+# The repo server runs kustomize and helm for kustomize and helm sources, from its PATH, whose
+# first entry is this directory: kustomize 5.8.2, built like hack/helm.sh builds helm, and
+# hack/helm.sh's helm. Argo CD v3.6.2 ships kustomize 5.8.3 and helm 4.3.2
+# (hack/tool-versions.sh there); kustomize 5.8.3 cannot be built here (the module proxy refuses
+# the kube-openapi version it needs: 403), and 5.8.2 is the kustomize of the kustomize/api
+# driftgate renders with (v0.21.2).
+KUSTOMIZE_VERSION="${KUSTOMIZE_VERSION:-5.8.2}"
+
+build_kustomize() {
+  local work; work="$(mktemp -d)"
+  (cd / && CGO_ENABLED=0 GOFLAGS= GOBIN="$work" go install -trimpath -ldflags "-s -w" "sigs.k8s.io/kustomize/kustomize/v5@v${KUSTOMIZE_VERSION}")
+  cp "$work/kustomize" "${DEST}/kustomize.tmp"
+  mv "${DEST}/kustomize.tmp" "${DEST}/kustomize"
+  rm -rf "$work"
+}
+
 mkdir -p "$DEST"
 [ -x "$DEST/argocd" ] || stage "Argo CD v${ARGOCD_VERSION} (application controller, repo server)" \
   "syncs Git to the dev cluster and the Argo CD tests, as in a real GitOps cluster; built with ${ARGOCD_TOOLCHAIN}, for this build only" 12 \
   "${CACHE_HOME}/logs/argocd-${ARGOCD_VERSION}.log" -- build_argocd
 [ -x "$DEST/git-verify-wrapper.sh" ] || install_wrapper
+[ -x "$DEST/kustomize" ] || stage "kustomize v${KUSTOMIZE_VERSION}" "the Argo CD repo server's kustomize, for kustomize sources" 3 \
+  "${CACHE_HOME}/logs/kustomize-${KUSTOMIZE_VERSION}.log" -- build_kustomize
+[ -x "$DEST/helm" ] || ln -sf "$("$(dirname "${BASH_SOURCE[0]}")/helm.sh")" "$DEST/helm"
 echo "$DEST"

@@ -14,7 +14,8 @@ type GitSourceSpec struct {
 	// +optional
 	URL string `json:"url,omitempty"`
 	// SourceRef names a GitOps object whose applied manifests are audited, rendered as its
-	// controller renders them, at the revision it applied: a Flux Kustomization or HelmRelease. revision, path
+	// controller renders them, at the revision it applied: a Flux Kustomization or HelmRelease, or an
+	// Argo CD Application. revision, path
 	// and secretRef do not apply; driftgate discovers such sources itself (config
 	// audit.discover).
 	// +optional
@@ -47,9 +48,9 @@ type GitSourceSpec struct {
 
 // GitOpsReference names a GitOps controller's object.
 type GitOpsReference struct {
-	// Kind of the object: Kustomization (kustomize.toolkit.fluxcd.io) or HelmRelease
-	// (helm.toolkit.fluxcd.io).
-	// +kubebuilder:validation:Enum=Kustomization;HelmRelease
+	// Kind of the object: Kustomization (kustomize.toolkit.fluxcd.io), HelmRelease
+	// (helm.toolkit.fluxcd.io) or Application (argoproj.io).
+	// +kubebuilder:validation:Enum=Kustomization;HelmRelease;Application
 	Kind string `json:"kind"`
 	// +kubebuilder:validation:MinLength=1
 	Namespace string `json:"namespace"`
@@ -62,6 +63,9 @@ const SourceKindKustomization = "Kustomization"
 
 // SourceKindHelmRelease is GitOpsReference.Kind for a Flux HelmRelease.
 const SourceKindHelmRelease = "HelmRelease"
+
+// SourceKindApplication is GitOpsReference.Kind for an Argo CD Application.
+const SourceKindApplication = "Application"
 
 // SecretReference names a Secret; the namespace defaults to driftgate's own.
 type SecretReference struct {

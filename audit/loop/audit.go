@@ -98,17 +98,22 @@ func (r *Reconciler) seed(gs *v1alpha1.GitSource) {
 	})
 }
 
-// differFor is the source's Differ, built once per generation of its spec: building one costs
-// a scheme, and it remembers schemas between audits.
+// differFor is the source's Differ, built once per generation of its spec and of the ignore
+// rules its GitOps object declares: building one costs a scheme, and it remembers schemas
+// between audits.
 func (r *Reconciler) differFor(gs *v1alpha1.GitSource, st *sourceState) (*audit.Differ, error) {
-	if st.differ != nil && st.differGeneration == gs.Generation {
+	if st.differ != nil && st.differGeneration == gs.Generation && st.differIgnore == st.gitopsIgnoreVersion {
 		return st.differ, nil
 	}
-	d, err := audit.New(r.differOptions(gs))
+	o := r.differOptions(gs)
+	o.IgnoreRules = append(o.IgnoreRules, st.gitopsIgnore...)
+	d, err := audit.New(o)
 	if err != nil {
 		return nil, err
 	}
-	r.state.update(gs.Name, func(st *sourceState) { st.differ, st.differGeneration = d, gs.Generation })
+	r.state.update(gs.Name, func(st *sourceState) {
+		st.differ, st.differGeneration, st.differIgnore = d, gs.Generation, st.gitopsIgnoreVersion
+	})
 	return d, nil
 }
 

@@ -60,6 +60,9 @@ func (r *Reconciler) fetch(ctx context.Context, gs *v1alpha1.GitSource) (source.
 	if ref := gs.Spec.SourceRef; ref != nil && ref.Kind == v1alpha1.SourceKindHelmRelease {
 		return r.fetchHelmRelease(ctx, gs)
 	}
+	if ref := gs.Spec.SourceRef; ref != nil && ref.Kind == v1alpha1.SourceKindApplication {
+		return r.fetchApplication(ctx, gs)
+	}
 	if ref := gs.Spec.SourceRef; ref != nil {
 		fl, sync, err := r.fluxSource(ctx, ref)
 		r.state.update(gs.Name, func(st *sourceState) { st.sync = sync })

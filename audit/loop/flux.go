@@ -148,11 +148,14 @@ func pendingObjects(rep *audit.Report, person func(manager string) bool) map[liv
 
 // fluxMoved reports whether the Flux object a source names (a Kustomization or a HelmRelease)
 // has applied or attempted another revision, or started or stopped failing, since the source
-// was last fetched.
+// was last fetched; for an Argo CD Application, applicationMoved.
 func (r *Reconciler) fluxMoved(ctx context.Context, gs *v1alpha1.GitSource) bool {
 	ref := gs.Spec.SourceRef
 	if ref == nil {
 		return false
+	}
+	if ref.Kind == v1alpha1.SourceKindApplication {
+		return r.applicationMoved(ctx, gs)
 	}
 	obj, sync := newKustomization(), kustomizationSync
 	if ref.Kind == v1alpha1.SourceKindHelmRelease {

@@ -50,10 +50,13 @@ type Reconciler struct {
 	Markers config.Markers
 	// Namespace is driftgate's namespace, the default for a source's credentials Secret.
 	Namespace string
-	Clock     clock.PassiveClock
-	Events    events.EventRecorder
-	Metrics   *Metrics
-	Log       logr.Logger
+	// ArgoCDNamespace is Argo CD's namespace (breakGlass.argocdNamespace), where its settings
+	// and repository Secrets are; empty is argocd.
+	ArgoCDNamespace string
+	Clock           clock.PassiveClock
+	Events          events.EventRecorder
+	Metrics         *Metrics
+	Log             logr.Logger
 
 	state states
 	queue liveQueue

@@ -35,6 +35,15 @@ func (r *Reconciler) SetupWithManager(mgr ctrl.Manager) error {
 			b = b.Watches(k.New(), handler.EnqueueRequestsFromMapFunc(r.sourcesOf))
 		}
 	}
+	// An Application whose spec, compared revisions or sync moved has its sources fetched again;
+	// Argo CD's status changes at every comparison, which queues nothing.
+	if k := argocdApplications(); serves(mgr.GetRESTMapper(), k.GVK) {
+		b = b.Watches(k.New(), handler.EnqueueRequestsFromMapFunc(r.sourcesOf), builder.WithPredicates(predicate.Funcs{
+			UpdateFunc: func(e event.UpdateEvent) bool {
+				return applicationMarkOf(e.ObjectOld) != applicationMarkOf(e.ObjectNew)
+			},
+		}))
+	}
 	return b.
 		Named("gitsource").
 		For(&v1alpha1.GitSource{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).

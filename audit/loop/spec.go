@@ -105,8 +105,11 @@ func pinned(rev string) bool {
 
 // checkSourceRef checks a sourceRef names an object driftgate can audit.
 func checkSourceRef(ref *v1alpha1.GitOpsReference) error {
-	if ref.Kind != v1alpha1.SourceKindKustomization && ref.Kind != v1alpha1.SourceKindHelmRelease {
-		return specInvalid(fmt.Errorf("spec.sourceRef.kind %q: want %s or %s", ref.Kind, v1alpha1.SourceKindKustomization, v1alpha1.SourceKindHelmRelease))
+	switch ref.Kind {
+	case v1alpha1.SourceKindKustomization, v1alpha1.SourceKindHelmRelease, v1alpha1.SourceKindApplication:
+	default:
+		return specInvalid(fmt.Errorf("spec.sourceRef.kind %q: want %s, %s or %s", ref.Kind,
+			v1alpha1.SourceKindKustomization, v1alpha1.SourceKindHelmRelease, v1alpha1.SourceKindApplication))
 	}
 	if errs := validation.IsDNS1123Label(ref.Namespace); len(errs) > 0 {
 		return specInvalid(fmt.Errorf("spec.sourceRef.namespace %q: %s", ref.Namespace, strings.Join(errs, "; ")))

@@ -1,6 +1,7 @@
 package loop
 
 import (
+	"reflect"
 	"sync"
 	"time"
 
@@ -33,9 +34,27 @@ type sourceState struct {
 	// drifting holds the objects out of sync at the last fresh audit, with when first seen.
 	drifting map[live.Key]time.Time
 	seeded   bool
-	// differ is built from the spec of generation differGeneration.
+	// differ is built from the spec of generation differGeneration, with the GitOps object's
+	// ignore rules of version differIgnore.
 	differ           *audit.Differ
 	differGeneration int64
+	differIgnore     int
+	// gitops marks the state of the GitOps object of a sourceRef at the last fetch where its
+	// kind says more than sync does (an Application: applicationMark); a change fetches again.
+	gitops string
+	// gitopsIgnore are the ignore rules the GitOps object itself declares (an Application's
+	// ignoreDifferences), of version gitopsIgnoreVersion.
+	gitopsIgnore        []audit.IgnoreRule
+	gitopsIgnoreVersion int
+}
+
+// setGitOpsIgnore replaces the GitOps object's ignore rules; the source's Differ is built again
+// when they changed.
+func (s *sourceState) setGitOpsIgnore(rules []audit.IgnoreRule) {
+	if !reflect.DeepEqual(rules, s.gitopsIgnore) {
+		s.gitopsIgnore = rules
+		s.gitopsIgnoreVersion++
+	}
 }
 
 func (s *sourceState) stale() bool { return s.fetchErr != nil || s.desired == nil }

@@ -41,7 +41,7 @@ func Setup(mgr manager.Manager, o Options) (*Reconciler, error) {
 	r := &Reconciler{
 		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Direct: direct, Mapper: mgr.GetRESTMapper(),
 		Fetcher: &source.Fetcher{Dir: cfg.Audit.WorkDir, HTTP: &http.Client{Timeout: artifactTimeout}},
-		Config:  cfg.Audit, Markers: cfg.Markers, Namespace: cfg.Webhook.Namespace,
+		Config:  cfg.Audit, Markers: cfg.Markers, Namespace: cfg.Webhook.Namespace, ArgoCDNamespace: cfg.BreakGlass.ArgoCDNamespace,
 		Clock: clock.RealClock{}, Events: mgr.GetEventRecorder("driftgate-audit"), Metrics: o.Metrics,
 		Log: o.Log,
 	}
@@ -54,7 +54,7 @@ func Setup(mgr manager.Manager, o Options) (*Reconciler, error) {
 	if err := r.SetupWithManager(mgr); err != nil {
 		return nil, fmt.Errorf("setting up the audit loop: %w", err)
 	}
-	if err := setupDiscovery(mgr, cfg.Audit.Discover, o.Log); err != nil {
+	if err := setupDiscovery(mgr, cfg, o.Log); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -66,13 +66,19 @@ const artifactTimeout = 2 * time.Minute
 // setupDiscovery adds the discovery the config turns on, for the GitOps kinds the cluster
 // serves. A GitOps controller installed after driftgate started is discovered at driftgate's
 // next start.
-func setupDiscovery(mgr manager.Manager, on config.Discover, log logr.Logger) error {
+func setupDiscovery(mgr manager.Manager, cfg *config.Config, log logr.Logger) error {
+	on := cfg.Audit.Discover
 	var kinds []Discovered
 	if on.FluxKustomizations {
 		kinds = append(kinds, fluxKustomizations())
 	}
 	if on.FluxHelmReleases {
 		kinds = append(kinds, fluxHelmReleases())
+	}
+	if on.ArgoCDApplications {
+		k := argocdApplications()
+		k.Interval = argoReconciliation(mgr.GetAPIReader(), argoNamespace(cfg.BreakGlass.ArgoCDNamespace))
+		kinds = append(kinds, k)
 	}
 	for _, k := range kinds {
 		if !serves(mgr.GetRESTMapper(), k.GVK) {

@@ -64,7 +64,7 @@ type Component struct {
 // Components are Redis, the repo server and the application controller, in start order.
 func (r Run) Components() []Component {
 	redis := "127.0.0.1:" + strconv.Itoa(r.RedisPort)
-	resync := strconv.Itoa(max(1, int(r.Resync.Seconds())))
+	resync := r.resync()
 	env := []string{"PATH=" + r.Bin + string(os.PathListSeparator) + os.Getenv("PATH"),
 		"ARGOCD_GPG_ENABLED=false", "ARGOCD_RECONCILIATION_TIMEOUT=" + resync + "s"}
 	return []Component{{
@@ -89,8 +89,10 @@ func (r Run) Components() []Component {
 }
 
 // Prepare makes the repo server's directory and the objects the application controller reads in
-// its namespace: argocd-cm and argocd-secret (found by their part-of label) and the default
-// AppProject, which Argo CD's API server would otherwise create. Objects that exist are kept.
+// its namespace: argocd-cm (with timeout.reconciliation the Resync, which an install gives the
+// controller from it, and driftgate reads) and argocd-secret (found by their part-of label) and
+// the default AppProject, which Argo CD's API server would otherwise create. Objects that exist
+// are kept.
 func (r Run) Prepare(ctx context.Context, admin client.Client) error {
 	if err := os.MkdirAll(filepath.Join(r.Dir, "tmp"), 0o700); err != nil {
 		return err
@@ -107,7 +109,8 @@ func (r Run) Prepare(ctx context.Context, admin client.Client) error {
 	project.SetName("default")
 	for _, o := range []client.Object{
 		&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: r.Namespace}},
-		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: r.Namespace, Name: "argocd-cm", Labels: labels}},
+		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: r.Namespace, Name: "argocd-cm", Labels: labels},
+			Data: map[string]string{"timeout.reconciliation": r.resync() + "s"}},
 		&corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.Namespace, Name: "argocd-secret", Labels: labels}},
 		project,
 	} {
@@ -128,6 +131,9 @@ func (r Run) Unlock() {
 		return nil
 	})
 }
+
+// resync is Resync in whole seconds, at least 1.
+func (r Run) resync() string { return strconv.Itoa(max(1, int(r.Resync.Seconds()))) }
 
 func dials(addr string) func(context.Context) bool {
 	return func(ctx context.Context) bool {

@@ -172,6 +172,9 @@ type Discover struct {
 	// FluxHelmReleases: a GitSource with a sourceRef for every Flux HelmRelease, its chart
 	// rendered with the Helm SDK.
 	FluxHelmReleases bool `json:"fluxHelmReleases"`
+	// ArgoCDApplications: a GitSource with a sourceRef for every Argo CD Application, its
+	// sources rendered as Argo CD's repo server renders them.
+	ArgoCDApplications bool `json:"argocdApplications"`
 }
 
 // IgnoreRule skips paths on the objects it selects; an empty selector field matches any value.
@@ -181,6 +184,9 @@ type IgnoreRule struct {
 	Namespace string   `json:"namespace"`
 	Name      string   `json:"name"`
 	Paths     []string `json:"paths"`
+	// Managers are field managers whose fields on the live object are never drift (what they
+	// own whole), as an Argo CD Application's ignoreDifferences.managedFieldsManagers says.
+	Managers []string `json:"managers,omitempty"`
 }
 
 // EvaluationTimeout is the policy deadline.

@@ -59,7 +59,7 @@ func Default() *Config {
 			GitOpsManagers: []string{"argocd-controller", "kustomize-controller", "helm-controller"},
 			WorkDir:        "/tmp/driftgate/git",
 			Resync:         metav1.Duration{Duration: 10 * time.Minute},
-			Discover:       Discover{FluxKustomizations: true, FluxHelmReleases: true},
+			Discover:       Discover{FluxKustomizations: true, FluxHelmReleases: true, ArgoCDApplications: true},
 		},
 	}
 }

@@ -84,8 +84,8 @@ func (a *Audit) validate() error {
 		return errors.New("audit.workDir is empty: the audit needs a directory for its Git clones")
 	}
 	for i, r := range a.Ignore {
-		if len(r.Paths) == 0 {
-			return fmt.Errorf("audit.ignore[%d]: no paths", i)
+		if len(r.Paths) == 0 && len(r.Managers) == 0 {
+			return fmt.Errorf("audit.ignore[%d]: no paths or managers", i)
 		}
 	}
 	return nil

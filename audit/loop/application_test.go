@@ -1,0 +1,54 @@
+package loop
+
+import (
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+)
+
+// TestApplicationSync: what an Application's status says of its sync: applied is the last
+// history entry's revision, attempted the last operation's; Failed or Error is failing, with
+// Argo CD's message; several sources' revisions are joined as a Snapshot of them is.
+func TestApplicationSync(t *testing.T) {
+	const a, b = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
+	for _, tt := range []struct {
+		name   string
+		status map[string]any
+		want   *v1alpha1.SyncStatus
+	}{{
+		name: "synced",
+		status: map[string]any{"history": []any{map[string]any{"revision": b}, map[string]any{"revision": a}},
+			"operationState": map[string]any{"phase": "Succeeded", "syncResult": map[string]any{"revision": a}}},
+		want: &v1alpha1.SyncStatus{AppliedRevision: a, AttemptedRevision: a},
+	}, {
+		name: "failing",
+		status: map[string]any{"history": []any{map[string]any{"revision": a}},
+			"operationState": map[string]any{"phase": "Failed", "message": "one or more objects failed to apply", "syncResult": map[string]any{"revision": b}}},
+		want: &v1alpha1.SyncStatus{AppliedRevision: a, AttemptedRevision: b, Failing: true, Reason: "SyncFailed", Message: "one or more objects failed to apply"},
+	}, {
+		name:   "an error before any result",
+		status: map[string]any{"operationState": map[string]any{"phase": "Error", "message": "ComparisonError", "operation": map[string]any{"sync": map[string]any{"revision": b}}}},
+		want:   &v1alpha1.SyncStatus{AttemptedRevision: b, Failing: true, Reason: "SyncError", Message: "ComparisonError"},
+	}, {
+		name: "running, several sources",
+		status: map[string]any{"history": []any{map[string]any{"revisions": []any{a, b}}},
+			"operationState": map[string]any{"phase": "Running", "operation": map[string]any{"sync": map[string]any{"revisions": []any{b, b}}}}},
+		want: &v1alpha1.SyncStatus{AppliedRevision: "aaaaaaaaaaaa,bbbbbbbbbbbb", AttemptedRevision: "bbbbbbbbbbbb,bbbbbbbbbbbb"},
+	}, {
+		name: "never synced",
+		want: &v1alpha1.SyncStatus{},
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			u := &unstructured.Unstructured{Object: map[string]any{"status": tt.status}}
+			if tt.status == nil {
+				u.Object = map[string]any{}
+			}
+			if diff := cmp.Diff(tt.want, applicationSync(u)); diff != "" {
+				t.Errorf("sync (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -1,0 +1,637 @@
+package source
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/gobwas/glob"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/strvals"
+	"sigs.k8s.io/yaml"
+
+	"github.com/driftgate/driftgate/audit"
+)
+
+// Application is an Argo CD Application (argoproj.io/v1alpha1) to render as Argo CD's repo
+// server renders it: each of its sources at the revision Argo CD compared, by its type
+// (directory, kustomize or helm), then what Argo CD's apply adds.
+type Application struct {
+	// Namespace and Name are the Application's own.
+	Namespace, Name string
+	// Sources are spec.source, or spec.sources in order.
+	Sources []ApplicationSource
+	// DestinationNamespace is spec.destination.namespace: where namespaced objects that name no
+	// namespace go, and Helm's release namespace.
+	DestinationNamespace string
+	// TrackingLabel, when set, is the label Argo CD's label tracking sets to TrackingValue on
+	// every object it applies (application.resourceTrackingMethod label or annotation+label).
+	TrackingLabel, TrackingValue string
+	// Namespaced reports whether objects of the group and kind are namespaced.
+	Namespaced func(group, kind string) bool
+}
+
+func (a Application) where() string { return "Application " + a.Namespace + "/" + a.Name }
+
+// ApplicationSource is one source of an Application, as Argo CD compared it.
+type ApplicationSource struct {
+	ArgoSource
+	// Field names it in errors: spec.source or spec.sources[i].
+	Field string
+	// Revision is the commit Argo CD compared the source at (status.sync.revision or
+	// revisions[i]); empty resolves TargetRevision in Git (HEAD: the default branch).
+	Revision string
+	// Auth are the credentials of Argo CD's repository Secret for RepoURL.
+	Auth Auth
+}
+
+// ArgoSource is the part of Argo CD's ApplicationSource driftgate reads.
+type ArgoSource struct {
+	RepoURL        string         `json:"repoURL"`
+	Path           string         `json:"path,omitempty"`
+	TargetRevision string         `json:"targetRevision,omitempty"`
+	Chart          string         `json:"chart,omitempty"`
+	Ref            string         `json:"ref,omitempty"`
+	Name           string         `json:"name,omitempty"`
+	Directory      *ArgoDirectory `json:"directory,omitempty"`
+	Kustomize      *ArgoKustomize `json:"kustomize,omitempty"`
+	Helm           *ArgoHelm      `json:"helm,omitempty"`
+	Plugin         map[string]any `json:"plugin,omitempty"`
+}
+
+// ArgoDirectory is a directory source's options.
+type ArgoDirectory struct {
+	Recurse bool   `json:"recurse,omitempty"`
+	Include string `json:"include,omitempty"`
+	Exclude string `json:"exclude,omitempty"`
+	// Jsonnet's options; a .jsonnet file is not rendered by driftgate.
+	Jsonnet map[string]any `json:"jsonnet,omitempty"`
+}
+
+// ArgoKustomize is a kustomize source's options; Unsupported lists the ones set that driftgate
+// does not render.
+type ArgoKustomize struct {
+	NamePrefix        string            `json:"namePrefix,omitempty"`
+	NameSuffix        string            `json:"nameSuffix,omitempty"`
+	Images            []string          `json:"images,omitempty"`
+	CommonLabels      map[string]string `json:"commonLabels,omitempty"`
+	CommonAnnotations map[string]string `json:"commonAnnotations,omitempty"`
+	Namespace         string            `json:"namespace,omitempty"`
+	// ForceCommonLabels and ForceCommonAnnotations let them replace the kustomization's own.
+	ForceCommonLabels      bool     `json:"forceCommonLabels,omitempty"`
+	ForceCommonAnnotations bool     `json:"forceCommonAnnotations,omitempty"`
+	Unsupported            []string `json:"-"`
+}
+
+// ArgoHelm is a helm source's options; Unsupported lists the ones set that driftgate does not
+// render.
+type ArgoHelm struct {
+	ValueFiles              []string            `json:"valueFiles,omitempty"`
+	Values                  string              `json:"values,omitempty"`
+	ValuesObject            map[string]any      `json:"valuesObject,omitempty"`
+	Parameters              []ArgoHelmParameter `json:"parameters,omitempty"`
+	ReleaseName             string              `json:"releaseName,omitempty"`
+	Namespace               string              `json:"namespace,omitempty"`
+	IgnoreMissingValueFiles bool                `json:"ignoreMissingValueFiles,omitempty"`
+	SkipSchemaValidation    bool                `json:"skipSchemaValidation,omitempty"`
+	Unsupported             []string            `json:"-"`
+}
+
+// ArgoHelmParameter is one --set (or --set-string with ForceString).
+type ArgoHelmParameter struct {
+	Name        string `json:"name"`
+	Value       string `json:"value"`
+	ForceString bool   `json:"forceString,omitempty"`
+}
+
+// The options of each source type driftgate renders, and those it leaves aside because they
+// change nothing driftgate audits (a tool's version, credentials passing, Helm's test hooks and
+// crds/, which are not audited). Any other option set makes the source ErrUnsupportedSource.
+var (
+	argoKustomizeOptionsRead = []string{"namePrefix", "nameSuffix", "images", "commonLabels", "commonAnnotations",
+		"namespace", "forceCommonLabels", "forceCommonAnnotations", "version", "kubeVersion", "apiVersions"}
+	argoHelmOptionsRead = []string{"valueFiles", "values", "valuesObject", "parameters", "releaseName", "namespace",
+		"ignoreMissingValueFiles", "skipSchemaValidation", "version", "passCredentials", "skipCrds", "skipTests",
+		"kubeVersion", "apiVersions"}
+)
+
+// ParseArgoSource reads one of an Application's spec.source or spec.sources, noting the
+// kustomize and helm options set that driftgate does not render.
+func ParseArgoSource(raw map[string]any) (ArgoSource, error) {
+	data, err := json.Marshal(raw)
+	if err != nil {
+		return ArgoSource{}, err
+	}
+	var s ArgoSource
+	if err := json.Unmarshal(data, &s); err != nil {
+		return ArgoSource{}, err
+	}
+	if s.Kustomize != nil {
+		s.Kustomize.Unsupported = unread(raw["kustomize"], argoKustomizeOptionsRead)
+	}
+	if s.Helm != nil {
+		s.Helm.Unsupported = unread(raw["helm"], argoHelmOptionsRead)
+	}
+	return s, nil
+}
+
+// unread are the keys of an options block that are set (not empty) and not in read, sorted.
+func unread(block any, read []string) []string {
+	m, _ := block.(map[string]any)
+	var out []string
+	for k, v := range m {
+		if !slices.Contains(read, k) && !empty(v) {
+			out = append(out, k)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+func empty(v any) bool {
+	switch t := v.(type) {
+	case nil:
+		return true
+	case bool:
+		return !t
+	case string:
+		return t == ""
+	case []any:
+		return len(t) == 0
+	case map[string]any:
+		return len(t) == 0
+	}
+	return false
+}
+
+// The source types, as Argo CD names them.
+const (
+	argoDirectory = "Directory"
+	argoKustomize = "Kustomize"
+	argoHelm      = "Helm"
+	argoPlugin    = "Plugin"
+)
+
+// ErrUnsupportedSource is what an Application source driftgate cannot render wraps: a config
+// management plugin, Jsonnet, a chart from a Helm repository, an option not rendered yet.
+var ErrUnsupportedSource = errors.New("not rendered by driftgate")
+
+// skipRenderingMarker in a file of a directory source makes Argo CD skip the file.
+const skipRenderingMarker = "+argocd:skip-file-rendering"
+
+// FetchApplication clones each source of an Argo CD Application at the revision Argo CD
+// compared it at (with the credentials of its repository Secret) and renders it as Argo CD's
+// repo server does: a directory's manifests (recurse, include and exclude as Argo CD's globs),
+// a kustomization with the Application's images, name prefix and suffix, common labels and
+// annotations and namespace, or a chart in the repository with its value files, values and
+// parameters, rendered as `helm template` with the Helm SDK. Sources that only hold value
+// files (ref) render nothing. Objects that name no namespace get the destination's, and Argo
+// CD's tracking label where it tracks by label. Any source driftgate cannot render fails the
+// whole Application with ErrUnsupportedSource: nothing of it is vouched for.
+func (f *Fetcher) FetchApplication(ctx context.Context, a Application) (Snapshot, error) {
+	if len(a.Sources) == 0 {
+		return Snapshot{}, fmt.Errorf("%s has neither spec.source nor spec.sources", a.where())
+	}
+	dir, err := f.tempDir()
+	if err != nil {
+		return Snapshot{}, err
+	}
+	defer os.RemoveAll(dir)
+	roots := make([]string, len(a.Sources))
+	refs := map[string]string{}
+	revs := make([]string, 0, len(a.Sources))
+	for i, s := range a.Sources {
+		if err := s.Check(); err != nil {
+			return Snapshot{}, fmt.Errorf("%s: %s: %w", a.where(), s.Field, err)
+		}
+		roots[i] = filepath.Join(dir, fmt.Sprint(i))
+		commit, err := f.checkout(ctx, s, roots[i])
+		if err != nil {
+			return Snapshot{}, fmt.Errorf("%s: %s: %w", a.where(), s.Field, err)
+		}
+		a.Sources[i].Revision = commit
+		if s.Ref != "" {
+			refs["$"+s.Ref] = roots[i]
+		}
+		revs = append(revs, commit)
+	}
+	var objs []audit.Object
+	for i, s := range a.Sources {
+		if s.Ref != "" && s.Path == "" && s.Chart == "" {
+			continue // a source of value files only
+		}
+		got, err := f.renderSource(ctx, a, s, roots[i], refs)
+		if err != nil {
+			return Snapshot{}, fmt.Errorf("%s: %s (%s at %s): %w", a.where(), s.Field, redactURL(s.RepoURL), short(s.Revision), err)
+		}
+		objs = append(objs, got...)
+	}
+	for i := range objs {
+		a.postRender(&objs[i])
+	}
+	return Snapshot{Revision: applicationRevision(revs), Objects: objs}, nil
+}
+
+// ApplicationRevision is the revision a Snapshot of an Application holds for the revisions of
+// its sources: the commit of a single source, the first 12 hex digits of each joined by
+// commas for several.
+func ApplicationRevision(revisions []string) string { return applicationRevision(revisions) }
+
+func applicationRevision(revs []string) string {
+	if len(revs) == 1 {
+		return revs[0]
+	}
+	out := make([]string, len(revs))
+	for i, r := range revs {
+		out[i] = short(r)
+	}
+	return strings.Join(out, ",")
+}
+
+func short(rev string) string {
+	if len(rev) > 12 {
+		return rev[:12]
+	}
+	return rev
+}
+
+// Check refuses what driftgate cannot render, before anything is fetched.
+func (s ApplicationSource) Check() error {
+	switch {
+	case s.Plugin != nil:
+		return fmt.Errorf("a config management plugin source is %w", ErrUnsupportedSource)
+	case s.Chart != "":
+		return fmt.Errorf("a chart from a Helm or OCI repository (chart %q) is %w yet; a chart in Git (path) is", s.Chart, ErrUnsupportedSource)
+	case s.RepoURL == "":
+		return errors.New("no repoURL")
+	case !isRemote(s.RepoURL):
+		return fmt.Errorf("repoURL %q: not a Git URL", s.RepoURL)
+	case s.Kustomize != nil && len(s.Kustomize.Unsupported) > 0:
+		return fmt.Errorf("kustomize.%s %w yet", strings.Join(s.Kustomize.Unsupported, ", kustomize."), ErrUnsupportedSource)
+	case s.Helm != nil && len(s.Helm.Unsupported) > 0:
+		return fmt.Errorf("helm.%s %w yet", strings.Join(s.Helm.Unsupported, ", helm."), ErrUnsupportedSource)
+	}
+	n := 0
+	for _, set := range []bool{s.Directory != nil, s.Kustomize != nil, s.Helm != nil} {
+		if set {
+			n++
+		}
+	}
+	if n > 1 {
+		return errors.New("more than one of directory, kustomize and helm is set (Argo CD refuses it too)")
+	}
+	return nil
+}
+
+// checkout writes the source's commit (Revision, else TargetRevision's) into dir, fetching it
+// into the clone of its URL, and returns the commit's SHA.
+func (f *Fetcher) checkout(ctx context.Context, s ApplicationSource, dir string) (string, error) {
+	key := cacheKey(s.RepoURL)
+	unlock, err := f.lock(ctx, key)
+	if err != nil {
+		return "", fmt.Errorf("fetch %s: %w", redactURL(s.RepoURL), err)
+	}
+	defer unlock()
+	cache, cleanup, err := f.cacheDir()
+	if err != nil {
+		return "", err
+	}
+	defer cleanup()
+	r := remote{url: s.RepoURL, auth: s.Auth, dir: filepath.Join(cache, key)}
+	rev := s.Revision
+	if rev == "" {
+		rev = s.TargetRevision
+	}
+	commit, err := r.commit(ctx, rev)
+	if err != nil {
+		return "", err
+	}
+	if err := writeTree(ctx, commit, dir); err != nil {
+		return "", fmt.Errorf("reading %s at %s: %w", redactURL(s.RepoURL), commit.Hash, err)
+	}
+	return commit.Hash.String(), nil
+}
+
+// sourceType is the source's type as Argo CD decides it: the options block set, else a
+// Chart.yaml (Helm) or a kustomization file (Kustomize) in the path, else Directory.
+func (s ApplicationSource) sourceType(dir string) string {
+	switch {
+	case s.Helm != nil:
+		return argoHelm
+	case s.Kustomize != nil:
+		return argoKustomize
+	case s.Directory != nil:
+		return argoDirectory
+	}
+	if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err == nil {
+		return argoHelm
+	}
+	if kustomizationFile(dir) != "" {
+		return argoKustomize
+	}
+	return argoDirectory
+}
+
+// renderSource renders one source checked out at root.
+func (f *Fetcher) renderSource(ctx context.Context, a Application, s ApplicationSource, root string, refs map[string]string) ([]audit.Object, error) {
+	sub, err := cleanPath(s.Path)
+	if err != nil {
+		return nil, err
+	}
+	dir := filepath.Join(root, filepath.FromSlash(sub))
+	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
+		return nil, fmt.Errorf("path %q: %w", s.Path, ErrPathNotFound)
+	}
+	t := tree{root: root, confined: true}
+	f.renderMu.Lock()
+	defer f.renderMu.Unlock()
+	switch s.sourceType(dir) {
+	case argoHelm:
+		return s.renderHelm(ctx, a, t, dir, sub, refs)
+	case argoKustomize:
+		return s.renderKustomize(t, dir)
+	default:
+		var d ArgoDirectory
+		if s.Directory != nil {
+			d = *s.Directory
+		}
+		return d.render(t, dir)
+	}
+}
+
+// render reads a directory source's manifests as Argo CD does: the files of dir (and of its
+// subdirectories with Recurse) named *.yaml, *.yml or *.json, hidden ones included, whose path
+// relative to dir matches Include (when set) and not Exclude (when set), as Argo CD's globs
+// match (`*` crosses "/", `{a,b}` alternatives); files with the skip-rendering marker are left
+// out. A YAML file that does not parse is an error when it looks like a manifest (apiVersion,
+// kind and metadata in it) and skipped otherwise. A .jsonnet file is ErrUnsupportedSource.
+func (d ArgoDirectory) render(t tree, dir string) ([]audit.Object, error) {
+	include, exclude := compileGlob(d.Include), compileGlob(d.Exclude)
+	var objs []audit.Object
+	err := filepath.WalkDir(dir, func(p string, e os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if e.IsDir() {
+			if p != dir && !d.Recurse {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil {
+			return err
+		}
+		if !e.Type().IsRegular() || !argoManifestFile(e.Name()) || !d.selects(include, exclude, filepath.ToSlash(rel)) {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return fmt.Errorf("%s: %w", t.rel(p), err)
+		}
+		if strings.Contains(string(data), skipRenderingMarker) {
+			return nil
+		}
+		if strings.HasSuffix(e.Name(), ".jsonnet") {
+			return fmt.Errorf("%s: Jsonnet is %w", t.rel(p), ErrUnsupportedSource)
+		}
+		got, err := audit.Parse(t.rel(p), data)
+		if err != nil {
+			if looksLikeManifest(data) {
+				return err
+			}
+			return nil // some other YAML file, as Argo CD skips it
+		}
+		objs = append(objs, got...)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
+func argoManifestFile(name string) bool {
+	for _, ext := range []string{".yaml", ".yml", ".json", ".jsonnet"} {
+		if strings.HasSuffix(name, ext) {
+			return true
+		}
+	}
+	return false
+}
+
+func looksLikeManifest(data []byte) bool {
+	s := string(data)
+	return strings.Contains(s, "apiVersion:") && strings.Contains(s, "kind:") && strings.Contains(s, "metadata:")
+}
+
+// renderKustomize builds the kustomization in dir with the Application's kustomize options
+// written into it, as Argo CD's `kustomize edit` commands write them before `kustomize build`.
+func (s ApplicationSource) renderKustomize(t tree, dir string) ([]audit.Object, error) {
+	kfile := kustomizationFile(dir)
+	if kfile == "" {
+		return nil, fmt.Errorf("%s has no kustomization file", t.rel(dir))
+	}
+	name := t.rel(filepath.Join(dir, kfile))
+	if err := t.checkOffline(dir); err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
+	}
+	fSys, err := argoKustomizeFS(t.root, dir, kfile, s.Kustomize)
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
+	}
+	m, mode, err := t.build(fSys, dir, kfile, argoKustomizeOptions())
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", name, err)
+	}
+	return t.objects(dir, name, mode, m)
+}
+
+// renderHelm renders the chart in dir as Argo CD's `helm template` does: release name
+// helm.releaseName (default the Application's name), namespace helm.namespace (default the
+// destination's), values from the value files in order, then values (or valuesObject), then
+// the parameters. Hooks and the chart's crds/ are not rendered.
+func (s ApplicationSource) renderHelm(ctx context.Context, a Application, t tree, dir, sub string, refs map[string]string) ([]audit.Object, error) {
+	ch, err := loader.LoadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("loading the chart at %s: %w", sub, oneLine(err))
+	}
+	h := ArgoHelm{}
+	if s.Helm != nil {
+		h = *s.Helm
+	}
+	vals, origins, err := h.values(t, dir, s.Field, refs)
+	if err != nil {
+		return nil, err
+	}
+	rel := HelmRelease{Namespace: a.Namespace, Name: a.Name, ReleaseName: h.ReleaseName, ReleaseNamespace: h.Namespace,
+		ChartPath: sub, Values: vals, Origins: origins, DisableSchemaValidation: h.SkipSchemaValidation,
+		PostRender: func(*audit.Object) {}}
+	if rel.ReleaseName == "" {
+		rel.ReleaseName = a.Name
+	}
+	if rel.ReleaseNamespace == "" {
+		rel.ReleaseNamespace = a.DestinationNamespace
+	}
+	objs, err := renderChart(ctx, ch, rel)
+	if err != nil {
+		return nil, fmt.Errorf("rendering chart %s %s: %w", ch.Name(), ch.Metadata.Version, oneLine(err))
+	}
+	return objs, nil
+}
+
+// values composes a helm source's values as `helm template` does with Argo CD's flags: each
+// value file in order merged deeply, then values or valuesObject, then each parameter (--set,
+// or --set-string with forceString; a comma in a value is literal, as Argo CD escapes it).
+// Origins name where each key comes from (a value file's path in Git, or the Application's
+// field), for backport hints. A value file is relative to the chart, or "$ref/…" to a source
+// with that ref; it may not leave its repository.
+func (h ArgoHelm) values(t tree, dir, field string, refs map[string]string) (map[string]any, ValueOrigins, error) {
+	out, origins := map[string]any{}, ValueOrigins{}
+	for _, vf := range h.ValueFiles {
+		file, where, err := valueFile(t, dir, vf, refs)
+		if err != nil {
+			return nil, nil, err
+		}
+		data, err := os.ReadFile(file)
+		if errors.Is(err, os.ErrNotExist) && h.IgnoreMissingValueFiles {
+			continue
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("helm.valueFiles %q: %w", vf, ErrPathNotFound)
+		}
+		var m map[string]any
+		if err := yaml.Unmarshal(data, &m); err != nil {
+			return nil, nil, fmt.Errorf("helm.valueFiles %q is not YAML: %w", vf, oneLine(err))
+		}
+		mergeValues(out, m)
+		leaves(m, "", func(k string) { origins[k] = where })
+	}
+	inline, key := h.ValuesObject, "helm.valuesObject"
+	if inline == nil && strings.TrimSpace(h.Values) != "" {
+		key = "helm.values"
+		if err := yaml.Unmarshal([]byte(h.Values), &inline); err != nil {
+			return nil, nil, fmt.Errorf("helm.values is not YAML: %w", oneLine(err))
+		}
+	}
+	mergeValues(out, inline)
+	leaves(inline, "", func(k string) { origins[k] = field + "." + key + "." + k })
+	for i, p := range h.Parameters {
+		set := p.Name + "=" + setValue(p.Value)
+		var err error
+		if p.ForceString {
+			err = strvals.ParseIntoString(set, out)
+		} else {
+			err = strvals.ParseInto(set, out)
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("helm.parameters[%d] %s: %w", i, p.Name, oneLine(err))
+		}
+		origins[p.Name] = fmt.Sprintf("%s.helm.parameters[%d]", field, i)
+	}
+	return out, origins, nil
+}
+
+// setValue escapes the commas of a --set value that are not escaped already, so a value holds
+// them literally, except in a list value {a,b}.
+func setValue(v string) string {
+	if strings.HasPrefix(v, "{") && strings.HasSuffix(v, "}") {
+		return v
+	}
+	var b strings.Builder
+	prev := rune(0)
+	for _, r := range v {
+		if r == ',' && prev != '\\' {
+			b.WriteByte('\\')
+		}
+		b.WriteRune(r)
+		prev = r
+	}
+	return b.String()
+}
+
+// valueFile resolves a helm value file: relative to the chart's directory, or "$ref/path" in
+// the source with that ref. It returns the file and how to name it in hints (its path in Git).
+func valueFile(t tree, dir, vf string, refs map[string]string) (file, where string, err error) {
+	base, rel := dir, vf
+	rootDir := t.root
+	if strings.HasPrefix(vf, "$") {
+		ref, rest, _ := strings.Cut(vf, "/")
+		r, ok := refs[ref]
+		if !ok {
+			return "", "", fmt.Errorf("helm.valueFiles %q: no source has ref %s", vf, strings.TrimPrefix(ref, "$"))
+		}
+		base, rel, rootDir = r, rest, r
+	}
+	if strings.Contains(rel, "://") {
+		return "", "", fmt.Errorf("helm.valueFiles %q: a value file by URL is %w", vf, ErrUnsupportedSource)
+	}
+	file = filepath.Join(base, filepath.FromSlash(rel))
+	inRepo, err := filepath.Rel(rootDir, file)
+	if err != nil || !filepath.IsLocal(inRepo) {
+		return "", "", fmt.Errorf("helm.valueFiles %q leaves the repository: %w", vf, ErrInvalidPath)
+	}
+	where = path.Clean(filepath.ToSlash(inRepo))
+	if rootDir != t.root {
+		where = strings.SplitN(vf, "/", 2)[0] + "/" + where
+	}
+	return file, where, nil
+}
+
+// postRender does to a rendered object what Argo CD's apply does: a namespaced object that
+// names no namespace goes to the destination's, and with label tracking every object carries
+// the tracking label.
+func (a Application) postRender(o *audit.Object) {
+	md, _ := o.Content["metadata"].(map[string]any)
+	if md == nil {
+		md = map[string]any{}
+		o.Content["metadata"] = md
+	}
+	if ns, _ := md["namespace"].(string); ns == "" && a.DestinationNamespace != "" && (a.Namespaced == nil || a.Namespaced(o.Group(), o.Kind())) {
+		md["namespace"] = a.DestinationNamespace
+	}
+	if a.TrackingLabel != "" {
+		labels, _ := md["labels"].(map[string]any)
+		if labels == nil {
+			labels = map[string]any{}
+			md["labels"] = labels
+		}
+		labels[a.TrackingLabel] = a.TrackingValue
+	}
+}
+
+// argoGlob is an include or exclude pattern as Argo CD matches it (gobwas/glob, no separators:
+// `*` crosses "/"). A pattern that does not compile matches nothing, as in Argo CD (which logs
+// it): a bad include leaves every file out, a bad exclude none.
+type argoGlob struct {
+	set bool
+	p   *glob.Pattern // nil when the pattern does not compile
+}
+
+func compileGlob(pattern string) argoGlob {
+	if pattern == "" {
+		return argoGlob{}
+	}
+	p, err := glob.Compile(pattern)
+	if err != nil {
+		return argoGlob{set: true}
+	}
+	return argoGlob{set: true, p: p}
+}
+
+func (g argoGlob) match(rel string) bool { return g.p != nil && g.p.Match(rel) }
+
+// selects reports whether a file, by its path relative to the source's directory, is read:
+// not excluded, and included when Include is set.
+func (d ArgoDirectory) selects(include, exclude argoGlob, rel string) bool {
+	if exclude.set && exclude.match(rel) {
+		return false
+	}
+	return !include.set || include.match(rel)
+}

@@ -1,0 +1,234 @@
+package source
+
+import (
+	"context"
+	"slices"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/driftgate/driftgate/audit"
+)
+
+// fetchApp renders an Application of one source of repo (its spec.source) into namespace prod.
+func fetchApp(t *testing.T, repo *testRepo, src ArgoSource) ([]audit.Object, error) {
+	t.Helper()
+	src.RepoURL = repo.fileURL()
+	f := &Fetcher{Dir: t.TempDir()}
+	snap, err := f.FetchApplication(context.Background(), Application{Namespace: "argocd", Name: "shop",
+		DestinationNamespace: "prod", Sources: []ApplicationSource{{ArgoSource: src, Field: "spec.source", Revision: "main"}}})
+	return snap.Objects, err
+}
+
+// sources are the objects' Sources (their files in Git), sorted.
+func sources(objs []audit.Object) []string {
+	out := []string{}
+	for _, o := range objs {
+		out = append(out, o.Source)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// TestArgoDirectory: a directory source reads what Argo CD's repo server reads: the path's
+// *.yaml, *.yml and *.json files (hidden ones too), subdirectories only with recurse, include
+// and exclude matched against the path below the source's path with Argo CD's globs (`*`
+// crossing "/", {a,b}), files with the skip-rendering marker and YAML that is no manifest left
+// out.
+func TestArgoDirectory(t *testing.T) {
+	repo := newRepo(t)
+	repo.commit("app", map[string]string{
+		"app/a.yaml":           configMap("a", "1"),
+		"app/b.yml":            configMap("b", "1"),
+		"app/c.json":           `{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}`,
+		"app/.hidden.yaml":     configMap("hidden", "1"),
+		"app/skip.yaml":        "# +argocd:skip-file-rendering\n" + configMap("skip", "1"),
+		"app/values.yaml":      "replicas: 2\nimage: {tag: v1}\n",
+		"app/README.md":        "not a manifest",
+		"app/sub/d.yaml":       configMap("d", "1"),
+		"app/sub/deep/e.yaml":  configMap("e", "1"),
+		"app/sub/deep/f.yaml":  configMap("f", "1"),
+		"elsewhere/g.yaml":     configMap("g", "1"),
+		"app/.git-like/h.yaml": configMap("h", "1"),
+	})
+	for _, tt := range []struct {
+		name string
+		dir  *ArgoDirectory
+		want []string
+	}{{
+		name: "the path's own files",
+		want: []string{"app/.hidden.yaml (document 1)", "app/a.yaml (document 1)", "app/b.yml (document 1)", "app/c.json (document 1)"},
+	}, {
+		name: "recurse",
+		dir:  &ArgoDirectory{Recurse: true},
+		want: []string{"app/.git-like/h.yaml (document 1)", "app/.hidden.yaml (document 1)", "app/a.yaml (document 1)", "app/b.yml (document 1)",
+			"app/c.json (document 1)", "app/sub/d.yaml (document 1)", "app/sub/deep/e.yaml (document 1)", "app/sub/deep/f.yaml (document 1)"},
+	}, {
+		name: "include: * crosses directories",
+		dir:  &ArgoDirectory{Recurse: true, Include: "sub/*"},
+		want: []string{"app/sub/d.yaml (document 1)", "app/sub/deep/e.yaml (document 1)", "app/sub/deep/f.yaml (document 1)"},
+	}, {
+		name: "include alternatives",
+		dir:  &ArgoDirectory{Recurse: true, Include: "{a.yaml,sub/deep/e.yaml}"},
+		want: []string{"app/a.yaml (document 1)", "app/sub/deep/e.yaml (document 1)"},
+	}, {
+		name: "exclude over include",
+		dir:  &ArgoDirectory{Recurse: true, Include: "*.yaml", Exclude: "{sub/deep/*,.*}"},
+		want: []string{"app/a.yaml (document 1)", "app/sub/d.yaml (document 1)"},
+	}, {
+		name: "include without recurse",
+		dir:  &ArgoDirectory{Include: "sub/*"},
+		want: []string{},
+	}, {
+		name: "an include that does not compile includes nothing",
+		dir:  &ArgoDirectory{Recurse: true, Include: "[a"},
+		want: []string{},
+	}, {
+		name: "an exclude that does not compile excludes nothing",
+		dir:  &ArgoDirectory{Exclude: "[a"},
+		want: []string{"app/.hidden.yaml (document 1)", "app/a.yaml (document 1)", "app/b.yml (document 1)", "app/c.json (document 1)"},
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, err := fetchApp(t, repo, ArgoSource{Path: "app", Directory: tt.dir})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, sources(objs)); diff != "" {
+				t.Errorf("files read (-want +got):\n%s", diff)
+			}
+			for _, o := range objs {
+				if o.Namespace() != "prod" {
+					t.Errorf("%s is in namespace %q, want the destination's", o.Source, o.Namespace())
+				}
+			}
+		})
+	}
+}
+
+// TestArgoSourceBadInput: what driftgate cannot render, or Argo CD would refuse, is an error
+// naming it; nothing is rendered.
+func TestArgoSourceBadInput(t *testing.T) {
+	repo := newRepo(t)
+	repo.commit("app", map[string]string{
+		"app/a.jsonnet":          "{}",
+		"broken/a.yaml":          "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: [\n",
+		"k/kustomization.yaml":   "commonLabels: {team: web}\nresources: [a.yaml]\n",
+		"k/a.yaml":               configMap("a", "1"),
+		"chart/Chart.yaml":       "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+		"chart/templates/a.yaml": configMap("a", "{{ .Values.v }}"),
+	})
+	for _, tt := range []struct {
+		name string
+		src  ArgoSource
+		want string
+		is   error
+	}{
+		{"plugin", ArgoSource{Path: "app", Plugin: map[string]any{"name": "envsubst"}}, "a config management plugin source is not rendered by driftgate", ErrUnsupportedSource},
+		{"chart repository", ArgoSource{Chart: "web", TargetRevision: "0.1.0"}, `a chart from a Helm or OCI repository (chart "web") is not rendered by driftgate yet`, ErrUnsupportedSource},
+		{"jsonnet", ArgoSource{Path: "app"}, "app/a.jsonnet: Jsonnet is not rendered by driftgate", ErrUnsupportedSource},
+		{"a manifest that does not parse", ArgoSource{Path: "broken"}, "broken/a.yaml", nil},
+		{"kustomize option not rendered", ArgoSource{Path: "k", Kustomize: &ArgoKustomize{Unsupported: []string{"patches", "replicas"}}},
+			"kustomize.patches, kustomize.replicas not rendered by driftgate yet", ErrUnsupportedSource},
+		{"label there already", ArgoSource{Path: "k", Kustomize: &ArgoKustomize{CommonLabels: map[string]string{"team": "shop"}}},
+			"label team is in the kustomization file already, and force is not set", nil},
+		{"two types", ArgoSource{Path: "k", Kustomize: &ArgoKustomize{}, Directory: &ArgoDirectory{}}, "more than one of directory, kustomize and helm", nil},
+		{"value file missing", ArgoSource{Path: "chart", Helm: &ArgoHelm{ValueFiles: []string{"prod.yaml"}}}, `helm.valueFiles "prod.yaml"`, ErrPathNotFound},
+		{"value file outside the repository", ArgoSource{Path: "chart", Helm: &ArgoHelm{ValueFiles: []string{"../../x.yaml"}}}, "leaves the repository", ErrInvalidPath},
+		{"path missing", ArgoSource{Path: "nowhere"}, `path "nowhere"`, ErrPathNotFound},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, err := fetchApp(t, repo, tt.src)
+			errText(t, err, tt.want, tt.is)
+			if len(objs) != 0 {
+				t.Errorf("rendered %d objects", len(objs))
+			}
+		})
+	}
+}
+
+// TestArgoKustomize: a kustomize source is built with the Application's options written into
+// its kustomization as Argo CD's kustomize edit commands write them.
+func TestArgoKustomize(t *testing.T) {
+	repo := newRepo(t)
+	repo.commit("app", map[string]string{
+		"app/kustomization.yaml": "commonLabels: {team: web}\nimages: [{name: nginx, newName: mirror/nginx}]\nresources: [deploy.yaml]\n",
+		"app/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n" +
+			"  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx:1}, {name: side, image: busybox:1}]\n",
+	})
+	objs, err := fetchApp(t, repo, ArgoSource{Path: "app", Kustomize: &ArgoKustomize{
+		NamePrefix: "shop-", NameSuffix: "-v2", Namespace: "shop",
+		Images:       []string{"nginx:2", "busybox=registry.example.com/busybox@sha256:0123456789012345678901234567890123456789012345678901234567890123"},
+		CommonLabels: map[string]string{"team": "shop", "tier": "front"}, ForceCommonLabels: true,
+		CommonAnnotations: map[string]string{"owner": "shop"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(objs) != 1 {
+		t.Fatalf("%d objects, want 1", len(objs))
+	}
+	o := objs[0]
+	spec := o.Content["spec"].(map[string]any)
+	pod := spec["template"].(map[string]any)["spec"].(map[string]any)
+	got := map[string]any{
+		"name": o.Name(), "namespace": o.Namespace(), "labels": o.Labels(), "annotations": o.Annotations(),
+		"selector": spec["selector"], "images": []any{pod["containers"].([]any)[0].(map[string]any)["image"], pod["containers"].([]any)[1].(map[string]any)["image"]},
+		"source": o.Source,
+	}
+	want := map[string]any{
+		"name": "shop-web-v2", "namespace": "shop",
+		"labels":      map[string]any{"team": "shop", "tier": "front"},
+		"annotations": map[string]any{"owner": "shop"},
+		"selector":    map[string]any{"matchLabels": map[string]any{"app": "web", "team": "shop", "tier": "front"}},
+		"images":      []any{"mirror/nginx:2", "registry.example.com/busybox@sha256:0123456789012345678901234567890123456789012345678901234567890123"},
+		"source":      "app/deploy.yaml (Deployment/shop/shop-web-v2)",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the Deployment (-want +got):\n%s", diff)
+	}
+}
+
+// TestArgoHelm: a helm source renders the chart in Git as `helm template` with Argo CD's flags:
+// value files in order (one from another source by $ref), then values, then parameters (a comma
+// literal, forceString a string), the release name and the destination namespace; hooks are not
+// rendered, nor Flux's labels; hints name where each value comes from.
+func TestArgoHelm(t *testing.T) {
+	repo := newRepo(t)
+	repo.commit("chart", map[string]string{
+		"charts/web/Chart.yaml":       "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+		"charts/web/values.yaml":      "greeting: hello\ncolor: red\nsize: 1\nlist: x\nflag: off\n",
+		"charts/web/values-prod.yaml": "greeting: bonjour\ncolor: blue\n",
+		"charts/web/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\n  namespace: {{ .Release.Namespace }}\n" +
+			"data:\n  greeting: {{ .Values.greeting | quote }}\n  color: {{ .Values.color | quote }}\n  size: {{ .Values.size | quote }}\n" +
+			"  list: {{ .Values.list | quote }}\n  flag: {{ kindOf .Values.flag | quote }}\n",
+		"charts/web/templates/hook.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: hook\n  annotations: {\"helm.sh/hook\": test}\n",
+		"env/prod.yaml":                  "size: 3\n",
+	})
+	f := &Fetcher{Dir: t.TempDir()}
+	snap, err := f.FetchApplication(context.Background(), Application{Namespace: "argocd", Name: "shop", DestinationNamespace: "prod",
+		Sources: []ApplicationSource{{Field: "spec.sources[0]", Revision: "main", ArgoSource: ArgoSource{RepoURL: repo.fileURL(), Path: "charts/web",
+			Helm: &ArgoHelm{
+				ValueFiles: []string{"values-prod.yaml", "$env/env/prod.yaml"},
+				Values:     "color: green\n",
+				Parameters: []ArgoHelmParameter{{Name: "list", Value: "a,b"}, {Name: "flag", Value: "true", ForceString: true}},
+			}}}, {Field: "spec.sources[1]", Revision: "main", ArgoSource: ArgoSource{RepoURL: repo.fileURL(), Ref: "env"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(snap.Objects) != 1 {
+		t.Fatalf("rendered %v, want the ConfigMap only", sources(snap.Objects))
+	}
+	o := snap.Objects[0]
+	got := map[string]any{"name": o.Name(), "namespace": o.Namespace(), "data": o.Content["data"], "labels": o.Labels(), "source": o.Source}
+	want := map[string]any{"name": "shop", "namespace": "prod", "labels": map[string]any(nil),
+		"data": map[string]any{"greeting": "bonjour", "color": "green", "size": "3", "list": "a,b", "flag": "string"},
+		"source": "charts/web/templates/cm.yaml (template charts/web/templates/cm.yaml; values: color from spec.sources[0].helm.values.color, " +
+			"greeting from charts/web/values-prod.yaml, list from spec.sources[0].helm.parameters[0], size from $env/env/prod.yaml)",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("the ConfigMap (-want +got):\n%s", diff)
+	}
+	if len(snap.Revision) != 12*2+1 {
+		t.Errorf("revision %q, want the two sources' commits, 12 digits each", snap.Revision)
+	}
+}

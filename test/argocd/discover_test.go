@@ -1,0 +1,346 @@
+package argocd_test
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/driftgate/driftgate/api/v1alpha1"
+	"github.com/driftgate/driftgate/audit/loop"
+	"github.com/driftgate/driftgate/breakglass"
+	"github.com/driftgate/driftgate/internal/testutil"
+	"github.com/driftgate/driftgate/test/gitopstest"
+	"github.com/driftgate/driftgate/test/testenv"
+)
+
+// kustomizeApp is an app for a kustomize source: the manifests name no namespace (the
+// Application's destination gives it) and the image is v0 (the Application's images set v1).
+func kustomizeApp(image string) map[string]string {
+	return map[string]string{
+		"app/kustomization.yaml": "apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- deployment.yaml\n- configmap.yaml\n",
+		"app/configmap.yaml":     "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  LOG_LEVEL: info\n",
+		"app/deployment.yaml":    gitopstest.WebDeployment("", 1, image),
+		// Not in the Application's path: never rendered.
+		"other/configmap.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: other\n",
+	}
+}
+
+// helmChart is a chart in Git, charts/web: its defaults (image v0, one replica, greeting hello),
+// a values file for production (image tag) and the templates of the Deployment web and its
+// ConfigMap.
+func helmChart(tag string) map[string]string {
+	return map[string]string{
+		"charts/web/Chart.yaml":       "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+		"charts/web/values.yaml":      "image: {repository: registry.example.com/web, tag: v0}\nreplicas: 1\ngreeting: hello\n",
+		"charts/web/values-prod.yaml": "image: {tag: " + tag + "}\n",
+		"charts/web/templates/configmap.yaml": `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}
+  labels: {app.kubernetes.io/managed-by: {{ .Release.Service }}}
+data:
+  GREETING: {{ .Values.greeting | quote }}
+`,
+		"charts/web/templates/deployment.yaml": `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  replicas: {{ .Values.replicas }}
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+      - name: web
+        image: "{{ .Values.image.repository }}:{{ .Values.image.tag }}"
+`,
+		// A hook Argo CD runs and does not track; not rendered.
+		"charts/web/templates/test.yaml": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: web-test\n  annotations: {\"helm.sh/hook\": test}\nspec:\n  containers: [{name: t, image: busybox}]\n",
+	}
+}
+
+// argoApp is an Application of one source into namespace ns, automated with prune and
+// selfHeal; extra is merged into its spec.
+func argoApp(name, ns string, src, extra map[string]any) *unstructured.Unstructured {
+	spec := map[string]any{
+		"project":     "default",
+		"source":      src,
+		"destination": map[string]any{"server": "https://kubernetes.default.svc", "namespace": ns},
+		"syncPolicy": map[string]any{"automated": map[string]any{"prune": true, "selfHeal": true},
+			"syncOptions": []any{"PrunePropagationPolicy=background"}},
+	}
+	for k, v := range extra {
+		spec[k] = v
+	}
+	app := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
+	app.SetAPIVersion("argoproj.io/v1alpha1")
+	app.SetKind("Application")
+	app.SetNamespace(argoNamespace)
+	app.SetName(name)
+	return app
+}
+
+// deploy pushes files to a new repository named ns, creates namespace ns and the Application
+// ns (src with the repository's URL and main; extra into its spec), and returns the work tree,
+// the URL and the name of the GitSource driftgate keeps for the Application.
+func deploy(t *testing.T, ns string, files map[string]string, src, extra map[string]any) (work, url, source string) {
+	t.Helper()
+	ctx := context.Background()
+	admin := suite.Cluster.AdminActor(t).Client
+	if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	work = t.TempDir()
+	testutil.WriteFiles(t, work, files)
+	url = suite.Git.Push(t, ns, work)
+	src["repoURL"], src["targetRevision"] = url, "main"
+	if err := admin.Create(ctx, argoApp(ns, ns, src, extra)); err != nil {
+		t.Fatalf("creating Application %s: %v", ns, err)
+	}
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("Application %s: %v\nrepo server:\n%s\napplication controller:\n%s", ns, appStatus(t, ns),
+				argo.log("argocd-repo-server"), argo.log("argocd-application-controller"))
+		}
+	})
+	return work, url, loop.DiscoveredName(v1alpha1.SourceKindApplication, argoNamespace, ns)
+}
+
+// TestApplicationIsAuditedWithoutGitSource: driftgate audits what an Argo CD Application syncs,
+// with no GitSource declared: a kustomize source with the Application's images, name prefix and
+// common labels, and a helm source (a chart in the repository) with a values file, values,
+// a parameter and a release name. After Argo CD syncs, the GitSource driftgate keeps for the
+// Application finds every object in sync at Argo CD's revision.
+func TestApplicationIsAuditedWithoutGitSource(t *testing.T) {
+	suite.Need(t)
+	for _, tt := range []struct {
+		name  string
+		files map[string]string
+		src   map[string]any
+		// deployment is the Deployment's name; want its image and replicas as Argo CD applied them.
+		deployment, image string
+		replicas          int32
+		objects           int
+	}{{
+		name: "argo-kustomize", files: kustomizeApp("registry.example.com/web:v0"),
+		src: map[string]any{"path": "app", "kustomize": map[string]any{
+			"namePrefix":   "shop-",
+			"images":       []any{"registry.example.com/web=registry.example.com/web:v1"},
+			"commonLabels": map[string]any{"team": "shop"},
+		}},
+		deployment: "shop-web", image: "registry.example.com/web:v1", replicas: 1, objects: 2,
+	}, {
+		name: "argo-helm", files: helmChart("v1"),
+		src: map[string]any{"path": "charts/web", "helm": map[string]any{
+			"valueFiles":  []any{"values-prod.yaml"},
+			"values":      "greeting: hi\n",
+			"parameters":  []any{map[string]any{"name": "replicas", "value": "2"}},
+			"releaseName": "web",
+		}},
+		deployment: "web", image: "registry.example.com/web:v1", replicas: 2, objects: 2,
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			work, _, source := deploy(t, tt.name, tt.files, tt.src, nil)
+			waitSynced(t, tt.name, testutil.Git(t, work, "rev-parse", "HEAD"))
+			d := &appsv1.Deployment{}
+			if err := suite.Cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Namespace: tt.name, Name: tt.deployment}, d); err != nil {
+				t.Fatal(err)
+			}
+			if got := []any{d.Spec.Template.Spec.Containers[0].Image, *d.Spec.Replicas}; !slices.Equal(got, []any{tt.image, tt.replicas}) {
+				t.Fatalf("Argo CD applied image and replicas %v, want %v: not what the Application makes", got, []any{tt.image, tt.replicas})
+			}
+			s := waitAudit(t, source, "the discovered source's audit of what Argo CD applied", func(s v1alpha1.GitSourceStatus) bool {
+				c := apimeta.FindStatusCondition(s.Conditions, v1alpha1.ConditionSynced)
+				return s.Counts.Objects == tt.objects && c != nil && c.Status == metav1.ConditionTrue
+			})
+			want := v1alpha1.AuditCounts{Objects: tt.objects, InSync: tt.objects}
+			if diff := cmp.Diff(want, s.Counts); diff != "" {
+				t.Errorf("right after Argo CD synced, the audit's counts (-want +got):\n%s\n%s", diff, drifted(s))
+			}
+			commit := testutil.Git(t, work, "rev-parse", "HEAD")
+			if s.SourceKind != v1alpha1.SourceKindApplication || len(s.Revision) < 12 || !strings.HasPrefix(commit, s.Revision) ||
+				s.Sync == nil || s.Sync.AppliedRevision != commit {
+				t.Errorf("source kind %s, revision %s, sync %+v; want Application at Argo CD's revision %s", s.SourceKind, s.Revision, s.Sync, commit)
+			}
+		})
+	}
+}
+
+// TestApplicationIgnoreDifferences: what an Application's ignoreDifferences tells Argo CD to
+// ignore (a JSON pointer, a jq path expression) is no drift when a person changes it live under a
+// grant, where the same change without the entry is (the control case).
+func TestApplicationIgnoreDifferences(t *testing.T) {
+	suite.Need(t)
+	for _, tt := range []struct {
+		name   string
+		ignore map[string]any
+		// change is alice's edit of the Deployment.
+		change func(d *appsv1.Deployment)
+		want   []string // drifted paths of the Deployment
+	}{{
+		name:   "argo-ignore-pointer",
+		ignore: map[string]any{"group": "apps", "kind": "Deployment", "jsonPointers": []any{"/spec/replicas"}},
+		change: func(d *appsv1.Deployment) { d.Spec.Replicas = ptr(int32(3)) },
+	}, {
+		name:   "argo-ignore-jq",
+		ignore: map[string]any{"group": "apps", "kind": "Deployment", "jqPathExpressions": []any{`.spec.template.spec.containers[] | select(.name == "web") | .image`}},
+		change: func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = gitopstest.HotfixImage },
+	}, {
+		name:   "argo-ignore-other-kind",
+		ignore: map[string]any{"kind": "ConfigMap", "jsonPointers": []any{"/spec/replicas"}},
+		change: func(d *appsv1.Deployment) { d.Spec.Replicas = ptr(int32(3)) },
+		want:   []string{"spec.replicas"},
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			ns := tt.name
+			work, _, source := deploy(t, ns, map[string]string{"deployment.yaml": gitopstest.WebDeployment("", 1, "registry.example.com/web:v1")},
+				map[string]any{"path": "."}, map[string]any{"ignoreDifferences": []any{tt.ignore}})
+			waitSynced(t, ns, testutil.Git(t, work, "rev-parse", "HEAD"))
+			waitAudit(t, source, "the first audit", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.InSync == 1 })
+
+			edit(t, ns, "INC-"+ns, tt.change)
+			changed := time.Now()
+			s := waitAudit(t, source, "an audit after alice's change", func(s v1alpha1.GitSourceStatus) bool {
+				return s.LastAuditTime.After(changed.Add(time.Second))
+			})
+			if diff := cmp.Diff(tt.want, driftedPaths(s)["Deployment "+ns+"/web"]); diff != "" {
+				t.Errorf("drifted paths of the Deployment (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestBreakGlassEditBackportedThroughApplication: alice's hotfix under a grant, of a Deployment an
+// Application syncs, is drift at its path on the Application's discovered source, which decides
+// her edit; once Git holds her image, the edit is Backported at that commit (Argo CD is paused
+// for the edit meanwhile, so the source reads Git's head).
+func TestBreakGlassEditBackportedThroughApplication(t *testing.T) {
+	suite.Need(t)
+	const ns = "argo-backport"
+	work, url, source := deploy(t, ns, kustomizeApp("registry.example.com/web:v1"), map[string]any{"path": "app"}, nil)
+	waitSynced(t, ns, testutil.Git(t, work, "rev-parse", "HEAD"))
+	waitAudit(t, source, "the first audit", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.InSync == 2 })
+
+	g := suite.Hotfix(t, ns, "INC-20-argo")
+	const image = "spec.template.spec.containers[name=web].image"
+	s := waitAudit(t, source, "alice's fix reported as drift", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.Drifted == 1 })
+	if diff := cmp.Diff([]string{image}, driftedPaths(s)["Deployment "+ns+"/web"]); diff != "" {
+		t.Errorf("drifted paths of the Deployment (-want +got):\n%s", diff)
+	}
+	testutil.WaitFor(t, "alice's edit Required, decided by the Application's source", func() bool {
+		e := onlyEdit(t, g.Name)
+		return e.Status.Backport == v1alpha1.BackportRequired && e.Status.GitSource == source
+	})
+
+	testutil.WriteFiles(t, work, kustomizeApp(gitopstest.HotfixImage))
+	testutil.CommitPush(t, work, url, "INC-20-argo: the hotfix image")
+	commit := testutil.Git(t, work, "rev-parse", "HEAD")
+	testutil.WaitFor(t, "alice's edit Backported", func() bool {
+		e := onlyEdit(t, g.Name)
+		return e.Status.Backport == v1alpha1.Backported && len(e.Status.Revision) >= 12 && strings.HasPrefix(commit, e.Status.Revision)
+	})
+	waitAudit(t, source, "the source in sync at the backport", func(s v1alpha1.GitSourceStatus) bool {
+		return s.Counts.InSync == 2 && strings.HasPrefix(commit, s.Revision)
+	})
+}
+
+// TestPluginSourceIsNotVouched: an Application whose source is a config management plugin,
+// which driftgate cannot render: its source says so, is stale, and vouches nothing in sync.
+func TestPluginSourceIsNotVouched(t *testing.T) {
+	suite.Need(t)
+	const ns = "argo-plugin"
+	_, _, source := deploy(t, ns, map[string]string{"deployment.yaml": gitopstest.WebDeployment("", 1, "registry.example.com/web:v1")},
+		map[string]any{"path": ".", "plugin": map[string]any{"name": "envsubst"}}, nil)
+	var gs v1alpha1.GitSource
+	testutil.WaitFor(t, "the plugin source reported", func() bool {
+		if err := suite.Cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Name: source}, &gs); err != nil {
+			return false
+		}
+		c := apimeta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionSourceAvailable)
+		return c != nil && c.Status == metav1.ConditionFalse
+	})
+	avail := apimeta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionSourceAvailable)
+	ready := apimeta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionReady)
+	const want = "Application argocd/argo-plugin: spec.source: a config management plugin source is not rendered by driftgate"
+	if avail.Message != want || ready == nil || ready.Reason != loop.ReasonStale || !gs.Status.Stale || gs.Status.Counts.InSync != 0 {
+		t.Errorf("SourceAvailable %q, Ready %+v, stale %t, counts %+v; want %q, Stale, nothing in sync",
+			avail.Message, ready, gs.Status.Stale, gs.Status.Counts, want)
+	}
+}
+
+// edit has alice change the Deployment web in ns under a grant for ticket (bob approves).
+func edit(t *testing.T, ns, ticket string, change func(*appsv1.Deployment)) {
+	t.Helper()
+	g := suite.Cluster.ApprovedGrant(t, suite.Cluster.Person(t, "alice"), suite.Cluster.Person(t, "bob", "driftgate-approvers"), breakglass.Request{
+		Namespaces: []string{ns}, Resources: []string{"deployments.apps"}, Duration: time.Hour, Ticket: ticket, Reason: "load"}, "")
+	suite.Cluster.WaitCached(t, g.Name, "Active", testenv.Active)
+	alice := suite.Cluster.Person(t, "alice").Client
+	testutil.WaitFor(t, "alice's change under her grant", func() bool {
+		d := &appsv1.Deployment{}
+		if err := alice.Get(context.Background(), client.ObjectKey{Namespace: ns, Name: "web"}, d); err != nil {
+			return false
+		}
+		before := d.DeepCopy()
+		change(d)
+		return alice.Patch(context.Background(), d, client.StrategicMergeFrom(before), client.FieldOwner("kubectl-edit")) == nil
+	})
+}
+
+func ptr[T any](v T) *T { return &v }
+
+// waitAudit waits until the GitSource name has audited fresh data and done holds, and returns its
+// status.
+func waitAudit(t *testing.T, name, what string, done func(v1alpha1.GitSourceStatus) bool) v1alpha1.GitSourceStatus {
+	t.Helper()
+	var gs v1alpha1.GitSource
+	ok := false
+	t.Cleanup(func() {
+		if !ok {
+			t.Logf("the last status of GitSource %s: counts %+v, conditions %+v, not in sync:\n%s", name, gs.Status.Counts, gs.Status.Conditions, drifted(gs.Status))
+		}
+	})
+	testutil.WaitWithin(t, what, time.Minute, func() bool {
+		if err := suite.Cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Name: name}, &gs); err != nil {
+			return false
+		}
+		return gs.Status.LastSuccessfulAuditTime != nil && !gs.Status.Stale && done(gs.Status)
+	})
+	ok = true
+	return gs.Status
+}
+
+// drifted lists a status's objects out of sync, for a failing test.
+func drifted(s v1alpha1.GitSourceStatus) string {
+	var b strings.Builder
+	for _, o := range s.DriftedObjects {
+		fmt.Fprintf(&b, "  %s %s/%s %s: %s (by %s)\n", o.Kind, o.Namespace, o.Name, o.Status, strings.Join(o.Paths, ", "), strings.Join(o.Managers, ", "))
+	}
+	return b.String()
+}
+
+// driftedPaths are the drifted paths of each drifted object, sorted, by "Kind namespace/name".
+func driftedPaths(s v1alpha1.GitSourceStatus) map[string][]string {
+	out := map[string][]string{}
+	for _, o := range s.DriftedObjects {
+		if o.Status == "drifted" {
+			paths := slices.Clone(o.Paths)
+			slices.Sort(paths)
+			out[o.Kind+" "+o.Namespace+"/"+o.Name] = paths
+		}
+	}
+	return out
+}
