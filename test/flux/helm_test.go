@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"maps"
 	"net"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -305,4 +307,86 @@ func unstructuredSet(obj map[string]any, value string, path ...string) error {
 	}
 	m[path[len(path)-1]] = value
 	return nil
+}
+
+// TestHelmReleaseBackportThroughFlux: a HelmRelease in Git, applied by a Flux Kustomization,
+// of a chart in the same repository. alice's fix of the image under a grant is written back by
+// `driftgate backport --ticket --push` (the built CLI) as the values key that produces it: the
+// chart's default image.tag, so a new spec.values override in the HelmRelease's file, comments
+// kept. bob merges the branch with plain git, Flux applies the HelmRelease, helm-controller's
+// stand-in upgrades the release, and the edit is Backported at the merge's chart revision; the
+// ticket's report is READY TO CLOSE.
+func TestHelmReleaseBackportThroughFlux(t *testing.T) {
+	needHelmReleases(t)
+	hc := newHelmController(t)
+	const name, ns, ticket = "helmbp", "helmbp", "INC-21-helmbp"
+	work := t.TempDir()
+	files := map[string]string{"apps/helmrelease.yaml": `# The web release; its chart is in this repository.
+apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: ` + name + `
+  namespace: ` + fluxNamespace + `
+spec:
+  interval: 5s
+  targetNamespace: ` + ns + `
+  releaseName: web
+  chart:
+    spec:
+      chart: ./charts/web
+      reconcileStrategy: Revision
+      sourceRef: {kind: GitRepository, name: ` + name + `}
+  values:
+    replicaCount: 2 # two until the load test
+`}
+	for k, v := range chartFiles("0.1.0", "v1", "") {
+		files["charts/"+k] = v
+	}
+	writeFiles(t, work, files)
+	url := suite.Git.Push(t, name, work)
+	if err := suite.Cluster.AdminActor(t).Client.Create(context.Background(), &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	applyFlux(t, name, url, "./apps")
+	commit := testutil.Git(t, work, "rev-parse", "HEAD")
+	if err := hc.reconcile(t, name, commit[:12]); err != nil {
+		t.Fatalf("helm-controller's stand-in installing the release: %v", err)
+	}
+	source := loop.DiscoveredName(v1alpha1.SourceKindHelmRelease, fluxNamespace, name)
+	inSync(t, source, 2)
+	g, _ := hotfixDrifts(t, source, ns, ticket)
+
+	kc := suite.Cluster.Kubeconfig(t)
+	const branch = "driftgate/backport-" + ticket
+	out, errOut, code := suite.Cluster.RunCLI(t, kc, "backport", "--ticket", ticket, "--push", "--author", "Alice <alice@example.com>")
+	wantLine := `spec.template.spec.containers[name=web].image: "registry.example.com/web:v1" → "` + gitopstest.HotfixImage + `" (apps/helmrelease.yaml)`
+	if code != 0 || !strings.Contains(out, wantLine) || !strings.Contains(out, "pushed branch "+branch) {
+		t.Fatalf("backport --push: exit %d, want 0, %q and the branch pushed:\n%s%s", code, wantLine, out, errOut)
+	}
+
+	// bob merges the pull request.
+	testutil.Git(t, work, "fetch", "-q", url, branch)
+	testutil.Git(t, work, "-c", "user.name=bob", "-c", "user.email=bob@example.com", "merge", "-q", "--no-ff", "-m", "Merge "+branch, "FETCH_HEAD")
+	testutil.Git(t, work, "push", "-q", url, "main")
+	merge := testutil.Git(t, work, "rev-parse", "HEAD")
+	got, err := os.ReadFile(filepath.Join(work, "apps", "helmrelease.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantValues := "  values:\n    replicaCount: 2 # two until the load test\n    image:\n      tag: v1-hotfix\n"
+	if !strings.HasSuffix(string(got), wantValues) {
+		t.Errorf("the HelmRelease in Git after the merge:\n%s\nwant it to end with:\n%s", got, wantValues)
+	}
+	reconcile(t, name, "merged")
+	if err := hc.reconcile(t, name, merge[:12]); err != nil {
+		t.Fatalf("helm-controller's stand-in upgrading the release: %v", err)
+	}
+	testutil.WaitFor(t, "alice's edit Backported", func() bool { return len(openEdits(t, g.Name)) == 0 })
+	if e := suite.Cluster.Edits(t, g.Name)[0]; e.Status.Backport != v1alpha1.Backported || !strings.Contains(e.Status.Revision, merge[:12]) {
+		t.Errorf("alice's edit is %s at revision %q, want Backported at the chart of the merge %s", e.Status.Backport, e.Status.Revision, merge)
+	}
+	out, errOut, code = suite.Cluster.RunCLI(t, kc, "report", "--ticket", ticket)
+	if code != 0 || !strings.Contains(out, "READY TO CLOSE") {
+		t.Errorf("report after the merge: exit %d, want 0 and READY TO CLOSE:\n%s%s", code, out, errOut)
+	}
 }
