@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"maps"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -172,6 +173,23 @@ func TestFetchHelm(t *testing.T) {
 			a.Digest = "sha256:" + strings.Repeat("0", 64)
 			return a
 		}, want: "HelmRelease flux-system/web: chart 0.1.0: its content does not match its digest"},
+		{name: "source-controller not reachable", art: func(t *testing.T) Artifact {
+			a := testChart(t, "")
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			a.URL = "http://" + l.Addr().String() + "/helmchart/web-0.1.0.tgz"
+			if err := l.Close(); err != nil {
+				t.Fatal(err)
+			}
+			return a
+		}, want: "HelmRelease flux-system/web: chart 0.1.0: fetching from source-controller: Get \"http://127.0.0.1:"},
+		{name: "an artifact source-controller no longer has", art: func(t *testing.T) Artifact {
+			a := testChart(t, "")
+			a.URL += ".gone"
+			return a
+		}, want: "HelmRelease flux-system/web: chart 0.1.0: fetching from source-controller: 404 Not Found"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			art := testChart(t, tt.extra)
