@@ -174,6 +174,10 @@ func (l *helmLocator) Locate(obj audit.Object, p []fieldpath.Segment, value any,
 		return nil, fmt.Errorf("%w: chart %s does not render %s at all (%s): no values key produces it; add it to the chart by hand",
 			ErrUnplaceable, l.chartName(), describe(obj), tmpl)
 	}
+	if _, scalar := valueText(gitValue); !scalar {
+		return nil, fmt.Errorf("%w: %s of %s is a %s: driftgate finds the values key of a single value only; write its values into %s's values by hand",
+			ErrUnplaceable, fieldpath.Path(p), describe(obj), kindOfValue(gitValue), l.helm.name())
+	}
 	key, next, err := l.find(k, p, gitValue, value, obj)
 	if err != nil {
 		return nil, err
@@ -424,6 +428,14 @@ func candidates(values map[string]any, gitValue, live any) []candidate {
 	}
 	walk(values, nil)
 	return out
+}
+
+// kindOfValue names what a value that is not a scalar is.
+func kindOfValue(v any) string {
+	if _, ok := v.([]any); ok {
+		return "list"
+	}
+	return "map"
 }
 
 // valueText is a scalar value as text (strings, numbers, booleans).

@@ -103,12 +103,14 @@ func TestGoldenHelm(t *testing.T) {
 				{"Deployment", "shop/web", change{path: `metadata.labels["tier"]`, value: `"backend"`}},
 				{"ConfigMap", "shop/web", change{path: "data.MODE", value: `"incident"`}},
 				{"Deployment", "shop/web", change{path: "spec.replicas", remove: true}},
+				{"Deployment", "shop/web", change{path: "spec.template.spec.containers[name=web].resources.limits", value: `{"memory":"1Gi","cpu":"1"}`}},
 			},
 			unplaceable: []string{
 				"no values key of HelmRelease shop/web produces spec.minReadySeconds of Deployment shop/web: it comes from the chart's template charts/web/templates/deployment.yaml",
 				"no values key of HelmRelease shop/web produces metadata.labels.tier of Deployment shop/web: it comes from the chart's template charts/web/templates/deployment.yaml",
 				"no values key of HelmRelease shop/web produces only this value (mode also changes Deployment shop/web spec.template.spec.containers[name=web].env[name=MODE].value)",
 				"the value is gone live, and no values key of HelmRelease shop/web removes what chart web-0.1.0 renders there",
+				"spec.template.spec.containers[name=web].resources.limits of Deployment shop/web is a map: driftgate finds the values key of a single value only",
 			},
 		},
 		{
