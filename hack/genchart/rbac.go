@@ -87,6 +87,31 @@ metadata:
 roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: {{ $fullname }}}
 subjects:
   - {kind: ServiceAccount, name: {{ $fullname }}, namespace: {{ .Release.Namespace }}}
+{{- if and .Values.audit.enabled .Values.audit.argocdRole }}
+{{- $argocd := dig "breakGlass" "argocdNamespace" "argocd" (.Values.config | default dict) }}
+---
+# What the audit reads in Argo CD's namespace (config.breakGlass.argocdNamespace) to render its
+# Applications (audit.argocdRole; the namespace must exist).
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: {{ $fullname }}-argocd
+  namespace: {{ $argocd }}
+  labels: {{- include "driftgate.labels" . | nindent 4 }}
+rules:
+`)
+	writeRules(&b, rbac.ArgoCD())
+	b.WriteString(`---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: {{ $fullname }}-argocd
+  namespace: {{ $argocd }}
+  labels: {{- include "driftgate.labels" . | nindent 4 }}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: {{ $fullname }}-argocd}
+subjects:
+  - {kind: ServiceAccount, name: {{ $fullname }}, namespace: {{ .Release.Namespace }}}
+{{- end }}
 `)
 	return os.WriteFile(path, []byte(b.String()), 0o644)
 }
@@ -140,6 +165,8 @@ func names(r rbac.Rule) string {
 		return `{{ printf "%s-webhook" $fullname | quote }}`
 	case r.OwnSecret:
 		return `{{ include "driftgate.certSecretName" . | quote }}`
+	case len(r.Names) > 0:
+		return strings.Join(r.Names, ", ")
 	}
 	return ""
 }

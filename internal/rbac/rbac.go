@@ -46,6 +46,9 @@ type Rule struct {
 	// full name); OwnLease to its leader-election Lease; OwnService to its webhook Service;
 	// OwnSecret to its certificate Secret.
 	OwnName, OwnLease, OwnService, OwnSecret bool
+	// Names limits the rule to objects of these names (another tool's, such as Argo CD's
+	// settings).
+	Names []string
 }
 
 // LeaseName is the Lease the replicas elect a leader with.
@@ -105,6 +108,8 @@ func Expand(rules []Rule, v Values) []rbacv1.PolicyRule {
 			rule.ResourceNames = []string{v.Name + "-webhook"}
 		case r.OwnSecret:
 			rule.ResourceNames = []string{v.CertSecret}
+		case len(r.Names) > 0:
+			rule.ResourceNames = append([]string(nil), r.Names...)
 		}
 		out = append(out, rule)
 	}

@@ -60,6 +60,18 @@ func Namespace() []Rule {
 	}
 }
 
+// ArgoCD are the audit's rules in Argo CD's namespace (a Role there, with the chart's
+// audit.argocdRole): what rendering an Argo CD Application reads besides the Application itself,
+// for clusters whose audit.readRules leave Secrets and ConfigMaps out.
+func ArgoCD() []Rule {
+	return []Rule{
+		{Why: "Argo CD's repository Secrets, the credentials it clones with: found by their label\nargocd.argoproj.io/secret-type (list cannot be limited by label or name).",
+			Rule: rule(l(""), l("secrets"), l("get", "list"))},
+		{Why: "Argo CD's settings: resource tracking and reconciliation timeout, SSH host keys, TLS CAs.",
+			Rule: rule(l(""), l("configmaps"), l("get")), Names: []string{"argocd-cm", "argocd-ssh-known-hosts-cm", "argocd-tls-certs-cm"}},
+	}
+}
+
 // People are the ClusterRoles the chart gives to bind to people: requesters and approvers
 // (driftgate's webhook decides what they may do to a grant; these only let them try).
 func People() []rbacv1.PolicyRule {

@@ -1,6 +1,7 @@
 package chart_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -30,5 +31,41 @@ func TestRBACIsTheTestsRBAC(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("driftgate's rules in the chart's default render (-internal/rbac +chart):\n%s", diff)
+	}
+}
+
+// TestArgoCDRole: with audit.argocdRole the chart gives driftgate the rules of rbac.ArgoCD in a
+// Role bound to it in Argo CD's namespace (config.breakGlass.argocdNamespace); without, none.
+func TestArgoCDRole(t *testing.T) {
+	v := rbac.Defaults(release)
+	for _, tt := range []struct {
+		name string
+		args []string
+		want map[string]any
+	}{
+		{"default", nil, map[string]any{}},
+		{"on", []string{"--set", "audit.argocdRole=true", "--set", "config.breakGlass.argocdNamespace=gitops"},
+			map[string]any{"Role/" + release + "-argocd in gitops": rbac.Expand(rbac.ArgoCD(), v)}},
+		{"on, audit off", []string{"--set", "audit.argocdRole=true", "--set", "audit.enabled=false"}, map[string]any{}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, err := decodeAll(helm(t, append([]string{"template", release, "charts/driftgate", "--namespace", goldenNamespace}, tt.args...)...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			ns := map[string]string{}
+			for _, o := range objs {
+				ns[o.GetKind()+"/"+o.GetName()] = o.GetNamespace()
+			}
+			got := map[string]any{}
+			for _, r := range roles(t, objs) {
+				if strings.HasSuffix(r.id, "-argocd") {
+					got[r.id+" in "+ns[r.id]] = r.rules
+				}
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("driftgate's Argo CD Role (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
