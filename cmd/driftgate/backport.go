@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/http"
 	"net/mail"
 	"os"
 	"slices"
@@ -39,6 +40,8 @@ type backportOptions struct {
 	repo, forge, output             string
 	namespace                       string
 	kube                            kubeFlags
+	// artifacts downloads Flux artifacts (a HelmRelease's chart); nil: directly.
+	artifacts *http.Client
 }
 
 func newBackportCommand() *cobra.Command {
@@ -125,6 +128,13 @@ func runBackport(ctx context.Context, out io.Writer, o *backportOptions, args []
 	}
 	c, err := o.kube.client()
 	if err != nil {
+		return err
+	}
+	cfg, err := o.kube.restConfig()
+	if err != nil {
+		return err
+	}
+	if o.artifacts, err = artifactClient(cfg); err != nil {
 		return err
 	}
 	return backportWith(ctx, out, o, c, author, args)
@@ -240,7 +250,7 @@ func (o *backportOptions) source(ctx context.Context, c client.Client, name stri
 	src := backport.Source{Name: name, URL: gs.Spec.URL, Revision: gs.Spec.Revision, Path: gs.Spec.Path, DefaultNamespace: gs.Spec.DefaultNamespace}
 	secret := gs.Spec.SecretRef
 	if ref := gs.Spec.SourceRef; ref != nil && ref.Kind == v1alpha1.SourceKindHelmRelease {
-		h, git, why, err := helmGit(ctx, c, name, ref)
+		h, git, why, err := helmGit(ctx, c, name, ref, o.artifacts)
 		if err != nil || why != "" {
 			return backport.Source{}, why, err
 		}
@@ -335,7 +345,8 @@ const (
 // helmGit reads the Flux HelmRelease a GitSource names and where its values are in Git: the
 // repository of the Flux Kustomization that applies its manifest (its kustomize-controller
 // labels), else the GitRepository its chart is in. why says why its edits cannot be written.
-func helmGit(ctx context.Context, c client.Client, name string, ref *v1alpha1.GitOpsReference) (*backport.Helm, backport.FluxGit, string, error) {
+// artifacts downloads the chart from source-controller when it is not in that repository.
+func helmGit(ctx context.Context, c client.Client, name string, ref *v1alpha1.GitOpsReference, artifacts *http.Client) (*backport.Helm, backport.FluxGit, string, error) {
 	where := fmt.Sprintf("GitSource %s: HelmRelease %s/%s", name, ref.Namespace, ref.Name)
 	u := &unstructured.Unstructured{}
 	u.SetAPIVersion("helm.toolkit.fluxcd.io/v2")
@@ -376,7 +387,7 @@ func helmGit(ctx context.Context, c client.Client, name string, ref *v1alpha1.Gi
 			Chart: chart.Artifact, ChartPath: chart.ChartPath,
 			DisableSchemaValidation: hr.GetInstall().DisableSchemaValidation || hr.GetUpgrade().DisableSchemaValidation,
 			Namespaced:              namespacedIn(c)},
-		ValuesFrom: from, Values: hr.GetValues(), Fetcher: &source.Fetcher{},
+		ValuesFrom: from, Values: hr.GetValues(), Fetcher: &source.Fetcher{HTTP: artifacts},
 		ChartElsewhere: fmt.Sprintf("the chart of HelmChart %s/%s", chartNS, chartName),
 	}
 	var chartGit *backport.FluxGit
