@@ -160,9 +160,11 @@ func applicationSources(u *unstructured.Unstructured) (sources []map[string]any,
 
 // applicationSync is what an Application's status says of its sync: the revision applied is
 // that of its last successful sync (the last entry of status.history), the one attempted that
-// of its last sync operation; it is failing while that operation's phase is Failed or Error,
-// with Argo CD's message. While Argo CD has not synced what it compared (OutOfSync, a sync
-// running or not started), the revision audited is pending.
+// of its last sync operation; it is failing while that operation's phase is Failed or Error, or
+// while it runs again after a failed attempt (Argo CD retries a failed automated sync, with
+// backoff, phase Running and retryCount counting the failures), with Argo CD's message. While
+// Argo CD has not synced what it compared (OutOfSync, a sync running or not started), the
+// revision audited is pending.
 func applicationSync(u *unstructured.Unstructured) *v1alpha1.SyncStatus {
 	s := &v1alpha1.SyncStatus{}
 	if history, _, _ := unstructured.NestedSlice(u.Object, "status", "history"); len(history) > 0 {
@@ -176,9 +178,14 @@ func applicationSync(u *unstructured.Unstructured) *v1alpha1.SyncStatus {
 		s.AttemptedRevision = entryRevision(sync)
 	}
 	phase, _ := op["phase"].(string)
-	if phase == "Failed" || phase == "Error" {
-		s.Failing = true
-		s.Reason = "Sync" + phase
+	retries, _, _ := unstructured.NestedInt64(op, "retryCount")
+	switch {
+	case phase == "Failed" || phase == "Error":
+		s.Failing, s.Reason = true, "Sync"+phase
+	case phase == "Running" && retries > 0:
+		s.Failing, s.Reason = true, "SyncRetrying"
+	}
+	if s.Failing {
 		s.Message, _ = op["message"].(string)
 	}
 	return s

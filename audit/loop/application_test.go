@@ -29,6 +29,13 @@ func TestApplicationSync(t *testing.T) {
 			"operationState": map[string]any{"phase": "Failed", "message": "one or more objects failed to apply", "syncResult": map[string]any{"revision": b}}},
 		want: &v1alpha1.SyncStatus{AppliedRevision: a, AttemptedRevision: b, Failing: true, Reason: "SyncFailed", Message: "one or more objects failed to apply"},
 	}, {
+		name: "retrying a failed attempt",
+		status: map[string]any{"history": []any{map[string]any{"revision": a}},
+			"operationState": map[string]any{"phase": "Running", "retryCount": int64(2), "message": "one or more synchronization tasks are not valid. Retrying attempt #2",
+				"syncResult": map[string]any{"revision": b}}},
+		want: &v1alpha1.SyncStatus{AppliedRevision: a, AttemptedRevision: b, Failing: true, Reason: "SyncRetrying",
+			Message: "one or more synchronization tasks are not valid. Retrying attempt #2"},
+	}, {
 		name:   "an error before any result",
 		status: map[string]any{"operationState": map[string]any{"phase": "Error", "message": "ComparisonError", "operation": map[string]any{"sync": map[string]any{"revision": b}}}},
 		want:   &v1alpha1.SyncStatus{AttemptedRevision: b, Failing: true, Reason: "SyncError", Message: "ComparisonError"},

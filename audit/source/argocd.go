@@ -110,16 +110,24 @@ type ArgoHelmParameter struct {
 	ForceString bool   `json:"forceString,omitempty"`
 }
 
-// The options of each source type driftgate renders, and those it leaves aside because they
-// change nothing driftgate audits (a tool's version, credentials passing, Helm's test hooks and
-// crds/, which are not audited). Any other option set makes the source ErrUnsupportedSource.
-var (
-	argoKustomizeOptionsRead = []string{"namePrefix", "nameSuffix", "images", "commonLabels", "commonAnnotations",
+// argoKustomizeOptionsRead are the kustomize options driftgate renders, and those it leaves
+// aside because they change nothing it audits (kustomize's version, the Kubernetes version and
+// API versions given to helm charts kustomize inflates). Any other option set makes the source
+// ErrUnsupportedSource.
+func argoKustomizeOptionsRead() []string {
+	return []string{"namePrefix", "nameSuffix", "images", "commonLabels", "commonAnnotations",
 		"namespace", "forceCommonLabels", "forceCommonAnnotations", "version", "kubeVersion", "apiVersions"}
-	argoHelmOptionsRead = []string{"valueFiles", "values", "valuesObject", "parameters", "releaseName", "namespace",
+}
+
+// argoHelmOptionsRead are the helm options driftgate renders, and those it leaves aside
+// (Helm's version, credentials passing, test hooks and crds/, which are not audited, the
+// Kubernetes version and API versions). Any other option set makes the source
+// ErrUnsupportedSource.
+func argoHelmOptionsRead() []string {
+	return []string{"valueFiles", "values", "valuesObject", "parameters", "releaseName", "namespace",
 		"ignoreMissingValueFiles", "skipSchemaValidation", "version", "passCredentials", "skipCrds", "skipTests",
 		"kubeVersion", "apiVersions"}
-)
+}
 
 // ParseArgoSource reads one of an Application's spec.source or spec.sources, noting the
 // kustomize and helm options set that driftgate does not render.
@@ -133,10 +141,10 @@ func ParseArgoSource(raw map[string]any) (ArgoSource, error) {
 		return ArgoSource{}, err
 	}
 	if s.Kustomize != nil {
-		s.Kustomize.Unsupported = unread(raw["kustomize"], argoKustomizeOptionsRead)
+		s.Kustomize.Unsupported = unread(raw["kustomize"], argoKustomizeOptionsRead())
 	}
 	if s.Helm != nil {
-		s.Helm.Unsupported = unread(raw["helm"], argoHelmOptionsRead)
+		s.Helm.Unsupported = unread(raw["helm"], argoHelmOptionsRead())
 	}
 	return s, nil
 }
@@ -180,7 +188,7 @@ const (
 
 // ErrUnsupportedSource is what an Application source driftgate cannot render wraps: a config
 // management plugin, Jsonnet, a chart from a Helm repository, an option not rendered yet.
-var ErrUnsupportedSource = errors.New("not rendered by driftgate")
+const ErrUnsupportedSource = sentinel("not rendered by driftgate")
 
 // skipRenderingMarker in a file of a directory source makes Argo CD skip the file.
 const skipRenderingMarker = "+argocd:skip-file-rendering"

@@ -344,3 +344,39 @@ func driftedPaths(s v1alpha1.GitSourceStatus) map[string][]string {
 	}
 	return out
 }
+
+// TestApplicationSyncFailingIsPending: Git adds a key to a ConfigMap and an object of a kind the
+// cluster does not serve, so Argo CD's sync of that revision fails. driftgate reports the
+// Application's source as sync failing with Argo CD's message, and what Git changed as pending:
+// no person is blamed.
+func TestApplicationSyncFailingIsPending(t *testing.T) {
+	suite.Need(t)
+	const ns = "argo-failing"
+	files := kustomizeApp("registry.example.com/web:v1")
+	work, url, source := deploy(t, ns, files, map[string]any{"path": "app"}, nil)
+	waitSynced(t, ns, testutil.Git(t, work, "rev-parse", "HEAD"))
+	waitAudit(t, source, "the first audit", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.InSync == 2 })
+
+	files["app/configmap.yaml"] += "  COLOR: blue\n"
+	files["app/widget.yaml"] = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: nowhere\n"
+	files["app/kustomization.yaml"] += "- widget.yaml\n"
+	testutil.WriteFiles(t, work, files)
+	testutil.CommitPush(t, work, url, "a colour and a Widget the cluster does not serve")
+	refresh(t, ns)
+	s := waitAudit(t, source, "the sync reported failing", func(s v1alpha1.GitSourceStatus) bool {
+		c := apimeta.FindStatusCondition(s.Conditions, v1alpha1.ConditionSynced)
+		return c != nil && c.Reason == loop.ReasonSyncFailing && s.Counts.Pending == 2
+	})
+	want := v1alpha1.AuditCounts{Objects: 3, InSync: 1, Pending: 2}
+	if diff := cmp.Diff(want, s.Counts); diff != "" {
+		t.Errorf("counts of a failing sync (-want +got):\n%s\n%s", diff, drifted(s))
+	}
+	if s.Sync == nil || !s.Sync.Failing || s.Sync.Message == "" || s.Sync.AppliedRevision == s.Sync.AttemptedRevision {
+		t.Errorf("status.sync = %+v, want failing with Argo CD's message, the revision tried and the one applied", s.Sync)
+	}
+	for _, o := range s.DriftedObjects {
+		if o.Status != "pending" {
+			t.Errorf("%s %s/%s is %s, want pending", o.Kind, o.Namespace, o.Name, o.Status)
+		}
+	}
+}
