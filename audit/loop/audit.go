@@ -78,9 +78,9 @@ func (r *Reconciler) audit(gs *v1alpha1.GitSource) result {
 	if behind(st.sync, st.revision) {
 		res.pending = pendingObjects(rep, d.IsHuman)
 	}
-	r.track(gs, rep)
+	r.track(gs, rep, res.pending)
 	res.drifting = st.drifting
-	r.Metrics.observeAudit(gs.Name, rep, r.Clock.Since(start), st.revision, r.Clock.Now())
+	r.Metrics.observeAudit(gs.Name, rep, res.pending, r.Clock.Since(start), st.revision, r.Clock.Now())
 	return res
 }
 

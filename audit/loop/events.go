@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	apimeta "k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/types"
@@ -19,11 +21,20 @@ const (
 	ReasonDriftDetected = "DriftDetected"
 	ReasonDriftResolved = "DriftResolved"
 	ReasonMissing       = "ObjectMissing"
+	// ReasonDriftPending: the object differs from Git only because its GitOps controller has
+	// not applied the revision audited (a delivery failure or delay, not a person's edit).
+	ReasonDriftPending = "DriftPending"
+	// ReasonSynced: the source's GitOps controller applies what Git declares again; while it did
+	// not, the Synced condition's reason is the event's (SyncFailing, SyncPending,
+	// ControllerNotReconciling).
+	ReasonSynced = "Synced"
 )
 
 // track updates the set of out-of-sync objects after a fresh audit and emits an event for each
-// object that started or stopped drifting.
-func (r *Reconciler) track(gs *v1alpha1.GitSource, rep *audit.Report) {
+// object that started or stopped drifting. An object pending on its GitOps controller gets
+// DriftPending, not DriftDetected; DriftDetected follows if it still differs once it is not
+// pending.
+func (r *Reconciler) track(gs *v1alpha1.GitSource, rep *audit.Report, pending map[live.Key]bool) {
 	now := r.Clock.Now()
 	current := map[live.Key]audit.ObjectReport{}
 	for _, o := range rep.Objects {
@@ -33,9 +44,15 @@ func (r *Reconciler) track(gs *v1alpha1.GitSource, rep *audit.Report) {
 	}
 	r.state.update(gs.Name, func(st *sourceState) {
 		for k, o := range current {
-			if _, known := st.drifting[k]; !known {
-				st.drifting[k] = now
+			_, known := st.drifting[k]
+			switch {
+			case !known && pending[k]:
+				r.driftPending(gs, st.revision, k, o)
+			case !known || (st.pending[k] && !pending[k]):
 				r.driftStarted(gs, st.revision, k, o)
+			}
+			if !known {
+				st.drifting[k] = now
 			}
 		}
 		for k := range st.drifting {
@@ -44,7 +61,36 @@ func (r *Reconciler) track(gs *v1alpha1.GitSource, rep *audit.Report) {
 				r.driftStopped(gs, st.revision, k)
 			}
 		}
+		st.pending = pending
 	})
+}
+
+func (r *Reconciler) driftPending(gs *v1alpha1.GitSource, revision string, k live.Key, o audit.ObjectReport) {
+	if o.Status == audit.Missing {
+		r.Events.Eventf(gs, nil, corev1.EventTypeNormal, ReasonDriftPending, "Audit",
+			"%s is in Git (revision %s) and not yet in the cluster: its GitOps controller has not applied that revision", describe(k), revision)
+		return
+	}
+	r.Events.Eventf(r.regarding(k, o.APIVersion), gs, corev1.EventTypeNormal, ReasonDriftPending, "Audit",
+		"differs from Git (GitSource %s, revision %s) only because its GitOps controller has not applied that revision; no one is blamed: %s",
+		gs.Name, revision, summarize(fieldPaths(o)))
+}
+
+// syncChanged emits an event when the source's Synced condition changes status or reason, and
+// records it in the metrics.
+func (r *Reconciler) syncChanged(gs *v1alpha1.GitSource, before []metav1.Condition) {
+	now := apimeta.FindStatusCondition(gs.Status.Conditions, v1alpha1.ConditionSynced)
+	r.Metrics.observeSync(gs.Name, now)
+	was := apimeta.FindStatusCondition(before, v1alpha1.ConditionSynced)
+	switch {
+	case now == nil || (was != nil && was.Status == now.Status && was.Reason == now.Reason):
+	case now.Status == metav1.ConditionTrue:
+		if was != nil {
+			r.Events.Eventf(gs, nil, corev1.EventTypeNormal, ReasonSynced, "Audit", "%s", now.Message)
+		}
+	default:
+		r.Events.Eventf(gs, nil, corev1.EventTypeWarning, now.Reason, "Audit", "%s", now.Message)
+	}
 }
 
 func (r *Reconciler) driftStarted(gs *v1alpha1.GitSource, revision string, k live.Key, o audit.ObjectReport) {
@@ -53,10 +99,7 @@ func (r *Reconciler) driftStarted(gs *v1alpha1.GitSource, revision string, k liv
 			"%s is in Git (revision %s) but not in the cluster", describe(k), revision)
 		return
 	}
-	paths := make([]string, 0, len(o.Fields))
-	for _, f := range o.Fields {
-		paths = append(paths, f.Path)
-	}
+	paths := fieldPaths(o)
 	note := "not in Git (GitSource " + gs.Name + ", revision " + revision + ") but carries a GitOps ownership marker"
 	if o.Status == audit.Drifted {
 		note = "drifted from Git (GitSource " + gs.Name + ", revision " + revision + "): " + summarize(paths)
@@ -107,4 +150,13 @@ func summarize(paths []string) string {
 		return strings.Join(paths, ", ")
 	}
 	return strings.Join(paths[:5], ", ") + " and " + strconv.Itoa(len(paths)-5) + " more"
+}
+
+// fieldPaths are the paths of an object's differing fields.
+func fieldPaths(o audit.ObjectReport) []string {
+	paths := make([]string, 0, len(o.Fields))
+	for _, f := range o.Fields {
+		paths = append(paths, f.Path)
+	}
+	return paths
 }

@@ -118,6 +118,8 @@ func TestHelmReleaseSync(t *testing.T) {
 		SpecPending, NotReconciling bool
 		Drifted, Pending            int
 		InMessage                   string
+		// Events are the type and reason of each event, in order.
+		Events []string
 	}
 	tests := []struct {
 		name string
@@ -125,15 +127,18 @@ func TestHelmReleaseSync(t *testing.T) {
 		want want
 	}{
 		{"applied: a difference is drift", applied,
-			want{Synced: "True/" + ReasonApplied, Drifted: 1, InMessage: "applied revision 0.1.0"}},
+			want{Synced: "True/" + ReasonApplied, Drifted: 1, InMessage: "applied revision 0.1.0", Events: []string{"Warning " + ReasonDriftDetected}}},
 		{"values changed, helm-controller not there yet: pending", with(func(h *helmObjects) { h.generation, h.specChangedAt = 3, t0.Add(-time.Minute) }),
-			want{Synced: "False/" + ReasonSyncPending, SpecPending: true, Pending: 1, InMessage: "has not applied its current spec yet"}},
+			want{Synced: "False/" + ReasonSyncPending, SpecPending: true, Pending: 1, InMessage: "has not applied its current spec yet",
+				Events: []string{"Normal " + ReasonDriftPending, "Warning " + ReasonSyncPending}}},
 		{"values changed three intervals ago, still not applied: not reconciling", with(func(h *helmObjects) { h.generation, h.specChangedAt = 3, t0.Add(-3*time.Minute) }),
-			want{Synced: "False/" + ReasonNotReconciling, SpecPending: true, NotReconciling: true, Pending: 1, InMessage: "may be down or stalled"}},
+			want{Synced: "False/" + ReasonNotReconciling, SpecPending: true, NotReconciling: true, Pending: 1, InMessage: "may be down or stalled",
+				Events: []string{"Normal " + ReasonDriftPending, "Warning " + ReasonNotReconciling}}},
 		{"a new chart revision untried for three intervals: not reconciling", with(func(h *helmObjects) { h.offered, h.offeredAt = "0.2.0", t0.Add(-3*time.Minute) }),
-			want{Synced: "False/" + ReasonNotReconciling, NotReconciling: true, Pending: 1, InMessage: "may be down or stalled"}},
+			want{Synced: "False/" + ReasonNotReconciling, NotReconciling: true, Pending: 1, InMessage: "may be down or stalled",
+				Events: []string{"Normal " + ReasonDriftPending, "Warning " + ReasonNotReconciling}}},
 		{"a new chart revision offered a minute ago: behind, not stalled", with(func(h *helmObjects) { h.offered, h.offeredAt = "0.2.0", t0.Add(-time.Minute) }),
-			want{Synced: "True/" + ReasonApplied, Drifted: 1, InMessage: "applied revision 0.1.0"}},
+			want{Synced: "True/" + ReasonApplied, Drifted: 1, InMessage: "applied revision 0.1.0", Events: []string{"Warning " + ReasonDriftDetected}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -151,6 +156,7 @@ func TestHelmReleaseSync(t *testing.T) {
 			if !strings.Contains(c.Message, tt.want.InMessage) {
 				got.InMessage = c.Message
 			}
+			got.Events = eventReasons(e)
 			if diff := cmp.Diff(tt.want, got); diff != "" {
 				t.Errorf("sync (-want +got):\n%s", diff)
 			}

@@ -4,13 +4,17 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/driftgate/driftgate/audit"
+	"github.com/driftgate/driftgate/audit/live"
 )
 
 // Metrics are the audit loop's Prometheus metrics. A nil *Metrics records nothing.
 type Metrics struct {
 	drifted     *prometheus.GaugeVec
+	pending     *prometheus.GaugeVec
+	notSynced   *prometheus.GaugeVec
 	backport    *prometheus.GaugeVec
 	oldest      *prometheus.GaugeVec
 	duration    *prometheus.HistogramVec
@@ -24,6 +28,12 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		drifted: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "driftgate_audit_drifted_objects",
 			Help: "Objects out of sync with Git (drifted, missing or orphaned) at the last audit, by source, namespace and kind."},
 			[]string{"source", "namespace", "kind"}),
+		pending: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "driftgate_audit_pending_objects",
+			Help: "Objects that differ from Git only because the source's GitOps controller has not applied the revision audited (its sync failing or pending, or the controller not reconciling), at the last audit, by source, namespace and kind; not counted as drifted."},
+			[]string{"source", "namespace", "kind"}),
+		notSynced: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "driftgate_source_not_synced",
+			Help: "1 while the GitOps controller of a discovered source has not applied what Git declares, by source and the Synced condition's reason (SyncFailing, SyncPending, ControllerNotReconciling)."},
+			[]string{"source", "reason"}),
 		backport: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "driftgate_backport_required_edits",
 			Help: "Break-glass edits whose backport state is Required, by ticket."}, []string{"ticket"}),
 		oldest: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "driftgate_backport_required_oldest_timestamp_seconds",
@@ -36,7 +46,7 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 		revision: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "driftgate_audit_revision_info",
 			Help: "The Git revision last audited, by source (value 1)."}, []string{"source", "revision"}),
 	}
-	for _, c := range []prometheus.Collector{m.drifted, m.backport, m.oldest, m.duration, m.lastSuccess, m.revision} {
+	for _, c := range []prometheus.Collector{m.drifted, m.pending, m.notSynced, m.backport, m.oldest, m.duration, m.lastSuccess, m.revision} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -44,7 +54,8 @@ func NewMetrics(reg prometheus.Registerer) (*Metrics, error) {
 	return m, nil
 }
 
-func (m *Metrics) observeAudit(source string, rep *audit.Report, took time.Duration, revision string, now time.Time) {
+// observeAudit records an audit's result; the pending objects count as pending, not drifted.
+func (m *Metrics) observeAudit(source string, rep *audit.Report, pending map[live.Key]bool, took time.Duration, revision string, now time.Time) {
 	if m == nil {
 		return
 	}
@@ -53,10 +64,26 @@ func (m *Metrics) observeAudit(source string, rep *audit.Report, took time.Durat
 	m.revision.DeletePartialMatch(prometheus.Labels{"source": source})
 	m.revision.WithLabelValues(source, revision).Set(1)
 	m.drifted.DeletePartialMatch(prometheus.Labels{"source": source})
+	m.pending.DeletePartialMatch(prometheus.Labels{"source": source})
 	for _, o := range rep.Objects {
-		if o.Status != audit.InSync {
+		switch {
+		case o.Status == audit.InSync:
+		case pending[reportKey(o)]:
+			m.pending.WithLabelValues(source, o.Namespace, o.Kind).Inc()
+		default:
 			m.drifted.WithLabelValues(source, o.Namespace, o.Kind).Inc()
 		}
+	}
+}
+
+// observeSync records the source's Synced condition: nil for a source no controller applies.
+func (m *Metrics) observeSync(source string, synced *metav1.Condition) {
+	if m == nil {
+		return
+	}
+	m.notSynced.DeletePartialMatch(prometheus.Labels{"source": source})
+	if synced != nil && synced.Status != metav1.ConditionTrue {
+		m.notSynced.WithLabelValues(source, synced.Reason).Set(1)
 	}
 }
 
@@ -90,7 +117,7 @@ func (m *Metrics) forget(source string) {
 	if m == nil {
 		return
 	}
-	for _, v := range []*prometheus.GaugeVec{m.drifted, m.lastSuccess, m.revision} {
+	for _, v := range []*prometheus.GaugeVec{m.drifted, m.pending, m.notSynced, m.lastSuccess, m.revision} {
 		v.DeletePartialMatch(prometheus.Labels{"source": source})
 	}
 	m.duration.DeletePartialMatch(prometheus.Labels{"source": source})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -336,5 +337,20 @@ func TestLandingEditRequeuesSoon(t *testing.T) {
 				t.Errorf("requeue after %v, want %v", res.RequeueAfter, tt.want)
 			}
 		})
+	}
+}
+
+// eventReasons are the type and reason of each event the env's Reconciler emitted so far.
+func eventReasons(e *env) []string {
+	var out []string
+	rec := e.r.Events.(*events.FakeRecorder)
+	for {
+		select {
+		case ev := <-rec.Events:
+			f := strings.Fields(ev)
+			out = append(out, strings.Join(f[:min(2, len(f))], " "))
+		default:
+			return out
+		}
 	}
 }

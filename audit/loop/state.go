@@ -33,7 +33,10 @@ type sourceState struct {
 	stalled error
 	// drifting holds the objects out of sync at the last fresh audit, with when first seen.
 	drifting map[live.Key]time.Time
-	seeded   bool
+	// pending are the drifting objects that differed only because the GitOps controller had not
+	// applied the revision, at the last fresh audit.
+	pending map[live.Key]bool
+	seeded  bool
 	// differ is built from the spec of generation differGeneration, with the GitOps object's
 	// ignore rules of version differIgnore.
 	differ           *audit.Differ

@@ -71,6 +71,7 @@ func (r *Reconciler) writeStatus(ctx context.Context, gs *v1alpha1.GitSource, re
 	}
 	s.Counts.BackportRequired = res.backportRequired
 	setConditions(gs, res)
+	r.syncChanged(gs, before.Status.Conditions)
 	if equality.Semantic.DeepEqual(before.Status, gs.Status) {
 		return nil
 	}
