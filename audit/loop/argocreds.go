@@ -110,12 +110,16 @@ func (r *Reconciler) argoConfigMap(ctx context.Context, ns, name string) (map[st
 	return cm.Data, nil
 }
 
-// normalRepoURL is a repository URL as Argo CD compares them: lower case, without a trailing
-// slash or ".git".
+// normalRepoURL is a repository URL as Argo CD compares them (exactly, for a repository
+// Secret; by prefix, for a credential template): lower case, an scp-like git@host:path as
+// ssh://git@host/path, without ".git" and then without "ssh://".
 func normalRepoURL(u string) string {
 	u = strings.ToLower(strings.TrimSpace(u))
-	u = strings.TrimSuffix(u, "/")
-	return strings.TrimSuffix(u, ".git")
+	if colon, slash := strings.Index(u, ":"), strings.Index(u, "/"); !strings.Contains(u, "://") && colon > 0 && (slash < 0 || colon < slash) {
+		u = "ssh://" + strings.Replace(u, ":", "/", 1)
+	}
+	u = strings.TrimSuffix(u, ".git")
+	return strings.TrimPrefix(u, "ssh://")
 }
 
 // argoTracking is how Argo CD tracks what it applies (argocd-cm): by annotation (the default,

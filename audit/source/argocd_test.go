@@ -232,3 +232,34 @@ func TestArgoHelm(t *testing.T) {
 		t.Errorf("revision %q, want the two sources' commits, 12 digits each", snap.Revision)
 	}
 }
+
+// TestArgoPostRender: what Argo CD's apply adds: the destination namespace on namespaced objects
+// that name none (not on cluster-scoped ones, nor over a namespace Git names), and with label
+// tracking the tracking label on every object.
+func TestArgoPostRender(t *testing.T) {
+	repo := newRepo(t)
+	repo.commit("app", map[string]string{
+		"a.yaml":  configMap("a", "1"),
+		"b.yaml":  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: other}\n",
+		"ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: prod}\n",
+	})
+	f := &Fetcher{Dir: t.TempDir()}
+	snap, err := f.FetchApplication(context.Background(), Application{Namespace: "argocd", Name: "shop", DestinationNamespace: "prod",
+		TrackingLabel: "app.kubernetes.io/instance", TrackingValue: "shop",
+		Namespaced: func(group, kind string) bool { return kind != "Namespace" },
+		Sources:    []ApplicationSource{{Field: "spec.source", ArgoSource: ArgoSource{RepoURL: repo.fileURL(), TargetRevision: "main"}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, o := range snap.Objects {
+		got[o.Kind()+"/"+o.Name()] = o.Namespace() + " " + o.Labels()["app.kubernetes.io/instance"].(string)
+	}
+	want := map[string]string{"ConfigMap/a": "prod shop", "ConfigMap/b": "other shop", "Namespace/prod": " shop"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("namespace and tracking label (-want +got):\n%s", diff)
+	}
+	if len(snap.Revision) != 40 {
+		t.Errorf("revision %q, want targetRevision's commit (no revision compared)", snap.Revision)
+	}
+}
