@@ -116,36 +116,11 @@ func TestGoldenEdits(t *testing.T) {
 			obj.Source = filepath.ToSlash(filepath.Join(tt.render, obj.Source))
 			loc := Files{FS: os.DirFS(root), Path: tt.render}
 			changes := Changes{}
-			var gotErrs []string
-			for _, c := range tt.changes {
-				segs, err := fieldpath.Parse(c.path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var v any
-				if !c.remove {
-					if err := json.Unmarshal([]byte(c.value), &v); err != nil {
-						t.Fatal(err)
-					}
-				}
-				writes, err := loc.Locate(obj, segs, v, c.remove)
-				if err == nil {
-					err = Apply(os.DirFS(root), changes, writes)
-				}
-				switch {
-				case errors.Is(err, ErrUnplaceable):
-					gotErrs = append(gotErrs, err.Error())
-				case err != nil:
-					t.Fatalf("%s: %v", c.path, err)
-				default:
-					gotErrs = append(gotErrs, "")
-				}
+			gotErrs := make([]string, len(tt.changes))
+			for i, c := range tt.changes {
+				gotErrs[i] = locate(t, loc, root, changes, obj, c)
 			}
-			for i, want := range tt.unplaceable {
-				if want == "" && gotErrs[i] != "" || !strings.Contains(gotErrs[i], want) {
-					t.Errorf("change %d (%s): error %q, want it to contain %q", i, tt.changes[i].path, gotErrs[i], want)
-				}
-			}
+			checkUnplaceable(t, tt.unplaceable, gotErrs, tt.changes)
 			if tt.unplaceable == nil {
 				if diff := cmp.Diff(make([]string, len(tt.changes)), gotErrs); diff != "" {
 					t.Errorf("unplaceable changes (-want +got):\n%s", diff)
@@ -220,3 +195,43 @@ func checkRendered(t *testing.T, root, render string, c Changes, kind, nsName st
 		}
 	}
 }
+
+// locate writes one change of obj into changes through loc, as Run does: "" when it is placed,
+// the error when it cannot be (ErrUnplaceable); any other error fails the test.
+func locate(t *testing.T, loc Locator, root string, changes Changes, obj audit.Object, c change) string {
+	t.Helper()
+	segs, err := fieldpath.Parse(c.path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v any
+	if !c.remove {
+		if err := json.Unmarshal([]byte(c.value), &v); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writes, err := loc.Locate(obj, segs, v, c.remove)
+	if err == nil {
+		err = Apply(os.DirFS(root), changes, writes)
+	}
+	switch {
+	case errors.Is(err, ErrUnplaceable):
+		return err.Error()
+	case err != nil:
+		t.Fatalf("%s: %v", c.path, err)
+	}
+	return ""
+}
+
+// checkUnplaceable checks the error of each change against the text it should contain ("":
+// placed).
+func checkUnplaceable[C interface{ changePath() string }](t *testing.T, want, got []string, changes []C) {
+	t.Helper()
+	for i, w := range want {
+		if w == "" && got[i] != "" || !strings.Contains(got[i], w) {
+			t.Errorf("change %d (%s): error %q, want it to contain %q", i, changes[i].changePath(), got[i], w)
+		}
+	}
+}
+
+func (c change) changePath() string { return c.path }

@@ -3,7 +3,6 @@ package backport
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -135,37 +134,11 @@ func TestGoldenHelm(t *testing.T) {
 			h.ValuesFrom = tt.valuesFrom
 			l := newTestHelmLocator(t, root, h, tt.noManifest)
 			changes := Changes{}
-			var gotErrs []string
-			for _, c := range tt.changes {
-				obj := find(t, l.objects, c.kind, c.object)
-				segs, err := fieldpath.Parse(c.path)
-				if err != nil {
-					t.Fatal(err)
-				}
-				var v any
-				if !c.remove {
-					if err := json.Unmarshal([]byte(c.value), &v); err != nil {
-						t.Fatal(err)
-					}
-				}
-				writes, err := l.Locate(obj, segs, v, c.remove)
-				if err == nil {
-					err = Apply(os.DirFS(root), changes, writes)
-				}
-				switch {
-				case errors.Is(err, ErrUnplaceable):
-					gotErrs = append(gotErrs, err.Error())
-				case err != nil:
-					t.Fatalf("%s: %v", c.path, err)
-				default:
-					gotErrs = append(gotErrs, "")
-				}
+			gotErrs := make([]string, len(tt.changes))
+			for i, c := range tt.changes {
+				gotErrs[i] = locate(t, l, root, changes, find(t, l.objects, c.kind, c.object), c.change)
 			}
-			for i, want := range tt.unplaceable {
-				if want == "" && gotErrs[i] != "" || !strings.Contains(gotErrs[i], want) {
-					t.Errorf("change %d (%s): error %q, want it to contain %q", i, tt.changes[i].path, gotErrs[i], want)
-				}
-			}
+			checkUnplaceable(t, tt.unplaceable, gotErrs, tt.changes)
 			testutil.Golden(t, filepath.Join("testdata", "golden", tt.name+".golden"), show(changes), *update, "./backport")
 			// What was written renders to the live values, and nothing else changed.
 			dir := t.TempDir()
