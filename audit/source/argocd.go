@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/gobwas/glob"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"helm.sh/helm/v4/pkg/strvals"
@@ -312,11 +313,7 @@ func (f *Fetcher) checkout(ctx context.Context, s ApplicationSource, dir string)
 	}
 	defer cleanup()
 	r := remote{url: s.RepoURL, auth: s.Auth, dir: filepath.Join(cache, key)}
-	rev := s.Revision
-	if rev == "" {
-		rev = s.TargetRevision
-	}
-	commit, err := r.commit(ctx, rev)
+	commit, err := s.commit(ctx, r)
 	if err != nil {
 		return "", err
 	}
@@ -324,6 +321,21 @@ func (f *Fetcher) checkout(ctx context.Context, s ApplicationSource, dir string)
 		return "", fmt.Errorf("reading %s at %s: %w", redactURL(s.RepoURL), commit.Hash, err)
 	}
 	return commit.Hash.String(), nil
+}
+
+// commit resolves the source's commit in r: Revision, else TargetRevision's head. A Revision
+// Argo CD compared is usually TargetRevision's head: that is fetched first (shallow), and only a
+// commit that is not a branch's or tag's head fetches the repository's whole history.
+func (s ApplicationSource) commit(ctx context.Context, r remote) (*object.Commit, error) {
+	if s.Revision == "" {
+		return r.commit(ctx, s.TargetRevision)
+	}
+	if isFullSHA(s.Revision) && !looksLikeSHA(s.TargetRevision) {
+		if head, err := r.commit(ctx, s.TargetRevision); err == nil && strings.EqualFold(head.Hash.String(), s.Revision) {
+			return head, nil
+		}
+	}
+	return r.commit(ctx, s.Revision)
 }
 
 // sourceType is the source's type as Argo CD decides it: the options block set, else a

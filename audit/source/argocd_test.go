@@ -2,6 +2,8 @@ package source
 
 import (
 	"context"
+	"fmt"
+	"path/filepath"
 	"slices"
 	"testing"
 
@@ -261,5 +263,40 @@ func TestArgoPostRender(t *testing.T) {
 	}
 	if len(snap.Revision) != 40 {
 		t.Errorf("revision %q, want targetRevision's commit (no revision compared)", snap.Revision)
+	}
+}
+
+// TestArgoRevision: a source is read at the commit Argo CD compared. When that is its
+// targetRevision's head (the usual case), only that is fetched, shallow; an older commit fetches
+// the whole history.
+func TestArgoRevision(t *testing.T) {
+	repo := newRepo(t)
+	old := repo.commit("one", map[string]string{"a.yaml": configMap("a", "1")})
+	head := repo.commit("two", map[string]string{"a.yaml": configMap("a", "2")})
+	for _, tt := range []struct {
+		name     string
+		revision string
+		want     string
+		full     bool
+	}{
+		{"the head Argo CD compared", head.String(), "map[v:2]", false},
+		{"an older commit", old.String(), "map[v:1]", true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			f := &Fetcher{Dir: dir}
+			snap, err := f.FetchApplication(context.Background(), Application{Namespace: "argocd", Name: "shop", DestinationNamespace: "prod",
+				Sources: []ApplicationSource{{Field: "spec.source", Revision: tt.revision, ArgoSource: ArgoSource{RepoURL: repo.fileURL(), TargetRevision: "main"}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := fmt.Sprint(snap.Objects[0].Content["data"]); got != tt.want || snap.Revision != tt.revision {
+				t.Errorf("data %s at %s, want %s at %s", got, snap.Revision, tt.want, tt.revision)
+			}
+			full, _ := filepath.Glob(filepath.Join(dir, "*-full"))
+			if (len(full) > 0) != tt.full {
+				t.Errorf("full clones %v, want one: %t", full, tt.full)
+			}
+		})
 	}
 }

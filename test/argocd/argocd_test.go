@@ -27,25 +27,49 @@ import (
 // client-side default.
 func application(t *testing.T, name, url string, serverSide bool) {
 	t.Helper()
-	// Background pruning: the test control plane runs no garbage collector, which Argo CD's
-	// default (foreground) leaves a pruned object waiting for.
-	options := []any{"PrunePropagationPolicy=background"}
+	app := argoApp(name, "", map[string]any{"repoURL": url, "targetRevision": "main", "path": "."}, nil)
 	if serverSide {
-		options = append(options, "ServerSideApply=true")
+		options, _, _ := unstructured.NestedSlice(app.Object, "spec", "syncPolicy", "syncOptions")
+		if err := unstructured.SetNestedSlice(app.Object, append(options, "ServerSideApply=true"), "spec", "syncPolicy", "syncOptions"); err != nil {
+			t.Fatal(err)
+		}
+		app.SetAnnotations(map[string]string{"argocd.argoproj.io/compare-options": "ServerSideDiff=true"})
 	}
-	app := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{
+	createApp(t, app)
+	waitSynced(t, name, testutil.Git(t, "", "ls-remote", url, "main"))
+}
+
+// argoApp is an Application of one source into namespace ns (none: the manifests name theirs),
+// automated with prune and selfHeal; extra is merged into its spec. Pruning is in the background:
+// the test control plane runs no garbage collector, which Argo CD's default (foreground) leaves a
+// pruned object waiting for.
+func argoApp(name, ns string, src, extra map[string]any) *unstructured.Unstructured {
+	dest := map[string]any{"server": "https://kubernetes.default.svc"}
+	if ns != "" {
+		dest["namespace"] = ns
+	}
+	spec := map[string]any{
 		"project":     "default",
-		"source":      map[string]any{"repoURL": url, "targetRevision": "main", "path": "."},
-		"destination": map[string]any{"server": "https://kubernetes.default.svc"},
-		"syncPolicy":  map[string]any{"automated": map[string]any{"prune": true, "selfHeal": true}, "syncOptions": options},
-	}}}
+		"source":      src,
+		"destination": dest,
+		"syncPolicy": map[string]any{"automated": map[string]any{"prune": true, "selfHeal": true},
+			"syncOptions": []any{"PrunePropagationPolicy=background"}},
+	}
+	for k, v := range extra {
+		spec[k] = v
+	}
+	app := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
 	app.SetAPIVersion("argoproj.io/v1alpha1")
 	app.SetKind("Application")
 	app.SetNamespace(argoNamespace)
 	app.SetName(name)
-	if serverSide {
-		app.SetAnnotations(map[string]string{"argocd.argoproj.io/compare-options": "ServerSideDiff=true"})
-	}
+	return app
+}
+
+// createApp creates the Application; a failing test logs its status and Argo CD's logs.
+func createApp(t *testing.T, app *unstructured.Unstructured) {
+	t.Helper()
+	name := app.GetName()
 	if err := suite.Cluster.AdminActor(t).Client.Create(context.Background(), app); err != nil {
 		t.Fatalf("creating Application %s: %v", name, err)
 	}
@@ -55,7 +79,6 @@ func application(t *testing.T, name, url string, serverSide bool) {
 				argo.log("argocd-repo-server"), argo.log("argocd-application-controller"))
 		}
 	})
-	waitSynced(t, name, testutil.Git(t, "", "ls-remote", url, "main"))
 }
 
 // waitSynced waits until the Application has synced the commit (ls-remote output or a hash).

@@ -13,7 +13,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
@@ -73,27 +72,6 @@ spec:
 	}
 }
 
-// argoApp is an Application of one source into namespace ns, automated with prune and
-// selfHeal; extra is merged into its spec.
-func argoApp(name, ns string, src, extra map[string]any) *unstructured.Unstructured {
-	spec := map[string]any{
-		"project":     "default",
-		"source":      src,
-		"destination": map[string]any{"server": "https://kubernetes.default.svc", "namespace": ns},
-		"syncPolicy": map[string]any{"automated": map[string]any{"prune": true, "selfHeal": true},
-			"syncOptions": []any{"PrunePropagationPolicy=background"}},
-	}
-	for k, v := range extra {
-		spec[k] = v
-	}
-	app := &unstructured.Unstructured{Object: map[string]any{"spec": spec}}
-	app.SetAPIVersion("argoproj.io/v1alpha1")
-	app.SetKind("Application")
-	app.SetNamespace(argoNamespace)
-	app.SetName(name)
-	return app
-}
-
 // deploy pushes files to a new repository named ns, creates namespace ns and the Application
 // ns (src with the repository's URL and main; extra into its spec), and returns the work tree,
 // the URL and the name of the GitSource driftgate keeps for the Application.
@@ -108,15 +86,7 @@ func deploy(t *testing.T, ns string, files map[string]string, src, extra map[str
 	testutil.WriteFiles(t, work, files)
 	url = suite.Git.Push(t, ns, work)
 	src["repoURL"], src["targetRevision"] = url, "main"
-	if err := admin.Create(ctx, argoApp(ns, ns, src, extra)); err != nil {
-		t.Fatalf("creating Application %s: %v", ns, err)
-	}
-	t.Cleanup(func() {
-		if t.Failed() {
-			t.Logf("Application %s: %v\nrepo server:\n%s\napplication controller:\n%s", ns, appStatus(t, ns),
-				argo.log("argocd-repo-server"), argo.log("argocd-application-controller"))
-		}
-	})
+	createApp(t, argoApp(ns, ns, src, extra))
 	return work, url, loop.DiscoveredName(v1alpha1.SourceKindApplication, argoNamespace, ns)
 }
 
