@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -101,6 +102,9 @@ func (r *Reconciler) application(ctx context.Context, u *unstructured.Unstructur
 	a := source.Application{Namespace: u.GetNamespace(), Name: u.GetName(),
 		Namespaced: func(group, kind string) bool { return r.namespaced(schema.GroupKind{Group: group, Kind: kind}) }}
 	a.DestinationNamespace, _, _ = unstructured.NestedString(u.Object, "spec", "destination", "namespace")
+	if err := inCluster(u); err != nil {
+		return a, fmt.Errorf("%s %w: not audited", where, err)
+	}
 	raws, fields, revs := applicationSources(u)
 	if len(raws) == 0 {
 		return a, fmt.Errorf("%s has neither spec.source nor spec.sources", where)
@@ -137,6 +141,26 @@ func (r *Reconciler) application(ctx context.Context, u *unstructured.Unstructur
 		a.TrackingLabel, a.TrackingValue = tracking.label, tracking.instance(u, r.argoNamespace())
 	}
 	return a, nil
+}
+
+// The cluster Argo CD runs in, as an Application's destination names it.
+const (
+	argoInCluster     = "https://kubernetes.default.svc"
+	argoInClusterName = "in-cluster"
+)
+
+// inCluster checks that an Application deploys into the cluster driftgate audits (Argo CD's
+// in-cluster destination); the live objects of another cluster are not here to compare.
+func inCluster(u *unstructured.Unstructured) error {
+	server, _, _ := unstructured.NestedString(u.Object, "spec", "destination", "server")
+	name, _, _ := unstructured.NestedString(u.Object, "spec", "destination", "name")
+	switch {
+	case server != "" && strings.TrimSuffix(server, "/") != argoInCluster:
+		return fmt.Errorf("deploys to another cluster (spec.destination.server %s)", server)
+	case name != "" && name != argoInClusterName:
+		return fmt.Errorf("deploys to another cluster (spec.destination.name %s)", name)
+	}
+	return nil
 }
 
 // applicationSources are an Application's sources (spec.source, or spec.sources), the field

@@ -59,3 +59,26 @@ func TestApplicationSync(t *testing.T) {
 		})
 	}
 }
+
+// TestApplicationInAnotherCluster: an Application that deploys to another cluster than the one
+// Argo CD runs in is not audited, saying so: its objects are not here.
+func TestApplicationInAnotherCluster(t *testing.T) {
+	for _, tt := range []struct {
+		dest map[string]any
+		want string
+	}{
+		{map[string]any{"server": "https://kubernetes.default.svc", "namespace": "shop"}, ""},
+		{map[string]any{"name": "in-cluster"}, ""},
+		{map[string]any{"server": "https://prod.example.com:6443"}, "deploys to another cluster (spec.destination.server https://prod.example.com:6443)"},
+		{map[string]any{"name": "prod"}, "deploys to another cluster (spec.destination.name prod)"},
+	} {
+		u := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"destination": tt.dest}}}
+		got := ""
+		if err := inCluster(u); err != nil {
+			got = err.Error()
+		}
+		if got != tt.want {
+			t.Errorf("destination %v: %q, want %q", tt.dest, got, tt.want)
+		}
+	}
+}
