@@ -151,8 +151,9 @@ func TestApplicationIsAuditedWithoutGitSource(t *testing.T) {
 }
 
 // TestApplicationIgnoreDifferences: what an Application's ignoreDifferences tells Argo CD to
-// ignore (a JSON pointer, a jq path expression) is no drift when a person changes it live under a
-// grant, where the same change without the entry is (the control case).
+// ignore (a JSON pointer, a jq path expression, what a field manager owns) is no drift when a
+// person changes it live under a grant, where the same change without the entry is (the control
+// case).
 func TestApplicationIgnoreDifferences(t *testing.T) {
 	suite.Need(t)
 	for _, tt := range []struct {
@@ -169,6 +170,11 @@ func TestApplicationIgnoreDifferences(t *testing.T) {
 		name:   "argo-ignore-jq",
 		ignore: map[string]any{"group": "apps", "kind": "Deployment", "jqPathExpressions": []any{`.spec.template.spec.containers[] | select(.name == "web") | .image`}},
 		change: func(d *appsv1.Deployment) { d.Spec.Template.Spec.Containers[0].Image = gitopstest.HotfixImage },
+	}, {
+		// What a field manager owns: alice's tool here (an HPA's controller in real life).
+		name:   "argo-ignore-managers",
+		ignore: map[string]any{"group": "apps", "kind": "Deployment", "managedFieldsManagers": []any{"kubectl-edit"}},
+		change: func(d *appsv1.Deployment) { d.Spec.Replicas = ptr(int32(3)) },
 	}, {
 		name:   "argo-ignore-other-kind",
 		ignore: map[string]any{"kind": "ConfigMap", "jsonPointers": []any{"/spec/replicas"}},
