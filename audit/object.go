@@ -2,7 +2,10 @@ package audit
 
 import (
 	"fmt"
+	"reflect"
 	"strings"
+
+	"github.com/driftgate/driftgate/internal/fieldpath"
 )
 
 // Object is one manifest: its decoded JSON content and where it was read from.
@@ -11,6 +14,46 @@ type Object struct {
 	Source string
 	// Content is the object as decoded JSON (map[string]any, []any, scalars).
 	Content map[string]any
+	// SetBy are what else sets values on the object besides its file, as the renders without
+	// each of them (a Flux Kustomization's own patches, images, …); only those that change it.
+	SetBy []Setter
+}
+
+// Setter is something that sets values on a rendered object besides its file: What names it
+// (where a person changes those values), Content is the object rendered without it (nil: the
+// object is not rendered at all without it).
+type Setter struct {
+	What    string
+	Content map[string]any
+}
+
+// File is the file part of the object's Source ("apps/web.yaml (document 2)" → "apps/web.yaml").
+func (o Object) File() string {
+	src, _, _ := strings.Cut(o.Source, " (")
+	src, _, _ = strings.Cut(src, " items[")
+	return src
+}
+
+// FileFor is where the values at paths are set: the first Setter whose render differs at one of
+// them, else the object's file. A path that does not parse is taken to be the file's.
+func (o Object) FileFor(paths []string) string {
+	for _, s := range o.SetBy {
+		for _, p := range paths {
+			segs, err := fieldpath.Parse(p)
+			if err != nil {
+				continue
+			}
+			if s.Content == nil {
+				return s.What
+			}
+			got, gotOK := fieldpath.Lookup(any(o.Content), segs)
+			was, wasOK := fieldpath.Lookup(any(s.Content), segs)
+			if gotOK != wasOK || !reflect.DeepEqual(got, was) {
+				return s.What
+			}
+		}
+	}
+	return o.File()
 }
 
 // objectKey identifies an object across Git and the cluster. Versions are not part of it: Git may

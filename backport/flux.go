@@ -42,18 +42,6 @@ func (f *Flux) name() string {
 	return "Kustomization " + f.Kustomization.GetNamespace() + "/" + f.Kustomization.GetName()
 }
 
-// fluxFields are the fields of a Flux Kustomization that change what it renders beyond the
-// files of its path, with how a person reads each.
-func fluxFields() []struct{ field, what string } {
-	return []struct{ field, what string }{
-		{"patches", "spec.patches"},
-		{"images", "spec.images"},
-		{"postBuild", "spec.postBuild (variable substitution)"},
-		{"commonMetadata", "spec.commonMetadata"},
-		{"components", "spec.components"},
-	}
-}
-
 // artifactURL is where the in-memory artifact of a render is "served"; nothing listens there.
 const artifactURL = "http://backport.artifact.invalid/artifact.tar.gz"
 
@@ -137,14 +125,14 @@ type ablation struct {
 // which values come from the Kustomization object rather than from a file.
 func ablations(ctx context.Context, dir string, fl *Flux, revision, defaultNS string) []ablation {
 	var out []ablation
-	for _, f := range fluxFields() {
-		if _, set, _ := unstructured.NestedFieldNoCopy(fl.Kustomization.Object, "spec", f.field); !set {
+	for _, f := range source.FluxOwnFields() {
+		if _, set, _ := unstructured.NestedFieldNoCopy(fl.Kustomization.Object, "spec", f.Field); !set {
 			continue
 		}
 		ks := *fl.Kustomization.DeepCopy()
-		unstructured.RemoveNestedField(ks.Object, "spec", f.field)
+		unstructured.RemoveNestedField(ks.Object, "spec", f.Field)
 		snap, err := renderFlux(ctx, dir, nil, fl, ks, revision)
-		a := ablation{what: f.what, err: err}
+		a := ablation{what: f.What, err: err}
 		if err == nil {
 			a.objects = index(snap.Objects, defaultNS)
 		}

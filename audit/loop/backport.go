@@ -210,7 +210,7 @@ func (r *Reconciler) readObject(ctx context.Context, ref v1alpha1.ObjectReferenc
 func (r *Reconciler) markSkipped(ctx context.Context, e *v1alpha1.BreakGlassEdit, def definer) error {
 	before := e.DeepCopy()
 	s := &e.Status
-	s.Backport, s.GitSource, s.File, s.ObservedGeneration = v1alpha1.BackportRequired, def.source, fileOf(def.object.Source), e.Generation
+	s.Backport, s.GitSource, s.File, s.ObservedGeneration = v1alpha1.BackportRequired, def.source, def.object.File(), e.Generation
 	apimeta.SetStatusCondition(&s.Conditions, metav1.Condition{Type: ConditionBackportTracked, Status: metav1.ConditionFalse,
 		Reason: ReasonSkippedInGit, ObservedGeneration: e.Generation,
 		Message: "Git marks the object " + audit.SkipAnnotation + `: "true": the audit does not decide this edit; close it by decision`})
@@ -230,7 +230,7 @@ func (r *Reconciler) writeEditStatus(ctx context.Context, e *v1alpha1.BreakGlass
 	s.Backport = v1alpha1.BackportState(res.State)
 	s.OpenPaths = res.Open
 	s.GitSource = def.source
-	s.File = fileOf(def.object.Source)
+	s.File = def.object.FileFor(res.Open)
 	s.ObservedGeneration = e.Generation
 	s.RevertedBy = by
 	apimeta.RemoveStatusCondition(&s.Conditions, ConditionBackportTracked) // decided again: Git no longer skips it
@@ -250,13 +250,6 @@ func (r *Reconciler) writeEditStatus(ctx context.Context, e *v1alpha1.BreakGlass
 	r.Log.Info("backport state", logkeys.Name, e.Name, logkeys.Ticket, e.Spec.Ticket, logkeys.Phase, res.State,
 		logkeys.Source, def.source, logkeys.Revision, def.revision, logkeys.Reason, res.Reason, logkeys.RevertedBy, by.String())
 	return nil
-}
-
-// fileOf is the file part of an object's source ("apps/web.yaml (document 2)" → "apps/web.yaml").
-func fileOf(src string) string {
-	src, _, _ = strings.Cut(src, " (")
-	src, _, _ = strings.Cut(src, " items[")
-	return src
 }
 
 // neverLanded says why the recorded update or delete never happened, or "" when it may have

@@ -144,16 +144,3 @@ func TestBoundMessage(t *testing.T) {
 		})
 	}
 }
-
-func TestFileOf(t *testing.T) {
-	for src, want := range map[string]string{
-		"apps/web.yaml (document 2)":                    "apps/web.yaml",
-		"list.yaml (document 1) items[3]":               "list.yaml",
-		"apps/kustomization.yaml (Deployment/prod/web)": "apps/kustomization.yaml",
-		"checkout.yaml":                                 "checkout.yaml",
-	} {
-		if got := fileOf(src); got != want {
-			t.Errorf("fileOf(%q) = %q, want %q", src, got, want)
-		}
-	}
-}

@@ -14,6 +14,7 @@ import (
 	fluxkustomize "github.com/fluxcd/pkg/kustomize"
 	securefs "github.com/fluxcd/pkg/kustomize/filesys"
 	"github.com/fluxcd/pkg/tar"
+	"k8s.io/apimachinery/pkg/api/equality"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/kustomize/api/konfig"
@@ -75,11 +76,100 @@ func (f *Fetcher) FetchFlux(ctx context.Context, fl Flux) (Snapshot, error) {
 	}
 	f.renderMu.Lock()
 	defer f.renderMu.Unlock()
+	pristine, err := f.pristineCopy(dir, ks)
+	if err != nil {
+		return Snapshot{}, fmt.Errorf("%s: %w", where, err)
+	}
+	if pristine != "" {
+		defer os.RemoveAll(pristine)
+	}
 	objs, err := fluxBuild(ctx, dir, at, fl)
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("%s at %s: %w", where, fl.Artifact.Revision, err)
 	}
+	if pristine != "" {
+		f.setBy(ctx, objs, pristine, sub, fl, where)
+	}
 	return Snapshot{Revision: FluxDigest(fl.Artifact.Revision), Objects: objs}, nil
+}
+
+// FluxField is a field of a Flux Kustomization that sets values on what it renders beyond the
+// files of its path; What is how a person finds it.
+type FluxField struct{ Field, What string }
+
+// FluxOwnFields are the Kustomization's fields that set values beyond its path's files.
+func FluxOwnFields() []FluxField {
+	return []FluxField{
+		{"patches", "spec.patches"},
+		{"images", "spec.images"},
+		{"postBuild", "spec.postBuild (variable substitution)"},
+		{"commonMetadata", "spec.commonMetadata"},
+		{"components", "spec.components"},
+	}
+}
+
+// ownFields are those of FluxOwnFields that ks sets.
+func ownFields(ks unstructured.Unstructured) []FluxField {
+	var out []FluxField
+	for _, f := range FluxOwnFields() {
+		if _, set, _ := unstructured.NestedFieldNoCopy(ks.Object, "spec", f.Field); set {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// pristineCopy copies the extracted artifact in dir before a render changes it, when ks sets
+// fields of its own (the renders without each need the files as they were); "" when it sets none.
+func (f *Fetcher) pristineCopy(dir string, ks unstructured.Unstructured) (string, error) {
+	if len(ownFields(ks)) == 0 {
+		return "", nil
+	}
+	cp, err := f.tempDir()
+	if err != nil {
+		return "", err
+	}
+	if err := os.CopyFS(cp, os.DirFS(dir)); err != nil {
+		os.RemoveAll(cp)
+		return "", fmt.Errorf("copying the artifact: %w", err)
+	}
+	return cp, nil
+}
+
+// setBy renders the Kustomization without each of its own fields, from a copy of pristine, and
+// gives each object those renders that differ from it (Object.SetBy): where a person changes a
+// value the field sets. A render that fails without the field (a patch of what only a component
+// adds) gives no hint; the object's file stays its hint.
+func (f *Fetcher) setBy(ctx context.Context, objs []audit.Object, pristine, sub string, fl Flux, where string) {
+	for _, field := range ownFields(fl.Kustomization) {
+		without := fl
+		without.Kustomization = *fl.Kustomization.DeepCopy()
+		unstructured.RemoveNestedField(without.Kustomization.Object, "spec", field.Field)
+		dir, err := f.tempDir()
+		if err != nil {
+			return
+		}
+		var rendered []audit.Object
+		if err = os.CopyFS(dir, os.DirFS(pristine)); err == nil {
+			rendered, err = fluxBuild(ctx, dir, filepath.Join(dir, filepath.FromSlash(sub)), without)
+		}
+		os.RemoveAll(dir)
+		if err != nil {
+			continue
+		}
+		byKey := map[[4]string]map[string]any{}
+		for _, o := range rendered {
+			byKey[[4]string{o.Group(), o.Kind(), o.Namespace(), o.Name()}] = o.Content
+		}
+		what := where + " " + field.What
+		for i := range objs {
+			o := &objs[i]
+			other, ok := byKey[[4]string{o.Group(), o.Kind(), o.Namespace(), o.Name()}]
+			if !ok || !equality.Semantic.DeepEqual(other, o.Content) {
+				o.SetBy = append(o.SetBy, audit.Setter{What: what, Content: other})
+			}
+		}
+	}
 }
 
 // FluxDigest is the commit SHA (or artifact digest) of a Flux revision, as Snapshot.Revision

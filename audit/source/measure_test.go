@@ -32,7 +32,7 @@ import (
 
 // fluxArtifact serves dir (the example app) as source-controller serves a GitRepository's
 // artifact: a tar.gz of the repository, the app under checkout/.
-func fluxArtifact(b *testing.B, dir string) Artifact {
+func fluxArtifact(b testing.TB, dir string) Artifact {
 	b.Helper()
 	var buf bytes.Buffer
 	gz := gzip.NewWriter(&buf)
