@@ -13,7 +13,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
-	"github.com/driftgate/driftgate/audit"
 
 	"github.com/driftgate/driftgate/audit/source"
 	"github.com/driftgate/driftgate/internal/fieldpath"
@@ -241,21 +240,5 @@ func TestRunHelm(t *testing.T) {
 // cluster after the break-glass writes.
 func helmLive(t *testing.T, edits []v1alpha1.BreakGlassEdit) LiveFunc {
 	t.Helper()
-	live := newTestHelmLocator(t, filepath.Join("testdata", "golden", "helm"), helmRelease(), false).base
-	for _, e := range edits {
-		o := live[keyOf(e.Spec.Object)]
-		for _, c := range e.Spec.Changes {
-			segs, _ := fieldpath.Parse(c.Path)
-			var v any
-			_ = json.Unmarshal(c.New.Raw, &v)
-			next, err := setIn(any(o.Content), segs, v, false)
-			if err != nil {
-				t.Fatal(err)
-			}
-			o.Content = next.(map[string]any)
-		}
-	}
-	return func(_ context.Context, ref v1alpha1.ObjectReference) (*audit.Object, error) {
-		return live[keyOf(ref)], nil
-	}
+	return liveAfter(t, newTestHelmLocator(t, filepath.Join("testdata", "golden", "helm"), helmRelease(), false).base, edits)
 }

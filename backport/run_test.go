@@ -118,7 +118,13 @@ func liveFrom(t *testing.T, edits []v1alpha1.BreakGlassEdit) LiveFunc {
 	if err != nil {
 		t.Fatal(err)
 	}
-	live := index(objs, "default")
+	return liveAfter(t, index(objs, "default"), edits)
+}
+
+// liveAfter applies the edits' new values to the objects Git renders: the cluster after the
+// break-glass writes.
+func liveAfter(t *testing.T, live map[objKey]*audit.Object, edits []v1alpha1.BreakGlassEdit) LiveFunc {
+	t.Helper()
 	for _, e := range edits {
 		o := live[keyOf(e.Spec.Object)]
 		for _, c := range e.Spec.Changes {
