@@ -31,7 +31,9 @@ type auditOptions struct {
 	ignoreFields           []string
 	sshKey, knownHosts     string
 	remediate, dryRun      bool
-	kube                   kubeFlags
+	// dryRunSet: --dry-run was given, which means something only with --remediate.
+	dryRunSet bool
+	kube      kubeFlags
 }
 
 func newAuditCommand() *cobra.Command {
@@ -65,6 +67,7 @@ left), 1 on drift with --fail-on-drift, 2 on error (a remediation write that fai
   driftgate audit --source ./deploy --once --remediate --dry-run=false  # apply Git's state`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			o.dryRunSet = cmd.Flags().Changed("dry-run")
 			return runAudit(cmd.Context(), cmd.OutOrStdout(), cmd.ErrOrStderr(), o)
 		},
 	}
@@ -94,6 +97,8 @@ func (o *auditOptions) validate() error {
 		return fmt.Errorf("unknown output format %q: use -o text or -o json", o.output)
 	case !o.once && o.interval <= 0:
 		return fmt.Errorf("--interval %s: must be positive", o.interval)
+	case o.dryRunSet && !o.remediate:
+		return errors.New("--dry-run is an option of --remediate: without it the audit changes nothing anyway")
 	}
 	return nil
 }
