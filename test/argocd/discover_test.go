@@ -2,7 +2,6 @@ package argocd_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -133,13 +132,13 @@ func TestApplicationIsAuditedWithoutGitSource(t *testing.T) {
 			if got := []any{d.Spec.Template.Spec.Containers[0].Image, *d.Spec.Replicas}; !slices.Equal(got, []any{tt.image, tt.replicas}) {
 				t.Fatalf("Argo CD applied image and replicas %v, want %v: not what the Application makes", got, []any{tt.image, tt.replicas})
 			}
-			s := waitAudit(t, source, "the discovered source's audit of what Argo CD applied", func(s v1alpha1.GitSourceStatus) bool {
+			s := suite.WaitAudit(t, source, "the discovered source's audit of what Argo CD applied", func(s v1alpha1.GitSourceStatus) bool {
 				c := apimeta.FindStatusCondition(s.Conditions, v1alpha1.ConditionSynced)
 				return s.Counts.Objects == tt.objects && c != nil && c.Status == metav1.ConditionTrue
 			})
 			want := v1alpha1.AuditCounts{Objects: tt.objects, InSync: tt.objects}
 			if diff := cmp.Diff(want, s.Counts); diff != "" {
-				t.Errorf("right after Argo CD synced, the audit's counts (-want +got):\n%s\n%s", diff, drifted(s))
+				t.Errorf("right after Argo CD synced, the audit's counts (-want +got):\n%s\n%s", diff, gitopstest.Drifted(s))
 			}
 			commit := testutil.Git(t, work, "rev-parse", "HEAD")
 			if s.SourceKind != v1alpha1.SourceKindApplication || len(s.Revision) < 12 || !strings.HasPrefix(commit, s.Revision) ||
@@ -186,14 +185,14 @@ func TestApplicationIgnoreDifferences(t *testing.T) {
 			work, _, source := deploy(t, ns, map[string]string{"deployment.yaml": gitopstest.WebDeployment("", 1, "registry.example.com/web:v1")},
 				map[string]any{"path": "."}, map[string]any{"ignoreDifferences": []any{tt.ignore}})
 			waitSynced(t, ns, testutil.Git(t, work, "rev-parse", "HEAD"))
-			waitAudit(t, source, "the first audit", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.InSync == 1 })
+			suite.WaitAudit(t, source, "the first audit", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.InSync == 1 })
 
 			edit(t, ns, "INC-"+ns, tt.change)
 			changed := time.Now()
-			s := waitAudit(t, source, "an audit after alice's change", func(s v1alpha1.GitSourceStatus) bool {
+			s := suite.WaitAudit(t, source, "an audit after alice's change", func(s v1alpha1.GitSourceStatus) bool {
 				return s.LastAuditTime.After(changed.Add(time.Second))
 			})
-			if diff := cmp.Diff(tt.want, driftedPaths(s)["Deployment "+ns+"/web"]); diff != "" {
+			if diff := cmp.Diff(tt.want, gitopstest.DriftedPaths(s)["Deployment "+ns+"/web"]); diff != "" {
 				t.Errorf("drifted paths of the Deployment (-want +got):\n%s", diff)
 			}
 		})
@@ -209,12 +208,12 @@ func TestBreakGlassEditBackportedThroughApplication(t *testing.T) {
 	const ns = "argo-backport"
 	work, url, source := deploy(t, ns, kustomizeApp("registry.example.com/web:v1"), map[string]any{"path": "app"}, nil)
 	waitSynced(t, ns, testutil.Git(t, work, "rev-parse", "HEAD"))
-	waitAudit(t, source, "the first audit", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.InSync == 2 })
+	suite.WaitAudit(t, source, "the first audit", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.InSync == 2 })
 
 	g := suite.Hotfix(t, ns, "INC-20-argo")
 	const image = "spec.template.spec.containers[name=web].image"
-	s := waitAudit(t, source, "alice's fix reported as drift", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.Drifted == 1 })
-	if diff := cmp.Diff([]string{image}, driftedPaths(s)["Deployment "+ns+"/web"]); diff != "" {
+	s := suite.WaitAudit(t, source, "alice's fix reported as drift", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.Drifted == 1 })
+	if diff := cmp.Diff([]string{image}, gitopstest.DriftedPaths(s)["Deployment "+ns+"/web"]); diff != "" {
 		t.Errorf("drifted paths of the Deployment (-want +got):\n%s", diff)
 	}
 	testutil.WaitFor(t, "alice's edit Required, decided by the Application's source", func() bool {
@@ -229,7 +228,7 @@ func TestBreakGlassEditBackportedThroughApplication(t *testing.T) {
 		e := onlyEdit(t, g.Name)
 		return e.Status.Backport == v1alpha1.Backported && len(e.Status.Revision) >= 12 && strings.HasPrefix(commit, e.Status.Revision)
 	})
-	waitAudit(t, source, "the source in sync at the backport", func(s v1alpha1.GitSourceStatus) bool {
+	suite.WaitAudit(t, source, "the source in sync at the backport", func(s v1alpha1.GitSourceStatus) bool {
 		return s.Counts.InSync == 2 && strings.HasPrefix(commit, s.Revision)
 	})
 }
@@ -278,49 +277,6 @@ func edit(t *testing.T, ns, ticket string, change func(*appsv1.Deployment)) {
 
 func ptr[T any](v T) *T { return &v }
 
-// waitAudit waits until the GitSource name has audited fresh data and done holds, and returns its
-// status.
-func waitAudit(t *testing.T, name, what string, done func(v1alpha1.GitSourceStatus) bool) v1alpha1.GitSourceStatus {
-	t.Helper()
-	var gs v1alpha1.GitSource
-	ok := false
-	t.Cleanup(func() {
-		if !ok {
-			t.Logf("the last status of GitSource %s: counts %+v, conditions %+v, not in sync:\n%s", name, gs.Status.Counts, gs.Status.Conditions, drifted(gs.Status))
-		}
-	})
-	testutil.WaitWithin(t, what, time.Minute, func() bool {
-		if err := suite.Cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Name: name}, &gs); err != nil {
-			return false
-		}
-		return gs.Status.LastSuccessfulAuditTime != nil && !gs.Status.Stale && done(gs.Status)
-	})
-	ok = true
-	return gs.Status
-}
-
-// drifted lists a status's objects out of sync, for a failing test.
-func drifted(s v1alpha1.GitSourceStatus) string {
-	var b strings.Builder
-	for _, o := range s.DriftedObjects {
-		fmt.Fprintf(&b, "  %s %s/%s %s: %s (by %s)\n", o.Kind, o.Namespace, o.Name, o.Status, strings.Join(o.Paths, ", "), strings.Join(o.Managers, ", "))
-	}
-	return b.String()
-}
-
-// driftedPaths are the drifted paths of each drifted object, sorted, by "Kind namespace/name".
-func driftedPaths(s v1alpha1.GitSourceStatus) map[string][]string {
-	out := map[string][]string{}
-	for _, o := range s.DriftedObjects {
-		if o.Status == "drifted" {
-			paths := slices.Clone(o.Paths)
-			slices.Sort(paths)
-			out[o.Kind+" "+o.Namespace+"/"+o.Name] = paths
-		}
-	}
-	return out
-}
-
 // TestApplicationSyncFailingIsPending: Git adds a key to a ConfigMap and an object of a kind the
 // cluster does not serve, so Argo CD's sync of that revision fails. driftgate reports the
 // Application's source as sync failing with Argo CD's message, and what Git changed as pending:
@@ -331,7 +287,7 @@ func TestApplicationSyncFailingIsPending(t *testing.T) {
 	files := kustomizeApp("registry.example.com/web:v1")
 	work, url, source := deploy(t, ns, files, map[string]any{"path": "app"}, nil)
 	waitSynced(t, ns, testutil.Git(t, work, "rev-parse", "HEAD"))
-	waitAudit(t, source, "the first audit", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.InSync == 2 })
+	suite.WaitAudit(t, source, "the first audit", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.InSync == 2 })
 
 	files["app/configmap.yaml"] += "  COLOR: blue\n"
 	files["app/widget.yaml"] = "apiVersion: example.com/v1\nkind: Widget\nmetadata:\n  name: nowhere\n"
@@ -339,13 +295,13 @@ func TestApplicationSyncFailingIsPending(t *testing.T) {
 	testutil.WriteFiles(t, work, files)
 	testutil.CommitPush(t, work, url, "a colour and a Widget the cluster does not serve")
 	refresh(t, ns)
-	s := waitAudit(t, source, "the sync reported failing", func(s v1alpha1.GitSourceStatus) bool {
+	s := suite.WaitAudit(t, source, "the sync reported failing", func(s v1alpha1.GitSourceStatus) bool {
 		c := apimeta.FindStatusCondition(s.Conditions, v1alpha1.ConditionSynced)
 		return c != nil && c.Reason == loop.ReasonSyncFailing && s.Counts.Pending == 2
 	})
 	want := v1alpha1.AuditCounts{Objects: 3, InSync: 1, Pending: 2}
 	if diff := cmp.Diff(want, s.Counts); diff != "" {
-		t.Errorf("counts of a failing sync (-want +got):\n%s\n%s", diff, drifted(s))
+		t.Errorf("counts of a failing sync (-want +got):\n%s\n%s", diff, gitopstest.Drifted(s))
 	}
 	if s.Sync == nil || !s.Sync.Failing || s.Sync.Message == "" || s.Sync.AppliedRevision == s.Sync.AttemptedRevision {
 		t.Errorf("status.sync = %+v, want failing with Argo CD's message, the revision tried and the one applied", s.Sync)

@@ -61,12 +61,12 @@ func templatedRepo(t *testing.T, ns string) (work, url, source string) {
 		t.Fatalf("Flux applied replicas %d, image %s: not what the Kustomization makes", *d.Spec.Replicas, d.Spec.Template.Spec.Containers[0].Image)
 	}
 	source = loop.DiscoveredName(v1alpha1.SourceKindKustomization, fluxNamespace, ns)
-	s := waitAudit(t, source, "the discovered source's audit of what Flux applied", func(s v1alpha1.GitSourceStatus) bool {
+	s := suite.WaitAudit(t, source, "the discovered source's audit of what Flux applied", func(s v1alpha1.GitSourceStatus) bool {
 		c := apimeta.FindStatusCondition(s.Conditions, v1alpha1.ConditionSynced)
 		return s.Counts.Objects == 2 && s.SourceKind == v1alpha1.SourceKindKustomization && c != nil && c.Status == metav1.ConditionTrue
 	})
 	if s.Counts.InSync != 2 || s.Counts.Drifted != 0 || s.Counts.Pending != 0 {
-		t.Errorf("right after Flux applied, the audit reports %+v:\n%s", s.Counts, drifted(s))
+		t.Errorf("right after Flux applied, the audit reports %+v:\n%s", s.Counts, gitopstest.Drifted(s))
 	}
 	if s.Sync == nil || s.Sync.Failing || !strings.HasPrefix(s.Sync.AppliedRevision, "main@sha1:"+s.Revision) {
 		t.Errorf("status.sync = %+v at revision %s, want Flux's applied revision", s.Sync, s.Revision)
@@ -86,10 +86,10 @@ func TestKustomizationIsAuditedWithoutGitSource(t *testing.T) {
 
 	g := suite.Hotfix(t, ns, "INC-20")
 	const image = "spec.template.spec.containers[name=web].image"
-	s := waitAudit(t, name, "alice's fix reported as drift", func(s v1alpha1.GitSourceStatus) bool {
+	s := suite.WaitAudit(t, name, "alice's fix reported as drift", func(s v1alpha1.GitSourceStatus) bool {
 		return s.Counts.Drifted == 1
 	})
-	if got := driftedPaths(s)["Deployment "+ns+"/web"]; !slices.Equal(got, []string{image}) {
+	if got := gitopstest.DriftedPaths(s)["Deployment "+ns+"/web"]; !slices.Equal(got, []string{image}) {
 		t.Errorf("drifted paths of the Deployment = %v, want [%s]", got, image)
 	}
 	testutil.WaitFor(t, "alice's edit Required, decided by the discovered source", func() bool {
@@ -106,7 +106,7 @@ func TestKustomizationIsAuditedWithoutGitSource(t *testing.T) {
 	if e := suite.Cluster.Edits(t, g.Name)[0]; e.Status.Backport != v1alpha1.Backported || len(e.Status.Revision) < 7 || !strings.HasPrefix(commit, e.Status.Revision) {
 		t.Errorf("alice's edit is %s at revision %q, want Backported at the backport's commit %s", e.Status.Backport, e.Status.Revision, commit)
 	}
-	waitAudit(t, name, "the source in sync at the backport", func(s v1alpha1.GitSourceStatus) bool {
+	suite.WaitAudit(t, name, "the source in sync at the backport", func(s v1alpha1.GitSourceStatus) bool {
 		return s.Counts.InSync == 2 && strings.HasPrefix(commit, s.Revision)
 	})
 }
@@ -126,12 +126,12 @@ func TestFailingSyncIsPendingNotDrift(t *testing.T) {
 	app["app/kustomization.yaml"] += "- widget.yaml\n"
 	testutil.WriteFiles(t, work, app)
 	testutil.CommitPush(t, work, url, "a colour and a Widget the cluster does not serve")
-	s := waitAudit(t, name, "the sync reported failing", func(s v1alpha1.GitSourceStatus) bool {
+	s := suite.WaitAudit(t, name, "the sync reported failing", func(s v1alpha1.GitSourceStatus) bool {
 		c := apimeta.FindStatusCondition(s.Conditions, v1alpha1.ConditionSynced)
 		return c != nil && c.Reason == loop.ReasonSyncFailing && s.Counts.Pending == 2
 	})
 	if s.Counts.Drifted != 0 || s.Counts.Missing != 0 {
-		t.Errorf("a failing sync is blamed on someone: %+v\n%s", s.Counts, drifted(s))
+		t.Errorf("a failing sync is blamed on someone: %+v\n%s", s.Counts, gitopstest.Drifted(s))
 	}
 	if s.Sync == nil || !s.Sync.Failing || s.Sync.AppliedRevision == s.Sync.AttemptedRevision || s.Sync.Message == "" {
 		t.Errorf("status.sync = %+v, want failing with the revision tried, the one applied and Flux's message", s.Sync)

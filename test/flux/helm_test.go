@@ -62,13 +62,13 @@ func valuesSecret(name, values string) *corev1.Secret {
 // the HelmRelease's sync applied, and returns its status.
 func inSync(t *testing.T, name string, n int) v1alpha1.GitSourceStatus {
 	t.Helper()
-	s := waitAudit(t, name, "the discovered source's audit of the release", func(s v1alpha1.GitSourceStatus) bool {
+	s := suite.WaitAudit(t, name, "the discovered source's audit of the release", func(s v1alpha1.GitSourceStatus) bool {
 		c := apimeta.FindStatusCondition(s.Conditions, v1alpha1.ConditionSynced)
 		return s.Counts.Objects == n && s.SourceKind == v1alpha1.SourceKindHelmRelease && c != nil && c.Status == metav1.ConditionTrue
 	})
 	want := v1alpha1.AuditCounts{Objects: n, InSync: n}
 	if diff := cmp.Diff(want, s.Counts); diff != "" {
-		t.Errorf("right after the release was installed, the audit's counts (-want +got):\n%s\n%s", diff, drifted(s))
+		t.Errorf("right after the release was installed, the audit's counts (-want +got):\n%s\n%s", diff, gitopstest.Drifted(s))
 	}
 	return s
 }
@@ -79,8 +79,8 @@ func hotfixDrifts(t *testing.T, source, ns, ticket string) (*v1alpha1.BreakGlass
 	t.Helper()
 	g := suite.Hotfix(t, ns, ticket)
 	const image = "spec.template.spec.containers[name=web].image"
-	s := waitAudit(t, source, "alice's fix reported as drift", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.Drifted == 1 })
-	if got := driftedPaths(s)["Deployment "+ns+"/web"]; !slices.Equal(got, []string{image}) {
+	s := suite.WaitAudit(t, source, "alice's fix reported as drift", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.Drifted == 1 })
+	if got := gitopstest.DriftedPaths(s)["Deployment "+ns+"/web"]; !slices.Equal(got, []string{image}) {
 		t.Errorf("drifted paths of the Deployment = %v, want [%s]", got, image)
 	}
 	var e v1alpha1.BreakGlassEdit
@@ -145,7 +145,7 @@ func TestHelmReleaseFromHelmRepositoryIsAudited(t *testing.T) {
 	if e := suite.Cluster.Edits(t, g.Name)[0]; e.Status.Backport != v1alpha1.Backported || e.Status.Revision != "0.1.0" {
 		t.Errorf("alice's edit is %s at revision %q, want Backported at chart 0.1.0", e.Status.Backport, e.Status.Revision)
 	}
-	waitAudit(t, source, "the source in sync after the backport", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.InSync == 2 })
+	suite.WaitAudit(t, source, "the source in sync after the backport", func(s v1alpha1.GitSourceStatus) bool { return s.Counts.InSync == 2 })
 }
 
 // TestHelmReleaseFromGitRepositoryIsAudited: a HelmRelease of a chart at a path of a

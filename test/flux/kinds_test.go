@@ -4,8 +4,6 @@ import (
 	"context"
 	"os"
 	"path/filepath"
-	"slices"
-	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -16,6 +14,7 @@ import (
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
 	"github.com/driftgate/driftgate/internal/testutil"
+	"github.com/driftgate/driftgate/test/gitopstest"
 )
 
 // storefrontObjects is how many objects the storefront's repository holds (its kustomization
@@ -43,11 +42,11 @@ func TestNoDriftAfterFluxSyncOfManyKinds(t *testing.T) {
 	applyFlux(t, name, url, "./")
 	gs := suite.GitSource(t, suite.Git.Dir(name))
 
-	got := waitAudit(t, gs, "the audit of the synced storefront", func(s v1alpha1.GitSourceStatus) bool {
+	got := suite.WaitAudit(t, gs, "the audit of the synced storefront", func(s v1alpha1.GitSourceStatus) bool {
 		return s.Counts.InSync+s.Counts.Drifted+s.Counts.Missing == storefrontObjects
 	})
 	if c := got.Counts; c.Drifted != 0 || c.Missing != 0 || c.InSync != storefrontObjects {
-		t.Fatalf("after a clean Flux sync the audit counts %+v, want %d in sync; not in sync:\n%s", c, storefrontObjects, drifted(got))
+		t.Fatalf("after a clean Flux sync the audit counts %+v, want %d in sync; not in sync:\n%s", c, storefrontObjects, gitopstest.Drifted(got))
 	}
 	checkOrphans(t, got)
 
@@ -75,10 +74,10 @@ func TestNoDriftAfterFluxSyncOfManyKinds(t *testing.T) {
 		"ConfigMap storefront/web": {"data.LOG_LEVEL"},
 		"Ingress storefront/web":   {"spec.rules[0].host"},
 	}
-	got = waitAudit(t, gs, "the audit seeing the admin's edits", func(s v1alpha1.GitSourceStatus) bool {
+	got = suite.WaitAudit(t, gs, "the audit seeing the admin's edits", func(s v1alpha1.GitSourceStatus) bool {
 		return s.Counts.Drifted == len(want)
 	})
-	if diff := cmp.Diff(want, driftedPaths(got)); diff != "" {
+	if diff := cmp.Diff(want, gitopstest.DriftedPaths(got)); diff != "" {
 		t.Errorf("drifted paths after the admin's edits (-want +got):\n%s\ncounts %+v", diff, got.Counts)
 	}
 	if c := got.Counts; c.InSync != storefrontObjects-len(want) || c.Missing != 0 {
@@ -122,52 +121,6 @@ func copyDir(t *testing.T, dir, dst string) {
 			t.Fatal(err)
 		}
 	}
-}
-
-// waitAudit waits until a successful audit of the GitSource name satisfies done, and returns
-// its status; on timeout the test fails with the last status's objects not in sync.
-func waitAudit(t *testing.T, name, what string, done func(v1alpha1.GitSourceStatus) bool) v1alpha1.GitSourceStatus {
-	t.Helper()
-	var gs v1alpha1.GitSource
-	ok := false
-	t.Cleanup(func() {
-		if !ok {
-			t.Logf("the last status of GitSource %s: counts %+v, not in sync:\n%s", name, gs.Status.Counts, drifted(gs.Status))
-		}
-	})
-	testutil.WaitFor(t, what, func() bool {
-		if err := suite.Cluster.AdminActor(t).Client.Get(context.Background(), client.ObjectKey{Name: name}, &gs); err != nil {
-			return false
-		}
-		return gs.Status.LastSuccessfulAuditTime != nil && !gs.Status.Stale && done(gs.Status)
-	})
-	ok = true
-	return gs.Status
-}
-
-// drifted lists the objects a GitSource reports not in sync, one a line, with their paths and
-// the managers that wrote them.
-func drifted(s v1alpha1.GitSourceStatus) string {
-	var b strings.Builder
-	for _, o := range s.DriftedObjects {
-		b.WriteString("  " + o.Kind + " " + o.Namespace + "/" + o.Name + " " + o.Status +
-			": " + strings.Join(o.Paths, ", ") + " (by " + strings.Join(o.Managers, ", ") + ")\n")
-	}
-	return b.String()
-}
-
-// driftedPaths are the drifted paths of each drifted object, by "Kind namespace/name".
-func driftedPaths(s v1alpha1.GitSourceStatus) map[string][]string {
-	out := map[string][]string{}
-	for _, o := range s.DriftedObjects {
-		if o.Status != "drifted" {
-			continue
-		}
-		paths := slices.Clone(o.Paths)
-		slices.Sort(paths)
-		out[o.Kind+" "+o.Namespace+"/"+o.Name] = paths
-	}
-	return out
 }
 
 // suspend stops Flux reconciling the Kustomization name (spec.suspend), as `flux suspend
