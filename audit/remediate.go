@@ -165,7 +165,7 @@ func (d *Differ) applied(desired Object, live *Object, rep ObjectReport) (map[st
 	for _, p := range slices.Sorted(maps.Keys(found)) {
 		segs := found[p]
 		v, ok := fieldpath.Lookup(any(live.Content), segs)
-		if cur, err = setPath(cur, segs, copyJSON(v), !ok); err != nil {
+		if cur, err = fieldpath.Set(cur, segs, copyJSON(v), !ok); err != nil {
 			return nil, nil, fmt.Errorf("%s: keeping the live value of ignored %s: %w", desired.Source, p, err)
 		}
 	}
@@ -213,64 +213,6 @@ func matchIgnored(sch fieldpath.Schema, v any, segs []fieldpath.Segment, pattern
 			matchIgnored(itemSch, it, append(slices.Clone(here), fieldpath.IndexSegment(i)), patterns, found)
 		}
 	}
-}
-
-// setPath sets the value at path in cur (or removes it), creating maps on the way; a keyed item
-// that is not there is added when value is an object.
-func setPath(cur any, path []fieldpath.Segment, value any, remove bool) (any, error) {
-	if len(path) == 0 {
-		return value, nil
-	}
-	seg, rest := path[0], path[1:]
-	if key, ok := seg.MapKey(); ok {
-		m, _ := cur.(map[string]any)
-		if m == nil {
-			if remove {
-				return cur, nil
-			}
-			m = map[string]any{}
-		}
-		if len(rest) == 0 && remove {
-			delete(m, key)
-			return m, nil
-		}
-		child, err := setPath(m[key], rest, value, remove)
-		if err != nil {
-			return nil, err
-		}
-		m[key] = child
-		return m, nil
-	}
-	list, _ := cur.([]any)
-	at := -1
-	if i, ok := seg.Index(); ok {
-		if i < len(list) {
-			at = i
-		}
-	} else {
-		for i, it := range list {
-			if _, ok := fieldpath.Step([]any{it}, seg); ok {
-				at = i
-				break
-			}
-		}
-	}
-	switch {
-	case at < 0 && remove:
-		return cur, nil
-	case at < 0 && len(rest) == 0:
-		return append(list, value), nil
-	case at < 0:
-		return nil, fmt.Errorf("no item %s in Git's object to set a value below", fieldpath.Path([]fieldpath.Segment{seg}))
-	case len(rest) == 0 && remove:
-		return slices.Delete(list, at, at+1), nil
-	}
-	child, err := setPath(list[at], rest, value, remove)
-	if err != nil {
-		return nil, err
-	}
-	list[at] = child
-	return list, nil
 }
 
 // copyJSON copies decoded JSON.

@@ -663,57 +663,13 @@ func orderedKeys(m map[string]any) []string {
 	return keys
 }
 
-// setIn sets (or removes) the value at path inside a decoded JSON value, finding items as
-// fieldpath does, and returns the changed value.
+// setIn is fieldpath.Set, an item missing from the file being a value that cannot be placed.
 func setIn(cur any, path []fieldpath.Segment, value any, remove bool) (any, error) {
-	if len(path) == 0 {
-		return value, nil
+	out, err := fieldpath.Set(cur, path, value, remove)
+	if errors.Is(err, fieldpath.ErrNoItem) {
+		return nil, fmt.Errorf("%w: %v in the file", errNotPlaceable, err)
 	}
-	seg := path[0]
-	if key, ok := seg.MapKey(); ok {
-		m, _ := cur.(map[string]any)
-		if m == nil {
-			if remove {
-				return cur, nil
-			}
-			m = map[string]any{}
-		}
-		if len(path) == 1 && remove {
-			delete(m, key)
-			return m, nil
-		}
-		next, err := setIn(m[key], path[1:], value, remove)
-		if err != nil {
-			return nil, err
-		}
-		m[key] = next
-		return m, nil
-	}
-	list, _ := cur.([]any)
-	for i, it := range list {
-		if i2, ok := seg.Index(); ok && i2 != i {
-			continue
-		}
-		if _, ok := fieldpath.Step([]any{it}, seg); !ok {
-			continue
-		}
-		if len(path) == 1 && remove {
-			return slices.Delete(list, i, i+1), nil
-		}
-		next, err := setIn(it, path[1:], value, remove)
-		if err != nil {
-			return nil, err
-		}
-		list[i] = next
-		return list, nil
-	}
-	switch {
-	case remove:
-		return cur, nil
-	case len(path) == 1:
-		return append(list, value), nil
-	}
-	return nil, fmt.Errorf("%w: the item %s is not in the file", errNotPlaceable, fieldpath.Path(path[:1]))
+	return out, err
 }
 
 // SetIn sets (or removes) the value at path inside a decoded JSON object, finding list items by
