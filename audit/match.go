@@ -68,12 +68,7 @@ func (d *Differ) index(side string, objs []Object, scoped map[groupKind]bool, de
 // skipped and neither diffed nor missing, and whose live copies are never orphaned; a live object that is not desired is orphaned when it carries the ownership
 // marker of a GitOps app whose objects this Git holds (see apps), and not reported otherwise.
 func (d *Differ) Diff(desired, live []Object) (*Report, error) {
-	scoped := clusterScoped(live)
-	want, err := d.index("desired", desired, scoped, true)
-	if err != nil {
-		return nil, err
-	}
-	have, err := d.index("live", live, scoped, false)
+	want, have, err := d.pair(desired, live)
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +107,19 @@ func (d *Differ) Diff(desired, live []Object) (*Report, error) {
 	rep.Skipped = skipped
 	rep.Summary.Skipped = len(skipped)
 	return rep, nil
+}
+
+// pair indexes Git's objects (namespaces defaulted) and the live ones by key, cluster scope told
+// by the live objects.
+func (d *Differ) pair(desired, live []Object) (want, have map[objectKey]Object, err error) {
+	scoped := clusterScoped(live)
+	if want, err = d.index("desired", desired, scoped, true); err != nil {
+		return nil, nil, err
+	}
+	if have, err = d.index("live", live, scoped, false); err != nil {
+		return nil, nil, err
+	}
+	return want, have, nil
 }
 
 func header(o Object, k objectKey, status Status) ObjectReport {

@@ -56,12 +56,7 @@ type Remedy struct {
 // the live values of the fields the audit ignores. desired and live are what the report was made
 // from. Orphans are not touched: nothing in Git says to delete them.
 func (d *Differ) Remedies(rep *Report, desired, live []Object) ([]Remedy, error) {
-	scoped := clusterScoped(live)
-	want, err := d.index("desired", desired, scoped, true)
-	if err != nil {
-		return nil, err
-	}
-	have, err := d.index("live", live, scoped, false)
+	want, have, err := d.pair(desired, live)
 	if err != nil {
 		return nil, err
 	}

@@ -14,8 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/driftgate/driftgate/audit"
 	"github.com/driftgate/driftgate/backport"
@@ -153,21 +151,9 @@ type remediator struct {
 }
 
 func newRemediator(kube *kubeFlags, dryRun bool) (*remediator, error) {
-	cfg, err := kube.restConfig()
+	dyn, mapper, err := kube.dynamic()
 	if err != nil {
 		return nil, err
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	httpClient, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	mapper, err := apiutil.NewDynamicRESTMapper(cfg, httpClient)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
 	}
 	return &remediator{dyn: dyn, mapper: mapper, dryRun: dryRun}, nil
 }

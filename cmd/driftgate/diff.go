@@ -8,9 +8,6 @@ import (
 	"os"
 
 	"github.com/spf13/cobra"
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client/apiutil"
 
 	"github.com/driftgate/driftgate/audit"
 	"github.com/driftgate/driftgate/audit/live"
@@ -129,21 +126,9 @@ func diffAndReport(out io.Writer, differ *audit.Differ, desired, liveObjs []audi
 // readCluster lists the live objects of the kinds desired declares; kinds the cluster does not
 // serve are said on errOut (their objects are reported missing).
 func readCluster(ctx context.Context, errOut io.Writer, kube *kubeFlags, desired []audit.Object, namespace string) ([]audit.Object, error) {
-	cfg, err := kube.restConfig()
+	dyn, mapper, err := kube.dynamic()
 	if err != nil {
 		return nil, err
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	httpClient, err := rest.HTTPClientFor(cfg)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
-	}
-	mapper, err := apiutil.NewDynamicRESTMapper(cfg, httpClient)
-	if err != nil {
-		return nil, fmt.Errorf("connecting to the cluster: %w", err)
 	}
 	objs, notes, err := live.Reader{Client: dyn, Mapper: mapper}.Read(ctx, desired, namespace)
 	if err != nil {
