@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"strings"
 	"testing"
 )
@@ -28,7 +29,6 @@ func TestExitCodes(t *testing.T) {
 		{"grants file is not grants", []string{"policy", "eval", "--review", "testdata/review-alice.json", "--grants", "testdata/review-alice.json"}, 2},
 		{"unknown output", []string{"policy", "eval", "--review", "testdata/review-alice.json", "-o", "xml"}, 2},
 		{"serve with a bad config", []string{"serve", "--config", "testdata/bad-config.yaml"}, 2},
-		{"serve with no API rate", []string{"serve", "--kube-api-qps", "0"}, 2},
 		{"policy test with a bad config", []string{"policy", "test", "--config", "testdata/bad-config.yaml"}, 2},
 		{"unknown command", []string{"frobnicate"}, 2},
 	}
@@ -110,5 +110,20 @@ func TestPolicyTestOutput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestServeRefusesNoAPIRate: a rate limit of zero is refused before anything connects, with the
+// flags named (any later failure, such as no cluster, would say something else).
+func TestServeRefusesNoAPIRate(t *testing.T) {
+	for _, args := range [][]string{{"--kube-api-qps", "0"}, {"--kube-api-burst", "-1"}} {
+		cmd := newRootCommand()
+		cmd.SetArgs(append([]string{"serve", "--kubeconfig", "testdata/absent-kubeconfig"}, args...))
+		cmd.SetOut(io.Discard)
+		cmd.SetErr(io.Discard)
+		err := cmd.Execute()
+		if err == nil || !strings.Contains(err.Error(), "--kube-api-qps and --kube-api-burst must be positive") {
+			t.Errorf("serve %v: %v, want the rate limit refused", args, err)
+		}
 	}
 }
