@@ -89,7 +89,8 @@ func (p *Protector) setCondition(ctx context.Context, e *v1alpha1.BreakGlassEdit
 	if !changed {
 		return nil
 	}
-	if err := p.Client.Status().Patch(ctx, e, client.MergeFrom(before)); err != nil {
+	// Locked: the audit writes the backport state and its own condition to the same status.
+	if err := p.Client.Status().Patch(ctx, e, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		return client.IgnoreNotFound(fmt.Errorf("saying the self-heal protection on %s: %w", e.Name, err))
 	}
 	return nil

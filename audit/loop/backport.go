@@ -59,7 +59,11 @@ func (r *Reconciler) trackBackports(ctx context.Context, source string) (backpor
 			continue
 		}
 		landing, err := r.resolve(ctx, d, e, source, list.Items)
-		if err != nil {
+		switch {
+		case apierrors.IsConflict(err):
+			// Read before the cache saw another write to it: resolved again within a second.
+			landing = true
+		case err != nil:
 			r.Log.Error(err, "resolving the backport state failed", logkeys.Name, e.Name)
 		}
 		pass.landing = pass.landing || landing
@@ -244,7 +248,8 @@ func (r *Reconciler) writeEditStatus(ctx context.Context, e *v1alpha1.BreakGlass
 	if equality.Semantic.DeepEqual(before.Status, e.Status) {
 		return nil
 	}
-	if err := r.Client.Status().Patch(ctx, e, client.MergeFrom(before)); err != nil {
+	// Locked: the self-heal protector writes its condition to the same status.
+	if err := r.Client.Status().Patch(ctx, e, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
 		return fmt.Errorf("updating the backport state of %s: %w", e.Name, err)
 	}
 	r.Log.Info("backport state", logkeys.Name, e.Name, logkeys.Ticket, e.Spec.Ticket, logkeys.Phase, res.State,

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/tools/events"
@@ -99,6 +100,11 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 		res.backportRequired = pass.required[gs.Name]
 	}
 	if err := r.writeStatus(ctx, &gs, res); err != nil {
+		if apierrors.IsConflict(err) && passErr == nil {
+			// The source was read before the cache saw the last write; the watch brings that
+			// write and this source back, and the audit is written then.
+			return ctrl.Result{RequeueAfter: conflictRetry}, nil
+		}
 		return ctrl.Result{}, errors.Join(err, passErr)
 	}
 	if passErr != nil {
@@ -106,6 +112,10 @@ func (r *Reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 	}
 	return ctrl.Result{RequeueAfter: r.requeueAfter(&gs, res, pass)}, nil
 }
+
+// conflictRetry is when to look again at a source whose status write met a newer version, in
+// case the watch's event for it was handled before this reconcile began.
+const conflictRetry = time.Second
 
 // requeueAfter is when to look again: at the next fetch, within a second while an edit's write
 // may still land, and never for a stalled source (its spec changing queues it).

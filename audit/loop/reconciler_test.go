@@ -354,3 +354,45 @@ func eventReasons(e *env) []string {
 		}
 	}
 }
+
+// TestStaleReadDoesNotMixAudits: a reconcile that reads the source from a cache that has not
+// seen the last status write does not patch beside it (a merge patch computed from the stale
+// copy omits the counts that went back to zero, so the last audit's drifted count would stay
+// next to this audit's in-sync one); it looks again, and a fresh read writes the audit whole.
+func TestStaleReadDoesNotMixAudits(t *testing.T) {
+	var stale *v1alpha1.GitSource
+	e := newEnv(t, interceptor.Funcs{Get: func(ctx context.Context, c client.WithWatch, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+		if gs, ok := obj.(*v1alpha1.GitSource); ok && stale != nil {
+			stale.DeepCopyInto(gs)
+			return nil
+		}
+		return c.Get(ctx, key, obj, opts...)
+	}}, gitSourceObject(v1alpha1.GitSourceSpec{}))
+	unaudited := e.source(t)
+	e.r.Live = fakeLive{webKey: deploymentObject("live", "shop/web:v2")}
+	if _, err := e.reconcile(t); err != nil {
+		t.Fatal(err)
+	}
+	drifted := v1alpha1.AuditCounts{Objects: 1, Drifted: 1}
+	if diff := cmp.Diff(drifted, e.source(t).Status.Counts); diff != "" {
+		t.Fatalf("counts of the first audit (-want +got):\n%s", diff)
+	}
+
+	e.r.Live = fakeLive{webKey: deploymentObject("live", "shop/web:v1")}
+	stale = unaudited
+	res, err := e.reconcile(t)
+	stale = nil
+	if err != nil || res.RequeueAfter != conflictRetry {
+		t.Errorf("Reconcile on a stale read = %+v, %v; want a requeue after %s and no error", res, err, conflictRetry)
+	}
+	if diff := cmp.Diff(drifted, e.source(t).Status.Counts); diff != "" {
+		t.Errorf("counts after the reconcile that read a stale source (-want +got):\n%s", diff)
+	}
+
+	if _, err := e.reconcile(t); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(v1alpha1.AuditCounts{Objects: 1, InSync: 1}, e.source(t).Status.Counts); diff != "" {
+		t.Errorf("counts after a fresh read (-want +got):\n%s", diff)
+	}
+}

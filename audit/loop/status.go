@@ -71,13 +71,15 @@ func (r *Reconciler) writeStatus(ctx context.Context, gs *v1alpha1.GitSource, re
 	}
 	s.Counts.BackportRequired = res.backportRequired
 	setConditions(gs, res)
+	if !equality.Semantic.DeepEqual(before.Status, gs.Status) {
+		// The patch carries the resourceVersion read: a merge patch computed from a cache that
+		// has not seen the last write would leave that write's fields the patch omits (a
+		// count gone to zero) beside this audit's.
+		if err := r.Client.Status().Patch(ctx, gs, client.MergeFromWithOptions(before, client.MergeFromWithOptimisticLock{})); err != nil {
+			return fmt.Errorf("updating the status of GitSource %s: %w", gs.Name, err)
+		}
+	}
 	r.syncChanged(gs, before.Status.Conditions)
-	if equality.Semantic.DeepEqual(before.Status, gs.Status) {
-		return nil
-	}
-	if err := r.Client.Status().Patch(ctx, gs, client.MergeFrom(before)); err != nil {
-		return fmt.Errorf("updating the status of GitSource %s: %w", gs.Name, err)
-	}
 	return nil
 }
 
