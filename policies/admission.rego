@@ -192,7 +192,9 @@ decision := allowed_decision if {
 # allowed_decision answers a write nothing denies. A break-glass write is allowed with a warning
 # and audit annotations naming the grant (the first live one) and its ticket, and leaves a record
 # unless it is a dry run. A write by an always-allowed writer, or to an object no GitOps tool
-# owns, is allowed plainly. Any other got through by a permit rule.
+# owns, is allowed plainly. Any other is allowed only if a permit rule let it through: a write
+# the rules above cannot word a refusal for (an input without kind, resource or grant name) gets
+# no decision, and the webhook denies it as a policy error.
 allowed_decision := {
 	"allowed": true,
 	"reason": sprintf("break-glass grant %s (ticket %s)", [g.name, g.ticket]),
@@ -225,6 +227,8 @@ allowed_decision := {
 	"ticket": "",
 	"record": false,
 	"auditAnnotations": {},
+} if {
+	permitted
 }
 
 # break_glass_warning tells the writer what a write under grant g leaves behind: a record, which

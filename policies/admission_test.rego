@@ -437,3 +437,27 @@ test_self_may_not_change_markers if {
 	})
 	not d.allowed
 }
+
+# decide_without is the decision on base without the given keys: inputs the webhook never
+# builds, which must not be allowed for want of a refusal the rules can word.
+decide_without(keys, patch) := d if {
+	d := admission.decision with input as object.remove(object.union(base, patch), keys) with data.driftgate.config as cfg
+}
+
+test_person_write_without_kind_is_not_allowed if {
+	not decide_without(["kind"], {}).allowed
+}
+
+test_person_write_without_resource_is_not_allowed if {
+	not decide_without(["resource"], {}).allowed
+}
+
+test_write_under_grant_without_name_is_not_allowed if {
+	not decide_without([], {"grants": [object.remove(grant, ["name"])]}).allowed
+}
+
+test_permit_rule_still_allows_without_kind if {
+	d := decide_without(["kind"], {"subresource": "status", "changedPaths": []})
+	d.allowed
+	d.reason == "permitted by policy: a status write that changes nothing outside .status"
+}
