@@ -99,9 +99,10 @@ func (r *Reconciler) fetchApplication(ctx context.Context, gs *v1alpha1.GitSourc
 // destination namespace, and Argo CD's resource tracking.
 func (r *Reconciler) application(ctx context.Context, u *unstructured.Unstructured) (source.Application, error) {
 	where := "Application " + u.GetNamespace() + "/" + u.GetName()
-	a := source.Application{Namespace: u.GetNamespace(), Name: u.GetName(),
+	a := source.Application{Namespace: u.GetNamespace(), Name: u.GetName(), InstanceName: instanceName(u, r.argoNamespace()),
 		Namespaced: func(group, kind string) bool { return r.namespaced(schema.GroupKind{Group: group, Kind: kind}) }}
 	a.DestinationNamespace, _, _ = unstructured.NestedString(u.Object, "spec", "destination", "namespace")
+	a.Project, _, _ = unstructured.NestedString(u.Object, "spec", "project")
 	if err := inCluster(u); err != nil {
 		return a, fmt.Errorf("%s %w: not audited", where, err)
 	}
@@ -137,9 +138,7 @@ func (r *Reconciler) application(ctx context.Context, u *unstructured.Unstructur
 	if err != nil {
 		return a, fmt.Errorf("%s: %w", where, err)
 	}
-	if tracking.label != "" {
-		a.TrackingLabel, a.TrackingValue = tracking.label, tracking.instance(u, r.argoNamespace())
-	}
+	a.TrackingLabel = tracking.label
 	return a, nil
 }
 

@@ -143,9 +143,10 @@ func (r *Reconciler) argoTracking(ctx context.Context) (argoTracking, error) {
 	return argoTracking{}, nil
 }
 
-// instance is the tracking label's value for an Application: its name, or
-// <namespace>_<name> for one outside Argo CD's namespace.
-func (t argoTracking) instance(u *unstructured.Unstructured, argoNS string) string {
+// instanceName is the name Argo CD gives an Application's render (its tracking label value
+// and ARGOCD_APP_NAME): its name, or <namespace>_<name> for one outside Argo CD's
+// namespace.
+func instanceName(u *unstructured.Unstructured, argoNS string) string {
 	if u.GetNamespace() == argoNS {
 		return u.GetName()
 	}

@@ -113,7 +113,7 @@ func TestArgoTracking(t *testing.T) {
 			}
 			got := []string{tr.label, ""}
 			if tr.label != "" {
-				got[1] = tr.instance(app(tt.ns), "argocd")
+				got[1] = instanceName(app(tt.ns), "argocd")
 			}
 			if diff := cmp.Diff([]string{tt.wantLabel, tt.wantValue}, got); diff != "" {
 				t.Errorf("tracking label and value (-want +got):\n%s", diff)

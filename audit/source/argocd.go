@@ -26,19 +26,70 @@ import (
 type Application struct {
 	// Namespace and Name are the Application's own.
 	Namespace, Name string
+	// InstanceName is the name Argo CD gives the Application's render: its name in Argo CD's
+	// namespace, "<namespace>_<name>" in any other. It is ARGOCD_APP_NAME and the tracking
+	// label's value; empty is Name.
+	InstanceName string
+	// Project is spec.project (ARGOCD_APP_PROJECT_NAME).
+	Project string
 	// Sources are spec.source, or spec.sources in order.
 	Sources []ApplicationSource
 	// DestinationNamespace is spec.destination.namespace: where namespaced objects that name no
 	// namespace go, and Helm's release namespace.
 	DestinationNamespace string
-	// TrackingLabel, when set, is the label Argo CD's label tracking sets to TrackingValue on
-	// every object it applies (application.resourceTrackingMethod label or annotation+label).
-	TrackingLabel, TrackingValue string
+	// TrackingLabel, when set, is the label Argo CD's label tracking sets to the instance name
+	// on every object it applies (application.resourceTrackingMethod label or annotation+label).
+	TrackingLabel string
 	// Namespaced reports whether objects of the group and kind are namespaced.
 	Namespaced func(group, kind string) bool
 }
 
 func (a Application) where() string { return "Application " + a.Namespace + "/" + a.Name }
+
+func (a Application) instance() string {
+	if a.InstanceName != "" {
+		return a.InstanceName
+	}
+	return a.Name
+}
+
+// argoEnv is Argo CD's build environment for one source, which its repo server substitutes
+// into helm parameters' values and value file paths, and into kustomize images, common labels
+// and, with commonAnnotationsEnvsubst, common annotations.
+type argoEnv map[string]string
+
+// env is the build environment of source s, checked out at s.Revision.
+func (a Application) env(s ApplicationSource) argoEnv {
+	return argoEnv{
+		"ARGOCD_APP_NAME":                   a.instance(),
+		"ARGOCD_APP_NAMESPACE":              a.DestinationNamespace,
+		"ARGOCD_APP_PROJECT_NAME":           a.Project,
+		"ARGOCD_APP_REVISION":               s.Revision,
+		"ARGOCD_APP_REVISION_SHORT":         prefix(s.Revision, 7),
+		"ARGOCD_APP_REVISION_SHORT_8":       prefix(s.Revision, 8),
+		"ARGOCD_APP_SOURCE_REPO_URL":        s.RepoURL,
+		"ARGOCD_APP_SOURCE_PATH":            s.Path,
+		"ARGOCD_APP_SOURCE_TARGET_REVISION": s.TargetRevision,
+	}
+}
+
+// subst replaces $NAME and ${NAME} in v by their values, a name not in the environment by
+// nothing, and $$ by $, as Argo CD does.
+func (e argoEnv) subst(v string) string {
+	return os.Expand(v, func(name string) string {
+		if name == "$" {
+			return "$"
+		}
+		return e[name]
+	})
+}
+
+func prefix(s string, n int) string {
+	if len(s) > n {
+		return s[:n]
+	}
+	return s
+}
 
 // ApplicationSource is one source of an Application, as Argo CD compared it.
 type ApplicationSource struct {
@@ -84,6 +135,9 @@ type ArgoKustomize struct {
 	CommonLabels      map[string]string `json:"commonLabels,omitempty"`
 	CommonAnnotations map[string]string `json:"commonAnnotations,omitempty"`
 	Namespace         string            `json:"namespace,omitempty"`
+	// CommonAnnotationsEnvsubst substitutes the build environment in CommonAnnotations' values
+	// (it always is in Images and CommonLabels).
+	CommonAnnotationsEnvsubst bool `json:"commonAnnotationsEnvsubst,omitempty"`
 	// ForceCommonLabels and ForceCommonAnnotations let them replace the kustomization's own.
 	ForceCommonLabels      bool     `json:"forceCommonLabels,omitempty"`
 	ForceCommonAnnotations bool     `json:"forceCommonAnnotations,omitempty"`
@@ -117,7 +171,8 @@ type ArgoHelmParameter struct {
 // ErrUnsupportedSource.
 func argoKustomizeOptionsRead() []string {
 	return []string{"namePrefix", "nameSuffix", "images", "commonLabels", "commonAnnotations",
-		"namespace", "forceCommonLabels", "forceCommonAnnotations", "version", "kubeVersion", "apiVersions"}
+		"commonAnnotationsEnvsubst", "namespace", "forceCommonLabels", "forceCommonAnnotations", "version",
+		"kubeVersion", "apiVersions"}
 }
 
 // argoHelmOptionsRead are the helm options driftgate renders, and those it leaves aside
@@ -375,7 +430,7 @@ func (f *Fetcher) renderSource(ctx context.Context, a Application, s Application
 	case argoHelm:
 		return s.renderHelm(ctx, a, t, dir, sub, refs)
 	case argoKustomize:
-		return s.renderKustomize(t, dir)
+		return s.renderKustomize(t, dir, a.env(s))
 	default:
 		var d ArgoDirectory
 		if s.Directory != nil {
@@ -453,7 +508,7 @@ func looksLikeManifest(data []byte) bool {
 
 // renderKustomize builds the kustomization in dir with the Application's kustomize options
 // written into it, as Argo CD's `kustomize edit` commands write them before `kustomize build`.
-func (s ApplicationSource) renderKustomize(t tree, dir string) ([]audit.Object, error) {
+func (s ApplicationSource) renderKustomize(t tree, dir string, env argoEnv) ([]audit.Object, error) {
 	kfile := kustomizationFile(dir)
 	if kfile == "" {
 		return nil, fmt.Errorf("%s has no kustomization file", t.rel(dir))
@@ -462,7 +517,7 @@ func (s ApplicationSource) renderKustomize(t tree, dir string) ([]audit.Object, 
 	if err := t.checkOffline(dir); err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
-	fSys, err := argoKustomizeFS(t.root, dir, kfile, s.Kustomize)
+	fSys, err := argoKustomizeFS(t.root, dir, kfile, s.Kustomize, env)
 	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", name, err)
 	}
@@ -474,9 +529,10 @@ func (s ApplicationSource) renderKustomize(t tree, dir string) ([]audit.Object, 
 }
 
 // renderHelm renders the chart in dir as Argo CD's `helm template` does: release name
-// helm.releaseName (default the Application's name), namespace helm.namespace (default the
-// destination's), values from the value files in order, then values (or valuesObject), then
-// the parameters. Hooks and the chart's crds/ are not rendered.
+// helm.releaseName (default the Application's name), namespace helm.namespace
+// (default the destination's), values from the value files in order, then values (or
+// valuesObject), then the parameters, with the build environment substituted in value file
+// paths and parameters' values. Hooks and the chart's crds/ are not rendered.
 func (s ApplicationSource) renderHelm(ctx context.Context, a Application, t tree, dir, sub string, refs map[string]string) ([]audit.Object, error) {
 	ch, err := loader.LoadDir(dir)
 	if err != nil {
@@ -486,7 +542,7 @@ func (s ApplicationSource) renderHelm(ctx context.Context, a Application, t tree
 	if s.Helm != nil {
 		h = *s.Helm
 	}
-	vals, origins, err := h.values(t, dir, s.Field, refs)
+	vals, origins, err := h.values(t, dir, s.Field, refs, a.env(s))
 	if err != nil {
 		return nil, err
 	}
@@ -494,7 +550,7 @@ func (s ApplicationSource) renderHelm(ctx context.Context, a Application, t tree
 		ChartPath: sub, Values: vals, Origins: origins, DisableSchemaValidation: h.SkipSchemaValidation,
 		PostRender: func(*audit.Object) {}}
 	if rel.ReleaseName == "" {
-		rel.ReleaseName = a.Name
+		rel.ReleaseName = a.Name // not the instance name: a release name has no "_"
 	}
 	if rel.ReleaseNamespace == "" {
 		rel.ReleaseNamespace = a.DestinationNamespace
@@ -511,11 +567,12 @@ func (s ApplicationSource) renderHelm(ctx context.Context, a Application, t tree
 // or --set-string with forceString; a comma in a value is literal, as Argo CD escapes it).
 // Origins name where each key comes from (a value file's path in Git, or the Application's
 // field), for backport hints. A value file is relative to the chart, or "$ref/…" to a source
-// with that ref; it may not leave its repository.
-func (h ArgoHelm) values(t tree, dir, field string, refs map[string]string) (map[string]any, ValueOrigins, error) {
+// with that ref; it may not leave its repository. The build environment env is substituted in
+// value file paths (after a $ref) and in parameters' values.
+func (h ArgoHelm) values(t tree, dir, field string, refs map[string]string, env argoEnv) (map[string]any, ValueOrigins, error) {
 	out, origins := map[string]any{}, ValueOrigins{}
 	for _, vf := range h.ValueFiles {
-		file, where, err := valueFile(t, dir, vf, refs)
+		file, where, err := valueFile(t, dir, vf, refs, env)
 		if err != nil {
 			return nil, nil, err
 		}
@@ -543,7 +600,7 @@ func (h ArgoHelm) values(t tree, dir, field string, refs map[string]string) (map
 	mergeValues(out, inline)
 	leaves(inline, "", func(k string) { origins[k] = field + "." + key + "." + k })
 	for i, p := range h.Parameters {
-		set := p.Name + "=" + setValue(p.Value)
+		set := p.Name + "=" + setValue(env.subst(p.Value))
 		var err error
 		if p.ForceString {
 			err = strvals.ParseIntoString(set, out)
@@ -577,17 +634,18 @@ func setValue(v string) string {
 }
 
 // valueFile resolves a helm value file: relative to the chart's directory, or "$ref/path" in
-// the source with that ref. It returns the file and how to name it in hints (its path in Git).
-func valueFile(t tree, dir, vf string, refs map[string]string) (file, where string, err error) {
-	base, rel := dir, vf
+// the source with that ref, with the build environment substituted (a first segment $name that
+// is neither a ref nor in the environment is a ref no source has). It returns the file and how to name it in hints (its path in Git).
+func valueFile(t tree, dir, vf string, refs map[string]string, env argoEnv) (file, where string, err error) {
+	base, rel := dir, env.subst(vf)
 	rootDir := t.root
-	if strings.HasPrefix(vf, "$") {
-		ref, rest, _ := strings.Cut(vf, "/")
-		r, ok := refs[ref]
-		if !ok {
-			return "", "", fmt.Errorf("helm.valueFiles %q: no source has ref %s", vf, strings.TrimPrefix(ref, "$"))
-		}
-		base, rel, rootDir = r, rest, r
+	ref, rest, _ := strings.Cut(vf, "/")
+	r, isRef := refs[ref]
+	switch {
+	case isRef:
+		base, rel, rootDir = r, env.subst(rest), r
+	case strings.HasPrefix(ref, "$") && refName(ref[1:]) && env[ref[1:]] == "":
+		return "", "", fmt.Errorf("helm.valueFiles %q: no source has ref %s", vf, strings.TrimPrefix(ref, "$"))
 	}
 	if strings.Contains(rel, "://") {
 		return "", "", fmt.Errorf("helm.valueFiles %q: a value file by URL is %w", vf, ErrUnsupportedSource)
@@ -602,6 +660,13 @@ func valueFile(t tree, dir, vf string, refs map[string]string) (file, where stri
 		where = strings.SplitN(vf, "/", 2)[0] + "/" + where
 	}
 	return file, where, nil
+}
+
+// refName reports whether s can be a source's ref: letters, digits, '-' and '_'.
+func refName(s string) bool {
+	return s != "" && strings.IndexFunc(s, func(r rune) bool {
+		return !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
+	}) < 0
 }
 
 // postRender does to a rendered object what Argo CD's apply does: a namespaced object that
@@ -622,7 +687,7 @@ func (a Application) postRender(o *audit.Object) {
 			labels = map[string]any{}
 			md["labels"] = labels
 		}
-		labels[a.TrackingLabel] = a.TrackingValue
+		labels[a.TrackingLabel] = a.instance()
 	}
 }
 

@@ -26,8 +26,9 @@ func argoKustomizeOptions() *krusty.Options {
 // kustomization file kfile in dir reads with the Application's kustomize options written in,
 // as Argo CD's `kustomize edit` commands write them: set nameprefix, namesuffix and namespace,
 // set image, add label and add annotation (refused, as kustomize refuses it, when a key is
-// there with another value and force is not set).
-func argoKustomizeFS(root, dir, kfile string, o *ArgoKustomize) (filesys.FileSystem, error) {
+// there with another value and force is not set), with the build environment env substituted
+// where Argo CD substitutes it.
+func argoKustomizeFS(root, dir, kfile string, o *ArgoKustomize, env argoEnv) (filesys.FileSystem, error) {
 	fSys, err := securefs.MakeFsOnDiskSecure(root)
 	if err != nil {
 		return nil, err
@@ -44,7 +45,7 @@ func argoKustomizeFS(root, dir, kfile string, o *ArgoKustomize) (filesys.FileSys
 	if err := k.Unmarshal(data); err != nil {
 		return nil, fmt.Errorf("reading %s: %w", kfile, err)
 	}
-	if err := o.apply(&k); err != nil {
+	if err := o.apply(&k, env); err != nil {
 		return nil, err
 	}
 	changed, err := yaml.Marshal(&k)
@@ -63,8 +64,9 @@ func (o *ArgoKustomize) empty() bool {
 		len(o.CommonLabels) == 0 && len(o.CommonAnnotations) == 0
 }
 
-// apply writes the options into k as `kustomize edit` does.
-func (o *ArgoKustomize) apply(k *types.Kustomization) error {
+// apply writes the options into k as `kustomize edit` does: images and common labels with env
+// substituted in their values, common annotations too with CommonAnnotationsEnvsubst.
+func (o *ArgoKustomize) apply(k *types.Kustomization, env argoEnv) error {
 	if o.NamePrefix != "" {
 		k.NamePrefix = o.NamePrefix
 	}
@@ -72,13 +74,17 @@ func (o *ArgoKustomize) apply(k *types.Kustomization) error {
 		k.NameSuffix = o.NameSuffix
 	}
 	for _, img := range o.Images {
-		k.Images = setImage(k.Images, img)
+		k.Images = setImage(k.Images, env.subst(img))
 	}
 	var err error
-	if k.CommonLabels, err = addAll(k.CommonLabels, o.CommonLabels, o.ForceCommonLabels, "label"); err != nil {
+	if k.CommonLabels, err = addAll(k.CommonLabels, substValues(o.CommonLabels, env), o.ForceCommonLabels, "label"); err != nil {
 		return err
 	}
-	if k.CommonAnnotations, err = addAll(k.CommonAnnotations, o.CommonAnnotations, o.ForceCommonAnnotations, "annotation"); err != nil {
+	annotations := o.CommonAnnotations
+	if o.CommonAnnotationsEnvsubst {
+		annotations = substValues(annotations, env)
+	}
+	if k.CommonAnnotations, err = addAll(k.CommonAnnotations, annotations, o.ForceCommonAnnotations, "annotation"); err != nil {
 		return err
 	}
 	if o.Namespace != "" {
@@ -130,4 +136,16 @@ func addAll(to, add map[string]string, force bool, what string) (map[string]stri
 		to[k] = v
 	}
 	return to, nil
+}
+
+// substValues is m with env substituted in its values.
+func substValues(m map[string]string, env argoEnv) map[string]string {
+	if len(m) == 0 {
+		return m
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		out[k] = env.subst(v)
+	}
+	return out
 }

@@ -247,9 +247,9 @@ func TestArgoPostRender(t *testing.T) {
 	})
 	f := &Fetcher{Dir: t.TempDir()}
 	snap, err := f.FetchApplication(context.Background(), Application{Namespace: "argocd", Name: "shop", DestinationNamespace: "prod",
-		TrackingLabel: "app.kubernetes.io/instance", TrackingValue: "shop",
-		Namespaced: func(group, kind string) bool { return kind != "Namespace" },
-		Sources:    []ApplicationSource{{Field: "spec.source", ArgoSource: ArgoSource{RepoURL: repo.fileURL(), TargetRevision: "main"}}}})
+		TrackingLabel: "app.kubernetes.io/instance",
+		Namespaced:    func(group, kind string) bool { return kind != "Namespace" },
+		Sources:       []ApplicationSource{{Field: "spec.source", ArgoSource: ArgoSource{RepoURL: repo.fileURL(), TargetRevision: "main"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -296,6 +296,79 @@ func TestArgoRevision(t *testing.T) {
 			full, _ := filepath.Glob(filepath.Join(dir, "*-full"))
 			if (len(full) > 0) != tt.full {
 				t.Errorf("full clones %v, want one: %t", full, tt.full)
+			}
+		})
+	}
+}
+
+// TestArgoBuildEnvironment: Argo CD's build environment (ARGOCD_APP_NAME and the rest) is
+// substituted where its repo server substitutes it: helm parameters' values and value file
+// paths, kustomize images and common labels, common annotations only with
+// commonAnnotationsEnvsubst, never helm values; $$ is a literal $, and an unknown name is
+// empty. An Application outside Argo CD's namespace is named <namespace>_<name> there, and its
+// default release name is its own name.
+func TestArgoBuildEnvironment(t *testing.T) {
+	repo := newRepo(t)
+	commit := repo.commit("app", map[string]string{
+		"charts/web/Chart.yaml":        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+		"charts/web/values.yaml":       "a: ''\nb: ''\nc: ''\n",
+		"charts/web/values-prod.yaml":  "c: from-values-prod\n",
+		"charts/web/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Release.Name }}\ndata: {{ .Values | toJson }}\n",
+		"app/kustomization.yaml":       "resources: [deploy.yaml]\n",
+		"app/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n" +
+			"  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx:1}]\n",
+	})
+	head := commit.String()
+	render := func(t *testing.T, src ArgoSource) audit.Object {
+		t.Helper()
+		src.RepoURL, src.TargetRevision = repo.fileURL(), "main"
+		f := &Fetcher{Dir: t.TempDir()}
+		snap, err := f.FetchApplication(context.Background(), Application{Namespace: "team", Name: "shop", InstanceName: "team_shop",
+			Project: "payments", DestinationNamespace: "prod",
+			Sources: []ApplicationSource{{ArgoSource: src, Field: "spec.source", Revision: "main"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(snap.Objects) != 1 {
+			t.Fatalf("rendered %v, want one object", sources(snap.Objects))
+		}
+		return snap.Objects[0]
+	}
+	t.Run("helm", func(t *testing.T) {
+		o := render(t, ArgoSource{Path: "charts/web", Helm: &ArgoHelm{
+			ValueFiles: []string{"values-${ARGOCD_APP_NAMESPACE}.yaml"},
+			Values:     "b: $ARGOCD_APP_NAME\n",
+			Parameters: []ArgoHelmParameter{
+				{Name: "a", Value: "$ARGOCD_APP_NAME/${ARGOCD_APP_PROJECT_NAME}/$ARGOCD_APP_SOURCE_PATH@${ARGOCD_APP_REVISION_SHORT}"},
+				{Name: "d", Value: "$$literal$UNKNOWN", ForceString: true},
+			},
+		}})
+		got := map[string]any{"name": o.Name(), "data": o.Content["data"]}
+		want := map[string]any{"name": "shop", "data": map[string]any{
+			"a": "team_shop/payments/charts/web@" + head[:7], "b": "$ARGOCD_APP_NAME", "c": "from-values-prod", "d": "$literal"}}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("the ConfigMap (-want +got):\n%s", diff)
+		}
+	})
+	for _, tt := range []struct {
+		name      string
+		envsubst  bool
+		wantAnnot string
+	}{
+		{name: "kustomize", wantAnnot: "${ARGOCD_APP_REVISION}"},
+		{name: "kustomize, commonAnnotationsEnvsubst", envsubst: true, wantAnnot: head},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			o := render(t, ArgoSource{Path: "app", Kustomize: &ArgoKustomize{
+				Images:                    []string{"nginx:${ARGOCD_APP_REVISION_SHORT_8}"},
+				CommonLabels:              map[string]string{"app.example.com/name": "$ARGOCD_APP_NAME"},
+				CommonAnnotations:         map[string]string{"revision": "${ARGOCD_APP_REVISION}"},
+				CommonAnnotationsEnvsubst: tt.envsubst,
+			}})
+			pod := o.Content["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+			got := []any{pod["containers"].([]any)[0].(map[string]any)["image"], o.Labels()["app.example.com/name"], o.Annotations()["revision"]}
+			if diff := cmp.Diff([]any{"nginx:" + head[:8], "team_shop", tt.wantAnnot}, got); diff != "" {
+				t.Errorf("image, label and annotation (-want +got):\n%s", diff)
 			}
 		})
 	}
