@@ -6,11 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 
+	"github.com/bmatcuk/doublestar/v4"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/gobwas/glob"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
@@ -571,24 +571,21 @@ func (s ApplicationSource) renderHelm(ctx context.Context, a Application, t tree
 // value file paths (after a $ref) and in parameters' values.
 func (h ArgoHelm) values(t tree, dir, field string, refs map[string]string, env argoEnv) (map[string]any, ValueOrigins, error) {
 	out, origins := map[string]any{}, ValueOrigins{}
-	for _, vf := range h.ValueFiles {
-		file, where, err := valueFile(t, dir, vf, refs, env)
+	files, err := h.valueFiles(t, dir, refs, env)
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, vf := range files {
+		data, err := os.ReadFile(vf.file)
 		if err != nil {
-			return nil, nil, err
-		}
-		data, err := os.ReadFile(file)
-		if errors.Is(err, os.ErrNotExist) && h.IgnoreMissingValueFiles {
-			continue
-		}
-		if err != nil {
-			return nil, nil, fmt.Errorf("helm.valueFiles %q: %w", vf, ErrPathNotFound)
+			return nil, nil, fmt.Errorf("helm.valueFiles %q: %w", vf.raw, ErrPathNotFound)
 		}
 		var m map[string]any
 		if err := yaml.Unmarshal(data, &m); err != nil {
-			return nil, nil, fmt.Errorf("helm.valueFiles %q is not YAML: %w", vf, oneLine(err))
+			return nil, nil, fmt.Errorf("helm.valueFiles %q is not YAML: %w", vf.raw, oneLine(err))
 		}
 		mergeValues(out, m)
-		leaves(m, "", func(k string) { origins[k] = where })
+		leaves(m, "", func(k string) { origins[k] = vf.where })
 	}
 	inline, key := h.ValuesObject, "helm.valuesObject"
 	if inline == nil && strings.TrimSpace(h.Values) != "" {
@@ -633,34 +630,107 @@ func setValue(v string) string {
 	return b.String()
 }
 
-// valueFile resolves a helm value file: relative to the chart's directory, or "$ref/path" in
-// the source with that ref, with the build environment substituted (a first segment $name that
-// is neither a ref nor in the environment is a ref no source has). It returns the file and how to name it in hints (its path in Git).
-func valueFile(t tree, dir, vf string, refs map[string]string, env argoEnv) (file, where string, err error) {
-	base, rel := dir, env.subst(vf)
-	rootDir := t.root
-	ref, rest, _ := strings.Cut(vf, "/")
+// valueFile is a value file helm reads: raw as helm.valueFiles lists it, the file, and its
+// path in Git as hints name it ("$ref/path" in another source, ref; root is that source's
+// checkout).
+type valueFile struct{ raw, file, where, root, ref string }
+
+// at is the value file vf's glob matched: file.
+func (vf valueFile) at(file string) valueFile {
+	vf.file, vf.where = file, whereInGit(vf.root, vf.ref, file)
+	return vf
+}
+
+func whereInGit(root, ref, file string) string {
+	rel, _ := filepath.Rel(root, file)
+	if ref != "" {
+		return ref + "/" + filepath.ToSlash(rel)
+	}
+	return filepath.ToSlash(rel)
+}
+
+// valueFiles resolves helm.valueFiles to the files helm reads, in order, as Argo CD does: each
+// relative to the chart's directory, from the repository's root when absolute, or "$ref/path"
+// in the source with that ref, with the build environment substituted; a glob (`*`, `?`, `[`,
+// `**` across directories) stands for the files it matches in lexical order, less those listed
+// explicitly; a file listed twice is read at its first place. A missing file or a glob matching
+// none is an error unless ignoreMissingValueFiles. None may leave its repository.
+func (h ArgoHelm) valueFiles(t tree, dir string, refs map[string]string, env argoEnv) ([]valueFile, error) {
+	resolved := make([]valueFile, len(h.ValueFiles))
+	explicit := map[string]bool{}
+	for i, raw := range h.ValueFiles {
+		vf, err := resolveValueFile(t, dir, raw, refs, env)
+		if err != nil {
+			return nil, err
+		}
+		resolved[i] = vf
+		if !isGlob(vf.file) {
+			explicit[vf.file] = true
+		}
+	}
+	var out []valueFile
+	seen := map[string]bool{}
+	add := func(vf valueFile) {
+		if !seen[vf.file] {
+			seen[vf.file] = true
+			out = append(out, vf)
+		}
+	}
+	for _, vf := range resolved {
+		if !isGlob(vf.file) {
+			if _, err := os.Stat(vf.file); err != nil && h.IgnoreMissingValueFiles {
+				continue
+			}
+			add(vf)
+			continue
+		}
+		matches, err := doublestar.FilepathGlob(vf.file, doublestar.WithFilesOnly())
+		if err != nil {
+			return nil, fmt.Errorf("helm.valueFiles %q: %w", vf.raw, oneLine(err))
+		}
+		if len(matches) == 0 && !h.IgnoreMissingValueFiles {
+			return nil, fmt.Errorf("helm.valueFiles %q matches no file: %w", vf.raw, ErrPathNotFound)
+		}
+		for _, m := range matches {
+			if !explicit[m] {
+				add(vf.at(m))
+			}
+		}
+	}
+	return out, nil
+}
+
+// resolveValueFile resolves one of helm.valueFiles (a glob stays one). A first segment $name
+// that is neither a ref nor in the environment is a ref no source has.
+func resolveValueFile(t tree, dir, raw string, refs map[string]string, env argoEnv) (valueFile, error) {
+	base, rel, rootDir := dir, env.subst(raw), t.root
+	ref, rest, _ := strings.Cut(raw, "/")
 	r, isRef := refs[ref]
 	switch {
 	case isRef:
 		base, rel, rootDir = r, env.subst(rest), r
 	case strings.HasPrefix(ref, "$") && refName(ref[1:]) && env[ref[1:]] == "":
-		return "", "", fmt.Errorf("helm.valueFiles %q: no source has ref %s", vf, strings.TrimPrefix(ref, "$"))
+		return valueFile{}, fmt.Errorf("helm.valueFiles %q: no source has ref %s", raw, strings.TrimPrefix(ref, "$"))
+	case strings.HasPrefix(rel, "/"):
+		base = t.root
 	}
 	if strings.Contains(rel, "://") {
-		return "", "", fmt.Errorf("helm.valueFiles %q: a value file by URL is %w", vf, ErrUnsupportedSource)
+		return valueFile{}, fmt.Errorf("helm.valueFiles %q: a value file by URL is %w", raw, ErrUnsupportedSource)
 	}
-	file = filepath.Join(base, filepath.FromSlash(rel))
-	inRepo, err := filepath.Rel(rootDir, file)
-	if err != nil || !filepath.IsLocal(inRepo) {
-		return "", "", fmt.Errorf("helm.valueFiles %q leaves the repository: %w", vf, ErrInvalidPath)
+	file := filepath.Join(base, filepath.FromSlash(rel))
+	if inRepo, err := filepath.Rel(rootDir, file); err != nil || !filepath.IsLocal(inRepo) {
+		return valueFile{}, fmt.Errorf("helm.valueFiles %q leaves the repository: %w", raw, ErrInvalidPath)
 	}
-	where = path.Clean(filepath.ToSlash(inRepo))
-	if rootDir != t.root {
-		where = strings.SplitN(vf, "/", 2)[0] + "/" + where
+	vf := valueFile{raw: raw, file: file, root: rootDir}
+	if isRef {
+		vf.ref = ref
 	}
-	return file, where, nil
+	vf.where = whereInGit(rootDir, vf.ref, file)
+	return vf, nil
 }
+
+// isGlob reports whether a value file is a glob pattern, as Argo CD decides it.
+func isGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
 
 // refName reports whether s can be a source's ref: letters, digits, '-' and '_'.
 func refName(s string) bool {

@@ -2,6 +2,7 @@ package source
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -369,6 +370,58 @@ func TestArgoBuildEnvironment(t *testing.T) {
 			got := []any{pod["containers"].([]any)[0].(map[string]any)["image"], o.Labels()["app.example.com/name"], o.Annotations()["revision"]}
 			if diff := cmp.Diff([]any{"nginx:" + head[:8], "team_shop", tt.wantAnnot}, got); diff != "" {
 				t.Errorf("image, label and annotation (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestArgoValueFiles: helm.valueFiles resolve as Argo CD resolves them: relative to the chart,
+// from the repository's root when absolute, globs (`**` too) to their matches in lexical order
+// less the files listed explicitly (which keep their own place), a file listed twice read at
+// its first place; a glob matching nothing, or a missing file, is an error unless
+// ignoreMissingValueFiles; a pattern may not leave the repository.
+func TestArgoValueFiles(t *testing.T) {
+	repo := newRepo(t)
+	repo.commit("chart", map[string]string{
+		"charts/web/Chart.yaml":        "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+		"charts/web/values.yaml":       "v: chart\n",
+		"charts/web/env/a.yaml":        "v: a\na: 1\n",
+		"charts/web/env/b.yaml":        "v: b\nb: 1\n",
+		"charts/web/env/c.yaml":        "v: c\nc: 1\n",
+		"charts/web/env/deep/d.yaml":   "v: d\nd: 1\n",
+		"shared/common.yaml":           "v: common\n",
+		"charts/web/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n  v: {{ .Values.v | quote }}\n",
+	})
+	for _, tt := range []struct {
+		name    string
+		files   []string
+		ignore  bool
+		want    string // the value v renders to
+		wantErr error
+	}{
+		{name: "a glob in lexical order", files: []string{"env/*.yaml"}, want: "c"},
+		{name: "explicit files keep their place", files: []string{"env/*.yaml", "env/a.yaml"}, want: "a"},
+		{name: "a doublestar crosses directories", files: []string{"env/**/*.yaml"}, want: "d"},
+		{name: "listed twice: read at its first place", files: []string{"env/b.yaml", "env/a.yaml", "env/b.yaml"}, want: "a"},
+		{name: "absolute: from the repository's root", files: []string{"env/c.yaml", "/shared/common.yaml"}, want: "common"},
+		{name: "a glob matching nothing", files: []string{"env/*.json"}, wantErr: ErrPathNotFound},
+		{name: "a glob matching nothing, ignored", files: []string{"env/a.yaml", "env/*.json"}, ignore: true, want: "a"},
+		{name: "missing, ignored", files: []string{"env/b.yaml", "env/none.yaml"}, ignore: true, want: "b"},
+		{name: "a glob leaving the repository", files: []string{"../../../*.yaml"}, wantErr: ErrInvalidPath},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, err := fetchApp(t, repo, ArgoSource{Path: "charts/web", Helm: &ArgoHelm{ValueFiles: tt.files, IgnoreMissingValueFiles: tt.ignore}})
+			if tt.wantErr != nil {
+				if !errors.Is(err, tt.wantErr) {
+					t.Fatalf("err = %v, want %v", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := objs[0].Content["data"].(map[string]any)["v"]; got != tt.want {
+				t.Errorf("v = %v, want %s", got, tt.want)
 			}
 		})
 	}
