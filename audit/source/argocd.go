@@ -155,7 +155,9 @@ type ArgoHelm struct {
 	Namespace               string              `json:"namespace,omitempty"`
 	IgnoreMissingValueFiles bool                `json:"ignoreMissingValueFiles,omitempty"`
 	SkipSchemaValidation    bool                `json:"skipSchemaValidation,omitempty"`
-	Unsupported             []string            `json:"-"`
+	// SkipCrds leaves the chart's crds/ out, which Argo CD otherwise renders and applies.
+	SkipCrds    bool     `json:"skipCrds,omitempty"`
+	Unsupported []string `json:"-"`
 }
 
 // ArgoHelmParameter is one --set (or --set-string with ForceString).
@@ -176,8 +178,8 @@ func argoKustomizeOptionsRead() []string {
 }
 
 // argoHelmOptionsRead are the helm options driftgate renders, and those it leaves aside
-// (Helm's version, credentials passing, test hooks and crds/, which are not audited, the
-// Kubernetes version and API versions). Any other option set makes the source
+// (Helm's version, credentials passing, test hooks, which are not audited, the Kubernetes
+// version and API versions). Any other option set makes the source
 // ErrUnsupportedSource.
 func argoHelmOptionsRead() []string {
 	return []string{"valueFiles", "values", "valuesObject", "parameters", "releaseName", "namespace",
@@ -532,7 +534,7 @@ func (s ApplicationSource) renderKustomize(t tree, dir string, env argoEnv) ([]a
 // helm.releaseName (default the Application's name), namespace helm.namespace
 // (default the destination's), values from the value files in order, then values (or
 // valuesObject), then the parameters, with the build environment substituted in value file
-// paths and parameters' values. Hooks and the chart's crds/ are not rendered.
+// paths and parameters' values; the chart's crds/ too unless skipCrds. Hooks are not rendered.
 func (s ApplicationSource) renderHelm(ctx context.Context, a Application, t tree, dir, sub string, refs map[string]string) ([]audit.Object, error) {
 	ch, err := loader.LoadDir(dir)
 	if err != nil {
@@ -547,7 +549,7 @@ func (s ApplicationSource) renderHelm(ctx context.Context, a Application, t tree
 		return nil, err
 	}
 	rel := HelmRelease{Namespace: a.Namespace, Name: a.Name, ReleaseName: h.ReleaseName, ReleaseNamespace: h.Namespace,
-		ChartPath: sub, Values: vals, Origins: origins, DisableSchemaValidation: h.SkipSchemaValidation,
+		ChartPath: sub, Values: vals, Origins: origins, DisableSchemaValidation: h.SkipSchemaValidation, IncludeCRDs: !h.SkipCrds,
 		PostRender: func(*audit.Object) {}}
 	if rel.ReleaseName == "" {
 		rel.ReleaseName = a.Name // not the instance name: a release name has no "_"

@@ -426,3 +426,34 @@ func TestArgoValueFiles(t *testing.T) {
 		})
 	}
 }
+
+// TestArgoHelmCRDs: a chart's crds/ are rendered as Argo CD's `helm template --include-crds`
+// renders them, unless helm.skipCrds.
+func TestArgoHelmCRDs(t *testing.T) {
+	repo := newRepo(t)
+	repo.commit("chart", map[string]string{
+		"charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+		"charts/web/crds/widgets.yaml": "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: widgets.example.com\n" +
+			"spec:\n  group: example.com\n  names: {kind: Widget, plural: widgets}\n  scope: Namespaced\n" +
+			"  versions: [{name: v1, served: true, storage: true, schema: {openAPIV3Schema: {type: object}}}]\n",
+		"charts/web/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\n",
+	})
+	for _, tt := range []struct {
+		name string
+		skip bool
+		want []string
+	}{
+		{name: "included", want: []string{"charts/web/crds/widgets.yaml", "charts/web/templates/cm.yaml"}},
+		{name: "skipCrds", skip: true, want: []string{"charts/web/templates/cm.yaml"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			objs, err := fetchApp(t, repo, ArgoSource{Path: "charts/web", Helm: &ArgoHelm{SkipCrds: tt.skip}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, sources(objs)); diff != "" {
+				t.Errorf("rendered (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

@@ -46,6 +46,9 @@ type HelmRelease struct {
 	// Namespaced reports whether objects of the group and kind are namespaced: those Helm puts in
 	// the release's namespace when the chart leaves it unset.
 	Namespaced func(group, kind string) bool
+	// IncludeCRDs renders the chart's crds/ too, as `helm template --include-crds` (Argo CD's
+	// repo server, unless helm.skipCrds); helm-controller keeps them out of the release.
+	IncludeCRDs bool
 	// PostRender, when set, replaces helm-controller's post-render: an Argo CD Application's
 	// chart is rendered as `helm template` renders it, without Flux's labels or Helm's release
 	// metadata.
@@ -187,6 +190,7 @@ func renderChart(ctx context.Context, ch *chart.Chart, h HelmRelease) ([]audit.O
 	in.ReleaseName, in.Namespace = h.ReleaseName, h.ReleaseNamespace
 	in.SkipSchemaValidation = h.DisableSchemaValidation
 	in.DisableHooks = true
+	in.IncludeCRDs = h.IncludeCRDs
 	vals := h.Values
 	if vals == nil {
 		vals = map[string]any{}

@@ -89,10 +89,34 @@ func deploy(t *testing.T, ns string, files map[string]string, src, extra map[str
 	return work, url, loop.DiscoveredName(v1alpha1.SourceKindApplication, argoNamespace, ns)
 }
 
+// withCRD adds a CustomResourceDefinition to the chart's crds/, which Argo CD renders and
+// applies.
+func withCRD(files map[string]string) map[string]string {
+	files["charts/web/crds/widgets.yaml"] = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.argo-helm.example.com
+spec:
+  group: argo-helm.example.com
+  names: {kind: Widget, listKind: WidgetList, plural: widgets, singular: widget}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        type: object
+        properties:
+          spec: {type: object, x-kubernetes-preserve-unknown-fields: true}
+`
+	return files
+}
+
 // TestApplicationIsAuditedWithoutGitSource: driftgate audits what an Argo CD Application syncs,
 // with no GitSource declared: a kustomize source with the Application's images, name prefix and
 // common labels, and a helm source (a chart in the repository) with a values file, values,
-// a parameter and a release name. After Argo CD syncs, the GitSource driftgate keeps for the
+// a parameter, a release name and a CRD in the chart's crds/. After Argo CD syncs, the GitSource driftgate keeps for the
 // Application finds every object in sync at Argo CD's revision.
 func TestApplicationIsAuditedWithoutGitSource(t *testing.T) {
 	suite.Need(t)
@@ -113,14 +137,14 @@ func TestApplicationIsAuditedWithoutGitSource(t *testing.T) {
 		}},
 		deployment: "shop-web", image: "registry.example.com/web:v1", replicas: 1, objects: 2,
 	}, {
-		name: "argo-helm", files: helmChart("v1"),
+		name: "argo-helm", files: withCRD(helmChart("v1")),
 		src: map[string]any{"path": "charts/web", "helm": map[string]any{
 			"valueFiles":  []any{"values-prod.yaml"},
 			"values":      "greeting: hi\n",
 			"parameters":  []any{map[string]any{"name": "replicas", "value": "2"}},
 			"releaseName": "web",
 		}},
-		deployment: "web", image: "registry.example.com/web:v1", replicas: 2, objects: 2,
+		deployment: "web", image: "registry.example.com/web:v1", replicas: 2, objects: 3,
 	}} {
 		t.Run(tt.name, func(t *testing.T) {
 			work, _, source := deploy(t, tt.name, tt.files, tt.src, nil)
