@@ -12,6 +12,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/driftgate/driftgate/api/v1alpha1"
@@ -334,5 +335,64 @@ func TestApplicationSyncFailingIsPending(t *testing.T) {
 		if o.Status != "pending" {
 			t.Errorf("%s %s/%s is %s, want pending", o.Kind, o.Namespace, o.Name, o.Status)
 		}
+	}
+}
+
+// TestMultiSourceApplicationWithBuildEnvironment: an Application of two sources, a chart in one
+// repository and its production values in another (`$values/…`), with Argo CD's build
+// environment in a value file's path and in a parameter, is audited in sync at both sources'
+// revisions once Argo CD syncs it: driftgate renders the values Argo CD substituted.
+func TestMultiSourceApplicationWithBuildEnvironment(t *testing.T) {
+	suite.Need(t)
+	const ns = "argo-multi"
+	ctx := context.Background()
+	admin := suite.Cluster.AdminActor(t).Client
+	if err := admin.Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: ns}}); err != nil {
+		t.Fatal(err)
+	}
+	chart := helmChart("v0")
+	chart["charts/web/values-"+ns+".yaml"] = "replicas: 3\n"
+	chartWork, valuesWork := t.TempDir(), t.TempDir()
+	testutil.WriteFiles(t, chartWork, chart)
+	testutil.WriteFiles(t, valuesWork, map[string]string{"envs/prod.yaml": "image: {tag: v2}\n"})
+	chartURL, valuesURL := suite.Git.Push(t, ns, chartWork), suite.Git.Push(t, ns+"-values", valuesWork)
+	app := argoApp(ns, ns, nil, map[string]any{"sources": []any{
+		map[string]any{"repoURL": chartURL, "targetRevision": "main", "path": "charts/web", "helm": map[string]any{
+			"valueFiles": []any{"$values/envs/prod.yaml", "values-${ARGOCD_APP_NAMESPACE}.yaml"},
+			"parameters": []any{map[string]any{"name": "greeting", "value": "$ARGOCD_APP_NAME@${ARGOCD_APP_REVISION_SHORT}"}},
+		}},
+		map[string]any{"repoURL": valuesURL, "targetRevision": "main", "ref": "values"},
+	}})
+	unstructured.RemoveNestedField(app.Object, "spec", "source")
+	createApp(t, app)
+	revs := []any{testutil.Git(t, chartWork, "rev-parse", "HEAD"), testutil.Git(t, valuesWork, "rev-parse", "HEAD")}
+	refresh(t, ns)
+	testutil.WaitWithin(t, "Argo CD syncing "+ns+" at both sources' heads", 3*time.Minute, func() bool {
+		st := appStatus(t, ns)
+		sync, _ := st["sync"].(map[string]any)
+		op, _ := st["operationState"].(map[string]any)
+		got, _ := sync["revisions"].([]any)
+		return sync["status"] == "Synced" && slices.Equal(got, revs) && op["phase"] == "Succeeded"
+	})
+	cm := &corev1.ConfigMap{}
+	if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: ns}, cm); err != nil { // the release's name: the Application's
+		t.Fatal(err)
+	}
+	d := &appsv1.Deployment{}
+	if err := admin.Get(ctx, client.ObjectKey{Namespace: ns, Name: ns}, d); err != nil {
+		t.Fatal(err)
+	}
+	applied := []any{cm.Data["GREETING"], d.Spec.Template.Spec.Containers[0].Image, *d.Spec.Replicas}
+	if want := []any{ns + "@" + revs[0].(string)[:7], "registry.example.com/web:v2", int32(3)}; !slices.Equal(applied, want) {
+		t.Fatalf("Argo CD applied greeting, image and replicas %v, want %v", applied, want)
+	}
+
+	source := loop.DiscoveredName(v1alpha1.SourceKindApplication, argoNamespace, ns)
+	s := suite.WaitAudit(t, source, "the audit of both sources", func(s v1alpha1.GitSourceStatus) bool {
+		c := apimeta.FindStatusCondition(s.Conditions, v1alpha1.ConditionSynced)
+		return s.Counts.Objects == 2 && c != nil && c.Status == metav1.ConditionTrue
+	})
+	if diff := cmp.Diff(v1alpha1.AuditCounts{Objects: 2, InSync: 2}, s.Counts); diff != "" {
+		t.Errorf("the audit's counts (-want +got):\n%s\n%s", diff, gitopstest.Drifted(s))
 	}
 }
