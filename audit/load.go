@@ -88,7 +88,12 @@ func LoadFile(path string) ([]Object, error) {
 }
 
 // Parse decodes the objects of one manifest file's content; name is used in errors and sources.
-func Parse(name string, data []byte) ([]Object, error) {
+func Parse(name string, data []byte) ([]Object, error) { return ParseKeeping(name, data, nil) }
+
+// ParseKeeping is Parse keeping only the objects keep accepts, before they are checked (a
+// renderer that drops what its tool drops: Argo CD's hooks, objects with a generateName); nil
+// keeps all.
+func ParseKeeping(name string, data []byte, keep func(Object) bool) ([]Object, error) {
 	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
 	var objs []Object
 	for doc := 1; ; doc++ {
@@ -99,7 +104,7 @@ func Parse(name string, data []byte) ([]Object, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: document %d: %w", name, doc, err)
 		}
-		got, err := parseDocument(fmt.Sprintf("%s (document %d)", name, doc), raw)
+		got, err := parseDocument(fmt.Sprintf("%s (document %d)", name, doc), raw, keep)
 		if err != nil {
 			return nil, err
 		}
@@ -107,7 +112,7 @@ func Parse(name string, data []byte) ([]Object, error) {
 	}
 }
 
-func parseDocument(source string, raw []byte) ([]Object, error) {
+func parseDocument(source string, raw []byte, keep func(Object) bool) ([]Object, error) {
 	if len(bytes.TrimSpace(raw)) == 0 {
 		return nil, nil
 	}
@@ -122,14 +127,14 @@ func parseDocument(source string, raw []byte) ([]Object, error) {
 	if !ok {
 		return nil, fmt.Errorf("%s: not a Kubernetes object (a %s, not a mapping)", source, describe(v))
 	}
-	return unwrap(Object{Source: source, Content: m})
+	return unwrap(Object{Source: source, Content: m}, keep)
 }
 
 // unwrap returns the items of a List, or the object itself.
-func unwrap(o Object) ([]Object, error) {
+func unwrap(o Object, keep func(Object) bool) ([]Object, error) {
 	items, isList := o.Content["items"].([]any)
 	if !strings.HasSuffix(o.Kind(), "List") || (!isList && o.Content["items"] != nil) {
-		return single(o)
+		return single(o, keep)
 	}
 	var objs []Object
 	for i, it := range items {
@@ -137,7 +142,7 @@ func unwrap(o Object) ([]Object, error) {
 		if !ok {
 			return nil, fmt.Errorf("%s: items[%d] is not a Kubernetes object", o.Source, i)
 		}
-		got, err := unwrap(Object{Source: fmt.Sprintf("%s items[%d]", o.Source, i), Content: m})
+		got, err := unwrap(Object{Source: fmt.Sprintf("%s items[%d]", o.Source, i), Content: m}, keep)
 		if err != nil {
 			return nil, err
 		}
@@ -146,8 +151,8 @@ func unwrap(o Object) ([]Object, error) {
 	return objs, nil
 }
 
-func single(o Object) ([]Object, error) {
-	if o.Group() == kustomizeGroup {
+func single(o Object, keep func(Object) bool) ([]Object, error) {
+	if o.Group() == kustomizeGroup || (keep != nil && !keep(o)) {
 		return nil, nil
 	}
 	if err := o.validate(); err != nil {

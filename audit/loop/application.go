@@ -138,7 +138,7 @@ func (r *Reconciler) application(ctx context.Context, u *unstructured.Unstructur
 	if err != nil {
 		return a, fmt.Errorf("%s: %w", where, err)
 	}
-	a.TrackingLabel = tracking.label
+	a.TrackingLabel, a.TruncateTrackingLabel = tracking.label, tracking.truncate
 	return a, nil
 }
 

@@ -123,8 +123,12 @@ func normalRepoURL(u string) string {
 }
 
 // argoTracking is how Argo CD tracks what it applies (argocd-cm): by annotation (the default,
-// argocd.argoproj.io/tracking-id, never drift), by label, or both; label names the label.
-type argoTracking struct{ label string }
+// argocd.argoproj.io/tracking-id, never drift), by label, or both; label names the label, and
+// with both Argo CD cuts its value to 63 characters (truncate).
+type argoTracking struct {
+	label    string
+	truncate bool
+}
 
 // argoTracking reads application.resourceTrackingMethod and application.instanceLabelKey.
 func (r *Reconciler) argoTracking(ctx context.Context) (argoTracking, error) {
@@ -132,13 +136,13 @@ func (r *Reconciler) argoTracking(ctx context.Context) (argoTracking, error) {
 	if err != nil {
 		return argoTracking{}, err
 	}
-	switch cm["application.resourceTrackingMethod"] {
+	switch method := cm["application.resourceTrackingMethod"]; method {
 	case "label", "annotation+label":
 		key := cm["application.instanceLabelKey"]
 		if key == "" {
 			key = "app.kubernetes.io/instance"
 		}
-		return argoTracking{label: key}, nil
+		return argoTracking{label: key, truncate: method == "annotation+label"}, nil
 	}
 	return argoTracking{}, nil
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gobwas/glob"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"helm.sh/helm/v4/pkg/strvals"
+	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftgate/driftgate/audit"
@@ -40,6 +41,9 @@ type Application struct {
 	// TrackingLabel, when set, is the label Argo CD's label tracking sets to the instance name
 	// on every object it applies (application.resourceTrackingMethod label or annotation+label).
 	TrackingLabel string
+	// TruncateTrackingLabel cuts the label's value to 63 characters (annotation+label
+	// tracking; label tracking does not).
+	TruncateTrackingLabel bool
 	// Namespaced reports whether objects of the group and kind are namespaced.
 	Namespaced func(group, kind string) bool
 }
@@ -298,10 +302,15 @@ func (f *Fetcher) FetchApplication(ctx context.Context, a Application) (Snapshot
 		}
 		objs = append(objs, got...)
 	}
-	for i := range objs {
-		a.postRender(&objs[i])
+	kept := objs[:0]
+	for _, o := range objs {
+		if argoHook(o) {
+			continue
+		}
+		a.postRender(&o)
+		kept = append(kept, o)
 	}
-	return Snapshot{Revision: applicationRevision(revs), Objects: objs}, nil
+	return Snapshot{Revision: applicationRevision(revs), Objects: kept}, nil
 }
 
 // ApplicationRevision is the revision a Snapshot of an Application holds for the revisions of
@@ -395,8 +404,10 @@ func (s ApplicationSource) commit(ctx context.Context, r remote) (*object.Commit
 	return r.commit(ctx, s.Revision)
 }
 
-// sourceType is the source's type as Argo CD decides it: the options block set, else a
-// Chart.yaml (Helm) or a kustomization file (Kustomize) in the path, else Directory.
+// sourceType is the source's type as Argo CD decides it: the options block set, else by the
+// files directly in the path, in name order, the last deciding: a name ending in Chart.yaml is
+// Helm, a kustomization file Kustomize (so a kustomization beside a Chart.yaml wins), none
+// Directory.
 func (s ApplicationSource) sourceType(dir string) string {
 	switch {
 	case s.Helm != nil:
@@ -406,13 +417,18 @@ func (s ApplicationSource) sourceType(dir string) string {
 	case s.Directory != nil:
 		return argoDirectory
 	}
-	if _, err := os.Stat(filepath.Join(dir, "Chart.yaml")); err == nil {
-		return argoHelm
+	entries, _ := os.ReadDir(dir) // sorted by name; a path that cannot be read fails later
+	kind := argoDirectory
+	for _, e := range entries {
+		switch {
+		case e.IsDir():
+		case strings.HasSuffix(e.Name(), "Chart.yaml"):
+			kind = argoHelm
+		case slices.Contains(konfig.RecognizedKustomizationFileNames(), e.Name()):
+			kind = argoKustomize
+		}
 	}
-	if kustomizationFile(dir) != "" {
-		return argoKustomize
-	}
-	return argoDirectory
+	return kind
 }
 
 // renderSource renders one source checked out at root.
@@ -478,7 +494,7 @@ func (d ArgoDirectory) render(t tree, dir string) ([]audit.Object, error) {
 		if strings.HasSuffix(e.Name(), ".jsonnet") {
 			return fmt.Errorf("%s: Jsonnet is %w", t.rel(p), ErrUnsupportedSource)
 		}
-		got, err := audit.Parse(t.rel(p), data)
+		got, err := audit.ParseKeeping(t.rel(p), data, func(o audit.Object) bool { return !argoHook(o) })
 		if err != nil {
 			if looksLikeManifest(data) {
 				return err
@@ -539,6 +555,9 @@ func (s ApplicationSource) renderHelm(ctx context.Context, a Application, t tree
 	ch, err := loader.LoadDir(dir)
 	if err != nil {
 		return nil, fmt.Errorf("loading the chart at %s: %w", sub, oneLine(err))
+	}
+	if err := checkDependencies(ch); err != nil {
+		return nil, err
 	}
 	h := ArgoHelm{}
 	if s.Helm != nil {
@@ -741,26 +760,69 @@ func refName(s string) bool {
 	}) < 0
 }
 
-// postRender does to a rendered object what Argo CD's apply does: a namespaced object that
-// names no namespace goes to the destination's, and with label tracking every object carries
-// the tracking label.
+// postRender does to a rendered object what Argo CD does before it compares and applies: a
+// namespaced object (or one of a kind not known) that names no namespace goes to the
+// destination's, a cluster-scoped one loses the namespace it names, and with label tracking
+// every object but a CustomResourceDefinition carries the tracking label (cut to 63
+// characters with annotation+label tracking).
 func (a Application) postRender(o *audit.Object) {
 	md, _ := o.Content["metadata"].(map[string]any)
 	if md == nil {
 		md = map[string]any{}
 		o.Content["metadata"] = md
 	}
-	if ns, _ := md["namespace"].(string); ns == "" && a.DestinationNamespace != "" && (a.Namespaced == nil || a.Namespaced(o.Group(), o.Kind())) {
+	ns, _ := md["namespace"].(string)
+	switch {
+	case a.Namespaced != nil && !a.Namespaced(o.Group(), o.Kind()):
+		delete(md, "namespace")
+	case ns == "" && a.DestinationNamespace != "":
 		md["namespace"] = a.DestinationNamespace
 	}
-	if a.TrackingLabel != "" {
+	if a.TrackingLabel != "" && !(o.Group() == "apiextensions.k8s.io" && o.Kind() == "CustomResourceDefinition") {
 		labels, _ := md["labels"].(map[string]any)
 		if labels == nil {
 			labels = map[string]any{}
 			md["labels"] = labels
 		}
-		labels[a.TrackingLabel] = a.instance()
+		v := a.instance()
+		if a.TruncateTrackingLabel {
+			v = truncateLabel(v)
+		}
+		labels[a.TrackingLabel] = v
 	}
+}
+
+// truncateLabel cuts a label value to 63 characters, then to its last letter or digit, as Argo
+// CD's annotation+label tracking does.
+func truncateLabel(v string) string {
+	if len(v) <= 63 {
+		return v
+	}
+	v = v[:63]
+	for v != "" && !isAlnum(v[len(v)-1]) {
+		v = v[:len(v)-1]
+	}
+	return v
+}
+
+func isAlnum(c byte) bool {
+	return c >= '0' && c <= '9' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+}
+
+// argoHook reports whether Argo CD leaves the object out of what it compares and applies as a
+// resource: a hook (argocd.argoproj.io/hook with any value, Skip included, or else
+// helm.sh/hook other than crd-install), or an object with a generateName and no name.
+func argoHook(o audit.Object) bool {
+	ann := o.Annotations()
+	if _, ok := ann["argocd.argoproj.io/hook"]; ok {
+		return true
+	}
+	if h, ok := ann["helm.sh/hook"].(string); ok && h != "crd-install" {
+		return true
+	}
+	md, _ := o.Content["metadata"].(map[string]any)
+	gen, _ := md["generateName"].(string)
+	return o.Name() == "" && gen != ""
 }
 
 // argoGlob is an include or exclude pattern as Argo CD matches it (gobwas/glob, no separators:

@@ -26,7 +26,7 @@ func argoKustomizeOptions() *krusty.Options {
 // kustomization file kfile in dir reads with the Application's kustomize options written in,
 // as Argo CD's `kustomize edit` commands write them: set nameprefix, namesuffix and namespace,
 // set image, add label and add annotation (refused, as kustomize refuses it, when a key is
-// there with another value and force is not set), with the build environment env substituted
+// there already and force is not set), with the build environment env substituted
 // where Argo CD substitutes it.
 func argoKustomizeFS(root, dir, kfile string, o *ArgoKustomize, env argoEnv) (filesys.FileSystem, error) {
 	fSys, err := securefs.MakeFsOnDiskSecure(root)
@@ -73,10 +73,12 @@ func (o *ArgoKustomize) apply(k *types.Kustomization, env argoEnv) error {
 	if o.NameSuffix != "" {
 		k.NameSuffix = o.NameSuffix
 	}
-	for _, img := range o.Images {
-		k.Images = setImage(k.Images, env.subst(img))
-	}
 	var err error
+	for _, img := range o.Images {
+		if k.Images, err = setImage(k.Images, env.subst(img)); err != nil {
+			return err
+		}
+	}
 	if k.CommonLabels, err = addAll(k.CommonLabels, substValues(o.CommonLabels, env), o.ForceCommonLabels, "label"); err != nil {
 		return err
 	}
@@ -93,32 +95,40 @@ func (o *ArgoKustomize) apply(k *types.Kustomization, env argoEnv) error {
 	return nil
 }
 
-// setImage is `kustomize edit set image arg`: "name=newName[:tag|@digest]" or
-// "name[:tag|@digest]"; the entry for name is replaced, keeping its newName when the argument
-// gives none.
-func setImage(images []types.Image, arg string) []types.Image {
-	var img types.Image
-	if name, to, ok := strings.Cut(arg, "="); ok {
+// setImage is `kustomize edit set image arg` (kustomize 5.8): arg, "name=newName[:tag][@digest]"
+// or "name[:tag][@digest]", replaces the entry for its name whole; "*" as newName, tag or
+// digest keeps the entry's (none for a new entry).
+func setImage(images []types.Image, arg string) ([]types.Image, error) {
+	img := types.Image{}
+	key, value, _ := strings.Cut(arg, "=")
+	if value == "" && !strings.Contains(arg, "=") {
+		key, value = "", arg
+	}
+	name, tag, digest := util.SplitImageName(value)
+	if name == arg {
+		return nil, fmt.Errorf("kustomize.images %q: neither a tag, a digest nor a new name (kustomize edit set image refuses it)", arg)
+	}
+	img.NewTag, img.Digest = tag, digest
+	if key == "" {
 		img.Name = name
-		newName, tag, digest := util.SplitImageName(to)
-		if newName != name {
-			img.NewName = newName
-		}
-		img.NewTag, img.Digest = tag, digest
 	} else {
-		img.Name, img.NewTag, img.Digest = util.SplitImageName(arg)
+		img.Name, img.NewName = key, name
+	}
+	keep := func(v, old string) string {
+		if v == "*" {
+			return old
+		}
+		return v
 	}
 	for i, old := range images {
-		if old.Name != img.Name {
-			continue
+		if old.Name == img.Name {
+			img.NewName, img.NewTag, img.Digest = keep(img.NewName, old.NewName), keep(img.NewTag, old.NewTag), keep(img.Digest, old.Digest)
+			images[i] = img
+			return images, nil
 		}
-		if img.NewName == "" {
-			img.NewName = old.NewName
-		}
-		images[i] = img
-		return images
 	}
-	return append(images, img)
+	img.NewName, img.NewTag, img.Digest = keep(img.NewName, ""), keep(img.NewTag, ""), keep(img.Digest, "")
+	return append(images, img), nil
 }
 
 // addAll is `kustomize edit add label|annotation [--force]`.
@@ -130,8 +140,8 @@ func addAll(to, add map[string]string, force bool, what string) (map[string]stri
 		to = map[string]string{}
 	}
 	for k, v := range add {
-		if old, ok := to[k]; ok && old != v && !force {
-			return nil, fmt.Errorf("%s %s is in the kustomization file already, and force is not set (Argo CD's kustomize edit refuses it too)", what, k)
+		if _, ok := to[k]; ok && !force {
+			return nil, fmt.Errorf("%s %s is in the kustomization file already, and force is not set (Argo CD's kustomize edit refuses it too, whatever its value)", what, k)
 		}
 		to[k] = v
 	}

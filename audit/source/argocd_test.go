@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"path/filepath"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"sigs.k8s.io/kustomize/api/types"
 
 	"github.com/driftgate/driftgate/audit"
 )
@@ -119,6 +121,9 @@ func TestArgoSourceBadInput(t *testing.T) {
 		"k/a.yaml":               configMap("a", "1"),
 		"chart/Chart.yaml":       "apiVersion: v2\nname: web\nversion: 0.1.0\n",
 		"chart/templates/a.yaml": configMap("a", "{{ .Values.v }}"),
+		"deps/Chart.yaml": "apiVersion: v2\nname: deps\nversion: 0.1.0\n" +
+			"dependencies: [{name: redis, version: 1.0.0, repository: https://charts.example.com}]\n",
+		"deps/templates/a.yaml": configMap("a", "1"),
 	})
 	for _, tt := range []struct {
 		name string
@@ -134,6 +139,10 @@ func TestArgoSourceBadInput(t *testing.T) {
 			"kustomize.patches, kustomize.replicas not rendered by driftgate yet", ErrUnsupportedSource},
 		{"label there already", ArgoSource{Path: "k", Kustomize: &ArgoKustomize{CommonLabels: map[string]string{"team": "shop"}}},
 			"label team is in the kustomization file already, and force is not set", nil},
+		{"label there already, same value", ArgoSource{Path: "k", Kustomize: &ArgoKustomize{CommonLabels: map[string]string{"team": "web"}}},
+			"label team is in the kustomization file already, and force is not set", nil},
+		{"image without tag", ArgoSource{Path: "k", Kustomize: &ArgoKustomize{Images: []string{"nginx"}}}, `kustomize.images "nginx"`, nil},
+		{"chart dependency not in Git", ArgoSource{Path: "deps"}, "not rendered by driftgate: chart deps", ErrUnsupportedSource},
 		{"two types", ArgoSource{Path: "k", Kustomize: &ArgoKustomize{}, Directory: &ArgoDirectory{}}, "more than one of directory, kustomize and helm", nil},
 		{"value file missing", ArgoSource{Path: "chart", Helm: &ArgoHelm{ValueFiles: []string{"prod.yaml"}}}, `helm.valueFiles "prod.yaml"`, ErrPathNotFound},
 		{"value file outside the repository", ArgoSource{Path: "chart", Helm: &ArgoHelm{ValueFiles: []string{"../../x.yaml"}}}, "leaves the repository", ErrInvalidPath},
@@ -160,7 +169,7 @@ func TestArgoKustomize(t *testing.T) {
 	})
 	objs, err := fetchApp(t, repo, ArgoSource{Path: "app", Kustomize: &ArgoKustomize{
 		NamePrefix: "shop-", NameSuffix: "-v2", Namespace: "shop",
-		Images:       []string{"nginx:2", "busybox=registry.example.com/busybox@sha256:0123456789012345678901234567890123456789012345678901234567890123"},
+		Images:       []string{"nginx=*:2", "busybox=registry.example.com/busybox@sha256:0123456789012345678901234567890123456789012345678901234567890123"},
 		CommonLabels: map[string]string{"team": "shop", "tier": "front"}, ForceCommonLabels: true,
 		CommonAnnotations: map[string]string{"owner": "shop"},
 	}})
@@ -236,34 +245,78 @@ func TestArgoHelm(t *testing.T) {
 	}
 }
 
-// TestArgoPostRender: what Argo CD's apply adds: the destination namespace on namespaced objects
-// that name none (not on cluster-scoped ones, nor over a namespace Git names), and with label
-// tracking the tracking label on every object.
+// TestArgoPostRender: what Argo CD does before it compares and applies: the destination
+// namespace on namespaced objects that name none (not over a namespace Git names), none on
+// cluster-scoped ones even where Git names one, the tracking label on every object but a CRD
+// (cut to 63 characters with annotation+label tracking); hooks (Argo CD's, Skip included, and
+// Helm's but crd-install) and objects with only a generateName are no resources of the
+// Application.
 func TestArgoPostRender(t *testing.T) {
 	repo := newRepo(t)
 	repo.commit("app", map[string]string{
-		"a.yaml":  configMap("a", "1"),
-		"b.yaml":  "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: other}\n",
-		"ns.yaml": "apiVersion: v1\nkind: Namespace\nmetadata: {name: prod}\n",
+		"a.yaml":   configMap("a", "1"),
+		"b.yaml":   "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: b, namespace: other}\n",
+		"ns.yaml":  "apiVersion: v1\nkind: Namespace\nmetadata: {name: prod, namespace: stray}\n",
+		"crd.yaml": "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata: {name: widgets.example.com}\n",
+		"hooks.yaml": `apiVersion: batch/v1
+kind: Job
+metadata: {name: migrate, annotations: {argocd.argoproj.io/hook: PreSync}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: skipped, annotations: {argocd.argoproj.io/hook: Skip}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {name: helm-test, annotations: {helm.sh/hook: test}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: crd-install, annotations: {helm.sh/hook: crd-install}}
+---
+apiVersion: batch/v1
+kind: Job
+metadata: {generateName: smoke-}
+`,
 	})
-	f := &Fetcher{Dir: t.TempDir()}
-	snap, err := f.FetchApplication(context.Background(), Application{Namespace: "argocd", Name: "shop", DestinationNamespace: "prod",
-		TrackingLabel: "app.kubernetes.io/instance",
-		Namespaced:    func(group, kind string) bool { return kind != "Namespace" },
-		Sources:       []ApplicationSource{{Field: "spec.source", ArgoSource: ArgoSource{RepoURL: repo.fileURL(), TargetRevision: "main"}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]string{}
-	for _, o := range snap.Objects {
-		got[o.Kind()+"/"+o.Name()] = o.Namespace() + " " + o.Labels()["app.kubernetes.io/instance"].(string)
-	}
-	want := map[string]string{"ConfigMap/a": "prod shop", "ConfigMap/b": "other shop", "Namespace/prod": " shop"}
-	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("namespace and tracking label (-want +got):\n%s", diff)
-	}
-	if len(snap.Revision) != 40 {
-		t.Errorf("revision %q, want targetRevision's commit (no revision compared)", snap.Revision)
+	long := strings.Repeat("x", 60) + "-_.y"
+	for _, tt := range []struct {
+		name, app string
+		truncate  bool
+		want      map[string]string
+	}{{
+		name: "label tracking", app: "shop",
+		want: map[string]string{"ConfigMap/a": "prod shop", "ConfigMap/b": "other shop", "Namespace/prod": " shop",
+			"ConfigMap/crd-install": "prod shop", "CustomResourceDefinition/widgets.example.com": " -"},
+	}, {
+		name: "annotation+label tracking cuts the label", app: long, truncate: true,
+		want: map[string]string{"ConfigMap/a": "prod " + long[:60], "ConfigMap/b": "other " + long[:60], "Namespace/prod": " " + long[:60],
+			"ConfigMap/crd-install": "prod " + long[:60], "CustomResourceDefinition/widgets.example.com": " -"},
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &Fetcher{Dir: t.TempDir()}
+			snap, err := f.FetchApplication(context.Background(), Application{Namespace: "argocd", Name: tt.app, DestinationNamespace: "prod",
+				TrackingLabel: "app.kubernetes.io/instance", TruncateTrackingLabel: tt.truncate,
+				Namespaced: func(group, kind string) bool { return kind != "Namespace" && kind != "CustomResourceDefinition" },
+				Sources:    []ApplicationSource{{Field: "spec.source", ArgoSource: ArgoSource{RepoURL: repo.fileURL(), TargetRevision: "main"}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := map[string]string{}
+			for _, o := range snap.Objects {
+				label, ok := o.Labels()["app.kubernetes.io/instance"].(string)
+				if !ok {
+					label = "-"
+				}
+				got[o.Kind()+"/"+o.Name()] = o.Namespace() + " " + label
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("objects, namespaces and tracking labels (-want +got):\n%s", diff)
+			}
+			if len(snap.Revision) != 40 {
+				t.Errorf("revision %q, want targetRevision's commit (no revision compared)", snap.Revision)
+			}
+		})
 	}
 }
 
@@ -453,6 +506,67 @@ func TestArgoHelmCRDs(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, sources(objs)); diff != "" {
 				t.Errorf("rendered (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestSetImage: `kustomize edit set image` as kustomize 5.8 runs it for Argo CD: an argument
+// replaces its name's entry whole, "*" keeps one of the entry's fields, and an argument with
+// neither tag, digest nor new name is refused.
+func TestSetImage(t *testing.T) {
+	existing := func() []types.Image {
+		return []types.Image{{Name: "nginx", NewName: "mirror/nginx", NewTag: "1"}, {Name: "redis", NewTag: "7"}}
+	}
+	for _, tt := range []struct {
+		arg     string
+		want    []types.Image
+		wantErr bool
+	}{
+		{arg: "nginx:2", want: []types.Image{{Name: "nginx", NewTag: "2"}, {Name: "redis", NewTag: "7"}}},
+		{arg: "nginx=*:2", want: []types.Image{{Name: "nginx", NewName: "mirror/nginx", NewTag: "2"}, {Name: "redis", NewTag: "7"}}},
+		{arg: "nginx=other/nginx:*", want: []types.Image{{Name: "nginx", NewName: "other/nginx", NewTag: "1"}, {Name: "redis", NewTag: "7"}}},
+		{arg: "busybox=*:1", want: append(existing(), types.Image{Name: "busybox", NewTag: "1"})},
+		{arg: "busybox@sha256:abc", want: append(existing(), types.Image{Name: "busybox", Digest: "sha256:abc"})},
+		{arg: "nginx", wantErr: true},
+	} {
+		t.Run(tt.arg, func(t *testing.T) {
+			got, err := setImage(existing(), tt.arg)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want an error: %v", err, tt.wantErr)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("images (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestArgoSourceType: with no options block, Argo CD decides a source's type by the files
+// directly in its path, in name order, the last deciding: a kustomization beside a Chart.yaml
+// makes it Kustomize.
+func TestArgoSourceType(t *testing.T) {
+	for _, tt := range []struct {
+		name  string
+		files []string
+		src   ArgoSource
+		want  string
+	}{
+		{name: "plain manifests", files: []string{"a.yaml", "sub/Chart.yaml"}, want: argoDirectory},
+		{name: "a chart", files: []string{"Chart.yaml", "values.yaml"}, want: argoHelm},
+		{name: "a kustomization", files: []string{"Kustomization", "a.yaml"}, want: argoKustomize},
+		{name: "both: the kustomization", files: []string{"Chart.yaml", "kustomization.yaml"}, want: argoKustomize},
+		{name: "both, options say helm", files: []string{"Chart.yaml", "kustomization.yaml"}, src: ArgoSource{Helm: &ArgoHelm{}}, want: argoHelm},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			files := map[string]string{}
+			for _, f := range tt.files {
+				files[f] = "x: 1\n"
+			}
+			writeFiles(t, dir, files)
+			if got := (ApplicationSource{ArgoSource: tt.src}).sourceType(dir); got != tt.want {
+				t.Errorf("type %s, want %s", got, tt.want)
 			}
 		})
 	}

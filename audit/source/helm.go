@@ -12,6 +12,7 @@ import (
 
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
+	ci "helm.sh/helm/v4/pkg/chart"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	release "helm.sh/helm/v4/pkg/release/v1"
@@ -204,6 +205,24 @@ func renderChart(ctx context.Context, ch *chart.Chart, h HelmRelease) ([]audit.O
 		return nil, fmt.Errorf("helm returned a release of type %T", rel)
 	}
 	return h.objects(ch, r.Manifest)
+}
+
+// checkDependencies fails when a dependency Chart.yaml lists is not in the chart's charts/:
+// the Helm SDK would render the chart without it, where `helm template` refuses. Argo CD's repo
+// server then runs `helm dependency build`, fetching them from their repositories, which
+// driftgate does not.
+func checkDependencies(ch *chart.Chart) error {
+	if ch.Metadata == nil || len(ch.Metadata.Dependencies) == 0 {
+		return nil
+	}
+	reqs := make([]ci.Dependency, len(ch.Metadata.Dependencies))
+	for i, d := range ch.Metadata.Dependencies {
+		reqs[i] = d
+	}
+	if err := action.CheckDependencies(ch, reqs); err != nil {
+		return fmt.Errorf("%w: chart %s: %s; commit its charts/ (helm dependency build) to have it audited", ErrUnsupportedSource, ch.Name(), oneLine(err))
+	}
+	return nil
 }
 
 // objects reads a release manifest ("---" separated documents, each after a "# Source:" line)
