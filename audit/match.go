@@ -98,7 +98,7 @@ func (d *Differ) Diff(desired, live []Object) (*Report, error) {
 		objects = append(objects, r)
 	}
 	for k, h := range have {
-		if _, ok := want[k]; !ok && slices.ContainsFunc(d.apps(h), func(a app) bool { return apps[a] }) {
+		if _, ok := want[k]; !ok && !IsHook(h) && slices.ContainsFunc(d.apps(h), func(a app) bool { return apps[a] }) {
 			objects = append(objects, header(h, k, Orphaned))
 		}
 	}

@@ -106,6 +106,19 @@ func (o Object) key(namespace string) objectKey {
 	return objectKey{Group: o.Group(), Kind: o.Kind(), Namespace: namespace, Name: o.Name()}
 }
 
+// IsHook reports whether a GitOps tool runs the object as a hook rather than keeping it as a
+// resource: Argo CD's argocd.argoproj.io/hook (any value, Skip included), or else Helm's
+// helm.sh/hook but crd-install (Helm 2's CRDs, which Argo CD keeps). Neither Git's hooks nor
+// live ones are compared, and a live one is never orphaned.
+func IsHook(o Object) bool {
+	ann := o.Annotations()
+	if _, ok := ann["argocd.argoproj.io/hook"]; ok {
+		return true
+	}
+	h, ok := ann["helm.sh/hook"].(string)
+	return ok && h != "crd-install"
+}
+
 // validate reports what keeps the object from being diffed.
 func (o Object) validate() error {
 	switch {

@@ -114,6 +114,17 @@ func TestOrphansBelongToTheSourcesApps(t *testing.T) {
 		desired: []string{cm("shop", "web", "", "")},
 		live:    []string{cm("shop", "web", "", ""), cm("shop", "old", fluxShop, "")},
 	}, {
+		name:    "hooks the app ran are no orphans: Argo CD's, Skip included, and Helm's but crd-install",
+		desired: []string{cm("shop", "web", "", "")},
+		live: []string{
+			cm("shop", "web", fluxShop, ""),
+			`{apiVersion: batch/v1, kind: Job, metadata: {name: migrate, namespace: shop, labels: ` + fluxShop + `, annotations: {argocd.argoproj.io/hook: PostSync}}}`,
+			cm("shop", "skipped", fluxShop, `{argocd.argoproj.io/hook: Skip}`),
+			cm("shop", "helm-test", fluxShop, `{helm.sh/hook: test}`),
+			cm("shop", "crd-install", fluxShop, `{helm.sh/hook: crd-install}`),
+		},
+		want: []string{"ConfigMap shop/crd-install"},
+	}, {
 		name:    "an unmatched object without a marker is never an orphan",
 		desired: []string{cm("shop", "web", "", "")},
 		live:    []string{cm("shop", "web", fluxShop, ""), cm("shop", "manual", "", "")},

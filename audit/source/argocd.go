@@ -810,19 +810,11 @@ func isAlnum(c byte) bool {
 }
 
 // argoHook reports whether Argo CD leaves the object out of what it compares and applies as a
-// resource: a hook (argocd.argoproj.io/hook with any value, Skip included, or else
-// helm.sh/hook other than crd-install), or an object with a generateName and no name.
+// resource: a hook (audit.IsHook), or an object with a generateName and no name.
 func argoHook(o audit.Object) bool {
-	ann := o.Annotations()
-	if _, ok := ann["argocd.argoproj.io/hook"]; ok {
-		return true
-	}
-	if h, ok := ann["helm.sh/hook"].(string); ok && h != "crd-install" {
-		return true
-	}
 	md, _ := o.Content["metadata"].(map[string]any)
 	gen, _ := md["generateName"].(string)
-	return o.Name() == "" && gen != ""
+	return audit.IsHook(o) || (o.Name() == "" && gen != "")
 }
 
 // argoGlob is an include or exclude pattern as Argo CD matches it (gobwas/glob, no separators:
