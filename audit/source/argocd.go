@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/bmatcuk/doublestar/v4"
+	jsonpatch "github.com/evanphx/json-patch/v5"
 	"github.com/go-git/go-git/v5/plumbing/object"
 	"github.com/gobwas/glob"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
@@ -441,6 +442,12 @@ func (f *Fetcher) renderSource(ctx context.Context, a Application, s Application
 	if info, err := os.Stat(dir); err != nil || !info.IsDir() {
 		return nil, fmt.Errorf("path %q: %w", s.Path, ErrPathNotFound)
 	}
+	if s, err = s.overridden(dir, a.instance()); err != nil {
+		return nil, err
+	}
+	if err := s.Check(); err != nil {
+		return nil, err
+	}
 	t := tree{root: root, confined: true}
 	f.renderMu.Lock()
 	defer f.renderMu.Unlock()
@@ -456,6 +463,48 @@ func (f *Fetcher) renderSource(ctx context.Context, a Application, s Application
 		}
 		return d.render(t, dir)
 	}
+}
+
+// overridden is s with the parameter overrides Argo CD's repo server reads from the source's
+// path merged in, each a JSON merge patch of the source (what Argo CD Image Updater writes back
+// to Git): .argocd-source.yaml, then .argocd-source-<instance>.yaml. The source's repoURL,
+// path, targetRevision and chart stay.
+func (s ApplicationSource) overridden(dir, instance string) (ApplicationSource, error) {
+	merged := s
+	for _, name := range []string{".argocd-source.yaml", ".argocd-source-" + instance + ".yaml"} {
+		data, err := os.ReadFile(filepath.Join(dir, name))
+		if errors.Is(err, os.ErrNotExist) || (err != nil && isDir(filepath.Join(dir, name))) {
+			continue
+		}
+		if err != nil {
+			return s, fmt.Errorf("%s: %w", name, err)
+		}
+		patch, err := yaml.YAMLToJSON(data)
+		if err != nil {
+			return s, fmt.Errorf("%s is not YAML: %w", name, oneLine(err))
+		}
+		doc, err := json.Marshal(merged.ArgoSource)
+		if err != nil {
+			return s, err
+		}
+		if doc, err = jsonpatch.MergePatch(doc, patch); err != nil {
+			return s, fmt.Errorf("%s: %w", name, oneLine(err))
+		}
+		var raw map[string]any
+		if err := json.Unmarshal(doc, &raw); err != nil {
+			return s, fmt.Errorf("%s: %w", name, oneLine(err))
+		}
+		if merged.ArgoSource, err = ParseArgoSource(raw); err != nil {
+			return s, fmt.Errorf("%s: %w", name, oneLine(err))
+		}
+	}
+	merged.RepoURL, merged.Path, merged.TargetRevision, merged.Chart = s.RepoURL, s.Path, s.TargetRevision, s.Chart
+	return merged, nil
+}
+
+func isDir(p string) bool {
+	info, err := os.Stat(p)
+	return err == nil && info.IsDir()
 }
 
 // render reads a directory source's manifests as Argo CD does: the files of dir (and of its

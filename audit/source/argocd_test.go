@@ -571,3 +571,31 @@ func TestArgoSourceType(t *testing.T) {
 		})
 	}
 }
+
+// TestArgoSourceOverrides: the parameter overrides Argo CD reads from a source's path, as Argo CD
+// Image Updater writes them back to Git, are merged into the source: .argocd-source.yaml, then
+// .argocd-source-<instance>.yaml; the path cannot be overridden, and an option driftgate does
+// not render is refused as in the Application itself.
+func TestArgoSourceOverrides(t *testing.T) {
+	repo := newRepo(t)
+	repo.commit("app", map[string]string{
+		"app/kustomization.yaml": "resources: [deploy.yaml]\n",
+		"app/deploy.yaml": "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  selector: {matchLabels: {app: web}}\n" +
+			"  template:\n    metadata: {labels: {app: web}}\n    spec:\n      containers: [{name: web, image: nginx:1}]\n",
+		"app/.argocd-source.yaml":      "kustomize:\n  images: [nginx:2]\n  namePrefix: all-\npath: elsewhere\n",
+		"app/.argocd-source-shop.yaml": "kustomize:\n  images: [nginx:3]\n",
+		"bad/kustomization.yaml":       "resources: [deploy.yaml]\n",
+		"bad/deploy.yaml":              "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+		"bad/.argocd-source.yaml":      "kustomize:\n  replicas: [{name: web, count: 2}]\n",
+	})
+	objs, err := fetchApp(t, repo, ArgoSource{Path: "app", Kustomize: &ArgoKustomize{Images: []string{"nginx:1.5"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pod := objs[0].Content["spec"].(map[string]any)["template"].(map[string]any)["spec"].(map[string]any)
+	if got := []any{objs[0].Name(), pod["containers"].([]any)[0].(map[string]any)["image"]}; !slices.Equal(got, []any{"all-web", "nginx:3"}) {
+		t.Errorf("name and image %v, want all-web and nginx:3 (both override files merged, the instance's last)", got)
+	}
+	_, err = fetchApp(t, repo, ArgoSource{Path: "bad"})
+	errText(t, err, "kustomize.replicas not rendered by driftgate", ErrUnsupportedSource)
+}
