@@ -86,7 +86,15 @@ func (r *Reconciler) fetchApplication(ctx context.Context, gs *v1alpha1.GitSourc
 	if err != nil {
 		return source.Snapshot{}, err
 	}
-	rules, err := r.ignoreDifferences(u, snap.Objects)
+	cm, err := r.argoConfigMap(ctx, r.argoNamespace(), argoCM)
+	if err != nil {
+		return source.Snapshot{}, err
+	}
+	global, err := argoGlobalIgnores(cm)
+	if err != nil {
+		return source.Snapshot{}, fmt.Errorf("Application %s/%s: %w", ref.Namespace, ref.Name, err)
+	}
+	rules, err := r.ignoreDifferences(u, snap.Objects, global)
 	if err != nil {
 		return source.Snapshot{}, fmt.Errorf("Application %s/%s: %w", ref.Namespace, ref.Name, err)
 	}

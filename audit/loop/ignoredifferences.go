@@ -3,12 +3,16 @@ package loop
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/gobwas/glob"
 	"github.com/itchyny/gojq"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
+	"sigs.k8s.io/yaml"
 
 	"github.com/driftgate/driftgate/audit"
 )
@@ -30,30 +34,77 @@ type argoIgnore struct {
 // jqPathExpressions find in the object as Git renders it, each named as the audit names paths
 // (a list item by its merge key or name, as drift is reported), and its managedFieldsManagers:
 // whatever those managers own on the live object is not drift. A pointer or expression that
-// cannot be read is an error naming it.
-func (r *Reconciler) ignoreDifferences(u *unstructured.Unstructured, objs []audit.Object) ([]audit.IgnoreRule, error) {
+// cannot be read is an error naming it; an expression that fails on an object is skipped for
+// it, as Argo CD skips it.
+//
+// global are the entries of argocd-cm's resource.customizations.ignoreDifferences.<group_kind>
+// keys (argoGlobalIgnores), which Argo CD applies to every Application.
+func (r *Reconciler) ignoreDifferences(u *unstructured.Unstructured, objs []audit.Object, global []argoIgnoreEntry) ([]audit.IgnoreRule, error) {
 	raw, _, _ := unstructured.NestedSlice(u.Object, "spec", "ignoreDifferences")
-	if len(raw) == 0 {
+	if len(raw) == 0 && len(global) == 0 {
 		return nil, nil
 	}
 	d, err := r.baseDiffer()
 	if err != nil {
 		return nil, err
 	}
-	var rules []audit.IgnoreRule
+	entries := make([]argoIgnoreEntry, 0, len(raw)+len(global))
 	for i, e := range raw {
 		m, _ := e.(map[string]any)
 		var entry argoIgnore
 		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(m, &entry); err != nil {
 			return nil, fmt.Errorf("spec.ignoreDifferences[%d]: %w", i, err)
 		}
-		got, err := entry.rules(d, objs)
+		entries = append(entries, argoIgnoreEntry{argoIgnore: entry, where: fmt.Sprintf("spec.ignoreDifferences[%d]", i)})
+	}
+	var rules []audit.IgnoreRule
+	for _, e := range append(entries, global...) {
+		got, err := e.rules(d, objs)
 		if err != nil {
-			return nil, fmt.Errorf("spec.ignoreDifferences[%d]: %w", i, err)
+			return nil, fmt.Errorf("%s: %w", e.where, err)
 		}
 		rules = append(rules, got...)
 	}
 	return rules, nil
+}
+
+// argoIgnoreEntry is an ignoreDifferences entry and where it is written, for errors.
+type argoIgnoreEntry struct {
+	argoIgnore
+	where string
+}
+
+// argoCustomizationPrefix starts the argocd-cm keys of Argo CD's global ignoreDifferences:
+// resource.customizations.ignoreDifferences.<group>_<kind>, .<kind> (the core group) or .all.
+const argoCustomizationPrefix = "resource.customizations.ignoreDifferences."
+
+// argoGlobalIgnores reads the global ignoreDifferences of argocd-cm's data, in key order: each
+// value is YAML with jsonPointers, jqPathExpressions and managedFieldsManagers, for the group and
+// kind its key names (all: every object).
+func argoGlobalIgnores(cm map[string]string) ([]argoIgnoreEntry, error) {
+	var out []argoIgnoreEntry
+	for _, k := range slices.Sorted(maps.Keys(cm)) {
+		gk, ok := strings.CutPrefix(k, argoCustomizationPrefix)
+		if !ok {
+			continue
+		}
+		var e argoIgnore
+		switch group, kind, found := strings.Cut(gk, "_"); {
+		case gk == "all":
+			e.Group, e.Kind = "*", "*"
+		case found && !strings.Contains(kind, "_"):
+			e.Group, e.Kind = group, kind
+		case !found && gk != "":
+			e.Kind = gk
+		default:
+			return nil, fmt.Errorf("argocd-cm %s: not <group>_<kind>, <kind> or all", k)
+		}
+		if err := yaml.Unmarshal([]byte(cm[k]), &e); err != nil {
+			return nil, fmt.Errorf("argocd-cm %s is not YAML: %w", k, err)
+		}
+		out = append(out, argoIgnoreEntry{argoIgnore: e, where: "argocd-cm " + k})
+	}
+	return out, nil
 }
 
 // rules are the ignore rules of one entry for the objects it selects.
@@ -66,6 +117,7 @@ func (e argoIgnore) rules(d *audit.Differ, objs []audit.Object) ([]audit.IgnoreR
 		}
 		pointers = append(pointers, tokens)
 	}
+	group, kind := argoMatcher(e.Group), argoMatcher(e.Kind)
 	queries := make([]*gojq.Code, 0, len(e.JQPathExpressions))
 	for _, expr := range e.JQPathExpressions {
 		q, err := gojq.Parse("path(" + expr + ")")
@@ -80,7 +132,7 @@ func (e argoIgnore) rules(d *audit.Differ, objs []audit.Object) ([]audit.IgnoreR
 	}
 	var out []audit.IgnoreRule
 	for _, o := range objs {
-		if !e.selects(o) {
+		if !group(o.Group()) || !kind(o.Kind()) || (e.Name != "" && e.Name != o.Name()) || (e.Namespace != "" && e.Namespace != o.Namespace()) {
 			continue
 		}
 		rule := audit.IgnoreRule{Group: o.Group(), Kind: o.Kind(), Namespace: o.Namespace(), Name: o.Name(), Managers: e.ManagedFieldsManagers}
@@ -96,7 +148,7 @@ func (e argoIgnore) rules(d *audit.Differ, objs []audit.Object) ([]audit.IgnoreR
 		for i, code := range queries {
 			paths, err := jqPaths(code, o.Content)
 			if err != nil {
-				return nil, fmt.Errorf("jqPathExpressions %q on %s %s/%s: %w", e.JQPathExpressions[i], o.Kind(), o.Namespace(), o.Name(), err)
+				continue // Argo CD skips an expression that fails on an object
 			}
 			for _, steps := range paths {
 				p, err := d.PathOf(o, steps)
@@ -115,11 +167,15 @@ func (e argoIgnore) rules(d *audit.Differ, objs []audit.Object) ([]audit.IgnoreR
 	return out, nil
 }
 
-// selects reports whether the entry names the object as Argo CD matches it: the group ("" is
-// the core group) and kind, and the name and namespace when set.
-func (e argoIgnore) selects(o audit.Object) bool {
-	return e.Group == o.Group() && e.Kind == o.Kind() &&
-		(e.Name == "" || e.Name == o.Name()) && (e.Namespace == "" || e.Namespace == o.Namespace())
+// argoMatcher matches a group ("" is the core group) or kind as Argo CD matches an entry's: a
+// glob (gobwas/glob, no separators, "*" for any); a pattern that does not compile matches
+// nothing.
+func argoMatcher(pattern string) func(string) bool {
+	g, err := glob.Compile(pattern)
+	if err != nil {
+		return func(string) bool { return false }
+	}
+	return g.Match
 }
 
 // pointerTokens splits an RFC 6901 JSON pointer into its reference tokens, unescaped.

@@ -34,6 +34,7 @@ func TestIgnoreDifferences(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
 		entries []any
+		cm      map[string]string // argocd-cm's data
 		want    []audit.IgnoreRule
 		wantErr string
 	}{{
@@ -83,13 +84,43 @@ func TestIgnoreDifferences(t *testing.T) {
 		entries: []any{map[string]any{"group": "apps", "kind": "Deployment", "jqPathExpressions": []any{".spec["}}},
 		wantErr: `spec.ignoreDifferences[0]: jqPathExpressions ".spec["`,
 	}, {
-		name:    "jq that is not a path",
-		entries: []any{map[string]any{"kind": "ConfigMap", "jqPathExpressions": []any{".data | keys"}}},
-		wantErr: `spec.ignoreDifferences[0]: jqPathExpressions ".data | keys" on ConfigMap prod/web`,
+		name: "jq that fails on an object is skipped for it, as Argo CD skips it",
+		entries: []any{map[string]any{"kind": "*", "jqPathExpressions": []any{".data | keys", ".data.a"}},
+			map[string]any{"group": "apps", "kind": "Deployment", "name": "api", "jqPathExpressions": []any{".spec.template.spec.containers[].image"}}},
+		want: []audit.IgnoreRule{{Kind: "ConfigMap", Namespace: "prod", Name: "web", Paths: []string{"data.a"}}},
+	}, {
+		name: "globs on group and kind",
+		entries: []any{map[string]any{"group": "*", "kind": "Deploy*", "name": "api", "jsonPointers": []any{"/spec/replicas"}},
+			map[string]any{"group": "[", "kind": "*", "jsonPointers": []any{"/spec/replicas"}}},
+		want: []audit.IgnoreRule{{Group: "apps", Kind: "Deployment", Namespace: "prod", Name: "api", Paths: []string{"spec.replicas"}}},
+	}, {
+		name:    "argocd-cm's global entries, after the Application's",
+		entries: []any{map[string]any{"group": "apps", "kind": "Deployment", "name": "api", "jsonPointers": []any{"/spec/replicas"}}},
+		cm: map[string]string{
+			"resource.customizations.ignoreDifferences.apps_Deployment": "jqPathExpressions: ['.metadata.annotations[\"example.com/note\"]']\n",
+			"resource.customizations.ignoreDifferences.ConfigMap":       "jsonPointers: [/data/b]\nmanagedFieldsManagers: [kube-controller-manager]\n",
+			"resource.customizations.health.ConfigMap":                  "not an ignore rule",
+		},
+		want: []audit.IgnoreRule{{Group: "apps", Kind: "Deployment", Namespace: "prod", Name: "api", Paths: []string{"spec.replicas"}},
+			{Kind: "ConfigMap", Namespace: "prod", Name: "web", Paths: []string{"data.b"}, Managers: []string{"kube-controller-manager"}},
+			web(`metadata.annotations["example.com/note"]`),
+			{Group: "apps", Kind: "Deployment", Namespace: "prod", Name: "api", Paths: []string{`metadata.annotations["example.com/note"]`}}},
+	}, {
+		name: "argocd-cm's all",
+		cm:   map[string]string{"resource.customizations.ignoreDifferences.all": "managedFieldsManagers: [hpa]\n"},
+		want: []audit.IgnoreRule{
+			{Group: "apps", Kind: "Deployment", Namespace: "prod", Name: "web", Managers: []string{"hpa"}},
+			{Group: "apps", Kind: "Deployment", Namespace: "prod", Name: "api", Managers: []string{"hpa"}},
+			{Group: "example.com", Kind: "Widget", Namespace: "prod", Name: "w", Managers: []string{"hpa"}},
+			{Kind: "ConfigMap", Namespace: "prod", Name: "web", Managers: []string{"hpa"}}},
 	}} {
 		t.Run(tt.name, func(t *testing.T) {
 			app := &unstructured.Unstructured{Object: map[string]any{"spec": map[string]any{"ignoreDifferences": tt.entries}}}
-			got, err := (&Reconciler{}).ignoreDifferences(app, objs)
+			global, err := argoGlobalIgnores(tt.cm)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := (&Reconciler{}).ignoreDifferences(app, objs, global)
 			if tt.wantErr != "" {
 				if err == nil || len(err.Error()) < len(tt.wantErr) || err.Error()[:len(tt.wantErr)] != tt.wantErr {
 					t.Fatalf("error %v, want one starting %q", err, tt.wantErr)
