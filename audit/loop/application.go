@@ -94,6 +94,11 @@ func (r *Reconciler) fetchApplication(ctx context.Context, gs *v1alpha1.GitSourc
 	if err != nil {
 		return source.Snapshot{}, fmt.Errorf("Application %s/%s: %w", ref.Namespace, ref.Name, err)
 	}
+	filter, err := argoResourceFilterOf(cm)
+	if err != nil {
+		return source.Snapshot{}, fmt.Errorf("Application %s/%s: %w", ref.Namespace, ref.Name, err)
+	}
+	snap.Objects = filter.keep(snap.Objects)
 	rules, err := r.ignoreDifferences(u, snap.Objects, global)
 	if err != nil {
 		return source.Snapshot{}, fmt.Errorf("Application %s/%s: %w", ref.Namespace, ref.Name, err)
