@@ -142,7 +142,7 @@ func (r *Reconciler) application(ctx context.Context, u *unstructured.Unstructur
 		if as.Revision == "" && !paused {
 			return a, fmt.Errorf("%s: %s: Argo CD has not compared it with Git yet (no revision in status.sync)", where, fields[i])
 		}
-		if as.Auth, err = r.argoCredentials(ctx, s.RepoURL); err != nil {
+		if as.Auth, err = r.argoCredentials(ctx, s.RepoURL, a.Project); err != nil {
 			return a, fmt.Errorf("%s: %s: %w", where, fields[i], err)
 		}
 		a.Sources = append(a.Sources, as)

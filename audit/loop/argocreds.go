@@ -3,6 +3,7 @@ package loop
 import (
 	"context"
 	"fmt"
+	"maps"
 	"net/url"
 	"strings"
 
@@ -24,18 +25,20 @@ const (
 	argoTLSCertsCM      = "argocd-tls-certs-cm"
 )
 
-// argoCredentials are the credentials Argo CD clones repoURL with: those of its repository
-// Secret for that URL, else of the credential template (repo-creds) with the longest URL prefix
-// of it; none for a public repository. SSH host keys come from argocd-ssh-known-hosts-cm
-// (insecure: "true" accepts any), a CA for HTTPS from argocd-tls-certs-cm. Everything is read
-// uncached from Argo CD's namespace; values never go into errors.
-func (r *Reconciler) argoCredentials(ctx context.Context, repoURL string) (source.Auth, error) {
+// argoCredentials are the credentials Argo CD clones repoURL with for an Application of
+// project: its repository Secret for that URL (one of the project's before one of no project;
+// another project's is not used), its credentials taken, when it holds none, from the credential
+// template (repo-creds) with the longest URL prefix of it; no repository Secret: the template's;
+// none for a public repository. SSH host keys come from argocd-ssh-known-hosts-cm (insecure:
+// "true" accepts any), a CA for HTTPS from argocd-tls-certs-cm. Everything is read uncached
+// from Argo CD's namespace; values never go into errors.
+func (r *Reconciler) argoCredentials(ctx context.Context, repoURL, project string) (source.Auth, error) {
 	ns := r.argoNamespace()
 	var list corev1.SecretList
 	if err := r.APIReader.List(ctx, &list, client.InNamespace(ns), client.HasLabels{argoSecretTypeLabel}); err != nil {
 		return source.Auth{}, fmt.Errorf("listing Argo CD's repository Secrets in %s: %w", ns, err)
 	}
-	var found *corev1.Secret
+	var repo, creds *corev1.Secret
 	prefix := 0
 	want := normalRepoURL(repoURL)
 	for i := range list.Items {
@@ -43,23 +46,62 @@ func (r *Reconciler) argoCredentials(ctx context.Context, repoURL string) (sourc
 		u := normalRepoURL(string(s.Data["url"]))
 		switch s.Labels[argoSecretTypeLabel] {
 		case argoRepository:
-			if u == want {
-				found, prefix = s, len(want)+1
+			p := string(s.Data["project"])
+			if u == want && (p == project || (p == "" && (repo == nil || string(repo.Data["project"]) != project))) {
+				repo = s
 			}
 		case argoRepoCreds:
 			if u != "" && strings.HasPrefix(want, u) && len(u) > prefix {
-				found, prefix = s, len(u)
+				creds, prefix = s, len(u)
 			}
 		}
 	}
-	if found == nil {
+	data, from := map[string][]byte{}, []*corev1.Secret{}
+	if repo != nil {
+		maps.Copy(data, repo.Data)
+		from = append(from, repo)
+	}
+	if creds != nil && !hasArgoCredentials(data) {
+		for _, k := range argoCredentialKeys() {
+			if v, ok := creds.Data[k]; ok && len(data[k]) == 0 {
+				data[k] = v
+			}
+		}
+		from = append(from, creds)
+	}
+	if len(from) == 0 {
 		return source.Auth{}, nil
 	}
-	auth, err := r.argoAuth(ctx, ns, found.Data, repoURL)
+	auth, err := r.argoAuth(ctx, ns, data, repoURL)
 	if err != nil {
-		return source.Auth{}, fmt.Errorf("Argo CD's repository Secret %s/%s: %w", ns, found.Name, err)
+		names := make([]string, len(from))
+		for i, s := range from {
+			names[i] = ns + "/" + s.Name
+		}
+		return source.Auth{}, fmt.Errorf("Argo CD's repository Secret %s: %w", strings.Join(names, " with "), err)
 	}
 	return auth, nil
+}
+
+// argoCredentialKeys are the keys of a repository Secret that are credentials, which Argo CD
+// takes from a credential template when the repository's own Secret has none.
+func argoCredentialKeys() []string {
+	return []string{"username", "password", "bearerToken", "sshPrivateKey", "tlsClientCertData", "tlsClientCertKey",
+		"githubAppPrivateKey", "githubAppID", "githubAppInstallationID", "gcpServiceAccountKey",
+		"azureServicePrincipalClientId", "azureServicePrincipalClientSecret", "azureServicePrincipalTenantId"}
+}
+
+// hasArgoCredentials reports whether a repository Secret's data holds credentials, as Argo CD
+// decides it (a username, password, bearer token, SSH key, client certificate or cloud
+// identity).
+func hasArgoCredentials(data map[string][]byte) bool {
+	for _, k := range []string{"username", "password", "bearerToken", "sshPrivateKey", "tlsClientCertData", "githubAppPrivateKey",
+		"gcpServiceAccountKey", "azureServicePrincipalClientSecret"} {
+		if len(data[k]) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // argoAuth reads a repository Secret's keys as Argo CD does: username and password (or

@@ -25,8 +25,9 @@ func argoSecret(ns, name, kind string, data map[string]string) *corev1.Secret {
 }
 
 // TestArgoCredentials: a source's credentials are Argo CD's for its URL: the repository Secret
-// whose url is the source's (as Argo CD compares URLs), else the credential template with the
-// longest prefix of it, in Argo CD's namespace only; with SSH host keys from its known-hosts
+// whose url is the source's (as Argo CD compares URLs; the Application's project's before one of
+// no project, another project's never), its credentials from the credential template with the
+// longest prefix of the URL when it has none or there is none, in Argo CD's namespace only; with SSH host keys from its known-hosts
 // ConfigMap (any with insecure), and a CA for HTTPS from its TLS ConfigMap.
 func TestArgoCredentials(t *testing.T) {
 	const key = "-----BEGIN OPENSSH PRIVATE KEY-----\nnot parsed here\n-----END OPENSSH PRIVATE KEY-----\n"
@@ -38,6 +39,10 @@ func TestArgoCredentials(t *testing.T) {
 		argoSecret("argocd", "ssh-insecure", argoRepository, map[string]string{"url": "ssh://git@other.example.com/x", "sshPrivateKey": key, "insecure": "true"}),
 		argoSecret("argocd", "app", argoRepository, map[string]string{"url": "https://apps.example.com/a", "githubAppPrivateKey": "k"}),
 		argoSecret("elsewhere", "evil", argoRepository, map[string]string{"url": "https://other.example.com/x", "password": "no"}),
+		argoSecret("argocd", "url-only", argoRepository, map[string]string{"url": "https://git.example.com/team/plain", "insecure": "false"}),
+		argoSecret("argocd", "payments", argoRepository, map[string]string{"url": "https://pay.example.com/p", "project": "payments", "password": "pay"}),
+		argoSecret("argocd", "any-project", argoRepository, map[string]string{"url": "https://pay.example.com/p", "password": "any"}),
+		argoSecret("argocd", "other-project", argoRepository, map[string]string{"url": "https://pay.example.com/q", "project": "other", "password": "other"}),
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "argocd", Name: argoKnownHostsCM}, Data: map[string]string{"ssh_known_hosts": "git.example.com ssh-ed25519 AAAA"}},
 		&corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "argocd", Name: argoTLSCertsCM}, Data: map[string]string{"git.example.com": "PEM"}},
 	}
@@ -47,10 +52,14 @@ func TestArgoCredentials(t *testing.T) {
 	}
 	r := &Reconciler{APIReader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(objs...).Build()}
 	for _, tt := range []struct {
-		url     string
-		want    source.Auth
-		wantErr string
+		url, project string
+		want         source.Auth
+		wantErr      string
 	}{
+		{url: "https://git.example.com/team/plain", want: source.Auth{Username: "team", Password: "t3", CABundle: []byte("PEM")}},
+		{url: "https://pay.example.com/p", project: "payments", want: source.Auth{Password: "pay"}},
+		{url: "https://pay.example.com/p", project: "shop", want: source.Auth{Password: "any"}},
+		{url: "https://pay.example.com/q", project: "shop", want: source.Auth{}},
 		{url: "https://git.example.com/team/shop", want: source.Auth{Username: "shop", Password: "s3", CABundle: []byte("PEM")}},
 		{url: "https://git.example.com/team/other.git", want: source.Auth{Username: "team", Password: "t3", CABundle: []byte("PEM")}},
 		{url: "https://git.example.com/elsewhere", want: source.Auth{BearerToken: "tok", CABundle: []byte("PEM")}},
@@ -60,8 +69,8 @@ func TestArgoCredentials(t *testing.T) {
 		{url: "https://other.example.com/x", want: source.Auth{}},
 		{url: "https://apps.example.com/a", wantErr: "Argo CD's repository Secret argocd/app: GitHub App, Google Cloud and Azure service principal credentials are not read by driftgate"},
 	} {
-		t.Run(tt.url, func(t *testing.T) {
-			got, err := r.argoCredentials(context.Background(), tt.url)
+		t.Run(tt.url+" "+tt.project, func(t *testing.T) {
+			got, err := r.argoCredentials(context.Background(), tt.url, tt.project)
 			if tt.wantErr != "" {
 				if err == nil || err.Error() != tt.wantErr {
 					t.Fatalf("error %v, want %q", err, tt.wantErr)
