@@ -116,6 +116,11 @@ func (r *Reconciler) application(ctx context.Context, u *unstructured.Unstructur
 		Namespaced: func(group, kind string) bool { return r.namespaced(schema.GroupKind{Group: group, Kind: kind}) }}
 	a.DestinationNamespace, _, _ = unstructured.NestedString(u.Object, "spec", "destination", "namespace")
 	a.Project, _, _ = unstructured.NestedString(u.Object, "spec", "project")
+	caps, err := r.caps.get(r.Discovery, r.Clock)
+	if err != nil {
+		return a, fmt.Errorf("%s: %w", where, err)
+	}
+	a.Capabilities = caps
 	if err := inCluster(u); err != nil {
 		return a, fmt.Errorf("%s %w: not audited", where, err)
 	}

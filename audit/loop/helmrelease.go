@@ -70,6 +70,9 @@ func (r *Reconciler) helmSource(ctx context.Context, ref *v1alpha1.GitOpsReferen
 		ReleaseNamespace:        hr.GetReleaseNamespace(),
 		DisableSchemaValidation: hr.GetInstall().DisableSchemaValidation || hr.GetUpgrade().DisableSchemaValidation,
 		Namespaced:              func(group, kind string) bool { return r.namespaced(schema.GroupKind{Group: group, Kind: kind}) }}
+	if h.Capabilities, err = r.caps.get(r.Discovery, r.Clock); err != nil {
+		return source.HelmRelease{}, sync, fmt.Errorf("%s: %w", where, err)
+	}
 	chart, err := r.helmChart(ctx, &hr)
 	if err != nil {
 		return source.HelmRelease{}, sync, fmt.Errorf("%s: %w", where, err)

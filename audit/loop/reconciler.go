@@ -9,6 +9,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/tools/events"
 	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -43,12 +44,15 @@ type Reconciler struct {
 	APIReader client.Reader
 	// Direct reads the ConfigMaps and Secrets a Flux Kustomization substitutes variables from,
 	// uncached (Flux's substitution takes a client).
-	Direct  client.Client
-	Mapper  meta.RESTMapper
-	Fetcher Fetcher
-	Live    LiveObjects
-	Config  config.Audit
-	Markers config.Markers
+	Direct client.Client
+	Mapper meta.RESTMapper
+	// Discovery reads the cluster's version and API versions, which charts see as
+	// .Capabilities; nil leaves Helm's defaults.
+	Discovery discovery.DiscoveryInterface
+	Fetcher   Fetcher
+	Live      LiveObjects
+	Config    config.Audit
+	Markers   config.Markers
 	// Namespace is driftgate's namespace, the default for a source's credentials Secret.
 	Namespace string
 	// ArgoCDNamespace is Argo CD's namespace (breakGlass.argocdNamespace), where its settings
@@ -61,6 +65,7 @@ type Reconciler struct {
 
 	state states
 	queue liveQueue
+	caps  clusterCapabilities
 	// editDiffer decides edits (the config's options; built on first use by baseDiffer).
 	editDiffer *audit.Differ
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/client-go/discovery"
 	"k8s.io/client-go/dynamic"
 	"k8s.io/utils/clock"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -37,9 +38,13 @@ func Setup(mgr manager.Manager, o Options) (*Reconciler, error) {
 	if err != nil {
 		return nil, fmt.Errorf("creating the audit's uncached client: %w", err)
 	}
+	disc, err := discovery.NewDiscoveryClientForConfig(mgr.GetConfig())
+	if err != nil {
+		return nil, fmt.Errorf("creating the audit's discovery client: %w", err)
+	}
 	cfg := o.Config
 	r := &Reconciler{
-		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Direct: direct, Mapper: mgr.GetRESTMapper(),
+		Client: mgr.GetClient(), APIReader: mgr.GetAPIReader(), Direct: direct, Mapper: mgr.GetRESTMapper(), Discovery: disc,
 		Fetcher: &source.Fetcher{Dir: cfg.Audit.WorkDir, HTTP: &http.Client{Timeout: artifactTimeout}},
 		Config:  cfg.Audit, Markers: cfg.Markers, Namespace: cfg.Webhook.Namespace, ArgoCDNamespace: cfg.BreakGlass.ArgoCDNamespace,
 		Clock: clock.RealClock{}, Events: mgr.GetEventRecorder("driftgate-audit"), Metrics: o.Metrics,

@@ -16,6 +16,7 @@ import (
 	"github.com/gobwas/glob"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	"helm.sh/helm/v4/pkg/strvals"
+	k8sversion "k8s.io/apimachinery/pkg/util/version"
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/yaml"
 
@@ -45,6 +46,9 @@ type Application struct {
 	// TruncateTrackingLabel cuts the label's value to 63 characters (annotation+label
 	// tracking; label tracking does not).
 	TruncateTrackingLabel bool
+	// Capabilities are the cluster's, given to helm charts (Argo CD's --kube-version and
+	// --api-versions); a source's helm.kubeVersion and helm.apiVersions replace them.
+	Capabilities Capabilities
 	// Namespaced reports whether objects of the group and kind are namespaced.
 	Namespaced func(group, kind string) bool
 }
@@ -162,6 +166,8 @@ type ArgoHelm struct {
 	SkipSchemaValidation    bool                `json:"skipSchemaValidation,omitempty"`
 	// SkipCrds leaves the chart's crds/ out, which Argo CD otherwise renders and applies.
 	SkipCrds    bool     `json:"skipCrds,omitempty"`
+	KubeVersion string   `json:"kubeVersion,omitempty"`
+	APIVersions []string `json:"apiVersions,omitempty"`
 	Unsupported []string `json:"-"`
 }
 
@@ -183,8 +189,7 @@ func argoKustomizeOptionsRead() []string {
 }
 
 // argoHelmOptionsRead are the helm options driftgate renders, and those it leaves aside
-// (Helm's version, credentials passing, test hooks, which are not audited, the Kubernetes
-// version and API versions). Any other option set makes the source
+// (Helm's version, credentials passing, test hooks, which are not audited). Any other option set makes the source
 // ErrUnsupportedSource.
 func argoHelmOptionsRead() []string {
 	return []string{"valueFiles", "values", "valuesObject", "parameters", "releaseName", "namespace",
@@ -624,6 +629,16 @@ func (s ApplicationSource) renderHelm(ctx context.Context, a Application, t tree
 	}
 	if rel.ReleaseNamespace == "" {
 		rel.ReleaseNamespace = a.DestinationNamespace
+	}
+	rel.Capabilities = a.Capabilities
+	if h.KubeVersion != "" {
+		rel.Capabilities.KubeVersion = h.KubeVersion
+	}
+	if v, err := k8sversion.ParseGeneric(rel.Capabilities.KubeVersion); err == nil {
+		rel.Capabilities.KubeVersion = v.String() // as Argo CD passes it: v1.37.1-gke.1 is 1.37.1
+	}
+	if len(h.APIVersions) > 0 {
+		rel.Capabilities.APIVersions = h.APIVersions
 	}
 	objs, err := renderChart(ctx, ch, rel)
 	if err != nil {

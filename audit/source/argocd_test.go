@@ -599,3 +599,41 @@ func TestArgoSourceOverrides(t *testing.T) {
 	_, err = fetchApp(t, repo, ArgoSource{Path: "bad"})
 	errText(t, err, "kustomize.replicas not rendered by driftgate", ErrUnsupportedSource)
 }
+
+// TestArgoHelmCapabilities: a chart sees the cluster's Kubernetes version (as Argo CD passes it,
+// without pre-release or build) and API versions in .Capabilities; a source's helm.kubeVersion
+// and helm.apiVersions replace them.
+func TestArgoHelmCapabilities(t *testing.T) {
+	repo := newRepo(t)
+	repo.commit("chart", map[string]string{
+		"charts/web/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n",
+		"charts/web/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: web\ndata:\n" +
+			"  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n" +
+			"  monitoring: {{ .Capabilities.APIVersions.Has \"monitoring.coreos.com/v1/ServiceMonitor\" | quote }}\n",
+	})
+	cluster := Capabilities{KubeVersion: "v1.37.1-gke.100+abc", APIVersions: []string{"monitoring.coreos.com/v1", "monitoring.coreos.com/v1/ServiceMonitor"}}
+	for _, tt := range []struct {
+		name string
+		caps Capabilities
+		helm *ArgoHelm
+		want map[string]any
+	}{
+		{name: "Helm's defaults", helm: &ArgoHelm{}, want: map[string]any{"kube": "v1.20.0", "monitoring": "false"}},
+		{name: "the cluster's", caps: cluster, helm: &ArgoHelm{}, want: map[string]any{"kube": "v1.37.1", "monitoring": "true"}},
+		{name: "the source's", caps: cluster, helm: &ArgoHelm{KubeVersion: "1.30.2", APIVersions: []string{"v1"}},
+			want: map[string]any{"kube": "v1.30.2", "monitoring": "false"}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &Fetcher{Dir: t.TempDir()}
+			snap, err := f.FetchApplication(context.Background(), Application{Namespace: "argocd", Name: "shop", DestinationNamespace: "prod",
+				Capabilities: tt.caps, Sources: []ApplicationSource{{Field: "spec.source", Revision: "main",
+					ArgoSource: ArgoSource{RepoURL: repo.fileURL(), Path: "charts/web", Helm: tt.helm}}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, snap.Objects[0].Content["data"]); diff != "" {
+				t.Errorf("what the chart saw (-want +got):\n%s", diff)
+			}
+		})
+	}
+}

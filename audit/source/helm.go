@@ -13,6 +13,7 @@ import (
 	helmv2 "github.com/fluxcd/helm-controller/api/v2"
 	"helm.sh/helm/v4/pkg/action"
 	ci "helm.sh/helm/v4/pkg/chart"
+	"helm.sh/helm/v4/pkg/chart/common"
 	chart "helm.sh/helm/v4/pkg/chart/v2"
 	"helm.sh/helm/v4/pkg/chart/v2/loader"
 	release "helm.sh/helm/v4/pkg/release/v1"
@@ -47,6 +48,8 @@ type HelmRelease struct {
 	// Namespaced reports whether objects of the group and kind are namespaced: those Helm puts in
 	// the release's namespace when the chart leaves it unset.
 	Namespaced func(group, kind string) bool
+	// Capabilities are the cluster's, for the chart's .Capabilities; zero: Helm's defaults.
+	Capabilities Capabilities
 	// IncludeCRDs renders the chart's crds/ too, as `helm template --include-crds` (Argo CD's
 	// repo server, unless helm.skipCrds); helm-controller keeps them out of the release.
 	IncludeCRDs bool
@@ -192,6 +195,14 @@ func renderChart(ctx context.Context, ch *chart.Chart, h HelmRelease) ([]audit.O
 	in.SkipSchemaValidation = h.DisableSchemaValidation
 	in.DisableHooks = true
 	in.IncludeCRDs = h.IncludeCRDs
+	if v := h.Capabilities.KubeVersion; v != "" {
+		kv, err := common.ParseKubeVersion(v)
+		if err != nil {
+			return nil, fmt.Errorf("the Kubernetes version %q: %w", v, err)
+		}
+		in.KubeVersion = kv
+	}
+	in.APIVersions = h.Capabilities.APIVersions
 	vals := h.Values
 	if vals == nil {
 		vals = map[string]any{}
@@ -205,6 +216,15 @@ func renderChart(ctx context.Context, ch *chart.Chart, h HelmRelease) ([]audit.O
 		return nil, fmt.Errorf("helm returned a release of type %T", rel)
 	}
 	return h.objects(ch, r.Manifest)
+}
+
+// Capabilities are what a chart's .Capabilities say of the cluster: its Kubernetes version
+// (v1.37.1) and the API versions it serves, each "group/version" and "group/version/Kind", as
+// helm-controller reads them from the cluster and Argo CD passes them to helm template. They are
+// added to Helm's defaults, as `helm template --api-versions` adds them.
+type Capabilities struct {
+	KubeVersion string
+	APIVersions []string
 }
 
 // checkDependencies fails when a dependency Chart.yaml lists is not in the chart's charts/:

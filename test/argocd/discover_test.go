@@ -91,8 +91,18 @@ func deploy(t *testing.T, ns string, files map[string]string, src, extra map[str
 }
 
 // withCRD adds a CustomResourceDefinition to the chart's crds/, which Argo CD renders and
-// applies.
+// applies, and a ConfigMap the chart renders only where the cluster serves driftgate's
+// GitSources, with the Kubernetes version Argo CD gives the chart.
 func withCRD(files map[string]string) map[string]string {
+	files["charts/web/templates/capabilities.yaml"] = `{{- if .Capabilities.APIVersions.Has "driftgate.io/v1alpha1/GitSource" }}
+apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-capabilities
+data:
+  kubeVersion: {{ .Capabilities.KubeVersion.Version | quote }}
+{{- end }}
+`
 	files["charts/web/crds/widgets.yaml"] = `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata:
@@ -117,7 +127,8 @@ spec:
 // TestApplicationIsAuditedWithoutGitSource: driftgate audits what an Argo CD Application syncs,
 // with no GitSource declared: a kustomize source with the Application's images, name prefix and
 // common labels, and a helm source (a chart in the repository) with a values file, values,
-// a parameter, a release name and a CRD in the chart's crds/. After Argo CD syncs, the GitSource driftgate keeps for the
+// a parameter, a release name, a CRD in the chart's crds/ and a template that reads the cluster's
+// .Capabilities. After Argo CD syncs, the GitSource driftgate keeps for the
 // Application finds every object in sync at Argo CD's revision.
 func TestApplicationIsAuditedWithoutGitSource(t *testing.T) {
 	suite.Need(t)
@@ -145,7 +156,7 @@ func TestApplicationIsAuditedWithoutGitSource(t *testing.T) {
 			"parameters":  []any{map[string]any{"name": "replicas", "value": "2"}},
 			"releaseName": "web",
 		}},
-		deployment: "web", image: "registry.example.com/web:v1", replicas: 2, objects: 3,
+		deployment: "web", image: "registry.example.com/web:v1", replicas: 2, objects: 4,
 	}} {
 		t.Run(tt.name, func(t *testing.T) {
 			work, _, source := deploy(t, tt.name, tt.files, tt.src, nil)
