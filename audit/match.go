@@ -98,7 +98,7 @@ func (d *Differ) Diff(desired, live []Object) (*Report, error) {
 		objects = append(objects, r)
 	}
 	for k, h := range have {
-		if _, ok := want[k]; !ok && !IsHook(h) && slices.ContainsFunc(d.apps(h), func(a app) bool { return apps[a] }) {
+		if _, ok := want[k]; !ok && !IsHook(h) && !extraneousAllowed(h) && selfTracked(h) && slices.ContainsFunc(d.apps(h), func(a app) bool { return apps[a] }) {
 			objects = append(objects, header(h, k, Orphaned))
 		}
 	}
@@ -168,6 +168,36 @@ func (d *Differ) apps(o Object) []app {
 		}
 	}
 	return out
+}
+
+// extraneousAllowed reports whether Argo CD is told not to count the object against its
+// Application when Git lacks it (argocd.argoproj.io/compare-options: IgnoreExtraneous).
+func extraneousAllowed(o Object) bool {
+	opts, _ := o.Annotations()["argocd.argoproj.io/compare-options"].(string)
+	for opt := range strings.SplitSeq(opts, ",") {
+		if strings.TrimSpace(opt) == "IgnoreExtraneous" {
+			return true
+		}
+	}
+	return false
+}
+
+// selfTracked reports whether the object's Argo CD tracking-id, if any
+// (<app>:<group>/<kind>:<namespace>/<name>), names the object itself, as Argo CD checks it: one
+// naming another object was copied onto it (by a controller, from a template) and does not make
+// it the Application's.
+func selfTracked(o Object) bool {
+	id, ok := o.Annotations()[argoCDTrackingID].(string)
+	if !ok {
+		return true
+	}
+	parts := strings.SplitN(id, ":", 3)
+	if len(parts) != 3 {
+		return true
+	}
+	group, kind, _ := strings.Cut(parts[1], "/")
+	ns, name, _ := strings.Cut(parts[2], "/")
+	return group == o.Group() && kind == o.Kind() && name == o.Name() && (o.Namespace() == "" || ns == o.Namespace())
 }
 
 // markerApp is the app that the marker key with value v names on an object with these labels.

@@ -125,6 +125,16 @@ func TestOrphansBelongToTheSourcesApps(t *testing.T) {
 		},
 		want: []string{"ConfigMap shop/crd-install"},
 	}, {
+		name:    "Argo CD: IgnoreExtraneous, and a tracking-id naming another object (copied onto it), make no orphan",
+		desired: []string{cm("shop", "web", "", "")},
+		live: []string{
+			cm("shop", "web", "", argo("shop", "ConfigMap", "shop", "web")),
+			cm("shop", "extraneous", "", `{argocd.argoproj.io/tracking-id: "shop:/ConfigMap:shop/extraneous", argocd.argoproj.io/compare-options: "ServerSideDiff=true, IgnoreExtraneous"}`),
+			cm("shop", "copy", "", argo("shop", "ConfigMap", "shop", "web")),
+			cm("shop", "old", "", argo("shop", "ConfigMap", "shop", "old")),
+		},
+		want: []string{"ConfigMap shop/old"},
+	}, {
 		name:    "an unmatched object without a marker is never an orphan",
 		desired: []string{cm("shop", "web", "", "")},
 		live:    []string{cm("shop", "web", fluxShop, ""), cm("shop", "manual", "", "")},
