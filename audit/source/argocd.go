@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -389,8 +390,14 @@ func (f *Fetcher) checkout(ctx context.Context, s ApplicationSource, dir string)
 	if err != nil {
 		return "", err
 	}
-	if err := writeTree(ctx, commit, dir); err != nil {
+	escaping, err := writeTree(ctx, commit, dir)
+	if err != nil {
 		return "", fmt.Errorf("reading %s at %s: %w", redactURL(s.RepoURL), commit.Hash, err)
+	}
+	if len(escaping) > 0 {
+		slices.Sort(escaping)
+		return "", fmt.Errorf("%s at %s has symlinks leading outside the repository (%s), which Argo CD's repo server refuses: %w",
+			redactURL(s.RepoURL), commit.Hash, strings.Join(escaping, ", "), ErrInvalidPath)
 	}
 	return commit.Hash.String(), nil
 }
@@ -535,7 +542,7 @@ func (d ArgoDirectory) render(t tree, dir string) ([]audit.Object, error) {
 		if err != nil {
 			return err
 		}
-		if !e.Type().IsRegular() || !argoManifestFile(e.Name()) || !d.selects(include, exclude, filepath.ToSlash(rel)) {
+		if !regularFile(p, e) || !argoManifestFile(e.Name()) || !d.selects(include, exclude, filepath.ToSlash(rel)) {
 			return nil
 		}
 		data, err := os.ReadFile(p)
@@ -562,6 +569,16 @@ func (d ArgoDirectory) render(t tree, dir string) ([]audit.Object, error) {
 		return nil, err
 	}
 	return objs, nil
+}
+
+// regularFile reports whether the entry at p is a file, or a symlink to one (writeTree leaves
+// only links that resolve inside the repository).
+func regularFile(p string, e os.DirEntry) bool {
+	if e.Type()&fs.ModeSymlink == 0 {
+		return e.Type().IsRegular()
+	}
+	info, err := os.Stat(p)
+	return err == nil && info.Mode().IsRegular()
 }
 
 func argoManifestFile(name string) bool {

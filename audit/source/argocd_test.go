@@ -3,6 +3,7 @@ package source
 import (
 	"context"
 	"errors"
+	"os"
 	"fmt"
 	"path/filepath"
 	"slices"
@@ -633,6 +634,63 @@ func TestArgoHelmCapabilities(t *testing.T) {
 			}
 			if diff := cmp.Diff(tt.want, snap.Objects[0].Content["data"]); diff != "" {
 				t.Errorf("what the chart saw (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestArgoSymlinks: a symlink resolving inside the repository is followed, as Argo CD's repo
+// server follows it, and one resolving to nothing is left out; a repository with a link leading
+// outside, directly or through another link, is refused, as Argo CD refuses it.
+func TestArgoSymlinks(t *testing.T) {
+	for _, tt := range []struct {
+		name    string
+		links   map[string]string
+		want    []string
+		wantErr string
+	}{{
+		name:  "inside, or to nothing",
+		links: map[string]string{"app/shared.yaml": "../shared/cm.yaml", "app/gone.yaml": "../nothing.yaml"},
+		want:  []string{"own", "shared"},
+	}, {
+		name: "outside",
+		links: map[string]string{"app/passwd.yaml": "../../../etc/passwd.yaml", "app/abs.yaml": "/etc/hosts",
+			// inside by its letters, outside through root, to nothing there: left out, as Argo CD
+			// leaves out a link whose destination is missing
+			"root": ".", "app/escape.yaml": "../root/../x.yaml"},
+		wantErr: "has symlinks leading outside the repository (app/abs.yaml, app/passwd.yaml)",
+	}} {
+		t.Run(tt.name, func(t *testing.T) {
+			repo := newRepo(t)
+			writeFiles(t, repo.dir, map[string]string{"shared/cm.yaml": configMap("shared", "1"), "app/own.yaml": configMap("own", "1")})
+			names := []string{"shared/cm.yaml", "app/own.yaml"}
+			for link, target := range tt.links {
+				if err := os.Symlink(target, filepath.Join(repo.dir, filepath.FromSlash(link))); err != nil {
+					t.Fatal(err)
+				}
+				names = append(names, link)
+			}
+			for _, name := range names {
+				if _, err := repo.wt.Add(name); err != nil {
+					t.Fatal(err)
+				}
+			}
+			repo.commit("files and links", nil)
+			objs, err := fetchApp(t, repo, ArgoSource{Path: "app"})
+			if tt.wantErr != "" {
+				errText(t, err, tt.wantErr, ErrInvalidPath)
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []string{}
+			for _, o := range objs {
+				got = append(got, o.Name())
+			}
+			slices.Sort(got)
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("objects rendered (-want +got):\n%s", diff)
 			}
 		})
 	}

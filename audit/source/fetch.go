@@ -128,7 +128,7 @@ func (f *Fetcher) snapshot(ctx context.Context, commit *object.Commit, sub, wher
 		return Snapshot{}, err
 	}
 	defer os.RemoveAll(dir)
-	if err := writeTree(ctx, commit, dir); err != nil {
+	if _, err := writeTree(ctx, commit, dir); err != nil { // links leading outside are left out
 		return Snapshot{}, fmt.Errorf("reading %s at %s: %w", where, commit.Hash, err)
 	}
 	at := fmt.Sprintf("%s at %s", where, commit.Hash.String()[:12])
