@@ -3,8 +3,8 @@ package source
 import (
 	"context"
 	"errors"
-	"os"
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
