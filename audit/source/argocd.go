@@ -134,6 +134,9 @@ type ArgoDirectory struct {
 	Exclude string `json:"exclude,omitempty"`
 	// Jsonnet's options; a .jsonnet file is not rendered by driftgate.
 	Jsonnet map[string]any `json:"jsonnet,omitempty"`
+	// DisableExtensionFilter reads every file, not only *.yaml, *.yml, *.json (and *.jsonnet):
+	// include and exclude do the filtering.
+	DisableExtensionFilter bool `json:"disableExtensionFilter,omitempty"`
 }
 
 // ArgoKustomize is a kustomize source's options; Unsupported lists the ones set that driftgate
@@ -542,7 +545,7 @@ func (d ArgoDirectory) render(t tree, dir string) ([]audit.Object, error) {
 		if err != nil {
 			return err
 		}
-		if !regularFile(p, e) || !argoManifestFile(e.Name()) || !d.selects(include, exclude, filepath.ToSlash(rel)) {
+		if !regularFile(p, e) || !(d.DisableExtensionFilter || argoManifestFile(e.Name())) || !d.selects(include, exclude, filepath.ToSlash(rel)) {
 			return nil
 		}
 		data, err := os.ReadFile(p)

@@ -51,6 +51,7 @@ func TestArgoDirectory(t *testing.T) {
 		"app/skip.yaml":        "# +argocd:skip-file-rendering\n" + configMap("skip", "1"),
 		"app/values.yaml":      "replicas: 2\nimage: {tag: v1}\n",
 		"app/README.md":        "not a manifest",
+		"app/manifest.txt":     configMap("txt", "1"),
 		"app/sub/d.yaml":       configMap("d", "1"),
 		"app/sub/deep/e.yaml":  configMap("e", "1"),
 		"app/sub/deep/f.yaml":  configMap("f", "1"),
@@ -62,6 +63,10 @@ func TestArgoDirectory(t *testing.T) {
 		dir  *ArgoDirectory
 		want []string
 	}{{
+		name: "disableExtensionFilter: every file include selects, README.md no manifest",
+		dir:  &ArgoDirectory{DisableExtensionFilter: true, Include: "{README.md,manifest.txt}"},
+		want: []string{"app/manifest.txt (document 1)"},
+	}, {
 		name: "the path's own files",
 		want: []string{"app/.hidden.yaml (document 1)", "app/a.yaml (document 1)", "app/b.yml (document 1)", "app/c.json (document 1)"},
 	}, {
