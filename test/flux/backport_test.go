@@ -159,6 +159,11 @@ func TestRevertThroughFlux(t *testing.T) {
 	if by := fix.Status.RevertedBy; by == nil || by.User != "alice" || by.GitOps || by.Edit == "" || by.Edit == fix.Name {
 		t.Errorf("revertedBy = %+v, want alice's recorded write", by)
 	}
+	// Alice's revert is a recorded write too: the audit decides it (it sets Git's value) a
+	// moment after the fix it reverts.
+	testutil.WaitFor(t, "every edit of the ticket resolved, alice's revert included", func() bool {
+		return len(openEdits(t, g.Name)) == 0
+	})
 	out, errOut, code = suite.Cluster.RunCLI(t, kc, "report", "--ticket", ticket)
 	if code != 0 || !strings.Contains(out, "READY TO CLOSE") {
 		t.Errorf("report after the revert: exit %d, want 0 and READY TO CLOSE:\n%s%s", code, out, errOut)
