@@ -59,10 +59,16 @@ func (r *Reconciler) trackBackports(ctx context.Context, source string) (backpor
 			continue
 		}
 		landing, err := r.resolve(ctx, d, e, source, list.Items)
+		if apierrors.IsConflict(err) {
+			// Another writer (the self-heal protector) changed the edit since the cache saw it:
+			// decide again on the API server's copy.
+			if err = r.APIReader.Get(ctx, client.ObjectKeyFromObject(e), e); err == nil {
+				landing, err = r.resolve(ctx, d, e, source, list.Items)
+			}
+		}
 		switch {
 		case apierrors.IsConflict(err):
-			// Read before the cache saw another write to it: resolved again within a second.
-			landing = true
+			landing = true // changed again meanwhile: decided within a second
 		case err != nil:
 			r.Log.Error(err, "resolving the backport state failed", logkeys.Name, e.Name)
 		}

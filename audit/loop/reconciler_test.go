@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	corev1 "k8s.io/api/core/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	apimeta "k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -394,5 +395,38 @@ func TestStaleReadDoesNotMixAudits(t *testing.T) {
 	}
 	if diff := cmp.Diff(v1alpha1.AuditCounts{Objects: 1, InSync: 1}, e.source(t).Status.Counts); diff != "" {
 		t.Errorf("counts after a fresh read (-want +got):\n%s", diff)
+	}
+}
+
+// TestEditDecidedAgainAfterConflict: when the edit changed since the cache saw it (the self-heal
+// protector wrote it), its backport state is decided again on the API server's copy in the same
+// pass, not left to a cache that may keep lagging.
+func TestEditDecidedAgainAfterConflict(t *testing.T) {
+	edit := &v1alpha1.BreakGlassEdit{
+		ObjectMeta: metav1.ObjectMeta{Name: "edit-1"},
+		Spec: v1alpha1.BreakGlassEditSpec{User: "alice", Time: metav1.NewTime(t0.Add(-2 * time.Second)), Operation: "UPDATE",
+			Object: v1alpha1.ObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Resource: "deployments.apps",
+				Namespace: "prod", Name: "web", ResourceVersion: "7"},
+			Changes: []v1alpha1.FieldChange{{Path: "spec.template.spec.containers[name=app].image",
+				Old: &apiextensionsv1.JSON{Raw: []byte(`"shop/web:v1"`)}, New: &apiextensionsv1.JSON{Raw: []byte(`"shop/web:v2"`)}}}},
+	}
+	conflicts := 0
+	e := newEnv(t, interceptor.Funcs{SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
+		if _, ok := obj.(*v1alpha1.BreakGlassEdit); ok && conflicts == 0 {
+			conflicts++
+			return apierrors.NewConflict(schema.GroupResource{Group: "driftgate.io", Resource: "breakglassedits"}, obj.GetName(), errors.New("the object has been modified"))
+		}
+		return c.SubResource(sub).Patch(ctx, obj, patch, opts...)
+	}}, edit, gitSourceObject(v1alpha1.GitSourceSpec{}))
+	e.r.Live = fakeLive{webKey: deploymentObject("live", "shop/web:v2")}
+	if _, err := e.reconcile(t); err != nil {
+		t.Fatal(err)
+	}
+	got := &v1alpha1.BreakGlassEdit{}
+	if err := e.c.Get(context.Background(), client.ObjectKey{Name: "edit-1"}, got); err != nil {
+		t.Fatal(err)
+	}
+	if conflicts != 1 || got.Status.Backport != v1alpha1.BackportRequired {
+		t.Errorf("after %d conflicts the edit is %q, want Required decided in the same pass", conflicts, got.Status.Backport)
 	}
 }

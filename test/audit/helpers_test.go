@@ -213,6 +213,11 @@ func waitBackport(t *testing.T, name string, want v1alpha1.BackportState) *v1alp
 	t.Helper()
 	e := &v1alpha1.BreakGlassEdit{}
 	c := cluster.AdminActor(t).Client
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("edit %s at the end: %+v", name, e.Status)
+		}
+	})
 	testutil.WaitFor(t, "edit "+name+" "+string(want), func() bool {
 		return c.Get(context.Background(), client.ObjectKey{Name: name}, e) == nil && e.Status.Backport == want &&
 			e.Status.ObservedGeneration > 0
