@@ -309,10 +309,10 @@ func TestAuditErrorOfGitContentIsRetried(t *testing.T) {
 	}
 }
 
-// TestLandingEditRequeuesSoon: while a new edit's write is not visible live, the loop looks
-// again within a second; with nothing waiting, on the source's interval.
-func TestLandingEditRequeuesSoon(t *testing.T) {
-	edit := &v1alpha1.BreakGlassEdit{
+// imageEdit is alice's record of changing web's image from shop/web:v1 to v2, two seconds
+// before t0.
+func imageEdit() *v1alpha1.BreakGlassEdit {
+	return &v1alpha1.BreakGlassEdit{
 		ObjectMeta: metav1.ObjectMeta{Name: "edit-1"},
 		Spec: v1alpha1.BreakGlassEditSpec{User: "alice", Time: metav1.NewTime(t0.Add(-2 * time.Second)), Operation: "UPDATE",
 			Object: v1alpha1.ObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Resource: "deployments.apps",
@@ -320,6 +320,12 @@ func TestLandingEditRequeuesSoon(t *testing.T) {
 			Changes: []v1alpha1.FieldChange{{Path: "spec.template.spec.containers[name=app].image",
 				Old: &apiextensionsv1.JSON{Raw: []byte(`"shop/web:v1"`)}, New: &apiextensionsv1.JSON{Raw: []byte(`"shop/web:v2"`)}}}},
 	}
+}
+
+// TestLandingEditRequeuesSoon: while a new edit's write is not visible live, the loop looks
+// again within a second; with nothing waiting, on the source's interval.
+func TestLandingEditRequeuesSoon(t *testing.T) {
+	edit := imageEdit()
 	for _, tt := range []struct {
 		name string
 		objs []client.Object
@@ -402,14 +408,7 @@ func TestStaleReadDoesNotMixAudits(t *testing.T) {
 // protector wrote it), its backport state is decided again on the API server's copy in the same
 // pass, not left to a cache that may keep lagging.
 func TestEditDecidedAgainAfterConflict(t *testing.T) {
-	edit := &v1alpha1.BreakGlassEdit{
-		ObjectMeta: metav1.ObjectMeta{Name: "edit-1"},
-		Spec: v1alpha1.BreakGlassEditSpec{User: "alice", Time: metav1.NewTime(t0.Add(-2 * time.Second)), Operation: "UPDATE",
-			Object: v1alpha1.ObjectReference{APIVersion: "apps/v1", Kind: "Deployment", Resource: "deployments.apps",
-				Namespace: "prod", Name: "web", ResourceVersion: "7"},
-			Changes: []v1alpha1.FieldChange{{Path: "spec.template.spec.containers[name=app].image",
-				Old: &apiextensionsv1.JSON{Raw: []byte(`"shop/web:v1"`)}, New: &apiextensionsv1.JSON{Raw: []byte(`"shop/web:v2"`)}}}},
-	}
+	edit := imageEdit()
 	conflicts := 0
 	e := newEnv(t, interceptor.Funcs{SubResourcePatch: func(ctx context.Context, c client.Client, sub string, obj client.Object, patch client.Patch, opts ...client.SubResourcePatchOption) error {
 		if _, ok := obj.(*v1alpha1.BreakGlassEdit); ok && conflicts == 0 {
