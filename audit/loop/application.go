@@ -74,7 +74,11 @@ func (r *Reconciler) fetchApplication(ctx context.Context, gs *v1alpha1.GitSourc
 	}
 	sync := applicationSync(u)
 	r.state.update(gs.Name, func(st *sourceState) { st.sync, st.gitops = sync, applicationMark(u) })
-	app, err := r.application(ctx, u)
+	settings, err := r.argoSettings(ctx)
+	if err != nil {
+		return source.Snapshot{}, fmt.Errorf("Application %s/%s: %w", ref.Namespace, ref.Name, err)
+	}
+	app, err := r.application(ctx, u, settings.tracking)
 	if err != nil {
 		return source.Snapshot{}, err
 	}
@@ -86,20 +90,8 @@ func (r *Reconciler) fetchApplication(ctx context.Context, gs *v1alpha1.GitSourc
 	if err != nil {
 		return source.Snapshot{}, err
 	}
-	cm, err := r.argoConfigMap(ctx, r.argoNamespace(), argoCM)
-	if err != nil {
-		return source.Snapshot{}, err
-	}
-	global, err := argoGlobalIgnores(cm)
-	if err != nil {
-		return source.Snapshot{}, fmt.Errorf("Application %s/%s: %w", ref.Namespace, ref.Name, err)
-	}
-	filter, err := argoResourceFilterOf(cm)
-	if err != nil {
-		return source.Snapshot{}, fmt.Errorf("Application %s/%s: %w", ref.Namespace, ref.Name, err)
-	}
-	snap.Objects = filter.keep(snap.Objects)
-	rules, err := r.ignoreDifferences(u, snap.Objects, global)
+	snap.Objects = settings.filter.keep(snap.Objects)
+	rules, err := r.ignoreDifferences(u, snap.Objects, settings.ignores)
 	if err != nil {
 		return source.Snapshot{}, fmt.Errorf("Application %s/%s: %w", ref.Namespace, ref.Name, err)
 	}
@@ -109,21 +101,22 @@ func (r *Reconciler) fetchApplication(ctx context.Context, gs *v1alpha1.GitSourc
 
 // application reads what rendering an Application takes: its sources at the revisions Argo CD
 // compared them at, each with the credentials of Argo CD's repository Secret for its URL, its
-// destination namespace, and Argo CD's resource tracking.
-func (r *Reconciler) application(ctx context.Context, u *unstructured.Unstructured) (source.Application, error) {
+// destination namespace, Argo CD's resource tracking and the cluster's capabilities.
+func (r *Reconciler) application(ctx context.Context, u *unstructured.Unstructured, tracking argoTracking) (source.Application, error) {
 	where := "Application " + u.GetNamespace() + "/" + u.GetName()
 	a := source.Application{Namespace: u.GetNamespace(), Name: u.GetName(), InstanceName: instanceName(u, r.argoNamespace()),
 		Namespaced: func(group, kind string) bool { return r.namespaced(schema.GroupKind{Group: group, Kind: kind}) }}
 	a.DestinationNamespace, _, _ = unstructured.NestedString(u.Object, "spec", "destination", "namespace")
 	a.Project, _, _ = unstructured.NestedString(u.Object, "spec", "project")
+	a.TrackingLabel, a.TruncateTrackingLabel = tracking.label, tracking.truncate
+	if err := inCluster(u); err != nil {
+		return a, fmt.Errorf("%s %w: not audited", where, err)
+	}
 	caps, err := r.caps.get(r.Discovery, r.Clock)
 	if err != nil {
 		return a, fmt.Errorf("%s: %w", where, err)
 	}
 	a.Capabilities = caps
-	if err := inCluster(u); err != nil {
-		return a, fmt.Errorf("%s %w: not audited", where, err)
-	}
 	raws, fields, revs := applicationSources(u)
 	if len(raws) == 0 {
 		return a, fmt.Errorf("%s has neither spec.source nor spec.sources", where)
@@ -152,11 +145,6 @@ func (r *Reconciler) application(ctx context.Context, u *unstructured.Unstructur
 		}
 		a.Sources = append(a.Sources, as)
 	}
-	tracking, err := r.argoTracking(ctx)
-	if err != nil {
-		return a, fmt.Errorf("%s: %w", where, err)
-	}
-	a.TrackingLabel, a.TruncateTrackingLabel = tracking.label, tracking.truncate
 	return a, nil
 }
 

@@ -164,31 +164,6 @@ func normalRepoURL(u string) string {
 	return strings.TrimPrefix(u, "ssh://")
 }
 
-// argoTracking is how Argo CD tracks what it applies (argocd-cm): by annotation (the default,
-// argocd.argoproj.io/tracking-id, never drift), by label, or both; label names the label, and
-// with both Argo CD cuts its value to 63 characters (truncate).
-type argoTracking struct {
-	label    string
-	truncate bool
-}
-
-// argoTracking reads application.resourceTrackingMethod and application.instanceLabelKey.
-func (r *Reconciler) argoTracking(ctx context.Context) (argoTracking, error) {
-	cm, err := r.argoConfigMap(ctx, r.argoNamespace(), argoCM)
-	if err != nil {
-		return argoTracking{}, err
-	}
-	switch method := cm["application.resourceTrackingMethod"]; method {
-	case "label", "annotation+label":
-		key := cm["application.instanceLabelKey"]
-		if key == "" {
-			key = "app.kubernetes.io/instance"
-		}
-		return argoTracking{label: key, truncate: method == "annotation+label"}, nil
-	}
-	return argoTracking{}, nil
-}
-
 // instanceName is the name Argo CD gives an Application's render (its tracking label value
 // and ARGOCD_APP_NAME): its name, or <namespace>_<name> for one outside Argo CD's
 // namespace.

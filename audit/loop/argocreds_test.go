@@ -88,8 +88,8 @@ func TestArgoCredentials(t *testing.T) {
 }
 
 // TestArgoTracking: with label tracking in argocd-cm, objects carry the instance label with the
-// Application's name (<namespace>_<name> outside Argo CD's namespace); with the default
-// annotation tracking, no label.
+// Application's name (<namespace>_<name> outside Argo CD's namespace), cut to 63 characters
+// with annotation+label tracking only; with the default annotation tracking, no label.
 func TestArgoTracking(t *testing.T) {
 	app := func(ns string) *unstructured.Unstructured {
 		u := newApplication()
@@ -98,16 +98,17 @@ func TestArgoTracking(t *testing.T) {
 		return u
 	}
 	for _, tt := range []struct {
-		name      string
-		cm        map[string]string
-		ns        string
-		wantLabel string
-		wantValue string
+		name         string
+		cm           map[string]string
+		ns           string
+		wantLabel    string
+		wantValue    string
+		wantTruncate bool
 	}{
 		{name: "annotation, the default", cm: map[string]string{}, ns: "argocd"},
 		{name: "label", cm: map[string]string{"application.resourceTrackingMethod": "label"}, ns: "argocd", wantLabel: "app.kubernetes.io/instance", wantValue: "shop"},
 		{name: "both, own key, another namespace", cm: map[string]string{"application.resourceTrackingMethod": "annotation+label", "application.instanceLabelKey": "argocd.example.com/app"},
-			ns: "team", wantLabel: "argocd.example.com/app", wantValue: "team_shop"},
+			ns: "team", wantLabel: "argocd.example.com/app", wantValue: "team_shop", wantTruncate: true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			scheme := runtime.NewScheme()
@@ -116,16 +117,17 @@ func TestArgoTracking(t *testing.T) {
 			}
 			cm := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Namespace: "argocd", Name: argoCM}, Data: tt.cm}
 			r := &Reconciler{APIReader: fake.NewClientBuilder().WithScheme(scheme).WithObjects(cm).Build()}
-			tr, err := r.argoTracking(context.Background())
+			settings, err := r.argoSettings(context.Background())
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := []string{tr.label, ""}
+			tr := settings.tracking
+			got := []any{tr.label, "", tr.truncate}
 			if tr.label != "" {
 				got[1] = instanceName(app(tt.ns), "argocd")
 			}
-			if diff := cmp.Diff([]string{tt.wantLabel, tt.wantValue}, got); diff != "" {
-				t.Errorf("tracking label and value (-want +got):\n%s", diff)
+			if diff := cmp.Diff([]any{tt.wantLabel, tt.wantValue, tt.wantTruncate}, got); diff != "" {
+				t.Errorf("tracking label, value and truncation (-want +got):\n%s", diff)
 			}
 		})
 	}

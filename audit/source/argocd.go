@@ -339,12 +339,7 @@ func applicationRevision(revs []string) string {
 	return strings.Join(out, ",")
 }
 
-func short(rev string) string {
-	if len(rev) > 12 {
-		return rev[:12]
-	}
-	return rev
-}
+func short(rev string) string { return prefix(rev, 12) }
 
 // Check refuses what driftgate cannot render, before anything is fetched.
 func (s ApplicationSource) Check() error {
@@ -837,11 +832,14 @@ func resolveValueFile(t tree, dir, raw string, refs map[string]string, env argoE
 // isGlob reports whether a value file is a glob pattern, as Argo CD decides it.
 func isGlob(p string) bool { return strings.ContainsAny(p, "*?[") }
 
-// refName reports whether s can be a source's ref: letters, digits, '-' and '_'.
+// refName reports whether s can be a source's ref: ASCII letters, digits, '-' and '_'.
 func refName(s string) bool {
-	return s != "" && strings.IndexFunc(s, func(r rune) bool {
-		return !(r == '-' || r == '_' || r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z')
-	}) < 0
+	for i := range len(s) {
+		if c := s[i]; c != '-' && c != '_' && !isAlnum(c) {
+			return false
+		}
+	}
+	return s != ""
 }
 
 // postRender does to a rendered object what Argo CD does before it compares and applies: a

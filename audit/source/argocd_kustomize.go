@@ -100,8 +100,8 @@ func (o *ArgoKustomize) apply(k *types.Kustomization, env argoEnv) error {
 // digest keeps the entry's (none for a new entry).
 func setImage(images []types.Image, arg string) ([]types.Image, error) {
 	img := types.Image{}
-	key, value, _ := strings.Cut(arg, "=")
-	if value == "" && !strings.Contains(arg, "=") {
+	key, value, renamed := strings.Cut(arg, "=")
+	if !renamed {
 		key, value = "", arg
 	}
 	name, tag, digest := util.SplitImageName(value)
