@@ -2,6 +2,7 @@ package loop
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -43,6 +44,7 @@ func (c *clusterCapabilities) get(d discovery.DiscoveryInterface, clk clock.Pass
 	if err != nil {
 		return source.Capabilities{}, fmt.Errorf("reading the cluster's API versions for Helm's .Capabilities: %w", err)
 	}
-	c.caps, c.at = source.Capabilities{KubeVersion: v.GitVersion, APIVersions: versions}, now
+	sorted := slices.Sorted(slices.Values(versions)) // Helm builds the set from a map: any order
+	c.caps, c.at = source.Capabilities{KubeVersion: v.GitVersion, APIVersions: sorted}, now
 	return c.caps, nil
 }
