@@ -7,6 +7,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftgate/driftgate/audit"
+	"github.com/driftgate/driftgate/audit/source"
 )
 
 // argoResourceFilter is Argo CD's resource filter (argocd-cm resource.exclusions and
@@ -78,5 +79,5 @@ func anyGlob(patterns []string, s string) bool {
 	if len(patterns) == 0 {
 		return true
 	}
-	return slices.ContainsFunc(patterns, func(p string) bool { return argoMatcher(p)(s) })
+	return slices.ContainsFunc(patterns, func(p string) bool { return source.ArgoGlob(p)(s) })
 }

@@ -8,13 +8,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/gobwas/glob"
 	"github.com/itchyny/gojq"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/yaml"
 
 	"github.com/driftgate/driftgate/audit"
+	"github.com/driftgate/driftgate/audit/source"
 )
 
 // argoIgnore is one entry of an Application's spec.ignoreDifferences.
@@ -117,7 +117,7 @@ func (e argoIgnore) rules(d *audit.Differ, objs []audit.Object) ([]audit.IgnoreR
 		}
 		pointers = append(pointers, tokens)
 	}
-	group, kind := argoMatcher(e.Group), argoMatcher(e.Kind)
+	group, kind := source.ArgoGlob(e.Group), source.ArgoGlob(e.Kind) // "" is the core group
 	queries := make([]*gojq.Code, 0, len(e.JQPathExpressions))
 	for _, expr := range e.JQPathExpressions {
 		q, err := gojq.Parse("path(" + expr + ")")
@@ -165,17 +165,6 @@ func (e argoIgnore) rules(d *audit.Differ, objs []audit.Object) ([]audit.IgnoreR
 		}
 	}
 	return out, nil
-}
-
-// argoMatcher matches a group ("" is the core group) or kind as Argo CD matches an entry's: a
-// glob (gobwas/glob, no separators, "*" for any); a pattern that does not compile matches
-// nothing.
-func argoMatcher(pattern string) func(string) bool {
-	g, err := glob.Compile(pattern)
-	if err != nil {
-		return func(string) bool { return false }
-	}
-	return g.Match
 }
 
 // pointerTokens splits an RFC 6901 JSON pointer into its reference tokens, unescaped.

@@ -899,26 +899,29 @@ func argoHook(o audit.Object) bool {
 	return audit.IsHook(o) || (o.Name() == "" && gen != "")
 }
 
-// argoGlob is an include or exclude pattern as Argo CD matches it (gobwas/glob, no separators:
-// `*` crosses "/"). A pattern that does not compile matches nothing, as in Argo CD (which logs
-// it): a bad include leaves every file out, a bad exclude none.
+// ArgoGlob matches text as Argo CD's globs match it (gobwas/glob, no separators: `*` crosses
+// "/"). A pattern that does not compile matches nothing, as in Argo CD (which logs it).
+func ArgoGlob(pattern string) func(text string) bool {
+	g, err := glob.Compile(pattern)
+	if err != nil {
+		return func(string) bool { return false }
+	}
+	return g.Match
+}
+
+// argoGlob is a directory source's include or exclude pattern, set or not: a bad include
+// leaves every file out, a bad exclude none.
 type argoGlob struct {
-	set bool
-	p   *glob.Pattern // nil when the pattern does not compile
+	set   bool
+	match func(rel string) bool
 }
 
 func compileGlob(pattern string) argoGlob {
 	if pattern == "" {
 		return argoGlob{}
 	}
-	p, err := glob.Compile(pattern)
-	if err != nil {
-		return argoGlob{set: true}
-	}
-	return argoGlob{set: true, p: p}
+	return argoGlob{set: true, match: ArgoGlob(pattern)}
 }
-
-func (g argoGlob) match(rel string) bool { return g.p != nil && g.p.Match(rel) }
 
 // selects reports whether a file, by its path relative to the source's directory, is read:
 // not excluded, and included when Include is set.
